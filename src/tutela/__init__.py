@@ -1,0 +1,3 @@
+"""Tutela: compliance for AI infrastructure on Azure."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The ``tutela`` command line."""

@@ -1,0 +1,258 @@
+"""Commands that run or administer the platform: serve, db, admin, keys (server extra)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tutela.cli.errors import CliError, one_line_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tutela.server.runtime import Runtime
+
+console = Console(highlight=False, soft_wrap=True)
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="Operate tenants.", no_args_is_help=True)
+keys_app = typer.Typer(help="Operators' API key management.", no_args_is_help=True)
+
+CLI_ACTOR = "tutela CLI (operator)"
+
+
+def _runtime(migrate: bool = True) -> Runtime:
+    from tutela.server.config import load_settings
+    from tutela.server.migrate import upgrade
+    from tutela.server.runtime import Runtime
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        upgrade(settings.resolved_database_url)
+    return Runtime.start(settings)
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[tuple[Runtime, Session]]:
+    from tutela.server.db import transaction
+
+    runtime = _runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            yield runtime, session
+    finally:
+        runtime.close()
+
+
+def _show_secret(label: str, secret: str) -> None:
+    console.print(f"{label} (shown once; store it now):")
+    console.print(f"  {secret}", style="bold green")
+
+
+@one_line_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (TUTELA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (TUTELA_PORT).")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create the demo tenant on first start.")
+    ] = False,
+) -> None:
+    """Migrate the database and serve the API (and, with --demo, the demo tenant)."""
+    import uvicorn
+
+    from tutela.server.admin.service import DEMO_OWNER_EMAIL, ensure_demo_tenant
+    from tutela.server.app import create_app
+    from tutela.server.db import transaction
+
+    runtime = _runtime()
+    settings = runtime.settings
+    if demo:
+        with transaction(runtime.sessions) as session:
+            tenant, issued = ensure_demo_tenant(session, runtime.key_policy(), runtime.catalog)
+            tenant_id = tenant.id
+        if issued is not None:
+            console.print(f"Demo tenant {tenant_id} created (plan: enterprise).")
+            _show_secret(f"API key of its owner {DEMO_OWNER_EMAIL}", issued.secret)
+        else:
+            console.print(
+                f"Demo tenant {tenant_id} already exists; its owner's key was shown at first "
+                "start. For a new key: "
+                f"tutela keys create --tenant {tenant_id} --email {DEMO_OWNER_EMAIL}"
+            )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(
+        f"Serving on http://{bind_host}:{bind_port}  (docs: http://{bind_host}:{bind_port}/api-docs)"
+    )
+    uvicorn.run(
+        create_app(settings, runtime),
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+@one_line_errors
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    from tutela.server.config import load_settings
+    from tutela.server.migrate import current_revision, upgrade
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    console.print(f"Database at revision {current_revision(settings.resolved_database_url)}.")
+
+
+@admin_app.command("create-tenant")
+@one_line_errors
+def create_tenant(
+    email: Annotated[str, typer.Option(help="The owner's email.")],
+    plan: Annotated[str, typer.Option(help="free_trial, starter, professional or enterprise.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a tenant and its owner; prints the owner's API key once."""
+    from tutela.server.admin.schemas import TenantCreate
+    from tutela.server.admin.service import create_tenant as create
+
+    body = _validated(TenantCreate, owner_email=email, plan=plan, name=name)
+    with _unit_of_work() as (runtime, session):
+        created = create(
+            session,
+            runtime.key_policy(),
+            runtime.catalog,
+            actor=CLI_ACTOR,
+            owner_email=str(body.owner_email),
+            plan=body.plan,
+            name=body.name,
+        )
+        tenant_id, secret = created.tenant.id, created.owner_key.secret
+    console.print(f"Tenant {tenant_id} created (plan: {plan}).")
+    _show_secret(f"API key of its owner {email}", secret)
+
+
+def _validated(model: type, **values: object):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    try:
+        return model(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise CliError(f"{'.'.join(map(str, error['loc']))}: {error['msg']}") from None
+
+
+def _owner(session: Session, operator: str | None, tenant: str | None, email: str | None):  # type: ignore[no-untyped-def]
+    from tutela.server.admin.service import ensure_operator
+    from tutela.server.tenants.repository import UserRepository
+
+    if operator and (tenant or email):
+        raise CliError("give either --operator EMAIL or --tenant ID --email EMAIL, not both")
+    if operator:
+        return ensure_operator(session, actor=CLI_ACTOR, email=operator)
+    if not (tenant and email):
+        raise CliError("give --operator EMAIL, or --tenant ID and --email EMAIL")
+    user = UserRepository(session).find_by_email(tenant, email)
+    if user is None:
+        raise CliError(f"no user {email} in tenant {tenant}")
+    return user
+
+
+@keys_app.command("create")
+@one_line_errors
+def keys_create(
+    operator: Annotated[
+        str | None, typer.Option(help="Create an operator (admin:*) key for this email.")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Tenant id of the key's owner.")] = None,
+    email: Annotated[str | None, typer.Option(help="Email of the key's owner in --tenant.")] = None,
+    name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli key",
+    scopes: Annotated[
+        str | None, typer.Option(help="Comma-separated scopes; default: all of the owner's role.")
+    ] = None,
+    expires_in_days: Annotated[int | None, typer.Option(help="Days until expiry.")] = None,
+) -> None:
+    """Create a key for an operator or a tenant user; prints the secret once."""
+    from tutela.server.auth.scopes import Scope, scopes_for_role
+    from tutela.server.keys.service import issue_key
+
+    with _unit_of_work() as (runtime, session):
+        owner = _owner(session, operator, tenant, email)
+        role_scopes = scopes_for_role(owner.role)
+        if scopes:
+            try:
+                wanted = frozenset(Scope(s.strip()) for s in scopes.split(",") if s.strip())
+            except ValueError as exc:
+                raise CliError(f"unknown scope: {exc}") from None
+        else:
+            wanted = role_scopes
+        issued = issue_key(
+            session,
+            runtime.key_policy(),
+            owner=owner,
+            name=name,
+            scopes=wanted,
+            granter_scopes=role_scopes,
+            actor=CLI_ACTOR,
+            expires_in_days=expires_in_days,
+        )
+        key_id, secret, expires = issued.key.id, issued.secret, issued.key.expires_at
+    console.print(f"Key {key_id} for {owner.email}, expires {expires:%Y-%m-%d %H:%M} UTC.")
+    _show_secret("Secret", secret)
+
+
+@keys_app.command("list")
+@one_line_errors
+def keys_list(
+    operator: Annotated[bool, typer.Option("--operators", help="List operators' keys.")] = False,
+    tenant: Annotated[str | None, typer.Option(help="List this tenant's keys.")] = None,
+) -> None:
+    """List keys (never the secrets)."""
+    from tutela.server.db import utcnow
+    from tutela.server.keys.models import key_status
+    from tutela.server.keys.repository import ApiKeyRepository
+
+    if operator == bool(tenant):
+        raise CliError("give exactly one of --operators or --tenant ID")
+    with _unit_of_work() as (_runtime, session):
+        keys = ApiKeyRepository(session).list_in_tenant(None if operator else tenant)
+        now = utcnow()
+        table = Table("id", "name", "prefix", "status", "expires", "last used", "scopes")
+        for key in keys:
+            table.add_row(
+                key.id,
+                key.name,
+                key.prefix + "…",
+                key_status(key, now),
+                f"{key.expires_at:%Y-%m-%d}",
+                f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used",
+                ", ".join(key.scopes),
+            )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+@one_line_errors
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from `tutela keys list`).")],
+    tenant: Annotated[
+        str | None, typer.Option(help="The key's tenant; omit for operators.")
+    ] = None,
+) -> None:
+    """Revoke a key; it stops working on its next request."""
+    from tutela.server.keys.repository import ApiKeyRepository
+    from tutela.server.keys.service import revoke
+
+    with _unit_of_work() as (runtime, session):
+        key = ApiKeyRepository(session).get_in_tenant(tenant, key_id)
+        if key is None:
+            raise CliError(
+                f"no key {key_id} " + (f"in tenant {tenant}" if tenant else "among operators")
+            )
+        revoke(session, runtime.auth_cache, key, actor=CLI_ACTOR)
+    console.print(f"Key {key_id} revoked.")

@@ -1,0 +1,1 @@
+"""The offline core: catalogue, engine and sources. Needs no server and no database."""

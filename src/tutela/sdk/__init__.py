@@ -1,0 +1,1 @@
+"""The Python client of the Tutela API (httpx only; nothing from ``tutela.server``)."""

@@ -1,0 +1,1 @@
+"""The multi-tenant platform: FastAPI app, store, auth and one package per domain."""

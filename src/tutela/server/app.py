@@ -1,0 +1,118 @@
+"""The app factory: the public API, the admin API mounted at /admin, docs and error handling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from tutela import __version__
+from tutela.server.admin.router import router as admin_router
+from tutela.server.catalog.router import router as catalog_router
+from tutela.server.config import Settings, load_settings
+from tutela.server.db import transaction
+from tutela.server.errors import DomainError, install_error_handlers
+from tutela.server.keys.router import router as keys_router
+from tutela.server.middleware import RequestContextMiddleware
+from tutela.server.observability import configure_logging
+from tutela.server.openapi import document_routes
+from tutela.server.runtime import Runtime, RuntimeDep
+from tutela.server.schemas import OutputModel
+from tutela.server.tenants.router import router as tenants_router
+
+DESCRIPTION = """Compliance for AI infrastructure on Azure.
+
+Authenticate with an API key in `X-API-Key` or as `Authorization: Bearer <key>`. Every key
+carries scopes (a subset of its owner's role); each operation lists the scopes it needs.
+Errors are always JSON `{"detail": ...}`."""
+
+TAGS = [
+    {"name": "health", "description": "Liveness for load balancers and pipelines."},
+    {"name": "catalog", "description": "Frameworks and plans."},
+    {"name": "tenant", "description": "Your tenant, its subscriptions and Azure credentials."},
+    {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
+]
+
+
+class Health(OutputModel):
+    status: str
+    version: str
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def _lifespan(runtime: Runtime) -> Any:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    return lifespan
+
+
+def create_admin_app(runtime: Runtime) -> FastAPI:
+    admin = FastAPI(
+        title="Tutela admin API",
+        version=__version__,
+        description="For platform operators: keys with the `admin:*` scopes.",
+        docs_url="/api-docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        generate_unique_id_function=_operation_id,
+    )
+    admin.state.runtime = runtime
+    install_error_handlers(admin)
+    admin.include_router(admin_router)
+    document_routes(admin)
+    return admin
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    runtime = runtime or Runtime.start(settings)
+    app = FastAPI(
+        title="Tutela API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url="/api-docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        generate_unique_id_function=_operation_id,
+        lifespan=_lifespan(runtime),
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"], summary="Platform health; no authentication")
+    def health(runtime: RuntimeDep) -> Health:
+        try:
+            with transaction(runtime.sessions, readonly=True) as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise ServiceUnavailable("Database unavailable") from exc
+        return Health(status="ok", version=__version__)
+
+    @app.get("/api/v1/api-docs", include_in_schema=False)
+    def openapi_alias() -> dict[str, Any]:
+        return app.openapi()
+
+    app.include_router(catalog_router)
+    app.include_router(tenants_router)
+    app.include_router(keys_router)
+    document_routes(app)
+    app.mount("/admin", create_admin_app(runtime))
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,80 @@
+"""Authorization declared as typed dependencies: ``Authorize(Scope.X, min_plan=...)``.
+
+The verification order is: shape and checksum → hash lookup → revoked / expired / suspended →
+rate limit → scope → plan gate. A route's ``Authorize`` also documents its scopes and plan in
+the OpenAPI document (see ``tutela.server.openapi``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from tutela.server.auth.caller import Caller
+from tutela.server.auth.scopes import Scope, sort_scopes
+from tutela.server.errors import Forbidden, NotAuthenticated, PlanRestriction, RateLimited
+from tutela.server.runtime import Runtime, get_runtime
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKeyHeader",
+    description="A Tutela API key (`tut_…`) in the `X-API-Key` header.",
+    auto_error=False,
+)
+bearer = HTTPBearer(
+    scheme_name="BearerAuth",
+    description="The same API key as a bearer token: `Authorization: Bearer tut_…`.",
+    auto_error=False,
+)
+
+
+def presented_key(x_api_key: str | None, credentials: HTTPAuthorizationCredentials | None) -> str:
+    from_bearer = credentials.credentials if credentials else None
+    if x_api_key and from_bearer and x_api_key != from_bearer:
+        raise NotAuthenticated("X-API-Key and Authorization headers carry different keys")
+    key = x_api_key or from_bearer
+    if not key:
+        raise NotAuthenticated("Missing API key (send X-API-Key or Authorization: Bearer)")
+    return key.strip()
+
+
+class Authorize:
+    """A dependency that verifies the key and requires every scope given (and a plan)."""
+
+    def __init__(self, *scopes: Scope, min_plan: str | None = None) -> None:
+        self.scopes = frozenset(scopes)
+        self.min_plan = min_plan
+
+    def __call__(
+        self,
+        request: Request,
+        runtime: Annotated[Runtime, Depends(get_runtime)],
+        x_api_key: Annotated[str | None, Depends(api_key_header)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Caller:
+        caller = runtime.verifier.verify(presented_key(x_api_key, credentials))
+        request.state.key_expires_at = caller.key_expires_at
+
+        decision = runtime.rate_limiter.hit(caller.key_id)
+        request.state.rate_limit = decision
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after)
+
+        missing = self.scopes - caller.scopes
+        if missing:
+            raise Forbidden(f"API key lacks the required scope: {', '.join(sort_scopes(missing))}")
+
+        if self.min_plan is not None:
+            catalog = runtime.catalog
+            if caller.plan is None or catalog.plan_rank(caller.plan) < catalog.plan_rank(
+                self.min_plan
+            ):
+                raise PlanRestriction(
+                    f"This feature requires the '{self.min_plan}' plan or higher "
+                    f"(current plan: '{caller.plan}')"
+                )
+
+        runtime.verifier.record_use(caller)
+        return caller

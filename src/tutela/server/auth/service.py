@@ -1,0 +1,176 @@
+"""Key verification: shape and checksum, cached hash lookup, then the key's state.
+
+The cache maps a key hash to a snapshot of the key, its owner and its tenant for
+``key_cache_seconds``. Mutations that change what a key may do (revoke, suspend, plan or role
+change) invalidate it after their transaction commits, so in one process they take effect on
+the next request; across API processes the cache lifetime bounds the delay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tutela.server.auth import tokens
+from tutela.server.auth.caller import Caller
+from tutela.server.auth.scopes import Scope, scopes_for_role
+from tutela.server.db import transaction, utcnow
+from tutela.server.errors import Forbidden, NotAuthenticated
+from tutela.server.keys.models import ApiKey
+from tutela.server.tenants.models import Tenant, User
+
+log = logging.getLogger("tutela.auth")
+_SCOPE_VALUES = frozenset(s.value for s in Scope)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyRecord:
+    key_id: str
+    prefix: str
+    scopes: frozenset[str]
+    expires_at: dt.datetime
+    revoked: bool
+    last_used_at: dt.datetime | None
+    user_id: str
+    email: str
+    role: str
+    tenant_id: str | None
+    plan: str | None
+    tenant_status: str | None
+
+
+class AuthCache:
+    """Process-local, short-lived cache of key records, with targeted invalidation."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self._ttl = dt.timedelta(seconds=ttl_seconds)
+        self._clock = clock
+        self._entries: dict[str, tuple[_KeyRecord, dt.datetime]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> _KeyRecord | None:
+        with self._lock:
+            entry = self._entries.get(key_hash)
+            if entry is None:
+                return None
+            record, stored_at = entry
+            if self._clock() - stored_at >= self._ttl:
+                del self._entries[key_hash]
+                return None
+            return record
+
+    def put(self, key_hash: str, record: _KeyRecord) -> None:
+        if self._ttl.total_seconds() > 0:
+            with self._lock:
+                self._entries[key_hash] = (record, self._clock())
+
+    def _drop(self, matches: Callable[[_KeyRecord], bool]) -> None:
+        with self._lock:
+            for key_hash in [h for h, (r, _) in self._entries.items() if matches(r)]:
+                del self._entries[key_hash]
+
+    def invalidate_key(self, key_id: str) -> None:
+        self._drop(lambda r: r.key_id == key_id)
+
+    def invalidate_user(self, user_id: str) -> None:
+        self._drop(lambda r: r.user_id == user_id)
+
+    def invalidate_tenant(self, tenant_id: str) -> None:
+        self._drop(lambda r: r.tenant_id == tenant_id)
+
+
+class KeyVerifier:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        pepper: bytes,
+        cache: AuthCache,
+        debounce_seconds: float,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._sessions = session_factory
+        self._pepper = pepper
+        self.cache = cache
+        self._debounce = dt.timedelta(seconds=debounce_seconds)
+        self._clock = clock
+        self._last_touch: dict[str, dt.datetime] = {}
+        self._touch_lock = threading.Lock()
+
+    def hash(self, key: str) -> str:
+        return tokens.hash_key(self._pepper, key)
+
+    def verify(self, presented: str) -> Caller:
+        """Steps 1-3 of the verification order; raises 401 or 403."""
+        if not tokens.is_well_formed(presented):
+            raise NotAuthenticated("Malformed API key")
+        key_hash = self.hash(presented)
+        record = self.cache.get(key_hash)
+        if record is None:
+            record = self._load(key_hash)
+            if record is None:
+                raise NotAuthenticated("Invalid API key")
+            self.cache.put(key_hash, record)
+        if record.revoked:
+            raise NotAuthenticated("API key has been revoked")
+        if record.expires_at <= self._clock():
+            raise NotAuthenticated("API key has expired")
+        if record.tenant_status is not None and record.tenant_status != "active":
+            raise Forbidden("Tenant is suspended")
+        granted = {Scope(s) for s in record.scopes if s in _SCOPE_VALUES}
+        return Caller(
+            key_id=record.key_id,
+            key_prefix=record.prefix,
+            key_expires_at=record.expires_at,
+            user_id=record.user_id,
+            user_email=record.email,
+            role=record.role,
+            tenant_id=record.tenant_id,
+            plan=record.plan,
+            scopes=frozenset(granted) & scopes_for_role(record.role),
+        )
+
+    def _load(self, key_hash: str) -> _KeyRecord | None:
+        statement = (
+            select(ApiKey, User, Tenant)
+            .join(User, ApiKey.user_id == User.id)
+            .outerjoin(Tenant, ApiKey.tenant_id == Tenant.id)
+            .where(ApiKey.key_hash == key_hash)
+        )
+        with transaction(self._sessions, readonly=True) as session:
+            row = session.execute(statement).one_or_none()
+        if row is None:
+            return None
+        key, user, tenant = row
+        return _KeyRecord(
+            key_id=key.id,
+            prefix=key.prefix,
+            scopes=frozenset(key.scopes),
+            expires_at=key.expires_at,
+            revoked=key.revoked_at is not None,
+            last_used_at=key.last_used_at,
+            user_id=user.id,
+            email=user.email,
+            role=user.role,
+            tenant_id=tenant.id if tenant else None,
+            plan=tenant.plan if tenant else None,
+            tenant_status=tenant.status if tenant else None,
+        )
+
+    def record_use(self, caller: Caller) -> None:
+        """Write ``last_used_at`` at most once per debounce window per key and process."""
+        now = self._clock()
+        with self._touch_lock:
+            previous = self._last_touch.get(caller.key_id)
+            if previous is not None and now - previous < self._debounce:
+                return
+            self._last_touch[caller.key_id] = now
+        with transaction(self._sessions) as session:
+            session.execute(
+                update(ApiKey).where(ApiKey.id == caller.key_id).values(last_used_at=now)
+            )

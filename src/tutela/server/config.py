@@ -1,0 +1,124 @@
+"""All configuration, read once from ``TUTELA_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "TUTELA_"
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; the message is one line naming the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, validate_default=True
+    )
+
+    data_dir: Path = Field(
+        default=Path.home() / ".tutela",
+        description="Where the SQLite database, the platform key file and the outbox live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite under data_dir. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    redis_url: str | None = Field(
+        default=None, description="redis://… enables shared rate limits (and, later, workers)."
+    )
+    platform_key_file: Path | None = Field(
+        default=None,
+        description="File holding the platform master key; default data_dir/platform.key.",
+    )
+    platform_key: SecretStr | None = Field(
+        default=None,
+        description="The platform master key itself (base64 of 32 bytes), instead of a file.",
+    )
+    key_expiry_default_days: int = Field(default=30, ge=1)
+    key_expiry_max_days: int = Field(default=365, ge=1)
+    key_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a verified key is cached in one process."
+    )
+    key_last_used_debounce_seconds: float = Field(default=60.0, ge=0)
+    rate_limit: str = Field(
+        default="600/minute", description="Per-key request limit, in the `limits` notation."
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")):
+            raise ValueError(
+                "must start with sqlite:// or postgresql+psycopg:// (no other driver is supported)"
+            )
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parse_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '600/minute': {value!r}") from exc
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @field_validator("key_expiry_max_days")
+    @classmethod
+    def _at_least_default(cls, value: int, info: ValidationInfo) -> int:
+        default = info.data.get("key_expiry_default_days")
+        if default is not None and value < default:
+            raise ValueError(
+                f"must be at least TUTELA_KEY_EXPIRY_DEFAULT_DAYS ({value} < {default})"
+            )
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tutela.db'}"
+
+    @cached_property
+    def resolved_platform_key_file(self) -> Path:
+        return self.platform_key_file or self.data_dir / "platform.key"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; any invalid value becomes one readable line naming its variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        name = f"{ENV_PREFIX}{field.upper()}" if error["loc"] else "TUTELA settings"
+        message = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None

@@ -1,0 +1,7 @@
+"""Every table, imported in one place so metadata is complete for Alembic and tests."""
+
+from tutela.server.audit.models import AuditEvent
+from tutela.server.keys.models import ApiKey
+from tutela.server.tenants.models import ScanUsage, Tenant, TenantSubscription, User
+
+__all__ = ["ApiKey", "AuditEvent", "ScanUsage", "Tenant", "TenantSubscription", "User"]

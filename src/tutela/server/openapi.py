@@ -1,0 +1,71 @@
+"""Document every route from its ``Authorize`` dependency: scopes, plan and error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from tutela.server.auth.dependencies import Authorize
+from tutela.server.auth.scopes import sort_scopes
+from tutela.server.schemas import ErrorOut
+
+_ERRORS = {
+    401: "Missing, malformed, unknown, expired or revoked API key",
+    403: "Outside the key's scopes, tenant suspended, or not in the tenant's plan",
+    404: "Not found (also for another tenant's objects)",
+    413: "Request body too large",
+    422: "Invalid request: the detail lists each field error",
+    429: "Rate limited; retry after the `Retry-After` seconds",
+    500: "Internal error; the detail carries a correlation id",
+}
+
+
+def find_authorize(dependant: Dependant) -> Authorize | None:
+    """The route's ``Authorize`` dependency, searched depth-first."""
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, Authorize):
+            return dependency.call
+        found = find_authorize(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+def _error_responses(authenticated: bool, has_body: bool) -> dict[int | str, dict[str, Any]]:
+    codes = [500, 422]
+    if authenticated:
+        codes += [401, 403, 404, 429]
+    if has_body:
+        codes.append(413)
+    return {code: {"model": ErrorOut, "description": _ERRORS[code]} for code in sorted(codes)}
+
+
+def document_routes(app: FastAPI) -> None:
+    """Append scope and plan to each description and declare the error responses."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        authorize = find_authorize(route.dependant)
+        lines = [route.description.strip()] if route.description else []
+        if authorize is None:
+            lines.append("**Authentication:** none.")
+            extra: dict[str, Any] = {"security": []}
+        else:
+            scopes = sort_scopes(authorize.scopes)
+            lines.append(
+                "**Required scopes:** "
+                + (", ".join(f"`{s}`" for s in scopes) if scopes else "any valid key")
+                + ".  \n**Minimum plan:** "
+                + (f"`{authorize.min_plan}`" if authorize.min_plan else "all plans")
+                + "."
+            )
+            extra = {"x-required-scopes": scopes, "x-minimum-plan": authorize.min_plan}
+        route.description = "\n\n".join(lines)
+        route.openapi_extra = {**(route.openapi_extra or {}), **extra}
+        has_body = route.body_field is not None
+        for code, spec in _error_responses(authorize is not None, has_body).items():
+            route.responses.setdefault(code, spec)
+    app.openapi_schema = None

@@ -1,0 +1,84 @@
+"""What one running app holds: settings, the store, keys, the verifier and the limiter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tutela.scanner.catalog import Catalog, load_catalog
+from tutela.server.config import Settings
+from tutela.server.crypto import PlatformKeys, load_platform_key
+from tutela.server.db import make_engine, make_session_factory, transaction
+
+if TYPE_CHECKING:
+    from tutela.server.auth.ratelimit import KeyRateLimiter
+    from tutela.server.auth.service import AuthCache, KeyVerifier
+    from tutela.server.keys.service import KeyPolicy
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keys: PlatformKeys
+    catalog: Catalog
+    auth_cache: AuthCache
+    verifier: KeyVerifier
+    rate_limiter: KeyRateLimiter
+
+    @classmethod
+    def start(cls, settings: Settings) -> Runtime:
+        from tutela.server.auth.ratelimit import KeyRateLimiter
+        from tutela.server.auth.service import AuthCache, KeyVerifier
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url)
+        sessions = make_session_factory(engine)
+        keys = PlatformKeys(load_platform_key(settings))
+        cache = AuthCache(settings.key_cache_seconds)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            keys=keys,
+            catalog=load_catalog(),
+            auth_cache=cache,
+            verifier=KeyVerifier(
+                sessions, keys.api_key_pepper, cache, settings.key_last_used_debounce_seconds
+            ),
+            rate_limiter=KeyRateLimiter(settings.rate_limit, settings.redis_url),
+        )
+
+    def key_policy(self) -> KeyPolicy:
+        from tutela.server.keys.service import KeyPolicy
+
+        return KeyPolicy(
+            self.keys.api_key_pepper,
+            self.settings.key_expiry_default_days,
+            self.settings.key_expiry_max_days,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _request_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    runtime = get_runtime(request)
+    with transaction(runtime.sessions, readonly=request.method in ("GET", "HEAD")) as session:
+        yield session
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SessionDep = Annotated[Session, Depends(_request_session, scope="function")]

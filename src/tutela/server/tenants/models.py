@@ -1,0 +1,63 @@
+"""Tenants, their linked subscriptions, users and monthly scan usage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tutela.server.db import Base, IdMixin, utcnow
+
+
+class Tenant(IdMixin, Base):
+    __tablename__ = "tenants"
+
+    name: Mapped[str] = mapped_column(String(200))
+    plan: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | suspended
+    owner_email: Mapped[str] = mapped_column(String(320))
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    azure_credentials: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    azure_credentials_set_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    subscriptions: Mapped[list[TenantSubscription]] = relationship(
+        order_by="TenantSubscription.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class TenantSubscription(Base):
+    __tablename__ = "tenant_subscriptions"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    subscription_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class User(IdMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+
+    # NULL for platform operators, who belong to no tenant.
+    tenant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ScanUsage(Base):
+    """Manual scans counted per tenant and calendar month (UTC), for the plan quota."""
+
+    __tablename__ = "scan_usage"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    count: Mapped[int] = mapped_column(Integer, default=0)
