@@ -73,8 +73,8 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     )
     admin.state.runtime = runtime
     install_error_handlers(admin)
+    document_routes(admin_router.routes)
     admin.include_router(admin_router)
-    document_routes(admin)
     return admin
 
 
@@ -109,10 +109,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def openapi_alias() -> dict[str, Any]:
         return app.openapi()
 
-    app.include_router(catalog_router)
-    app.include_router(tenants_router)
-    app.include_router(keys_router)
-    document_routes(app)
+    for router in (catalog_router, tenants_router, keys_router):
+        document_routes(router.routes)
+        app.include_router(router)
+    document_routes(app.routes)
     app.mount("/admin", create_admin_app(runtime))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

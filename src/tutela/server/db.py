@@ -100,8 +100,11 @@ _READONLY = "tutela_readonly"
 @contextmanager
 def transaction(factory: sessionmaker[Session], *, readonly: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        session.connection(execution_options={_READONLY: readonly})
+    bind = factory.kw["bind"]
+    if readonly:
+        bind = bind.execution_options(**{_READONLY: True})
+    # The connection (and on SQLite its BEGIN) is taken lazily, at the first statement.
+    with factory(bind=bind) as session, session.begin():
         yield session
 
 

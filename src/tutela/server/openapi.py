@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import sort_scopes
 from tutela.server.schemas import ErrorOut
+
+_DOCUMENTED = "_tutela_documented"
 
 _ERRORS = {
     401: "Missing, malformed, unknown, expired or revoked API key",
@@ -43,11 +47,29 @@ def _error_responses(authenticated: bool, has_body: bool) -> dict[int | str, dic
     return {code: {"model": ErrorOut, "description": _ERRORS[code]} for code in sorted(codes)}
 
 
-def document_routes(app: FastAPI) -> None:
-    """Append scope and plan to each description and declare the error responses."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
+def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
+    """Every API route of an app with its effective path, through included routers."""
+    contexts = getattr(routing, "iter_route_contexts", None)
+    if contexts is None:  # FastAPI before lazily included routers
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                yield route.path, route
+        return
+    for context in contexts(app.routes):
+        original = context.original_route
+        if isinstance(original, APIRoute):
+            yield context.path or original.path, original
+
+
+def document_routes(routes: Iterable[BaseRoute]) -> None:
+    """Append scope and plan to each description and declare the error responses.
+
+    Run on a router's routes before it is included; idempotent, as routers are shared by apps.
+    """
+    for route in routes:
+        if not isinstance(route, APIRoute) or getattr(route, _DOCUMENTED, False):
             continue
+        setattr(route, _DOCUMENTED, True)
         authorize = find_authorize(route.dependant)
         lines = [route.description.strip()] if route.description else []
         if authorize is None:
@@ -68,4 +90,3 @@ def document_routes(app: FastAPI) -> None:
         has_body = route.body_field is not None
         for code, spec in _error_responses(authorize is not None, has_body).items():
             route.responses.setdefault(code, spec)
-    app.openapi_schema = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from tutela.server.auth.caller import Caller
@@ -50,6 +50,7 @@ class Authorize:
     def __call__(
         self,
         request: Request,
+        background: BackgroundTasks,
         runtime: Annotated[Runtime, Depends(get_runtime)],
         x_api_key: Annotated[str | None, Depends(api_key_header)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -76,5 +77,7 @@ class Authorize:
                     f"(current plan: '{caller.plan}')"
                 )
 
-        runtime.verifier.record_use(caller)
+        if runtime.verifier.use_is_due(caller):
+            # Written after the response is sent, outside the request's transaction.
+            background.add_task(runtime.verifier.write_last_used, caller.key_id)
         return caller

@@ -162,15 +162,18 @@ class KeyVerifier:
             tenant_status=tenant.status if tenant else None,
         )
 
-    def record_use(self, caller: Caller) -> None:
-        """Write ``last_used_at`` at most once per debounce window per key and process."""
+    def use_is_due(self, caller: Caller) -> bool:
+        """Whether this use should be written: at most once per debounce window per key."""
         now = self._clock()
         with self._touch_lock:
             previous = self._last_touch.get(caller.key_id)
             if previous is not None and now - previous < self._debounce:
-                return
+                return False
             self._last_touch[caller.key_id] = now
+            return True
+
+    def write_last_used(self, key_id: str) -> None:
         with transaction(self._sessions) as session:
             session.execute(
-                update(ApiKey).where(ApiKey.id == caller.key_id).values(last_used_at=now)
+                update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=self._clock())
             )

@@ -1,0 +1,205 @@
+"""The auth matrix, generated from the app's routes: a new route is covered without a new test.
+
+Every route of the public and the admin app is called with each kind of bad credential and must
+answer with the right status; routes that address an object by id answer 404 to another
+tenant's key. A route without an ``Authorize`` dependency must be on the public list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from starlette.routing import Mount
+
+from tests.platform import Platform, TenantCtx, auth
+from tutela.server.auth.dependencies import Authorize
+from tutela.server.auth.scopes import ROLE_SCOPES, Role, Scope
+from tutela.server.auth.tokens import generate_key
+from tutela.server.openapi import api_routes, find_authorize
+
+PUBLIC_ROUTES = {("GET", "/health")}
+
+# A valid body for every operation that takes one, so a 404 is not masked by a 422.
+BODIES: dict[tuple[str, str], dict[str, object]] = {
+    ("POST", "/api-keys"): {"name": "matrix", "scopes": ["tenant:read"]},
+    ("PATCH", "/api-keys/{key_id}"): {"name": "renamed"},
+    ("PUT", "/tenant/subscriptions"): {"subscription_ids": []},
+    ("PUT", "/tenant/credentials"): {
+        "tenant_id": "8d2bf1a4-4c1e-4f0e-9d6c-1f2e3a4b5c6d",
+        "client_id": "0b6c2f4e-7a1d-4e8b-9c3f-5d6e7f8a9b0c",
+        "client_secret": "matrix-secret",
+    },
+    ("POST", "/admin/tenants"): {"owner_email": "new@example.com", "plan": "starter"},
+    ("PUT", "/admin/tenants/{tenant_id}/plan"): {"plan": "professional"},
+    ("POST", "/admin/tenants/{tenant_id}/users"): {"email": "new@example.com", "role": "member"},
+    ("PUT", "/admin/tenants/{tenant_id}/users/{user_id}/role"): {"role": "owner"},
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # as declared, with {params}
+    authorize: Authorize | None
+    has_body: bool
+
+    def url(self, values: dict[str, str]) -> str:
+        url = self.path
+        for name, value in values.items():
+            url = url.replace("{" + name + "}", value)
+        assert "{" not in url, f"no test value for a path parameter of {self.path}: add one"
+        return url
+
+    @property
+    def addresses_object(self) -> bool:
+        return "{" in self.path
+
+
+def endpoints(app: FastAPI, prefix: str = "") -> list[Endpoint]:
+    """Every documented operation of the app and of the apps mounted in it."""
+    found = [
+        Endpoint(
+            method, prefix + path, find_authorize(route.dependant), route.body_field is not None
+        )
+        for path, route in api_routes(app)
+        if route.include_in_schema
+        for method in sorted(route.methods)
+    ]
+    for mount in app.routes:
+        if isinstance(mount, Mount) and isinstance(mount.app, FastAPI):
+            found += endpoints(mount.app, prefix + mount.path)
+    return found
+
+
+def protected(platform: Platform) -> list[Endpoint]:
+    return [e for e in endpoints(platform.app) if e.authorize is not None]
+
+
+@pytest.fixture
+def tenant_a(platform: Platform) -> TenantCtx:
+    return platform.tenant("enterprise")
+
+
+@pytest.fixture
+def path_values(platform: Platform, tenant_a: TenantCtx) -> dict[str, str]:
+    """Real ids of tenant A's objects, for every path parameter the API uses."""
+    victim = platform.key(tenant_a, [Scope.TENANT_READ])
+    return {
+        "key_id": platform.key_id(victim),
+        "tenant_id": tenant_a.id,
+        "user_id": tenant_a.owner_id,
+    }
+
+
+def call(platform: Platform, endpoint: Endpoint, url: str, headers: dict[str, str]) -> int:
+    body = BODIES.get((endpoint.method, endpoint.path))
+    assert body is not None or not endpoint.has_body, f"add a body for {endpoint} to BODIES"
+    return platform.client.request(endpoint.method, url, headers=headers, json=body).status_code
+
+
+def check_all(
+    platform: Platform,
+    path_values: dict[str, str],
+    headers_for: Callable[[Endpoint], dict[str, str] | None],
+    expected: int,
+) -> None:
+    failures = []
+    checked = 0
+    for endpoint in protected(platform):
+        headers = headers_for(endpoint)
+        if headers is None:
+            continue
+        status = call(platform, endpoint, endpoint.url(path_values), headers)
+        checked += 1
+        if status != expected:
+            failures.append(f"{endpoint.method} {endpoint.path}: {status}")
+    assert checked > 0
+    assert not failures, f"expected {expected} from:\n" + "\n".join(failures)
+
+
+def test_every_route_is_protected_or_declared_public(platform: Platform) -> None:
+    unprotected = {(e.method, e.path) for e in endpoints(platform.app) if e.authorize is None}
+    assert unprotected == PUBLIC_ROUTES
+    assert len(protected(platform)) >= 20  # public and admin routes are both enumerated
+
+
+def test_no_key(platform: Platform, path_values: dict[str, str]) -> None:
+    check_all(platform, path_values, lambda _: {}, 401)
+
+
+def test_malformed_key(platform: Platform, path_values: dict[str, str]) -> None:
+    check_all(platform, path_values, lambda _: auth("not-a-key"), 401)
+
+
+def test_bad_checksum(platform: Platform, tenant_a: TenantCtx, path_values: dict[str, str]) -> None:
+    key = tenant_a.owner_key
+    typo = key[:-1] + ("A" if key[-1] != "A" else "B")
+    check_all(platform, path_values, lambda _: auth(typo), 401)
+
+
+def test_unknown_key(platform: Platform, path_values: dict[str, str]) -> None:
+    stranger = generate_key()
+    check_all(platform, path_values, lambda _: auth(stranger), 401)
+
+
+def test_expired_key(platform: Platform, tenant_a: TenantCtx, path_values: dict[str, str]) -> None:
+    platform.expire(tenant_a.owner_key)
+    check_all(platform, path_values, lambda _: auth(tenant_a.owner_key), 401)
+
+
+def test_revoked_key(platform: Platform, tenant_a: TenantCtx, path_values: dict[str, str]) -> None:
+    key = platform.key(tenant_a, ROLE_SCOPES[Role.OWNER])
+    response = platform.client.delete(f"/api-keys/{platform.key_id(key)}", headers=auth(key))
+    assert response.status_code == 200
+    check_all(platform, path_values, lambda _: auth(key), 401)
+
+
+def test_wrong_scope(platform: Platform, tenant_a: TenantCtx, path_values: dict[str, str]) -> None:
+    owner_scopes = ROLE_SCOPES[Role.OWNER]
+
+    def key_without(endpoint: Endpoint) -> dict[str, str] | None:
+        assert endpoint.authorize is not None
+        required = endpoint.authorize.scopes
+        if not required:
+            return None  # any valid key may call it
+        others = owner_scopes - required
+        return auth(platform.key(tenant_a, others))
+
+    check_all(platform, path_values, key_without, 403)
+
+
+def test_suspended_tenant(platform: Platform, path_values: dict[str, str]) -> None:
+    suspended = platform.tenant("enterprise")
+    response = platform.client.post(
+        f"/admin/tenants/{suspended.id}/suspend", headers=auth(platform.operator_key())
+    )
+    assert response.status_code == 200
+    check_all(platform, path_values, lambda _: suspended.headers, 403)
+
+
+def test_another_tenants_key_sees_404(platform: Platform, path_values: dict[str, str]) -> None:
+    other = platform.tenant("enterprise")
+
+    def tenant_object_routes(endpoint: Endpoint) -> dict[str, str] | None:
+        is_tenant_route = not endpoint.path.startswith("/admin")
+        return other.headers if is_tenant_route and endpoint.addresses_object else None
+
+    check_all(platform, path_values, tenant_object_routes, 404)
+
+
+def test_right_key_passes_auth(
+    platform: Platform, tenant_a: TenantCtx, path_values: dict[str, str]
+) -> None:
+    """The positive control: the same calls with a sufficient key are not refused by auth."""
+    operator = auth(platform.operator_key())
+    failures = []
+    # Revoking the path's key comes last, so the other routes still find it.
+    for endpoint in sorted(protected(platform), key=lambda e: e.method == "DELETE"):
+        headers = operator if endpoint.path.startswith("/admin") else tenant_a.headers
+        status = call(platform, endpoint, endpoint.url(path_values), headers)
+        if status in (401, 403, 404, 422):
+            failures.append(f"{endpoint.method} {endpoint.path}: {status}")
+    assert not failures, "\n".join(failures)
