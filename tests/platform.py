@@ -72,9 +72,7 @@ class Platform:
                 owner_email=f"owner{self._count}@{plan}.example.com",
                 plan=plan,
             )
-            return TenantCtx(
-                created.tenant.id, created.owner.id, created.owner_key.secret, plan
-            )
+            return TenantCtx(created.tenant.id, created.owner.id, created.owner_key.secret, plan)
 
     def user(self, tenant: TenantCtx, role: str = "member") -> tuple[str, str]:
         """A new user of ``role`` in the tenant: (user id, its first key with the role's scopes)."""

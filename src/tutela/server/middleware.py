@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tutela.server.observability import reset_correlation_id, set_correlation_id
 
+log = logging.getLogger("tutela.http")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -60,20 +63,35 @@ class RequestContextMiddleware:
             return message
 
         replaced = False
+        status = 500
+        started = time.perf_counter()
 
         async def decorating_send(message: Message) -> None:
-            nonlocal replaced
+            nonlocal replaced, status
             if overflow and message["type"] == "http.response.start" and not replaced:
                 replaced = True
+                status = 413
                 await self._too_large(send, state)
                 return
             if replaced:
                 return
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = list(message.get("headers", [])) + _extra_headers(state)
             await send(message)
 
-        await self.app(scope, counting_receive, decorating_send)
+        try:
+            await self.app(scope, counting_receive, decorating_send)
+        finally:
+            # The path only: query strings may carry one-time tokens.
+            log.info(
+                "request method=%s path=%s status=%s duration_ms=%.1f key=%s",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                state.get("key_prefix", "-"),
+            )
 
     async def _too_large(self, send: Send, state: dict[str, Any]) -> None:
         body = json.dumps(

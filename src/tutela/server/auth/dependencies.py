@@ -57,6 +57,7 @@ class Authorize:
     ) -> Caller:
         caller = runtime.verifier.verify(presented_key(x_api_key, credentials))
         request.state.key_expires_at = caller.key_expires_at
+        request.state.key_prefix = caller.key_prefix
 
         decision = runtime.rate_limiter.hit(caller.key_id)
         request.state.rate_limit = decision

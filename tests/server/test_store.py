@@ -1,0 +1,94 @@
+"""The store on each backend: migrations match the models, UTC times, one transaction per use."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text
+
+from tests.platform import Platform
+from tutela.server.db import Base, after_commit, transaction
+from tutela.server.errors import PlanRestriction
+from tutela.server.keys.models import ApiKey
+from tutela.server.tenants.models import Tenant
+from tutela.server.tenants.repository import UserRepository
+
+
+def test_migrations_match_the_models(any_platform: Platform) -> None:
+    with any_platform.runtime.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        assert compare_metadata(context, Base.metadata) == []
+        assert context.get_current_revision() == "0001"
+
+
+def test_times_come_back_as_aware_utc(any_platform: Platform) -> None:
+    tenant = any_platform.tenant()
+    key_id = any_platform.key_id(tenant.owner_key)
+    with any_platform.db() as session:
+        key = session.get(ApiKey, key_id)
+        assert key is not None
+        assert key.created_at.tzinfo is not None and key.created_at.utcoffset() == dt.timedelta(0)
+        assert key.expires_at - key.created_at == dt.timedelta(days=30)
+
+
+def test_a_failed_use_case_writes_nothing(any_platform: Platform) -> None:
+    """A plan refusal raised mid-transaction rolls back what was already written."""
+    tenant = any_platform.tenant("free_trial")
+    with pytest.raises(PlanRestriction), any_platform.db() as session:
+        row = session.get(Tenant, tenant.id)
+        assert row is not None
+        row.name = "half-written"
+        raise PlanRestriction("refused")
+    with any_platform.db() as session:
+        row = session.get(Tenant, tenant.id)
+        assert row is not None and row.name != "half-written"
+
+
+def test_after_commit_runs_only_on_commit(any_platform: Platform) -> None:
+    ran: list[str] = []
+    with any_platform.db() as session:
+        after_commit(session, lambda: ran.append("committed"))
+        assert ran == []
+    assert ran == ["committed"]
+    with pytest.raises(RuntimeError), any_platform.db() as session:
+        after_commit(session, lambda: ran.append("rolled back"))
+        raise RuntimeError
+    assert ran == ["committed"]
+
+
+def test_user_lookup_is_tenant_scoped(any_platform: Platform) -> None:
+    a, b = any_platform.tenant(), any_platform.tenant()
+    with any_platform.db() as session:
+        users = UserRepository(session)
+        assert users.get(a.id, a.owner_id) is not None
+        assert users.get(b.id, a.owner_id) is None
+
+
+def test_api_flow_on_each_backend(any_platform: Platform) -> None:
+    tenant = any_platform.tenant("starter")
+    response = any_platform.client.put(
+        "/tenant/subscriptions",
+        headers=tenant.headers,
+        json={"subscription_ids": ["3f8a2b1c-0000-4000-8000-000000000001"]},
+    )
+    assert response.status_code == 200
+    with any_platform.db() as session:
+        stored = session.scalars(select(Tenant).where(Tenant.id == tenant.id)).one()
+        assert [s.subscription_id for s in stored.subscriptions] == [
+            "3f8a2b1c-0000-4000-8000-000000000001"
+        ]
+
+
+def test_sqlite_runs_in_wal_mode(platform: Platform) -> None:
+    with transaction(platform.runtime.sessions, readonly=True) as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_postgres_backend_is_really_postgres(postgres_url: str, settings_factory) -> None:  # type: ignore[no-untyped-def]
+    with Platform(settings_factory(database_url=postgres_url)) as platform:
+        assert platform.runtime.engine.dialect.name == "postgresql"
+        assert platform.client.get("/health").json()["status"] == "ok"
