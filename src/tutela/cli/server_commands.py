@@ -94,6 +94,9 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
+        # Our own request log replaces uvicorn's: it adds the correlation id and key prefix,
+        # and leaves out query strings, which may carry one-time tokens.
+        access_log=False,
     )
 
 
