@@ -95,7 +95,7 @@ class Platform:
         *,
         expires_in_days: int | None = None,
     ) -> str:
-        """A key of the tenant's owner (or of an operator, when tenant is None) with these scopes."""
+        """A key of the tenant's owner (an operator's when tenant is None) with these scopes."""
         with self.db() as session:
             users = UserRepository(session)
             if tenant is None:

@@ -7,7 +7,9 @@ def test_the_seven_frameworks_with_provenance() -> None:
     catalog = load_catalog()
     assert [f.id for f in catalog.frameworks] == FRAMEWORK_IDS
     for framework in catalog.frameworks:
-        assert framework.name and framework.publisher and framework.version
+        assert framework.name
+        assert framework.publisher
+        assert framework.version
         assert framework.published.year >= 2002
 
 

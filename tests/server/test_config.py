@@ -16,7 +16,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert settings.resolved_platform_key_file == tmp_path / "platform.key"
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert (settings.key_expiry_default_days, settings.key_expiry_max_days) == (30, 365)
-    assert settings.redis_url is None and settings.is_sqlite
+    assert settings.redis_url is None
+    assert settings.is_sqlite
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,7 +28,8 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.resolved_database_url.startswith("postgresql+psycopg://")
     assert settings.redis_url == "redis://cache:6379/0"
-    assert settings.rate_limit == "10/second" and settings.log_level == "DEBUG"
+    assert settings.rate_limit == "10/second"
+    assert settings.log_level == "DEBUG"
     assert not settings.is_sqlite
 
 

@@ -32,7 +32,7 @@ def test_key_from_settings_and_bad_keys(tmp_path: Path) -> None:
     given = Settings(data_dir=tmp_path, platform_key=base64.b64encode(raw).decode())
     assert load_platform_key(given) == raw
     assert not (tmp_path / "platform.key").exists()
-    with pytest.raises(SettingsError, match="^TUTELA_PLATFORM_KEY: "):
+    with pytest.raises(SettingsError, match=r"^TUTELA_PLATFORM_KEY: "):
         load_platform_key(Settings(data_dir=tmp_path, platform_key="short"))
     broken = tmp_path / "broken.key"
     broken.write_text(base64.b64encode(b"x" * 16).decode())

@@ -30,21 +30,28 @@ def test_times_come_back_as_aware_utc(any_platform: Platform) -> None:
     with any_platform.db() as session:
         key = session.get(ApiKey, key_id)
         assert key is not None
-        assert key.created_at.tzinfo is not None and key.created_at.utcoffset() == dt.timedelta(0)
+        assert key.created_at.tzinfo is not None
+        assert key.created_at.utcoffset() == dt.timedelta(0)
         assert key.expires_at - key.created_at == dt.timedelta(days=30)
 
 
 def test_a_failed_use_case_writes_nothing(any_platform: Platform) -> None:
     """A plan refusal raised mid-transaction rolls back what was already written."""
     tenant = any_platform.tenant("free_trial")
-    with pytest.raises(PlanRestriction), any_platform.db() as session:
-        row = session.get(Tenant, tenant.id)
-        assert row is not None
-        row.name = "half-written"
-        raise PlanRestriction("refused")
+
+    def refuse_half_way() -> None:
+        with any_platform.db() as session:
+            row = session.get(Tenant, tenant.id)
+            assert row is not None
+            row.name = "half-written"
+            raise PlanRestriction("refused")
+
+    with pytest.raises(PlanRestriction):
+        refuse_half_way()
     with any_platform.db() as session:
         row = session.get(Tenant, tenant.id)
-        assert row is not None and row.name != "half-written"
+        assert row is not None
+        assert row.name != "half-written"
 
 
 def test_after_commit_runs_only_on_commit(any_platform: Platform) -> None:
@@ -53,9 +60,14 @@ def test_after_commit_runs_only_on_commit(any_platform: Platform) -> None:
         after_commit(session, lambda: ran.append("committed"))
         assert ran == []
     assert ran == ["committed"]
-    with pytest.raises(RuntimeError), any_platform.db() as session:
-        after_commit(session, lambda: ran.append("rolled back"))
-        raise RuntimeError
+
+    def fail_after_registering() -> None:
+        with any_platform.db() as session:
+            after_commit(session, lambda: ran.append("rolled back"))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail_after_registering()
     assert ran == ["committed"]
 
 

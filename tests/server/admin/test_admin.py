@@ -23,13 +23,16 @@ def test_create_tenant_returns_the_owner_key_once(
     assert response.status_code == 201, response.text
     body = response.json()
     assert response.headers["location"] == f"/admin/tenants/{body['tenant']['id']}"
-    assert body["tenant"]["plan"] == "professional" and body["owner"]["role"] == "owner"
+    assert body["tenant"]["plan"] == "professional"
+    assert body["owner"]["role"] == "owner"
     key = body["owner_key"]["key"]
     me = platform.client.get("/tenant/me", headers=auth(key)).json()
-    assert me["tenant_id"] == body["tenant"]["id"] and me["purchaser_email"] == "cro@bank.example"
+    assert me["tenant_id"] == body["tenant"]["id"]
+    assert me["purchaser_email"] == "cro@bank.example"
 
     shown = platform.client.get(f"/admin/tenants/{body['tenant']['id']}", headers=operator)
-    assert shown.status_code == 200 and key not in shown.text
+    assert shown.status_code == 200
+    assert key not in shown.text
 
 
 @pytest.mark.parametrize(
@@ -55,7 +58,8 @@ def test_list_tenants_paginates_and_filters(platform: Platform, operator: dict[s
     rest = platform.client.get(
         "/admin/tenants", headers=operator, params={"limit": 2, "cursor": first["next_cursor"]}
     ).json()
-    assert [t["id"] for t in rest["items"]] == [made[0]] and rest["next_cursor"] is None
+    assert [t["id"] for t in rest["items"]] == [made[0]]
+    assert rest["next_cursor"] is None
 
     platform.client.post(f"/admin/tenants/{made[1]}/suspend", headers=operator)
     suspended = platform.client.get(
@@ -70,7 +74,8 @@ def test_plan_change_applies_at_once(platform: Platform, operator: dict[str, str
     changed = platform.client.put(
         f"/admin/tenants/{tenant.id}/plan", headers=operator, json={"plan": "professional"}
     )
-    assert changed.status_code == 200 and changed.json()["plan"] == "professional"
+    assert changed.status_code == 200
+    assert changed.json()["plan"] == "professional"
     me = platform.client.get("/tenant/me", headers=tenant.headers).json()
     assert (me["plan_id"], me["scan_limit"]) == ("professional", 100)
     whoami = platform.client.get("/api-keys/current", headers=tenant.headers).json()
@@ -78,7 +83,8 @@ def test_plan_change_applies_at_once(platform: Platform, operator: dict[str, str
     bad = platform.client.put(
         f"/admin/tenants/{tenant.id}/plan", headers=operator, json={"plan": "platinum"}
     )
-    assert bad.status_code == 422 and "free_trial" in str(bad.json()["detail"])
+    assert bad.status_code == 422
+    assert "free_trial" in str(bad.json()["detail"])
 
 
 def test_suspension_refuses_every_key_until_reactivated(
@@ -91,7 +97,8 @@ def test_suspension_refuses_every_key_until_reactivated(
     platform.client.post(f"/admin/tenants/{tenant.id}/suspend", headers=operator)
     for key in (tenant.owner_key, member):
         response = platform.client.get("/tenant/me", headers=auth(key))
-        assert response.status_code == 403 and "suspended" in response.json()["detail"]
+        assert response.status_code == 403
+        assert "suspended" in response.json()["detail"]
 
     platform.client.post(f"/admin/tenants/{tenant.id}/reactivate", headers=operator)
     assert platform.client.get("/tenant/me", headers=tenant.headers).status_code == 200
@@ -109,7 +116,8 @@ def test_users_can_be_added_and_duplicates_conflict(
     assert added.status_code == 201
     key = added.json()["key"]["key"]
     whoami = platform.client.get("/api-keys/current", headers=auth(key)).json()
-    assert whoami["role"] == "auditor" and "report:read" in whoami["scopes"]
+    assert whoami["role"] == "auditor"
+    assert "report:read" in whoami["scopes"]
     assert "scan:run" not in whoami["scopes"]
     again = platform.client.post(
         f"/admin/tenants/{tenant.id}/users",
@@ -133,7 +141,8 @@ def test_unknown_tenant_is_404(platform: Platform, operator: dict[str, str]) -> 
 def test_tenant_keys_cannot_use_the_admin_api(platform: Platform) -> None:
     tenant = platform.tenant("enterprise")
     response = platform.client.get("/admin/tenants", headers=tenant.headers)
-    assert response.status_code == 403 and "admin:read" in response.json()["detail"]
+    assert response.status_code == 403
+    assert "admin:read" in response.json()["detail"]
 
 
 def test_operator_keys_cannot_use_tenant_routes(platform: Platform) -> None:
@@ -175,7 +184,8 @@ def test_audit_log_records_lifecycle_without_secrets(
         "key.revoked",
     ]
     assert all(e["actor"] and e["created_at"] for e in events)
-    assert owner_key not in log.text and key["key"] not in log.text
+    assert owner_key not in log.text
+    assert key["key"] not in log.text
     plan_event = next(e for e in events if e["action"] == "tenant.plan_changed")
     assert plan_event["details"] == {"from": "starter", "to": "enterprise"}
     only_revocations = platform.client.get(

@@ -10,7 +10,8 @@ from tutela.server.auth import tokens
 
 def test_shape_and_entropy() -> None:
     key = tokens.generate_key()
-    assert key.startswith("tut_") and len(key) == 4 + 32 + 6
+    assert key.startswith("tut_")
+    assert len(key) == 4 + 32 + 6
     assert set(key[4:]) <= set(string.digits + string.ascii_letters)
     assert 32 * math.log2(62) >= 160
     assert len({tokens.generate_key() for _ in range(1000)}) == 1000

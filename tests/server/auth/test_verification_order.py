@@ -28,7 +28,8 @@ def test_plan_gate_comes_after_scope_and_names_the_plan(settings_factory) -> Non
         starter, pro, ent = (platform.tenant(p) for p in ("starter", "professional", "enterprise"))
         refused = platform.client.get("/gated", headers=starter.headers)
         assert refused.status_code == 403
-        assert "professional" in refused.json()["detail"] and "starter" in refused.json()["detail"]
+        assert "professional" in refused.json()["detail"]
+        assert "starter" in refused.json()["detail"]
         assert platform.client.get("/gated", headers=pro.headers).json() == {"plan": "professional"}
         assert platform.client.get("/gated", headers=ent.headers).status_code == 200
         # Missing scope is reported before the plan.
@@ -59,4 +60,5 @@ def test_suspension_is_reported_before_scope(platform: Platform) -> None:
         f"/admin/tenants/{tenant.id}/suspend", headers=auth(platform.operator_key())
     )
     response = platform.client.get("/api-keys", headers=auth(narrow))
-    assert response.status_code == 403 and "suspended" in response.json()["detail"]
+    assert response.status_code == 403
+    assert "suspended" in response.json()["detail"]

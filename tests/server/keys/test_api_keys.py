@@ -33,15 +33,18 @@ def test_created_key_is_shown_once_and_works(platform: Platform, owner: TenantCt
     secret = str(created["key"])
     assert KEY_SHAPE.match(secret)
     assert secret.startswith(str(created["prefix"]))
-    assert created["never_used"] is True and created["status"] == "active"
+    assert created["never_used"] is True
+    assert created["status"] == "active"
 
     listing = platform.client.get("/api-keys", headers=owner.headers)
     shown = platform.client.get(f"/api-keys/{created['id']}", headers=owner.headers)
-    assert secret not in listing.text and secret not in shown.text
+    assert secret not in listing.text
+    assert secret not in shown.text
     assert "key" not in shown.json()
 
     me = platform.client.get("/tenant/me", headers=auth(secret))
-    assert me.status_code == 200 and me.json()["tenant_id"] == owner.id
+    assert me.status_code == 200
+    assert me.json()["tenant_id"] == owner.id
 
 
 def test_location_header_points_at_the_new_key(platform: Platform, owner: TenantCtx) -> None:
@@ -72,7 +75,8 @@ def test_scopes_must_be_a_subset_of_the_creators(platform: Platform, owner: Tena
     assert response.status_code == 422
     error = response.json()["detail"][0]
     assert error["loc"] == ["body", "scopes"]
-    assert "report:delete" in error["msg"] and "scan:run" in error["msg"]
+    assert "report:delete" in error["msg"]
+    assert "scan:run" in error["msg"]
     assert "tenant:read" not in error["msg"]
 
 
@@ -114,7 +118,8 @@ def test_demoting_the_owner_narrows_every_key_at_once(platform: Platform, owner:
     assert refused.status_code == 403
     assert "tenant:write" in refused.json()["detail"]
     whoami = platform.client.get("/api-keys/current", headers=auth(key)).json()
-    assert "tenant:write" not in whoami["scopes"] and "tenant:read" in whoami["scopes"]
+    assert "tenant:write" not in whoami["scopes"]
+    assert "tenant:read" in whoami["scopes"]
 
 
 def test_expiry_defaults_to_30_days_and_is_capped(platform: Platform, owner: TenantCtx) -> None:
@@ -148,7 +153,8 @@ def test_rename(platform: Platform, owner: TenantCtx) -> None:
     response = platform.client.patch(
         f"/api-keys/{key_id}", headers=owner.headers, json={"name": "new"}
     )
-    assert response.status_code == 200 and response.json()["name"] == "new"
+    assert response.status_code == 200
+    assert response.json()["name"] == "new"
     assert platform.client.get(f"/api-keys/{key_id}", headers=owner.headers).json()["name"] == "new"
     empty = platform.client.patch(f"/api-keys/{key_id}", headers=owner.headers, json={"name": ""})
     assert empty.status_code == 422
@@ -163,7 +169,8 @@ def test_revocation_takes_effect_on_the_next_request(platform: Platform, owner: 
     assert revoked.json() == {"status": "ok", "revoked": created["id"]}
 
     response = platform.client.get("/tenant/me", headers=auth(secret))
-    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
     listed = platform.client.get(f"/api-keys/{created['id']}", headers=owner.headers).json()
     assert listed["status"] == "revoked"
 
@@ -176,7 +183,8 @@ def test_last_used_is_recorded_debounced(settings_factory) -> None:  # type: ign
 
         platform.client.get("/tenant/me", headers=auth(secret))
         first = platform.client.get(f"/api-keys/{key_id}", headers=owner.headers).json()
-        assert first["never_used"] is False and first["last_used_at"] is not None
+        assert first["never_used"] is False
+        assert first["last_used_at"] is not None
 
         platform.client.get("/tenant/me", headers=auth(secret))
         second = platform.client.get(f"/api-keys/{key_id}", headers=owner.headers).json()
@@ -207,7 +215,8 @@ def test_bearer_and_header_rules(platform: Platform, owner: TenantCtx) -> None:
     assert platform.client.get("/tenant/me", headers=both_same).status_code == 200
     both_different = {**bearer, "X-API-Key": other}
     response = platform.client.get("/tenant/me", headers=both_different)
-    assert response.status_code == 401 and "different" in response.json()["detail"]
+    assert response.status_code == 401
+    assert "different" in response.json()["detail"]
 
 
 def test_whoami_and_expiry_header(platform: Platform, owner: TenantCtx) -> None:
@@ -215,13 +224,16 @@ def test_whoami_and_expiry_header(platform: Platform, owner: TenantCtx) -> None:
     response = platform.client.get("/api-keys/current", headers=auth(key))
     body = response.json()
     assert body["scopes"] == ["tenant:read", "report:read"]
-    assert body["tenant_id"] == owner.id and body["plan"] == "professional"
-    assert key.startswith(body["prefix"]) and body["key_id"] == platform.key_id(key)
+    assert body["tenant_id"] == owner.id
+    assert body["plan"] == "professional"
+    assert key.startswith(body["prefix"])
+    assert body["key_id"] == platform.key_id(key)
     expires = dt.datetime.fromisoformat(response.headers["x-tutela-key-expires"])
     assert abs(expires - dt.datetime.fromisoformat(body["expires_at"])) < dt.timedelta(seconds=1)
     # Authenticated but refused responses carry it too.
     refused = platform.client.get("/api-keys", headers=auth(key))
-    assert refused.status_code == 403 and "x-tutela-key-expires" in refused.headers
+    assert refused.status_code == 403
+    assert "x-tutela-key-expires" in refused.headers
     assert "x-tutela-key-expires" not in platform.client.get("/health").headers
 
 

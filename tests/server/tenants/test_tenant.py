@@ -30,11 +30,13 @@ def test_tenant_me_has_the_seeds_fields(platform: Platform) -> None:
     tenant = platform.tenant("professional")
     body = platform.client.get("/tenant/me", headers=tenant.headers).json()
     assert body["tenant_id"] == tenant.id
-    assert body["plan_id"] == "professional" and body["status"] == "active"
+    assert body["plan_id"] == "professional"
+    assert body["status"] == "active"
     assert body["purchaser_email"].startswith("owner")
     assert (body["scan_count"], body["scan_limit"]) == (0, 100)
     assert body["azure_subscription_ids"] == []
-    assert body["governance_enabled"] is True and body["governance_cadence"] == "biweekly"
+    assert body["governance_enabled"] is True
+    assert body["governance_cadence"] == "biweekly"
     assert body["report_history_days"] == 90
     assert body["azure_credentials_set"] is False
 
@@ -45,7 +47,8 @@ def test_each_tenant_sees_only_itself(platform: Platform) -> None:
         "/tenant/subscriptions", headers=a.headers, json={"subscription_ids": subs(2)}
     )
     seen_by_b = platform.client.get("/tenant/me", headers=b.headers).json()
-    assert seen_by_b["tenant_id"] == b.id and seen_by_b["azure_subscription_ids"] == []
+    assert seen_by_b["tenant_id"] == b.id
+    assert seen_by_b["azure_subscription_ids"] == []
 
 
 def test_subscriptions_are_uuids_deduplicated_in_order(platform: Platform) -> None:
@@ -85,7 +88,8 @@ def test_plan_limits_linked_subscriptions(platform: Platform, plan: str, limit: 
         "/tenant/subscriptions", headers=tenant.headers, json={"subscription_ids": subs(limit + 1)}
     )
     assert over.status_code == 403
-    assert f"at most {limit}" in over.json()["detail"] and plan in over.json()["detail"]
+    assert f"at most {limit}" in over.json()["detail"]
+    assert plan in over.json()["detail"]
     kept = platform.client.get("/tenant/me", headers=tenant.headers).json()
     assert len(kept["azure_subscription_ids"]) == limit  # the refused change wrote nothing
 
@@ -95,7 +99,8 @@ def test_enterprise_is_unlimited(platform: Platform) -> None:
     response = platform.client.put(
         "/tenant/subscriptions", headers=tenant.headers, json={"subscription_ids": subs(40)}
     )
-    assert response.status_code == 200 and len(response.json()["azure_subscription_ids"]) == 40
+    assert response.status_code == 200
+    assert len(response.json()["azure_subscription_ids"]) == 40
 
 
 def test_subscription_change_is_audited(platform: Platform) -> None:
@@ -111,7 +116,8 @@ def test_subscription_change_is_audited(platform: Platform) -> None:
             )
         ).one()
     assert event.details == {"before": [], "after": new}
-    assert "owner" in event.actor and "tut_" in event.actor
+    assert "owner" in event.actor
+    assert "tut_" in event.actor
     assert tenant.owner_key not in event.actor
 
 
@@ -126,13 +132,16 @@ def test_credentials_are_encrypted_and_never_returned(platform: Platform) -> Non
     tenant = platform.tenant()
     store_credentials(platform, tenant)
     me = platform.client.get("/tenant/me", headers=tenant.headers)
-    assert me.json()["azure_credentials_set"] is True and SECRET not in me.text
+    assert me.json()["azure_credentials_set"] is True
+    assert SECRET not in me.text
     with platform.db() as session:
         row = session.get(Tenant, tenant.id)
-        assert row is not None and row.azure_credentials is not None
+        assert row is not None
+        assert row.azure_credentials is not None
         assert SECRET.encode() not in row.azure_credentials
         opened = open_credentials(row, platform.runtime.keys.credentials_key)
-    assert opened is not None and opened.client_secret == SECRET
+    assert opened is not None
+    assert opened.client_secret == SECRET
     assert opened.client_id == CREDENTIALS["client_id"]
     assert SECRET not in repr(opened)
 
@@ -142,7 +151,8 @@ def test_credentials_moved_to_another_tenant_do_not_open(platform: Platform) -> 
     store_credentials(platform, a)
     with platform.db() as session:
         row_a, row_b = session.get(Tenant, a.id), session.get(Tenant, b.id)
-        assert row_a is not None and row_b is not None
+        assert row_a is not None
+        assert row_b is not None
         row_b.azure_credentials = row_a.azure_credentials
         with pytest.raises(DecryptionError):
             open_credentials(row_b, platform.runtime.keys.credentials_key)
@@ -167,7 +177,8 @@ def test_credentials_never_reach_any_log_or_the_audit(
     assert caplog.records, "expected DEBUG logs to be captured"
     assert SECRET not in caplog.text
     for response in (rejected, rejected_too, rejected_extra):
-        assert response.status_code == 422 and SECRET not in response.text
+        assert response.status_code == 422
+        assert SECRET not in response.text
     with platform.db() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.tenant_id == tenant.id)).all()
     assert "credentials.set" in {e.action for e in events}
@@ -192,4 +203,5 @@ def test_member_cannot_change_the_tenant(platform: Platform) -> None:
     tenant = platform.tenant()
     _, member = platform.user(tenant, role="member")
     response = platform.client.put("/tenant/credentials", headers=auth(member), json=CREDENTIALS)
-    assert response.status_code == 403 and "tenant:write" in response.json()["detail"]
+    assert response.status_code == 403
+    assert "tenant:write" in response.json()["detail"]
