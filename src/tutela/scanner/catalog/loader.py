@@ -10,6 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from tutela.scanner.catalog.checks import CheckSpec, ControlSpec, FrameworkControls
+
 Cadence = Literal["manual", "biweekly", "daily"]
 
 
@@ -53,6 +55,8 @@ class Plan(_Data):
 class Catalog(_Data):
     frameworks: tuple[Framework, ...]
     plans: tuple[Plan, ...]
+    checks: tuple[CheckSpec, ...] = ()
+    controls: tuple[FrameworkControls, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
@@ -65,6 +69,21 @@ class Catalog(_Data):
             unknown = set(plan.frameworks) - set(framework_ids)
             if unknown:
                 raise ValueError(f"plan {plan.id!r} names unknown frameworks {sorted(unknown)}")
+        check_ids = [c.id for c in self.checks]
+        duplicates = sorted({c for c in check_ids if check_ids.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate check ids {duplicates}")
+        known_checks = set(check_ids)
+        for controls in self.controls:
+            if controls.framework not in framework_ids:
+                raise ValueError(f"controls for unknown framework {controls.framework!r}")
+            for control in controls.controls:
+                missing = set(control.checks + control.analogy_checks) - known_checks
+                if missing:
+                    raise ValueError(
+                        f"{controls.framework} control {control.id!r} maps unknown checks "
+                        f"{sorted(missing)}"
+                    )
         return self
 
     def plan(self, plan_id: str) -> Plan:
@@ -84,10 +103,69 @@ class Catalog(_Data):
     def plans_with_framework(self, framework_id: str) -> list[str]:
         return [p.id for p in self.plans if framework_id in p.frameworks]
 
+    @property
+    def framework_ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.frameworks)
+
+    def framework(self, framework_id: str) -> Framework:
+        for framework in self.frameworks:
+            if framework.id == framework_id:
+                return framework
+        raise KeyError(framework_id)
+
+    def check(self, check_id: str) -> CheckSpec:
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        raise KeyError(check_id)
+
+    def controls_of(self, framework_id: str) -> FrameworkControls | None:
+        for controls in self.controls:
+            if controls.framework == framework_id:
+                return controls
+        return None
+
+    def controls_for_check(self, check_id: str) -> list[tuple[str, ControlSpec, bool]]:
+        """(framework id, control, by analogy) for every control the check evidences."""
+        found = []
+        for controls in self.controls:
+            for control in controls.controls:
+                if check_id in control.checks:
+                    found.append((controls.framework, control, False))
+                elif check_id in control.analogy_checks:
+                    found.append((controls.framework, control, True))
+        return found
+
 
 def _read(name: str) -> Any:
     text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def _read_folder(folder: str, key: str) -> list[Any]:
+    """The ``key`` lists of every YAML file in a catalogue folder, in file-name order."""
+    items: list[Any] = []
+    directory = resources.files(__package__).joinpath(folder)
+    if not directory.is_dir():
+        return items
+    for entry in sorted(directory.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            if key not in data:
+                raise CatalogError(f"catalogue file {folder}/{entry.name} has no {key!r} list")
+            items.extend(data[key] if isinstance(data[key], list) else [data[key]])
+    return items
+
+
+def _read_controls() -> list[Any]:
+    directory = resources.files(__package__).joinpath("controls")
+    if not directory.is_dir():
+        return []
+    return [
+        yaml.safe_load(entry.read_text(encoding="utf-8"))
+        for entry in sorted(directory.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    ]
 
 
 @cache
@@ -98,6 +176,8 @@ def load_catalog() -> Catalog:
             {
                 "frameworks": _read("frameworks.yaml")["frameworks"],
                 "plans": _read("plans.yaml")["plans"],
+                "checks": _read_folder("checks", "checks"),
+                "controls": _read_controls(),
             }
         )
     except (ValidationError, KeyError, TypeError, yaml.YAMLError) as exc:

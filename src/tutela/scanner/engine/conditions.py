@@ -1,0 +1,368 @@
+"""The catalogue's condition language, compiled once into fast closures.
+
+A condition reads like an Azure Policy rule::
+
+    {field: properties.publicNetworkAccess, equals: Disabled, default: Enabled}
+    {allOf: [...]} | {anyOf: [...]} | {not: {...}}
+    {count: {field: properties.privateEndpointConnections, where: {...}}, greaterOrEquals: 1}
+
+Fields are dot paths from the resource: ``id name type kind location sku tags identity
+properties`` and the related facts ``diagnosticSettings roleAssignments securityPricings
+policyAssignments``; ``parent.…`` and ``subscription.…`` read the parent resource and the
+subscription. Tag names are matched without case. Strings compare without case; ``"true"`` and
+``true`` are the same boolean.
+
+Logic is three-valued: a condition is True, False or None (unknown). An absent property takes the
+leaf's ``default`` (the service's default, often the insecure one); with no default an absent
+property is unknown, as is an ``UNKNOWN`` value from a source or a related fact the source could
+not see. ``exists`` decides on absence itself, and ``count`` counts an absent list as empty.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tutela.scanner.estate import UNKNOWN, Estate, Resource
+
+Tri = bool | None
+
+
+class ConditionError(ValueError):
+    """A condition in the catalogue is malformed."""
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+MISSING = _Missing()
+
+_ROOTS: dict[str, Callable[[Resource], Any]] = {
+    "id": lambda r: r.id,
+    "name": lambda r: r.name,
+    "type": lambda r: r.type,
+    "kind": lambda r: MISSING if r.kind is None else r.kind,
+    "location": lambda r: MISSING if r.location is None else r.location,
+    "sku": lambda r: MISSING if r.sku is None else r.sku,
+    "tags": lambda r: r.tags,
+    "identity": lambda r: MISSING if r.identity is None else r.identity,
+    "properties": lambda r: r.properties,
+    "diagnosticSettings": lambda r: (
+        UNKNOWN if r.diagnostic_settings is None else r.diagnostic_settings
+    ),
+    "roleAssignments": lambda r: UNKNOWN if r.role_assignments is None else r.role_assignments,
+    "securityPricings": lambda r: UNKNOWN if r.security_pricings is None else r.security_pricings,
+    "policyAssignments": lambda r: (
+        UNKNOWN if r.policy_assignments is None else r.policy_assignments
+    ),
+}
+
+
+@dataclass(slots=True)
+class Context:
+    """What a condition reads: the resource, the estate around it, and the evidence it saw."""
+
+    resource: Resource
+    estate: Estate
+    evidence: list[tuple[str, Any]] = field(default_factory=list)
+
+
+Compiled = Callable[[Context, Any], Tri]
+"""A compiled condition: (context, the object fields are read from) → True / False / None."""
+
+
+def lookup(obj: Any, steps: tuple[str, ...], tags_step: int = -1) -> Any:
+    """Follow dict keys; ``MISSING`` when a step is absent, ``UNKNOWN`` when a value is unknown."""
+    for index, step in enumerate(steps):
+        if obj is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(obj, dict):
+            return MISSING
+        if index == tags_step:
+            folded = step.casefold()
+            obj = next((v for k, v in obj.items() if k.casefold() == folded), MISSING)
+        else:
+            obj = obj.get(step, MISSING)
+        if obj is MISSING:
+            return MISSING
+    return obj
+
+
+def _resolver(path: str) -> Callable[[Context, Any], Any]:
+    """A function reading ``path`` from the resource (or from the element, inside ``where``)."""
+    parts = tuple(path.split("."))
+    if parts[0] in ("parent", "subscription"):
+        inner = _resolver(".".join(parts[1:]))
+        relation = parts[0]
+
+        def related(ctx: Context, _obj: Any) -> Any:
+            resource = ctx.resource
+            other = (
+                ctx.estate.parent(resource)
+                if relation == "parent"
+                else ctx.estate.subscription(resource)
+            )
+            if other is None:
+                return UNKNOWN
+            return inner(Context(other, ctx.estate, ctx.evidence), other)
+
+        return related
+    if parts[0] == "@":  # the element itself, inside a count's where
+        rest = parts[1:]
+        return lambda _ctx, obj: lookup(obj, rest)
+    root = _ROOTS.get(parts[0])
+    rest = parts[1:]
+    if root is None:
+        raise ConditionError(f"unknown field root {parts[0]!r} in {path!r}")
+    tags_step = 0 if parts[0] == "tags" else -1
+
+    def resolve(_ctx: Context, obj: Any) -> Any:
+        return lookup(root(obj), rest, tags_step)
+
+    return resolve
+
+
+def _element_resolver(path: str) -> Callable[[Context, Any], Any]:
+    steps = tuple(path.split("."))
+    return lambda _ctx, obj: lookup(obj, steps)
+
+
+def _fold(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.casefold()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        return lowered
+    if isinstance(value, list):
+        return [_fold(v) for v in value]
+    return value
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _equals(expected: Any) -> Callable[[Any], Tri]:
+    want = _fold(expected)
+    return lambda value: _fold(value) == want
+
+
+def _in(expected: Any) -> Callable[[Any], Tri]:
+    if not isinstance(expected, list):
+        raise ConditionError(f"'in' needs a list, got {expected!r}")
+    wanted = [_fold(v) for v in expected]
+    return lambda value: _fold(value) in wanted
+
+
+def _compare(op: str, expected: Any) -> Callable[[Any], Tri]:
+    bound = _number(expected)
+    if bound is None:
+        raise ConditionError(f"{op!r} needs a number, got {expected!r}")
+
+    def compare(value: Any) -> Tri:
+        number = _number(value)
+        if number is None:
+            return False
+        if op == "greater":
+            return number > bound
+        if op == "greaterOrEquals":
+            return number >= bound
+        if op == "less":
+            return number < bound
+        return number <= bound
+
+    return compare
+
+
+def _contains(expected: Any) -> Callable[[Any], Tri]:
+    want = _fold(expected)
+
+    def contains(value: Any) -> Tri:
+        folded = _fold(value)
+        if isinstance(folded, list | str) and isinstance(want, str):
+            return want in folded
+        if isinstance(folded, list):
+            return want in folded
+        return False
+
+    return contains
+
+
+def _like(expected: Any) -> Callable[[Any], Tri]:
+    pattern = str(expected).casefold()
+    return lambda value: isinstance(value, str) and fnmatch.fnmatchcase(value.casefold(), pattern)
+
+
+_OPERATORS: dict[str, Callable[[Any], Callable[[Any], Tri]]] = {
+    "equals": _equals,
+    "in": _in,
+    "contains": _contains,
+    "like": _like,
+    "greater": lambda e: _compare("greater", e),
+    "greaterOrEquals": lambda e: _compare("greaterOrEquals", e),
+    "less": lambda e: _compare("less", e),
+    "lessOrEquals": lambda e: _compare("lessOrEquals", e),
+}
+_NEGATED = {"notEquals": "equals", "notIn": "in", "notContains": "contains", "notLike": "like"}
+_COUNT_OPS = ("equals", "greater", "greaterOrEquals", "less", "lessOrEquals")
+
+
+def _show(value: Any) -> Any:
+    return "<absent>" if value is MISSING else "<unknown>" if value is UNKNOWN else value
+
+
+def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
+    path = spec["field"]
+    read = _element_resolver(path) if relative else _resolver(path)
+    shown = path if not relative else f"[*].{path}"
+    has_default = "default" in spec
+    default = spec.get("default")
+    operators = [k for k in spec if k not in ("field", "default")]
+    if len(operators) != 1:
+        raise ConditionError(f"a field condition needs exactly one operator: {spec!r}")
+    op = operators[0]
+    if op == "exists":
+        want = bool(_fold(spec[op]))
+
+        def exists(ctx: Context, obj: Any) -> Tri:
+            value = read(ctx, obj)
+            ctx.evidence.append((shown, _show(value)))
+            if value is UNKNOWN:
+                return None
+            present = value is not MISSING and value is not None and value != ""
+            return present == want
+
+        return exists
+    negate = op in _NEGATED
+    base = _NEGATED.get(op, op)
+    if base not in _OPERATORS:
+        raise ConditionError(f"unknown operator {op!r} in {spec!r}")
+    test = _OPERATORS[base](spec[op])
+
+    def leaf(ctx: Context, obj: Any) -> Tri:
+        value = read(ctx, obj)
+        if value is MISSING or value is None:
+            if not has_default:
+                ctx.evidence.append((shown, "<absent>"))
+                return None
+            ctx.evidence.append((shown, f"<absent; service default {default!r}>"))
+            value = default
+        else:
+            ctx.evidence.append((shown, _show(value)))
+        if value is UNKNOWN:
+            return None
+        result = test(value)
+        return (not result) if negate else result
+
+    return leaf
+
+
+def _all(parts: list[Compiled]) -> Compiled:
+    def all_of(ctx: Context, obj: Any) -> Tri:
+        unknown = False
+        for part in parts:
+            result = part(ctx, obj)
+            if result is False:
+                return False
+            if result is None:
+                unknown = True
+        return None if unknown else True
+
+    return all_of
+
+
+def _any(parts: list[Compiled]) -> Compiled:
+    def any_of(ctx: Context, obj: Any) -> Tri:
+        unknown = False
+        for part in parts:
+            result = part(ctx, obj)
+            if result is True:
+                return True
+            if result is None:
+                unknown = True
+        return None if unknown else False
+
+    return any_of
+
+
+def _not(inner: Compiled) -> Compiled:
+    def negation(ctx: Context, obj: Any) -> Tri:
+        result = inner(ctx, obj)
+        return None if result is None else not result
+
+    return negation
+
+
+def _count(spec: dict[str, Any], relative: bool) -> Compiled:
+    body = spec["count"]
+    if not isinstance(body, dict) or "field" not in body:
+        raise ConditionError(f"count needs a field: {spec!r}")
+    path = body["field"]
+    read = _element_resolver(path) if relative else _resolver(path)
+    where = compile_condition(body["where"], relative=True) if "where" in body else None
+    ops = [k for k in spec if k != "count"]
+    if len(ops) != 1 or ops[0] not in _COUNT_OPS:
+        raise ConditionError(f"count needs one of {_COUNT_OPS}: {spec!r}")
+    op = ops[0]
+    test = _compare(op, spec[op]) if op != "equals" else _equals(spec[op])
+
+    def count(ctx: Context, obj: Any) -> Tri:
+        items = read(ctx, obj)
+        if items is UNKNOWN:
+            ctx.evidence.append((path, "<unknown>"))
+            return None
+        if items is MISSING or items is None:
+            items = []
+        if isinstance(items, dict):
+            items = list(items.values())
+        if not isinstance(items, list):
+            ctx.evidence.append((path, items))
+            return False
+        matched = undecided = 0
+        if where is None:
+            matched = len(items)
+        else:
+            scratch = Context(ctx.resource, ctx.estate, [])
+            for item in items:
+                result = where(scratch, item)
+                if result is True:
+                    matched += 1
+                elif result is None:
+                    undecided += 1
+        ctx.evidence.append((f"count({path})", matched))
+        at_least, at_most = test(matched), test(matched + undecided)
+        return at_least if at_least == at_most else None
+
+    return count
+
+
+def compile_condition(spec: Any, *, relative: bool = False) -> Compiled:
+    """Compile a condition; ``relative`` fields are read from a ``count``'s current element."""
+    if not isinstance(spec, dict):
+        raise ConditionError(f"a condition is a mapping, got {spec!r}")
+    if "allOf" in spec:
+        return _all([compile_condition(s, relative=relative) for s in spec["allOf"]])
+    if "anyOf" in spec:
+        return _any([compile_condition(s, relative=relative) for s in spec["anyOf"]])
+    if "not" in spec:
+        return _not(compile_condition(spec["not"], relative=relative))
+    if "count" in spec:
+        return _count(spec, relative)
+    if "field" in spec:
+        return _leaf(spec, relative)
+    raise ConditionError(f"unknown condition {spec!r}")

@@ -1,0 +1,87 @@
+"""Run the catalogue's checks over an estate: each check only against the types it applies to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tutela.scanner.catalog.checks import CheckSpec
+from tutela.scanner.engine.conditions import Compiled, Context, Tri, compile_condition
+from tutela.scanner.engine.evaluators import EVALUATORS
+from tutela.scanner.estate import Estate, Resource
+
+Status = Literal["pass", "fail", "unknown"]
+_STATUS: dict[Tri, Status] = {True: "pass", False: "fail", None: "unknown"}
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """One check decided (or not) for one resource, with the values it read."""
+
+    check: CheckSpec
+    resource: Resource
+    status: Status
+    evidence: tuple[tuple[str, Any], ...]
+
+
+@dataclass(slots=True)
+class CompiledCheck:
+    spec: CheckSpec
+    applies: Compiled | None
+    rule: Callable[[Context], Tri]
+
+
+def compile_check(spec: CheckSpec, as_of: dt.date) -> CompiledCheck:
+    applies = compile_condition(spec.applies_if) if spec.applies_if else None
+    if spec.pass_if is not None:
+        condition = compile_condition(spec.pass_if)
+
+        def rule(ctx: Context) -> Tri:
+            return condition(ctx, ctx.resource)
+
+    else:
+        assert spec.evaluator is not None
+        evaluator = EVALUATORS.get(spec.evaluator)
+        if evaluator is None:
+            raise KeyError(f"check {spec.id} names unknown evaluator {spec.evaluator!r}")
+        params = spec.params
+
+        def rule(ctx: Context) -> Tri:
+            return evaluator(ctx, params, as_of)
+
+    return CompiledCheck(spec, applies, rule)
+
+
+def evaluate_estate(
+    estate: Estate, checks: Iterable[CheckSpec], *, as_of: dt.date
+) -> list[CheckResult]:
+    """Every applicable (check, resource) pair, grouped by resource type, in estate order."""
+    by_type: dict[str, list[CompiledCheck]] = {}
+    for spec in checks:
+        compiled = compile_check(spec, as_of)
+        for resource_type in spec.resource_types:
+            by_type.setdefault(resource_type, []).append(compiled)
+    results: list[CheckResult] = []
+    append = results.append
+    for resource_type in estate.types:
+        compiled_checks = by_type.get(resource_type)
+        if not compiled_checks:
+            continue
+        resources = estate.of_type(resource_type)
+        for compiled in compiled_checks:
+            spec, applies, rule = compiled.spec, compiled.applies, compiled.rule
+            for resource in resources:
+                ctx = Context(resource, estate, [])
+                if applies is not None:
+                    applicable = applies(ctx, resource)
+                    if applicable is False:
+                        continue
+                    if applicable is None:
+                        append(CheckResult(spec, resource, "unknown", tuple(ctx.evidence)))
+                        continue
+                    ctx.evidence.clear()
+                outcome = rule(ctx)
+                append(CheckResult(spec, resource, _STATUS[outcome], tuple(ctx.evidence)))
+    return results

@@ -1,0 +1,124 @@
+"""The normalised estate every source produces and every check reads.
+
+A resource carries ARM names (lower-cased type, ``properties`` as ARM returns them) and the related
+facts a check needs. A related fact is ``None`` when the source could not see it (an ARM template
+holds no role assignments) and a list, possibly empty, when it could: checks report "unknown" for
+the first and decide on the second. A value a source could not work out (an unresolvable template
+expression, a Terraform attribute known only after apply) is the ``UNKNOWN`` sentinel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+
+class _Unknown:
+    """A value the source could not determine; never equal to anything, not even itself."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+
+SUBSCRIPTION_TYPE: Final = "microsoft.resources/subscriptions"
+
+
+def is_unknown(value: object) -> bool:
+    return value is UNKNOWN
+
+
+@dataclass(slots=True, eq=False)
+class Resource:
+    """One Azure resource (or a subscription, for subscription-level facts)."""
+
+    id: str
+    type: str  # lower-cased ARM type, e.g. "microsoft.cognitiveservices/accounts"
+    name: str
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    location: str | None = None
+    kind: str | None = None
+    sku: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    identity: dict[str, Any] | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    # Related facts: None = the source could not see them; [] = seen, none there.
+    diagnostic_settings: list[dict[str, Any]] | None = None
+    role_assignments: list[dict[str, Any]] | None = None
+    # Subscription-level facts, on the subscription resource only.
+    security_pricings: list[dict[str, Any]] | None = None
+    policy_assignments: list[dict[str, Any]] | None = None
+    # Where the resource was declared (a Terraform address, a template path): for reports only.
+    origin: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The id compared without case, as Azure compares resource ids."""
+        return self.id.lower()
+
+    @property
+    def parent_id(self) -> str | None:
+        """The parent's id: ``…/accounts/a/deployments/d`` → ``…/accounts/a``."""
+        marker = self.id.lower().rfind("/providers/")
+        if marker < 0:
+            return None
+        segments = self.id[marker + len("/providers/") :].split("/")
+        # namespace/type/name is a top-level resource; each further type/name pair is a child.
+        if len(segments) < 5:
+            return None
+        return self.id[: marker + len("/providers/")] + "/".join(segments[:-2])
+
+
+class Estate:
+    """The resources of one scan, indexed by type and by id."""
+
+    __slots__ = ("_by_id", "_by_type", "resources")
+
+    def __init__(self, resources: Iterable[Resource] = ()) -> None:
+        self.resources: list[Resource] = []
+        self._by_id: dict[str, Resource] = {}
+        self._by_type: dict[str, list[Resource]] = {}
+        for resource in resources:
+            self.add(resource)
+
+    def add(self, resource: Resource) -> None:
+        """Add a resource; a second resource with the same id replaces nothing and is ignored."""
+        key = resource.key
+        if key in self._by_id:
+            return
+        self._by_id[key] = resource
+        self.resources.append(resource)
+        self._by_type.setdefault(resource.type, []).append(resource)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def get(self, resource_id: str) -> Resource | None:
+        return self._by_id.get(resource_id.lower())
+
+    def of_type(self, resource_type: str) -> list[Resource]:
+        return self._by_type.get(resource_type, [])
+
+    @property
+    def types(self) -> list[str]:
+        return list(self._by_type)
+
+    def parent(self, resource: Resource) -> Resource | None:
+        parent_id = resource.parent_id
+        return self.get(parent_id) if parent_id else None
+
+    def subscription(self, resource: Resource) -> Resource | None:
+        if resource.subscription_id is None:
+            return None
+        return self.get(f"/subscriptions/{resource.subscription_id}")
