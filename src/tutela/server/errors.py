@@ -100,8 +100,9 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return _render(exc.status_code, exc.detail, dict(exc.headers or {}))
 
 
-async def _unhandled_error(_request: Request, exc: Exception) -> JSONResponse:
-    cid = correlation_id()
+async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+    # This handler runs outside the request middleware, which has already reset the context.
+    cid = request.scope.get("state", {}).get("correlation_id") or correlation_id()
     log.error("unhandled_error correlation_id=%s type=%s", cid, type(exc).__name__, exc_info=exc)
     return JSONResponse(
         {"detail": f"Internal server error (correlation id {cid})", "correlation_id": cid},

@@ -8,9 +8,14 @@ import re
 import time
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tutela.server.observability import reset_correlation_id, set_correlation_id
+from tutela.server.observability import (
+    correlation_id,
+    reset_correlation_id,
+    set_correlation_id,
+)
 
 log = logging.getLogger("tutela.http")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -36,6 +41,8 @@ class RequestContextMiddleware:
         cid = incoming if _INCOMING_ID.match(incoming) else None
         token = set_correlation_id(cid)
         state: dict[str, Any] = scope.setdefault("state", {})
+        # For the 500 handler, which runs outside this middleware, after the id is reset.
+        state["correlation_id"] = correlation_id()
         try:
             declared = headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -58,8 +65,9 @@ class RequestContextMiddleware:
                 seen += len(message.get("body", b""))
                 if seen > self.max_body_bytes:
                     overflow = True
-                    # Stop the body here; the handler's parse error is replaced by a 413 below.
-                    return {"type": "http.request", "body": b"", "more_body": False}
+                    # Fail the body read, so the handler never runs on a truncated body (which
+                    # may still parse); the error response is replaced by a 413 below.
+                    raise HTTPException(413)
             return message
 
         replaced = False

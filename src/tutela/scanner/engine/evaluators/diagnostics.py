@@ -1,31 +1,12 @@
-"""Python evaluators, for the few checks the condition language cannot say.
-
-An evaluator takes the context (resource, estate, evidence list), the check's ``params`` and the
-scan's date, and returns True (pass), False (fail) or None (unknown). It is pure: no I/O and no
-clock other than ``as_of``. A check names its evaluator with ``evaluator: <name>``.
-"""
+"""Evaluators over diagnostic settings (not expressible as one field condition)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from tutela.scanner.engine.conditions import Context, Tri
-
-Evaluator = Callable[[Context, dict[str, Any], dt.date], Tri]
-
-EVALUATORS: dict[str, Evaluator] = {}
-
-
-def evaluator(name: str) -> Callable[[Evaluator], Evaluator]:
-    def register(func: Evaluator) -> Evaluator:
-        if name in EVALUATORS:
-            raise ValueError(f"evaluator {name!r} registered twice")
-        EVALUATORS[name] = func
-        return func
-
-    return register
+from tutela.scanner.engine.evaluators import evaluator
 
 
 def _enabled_logs(setting: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,97 @@
+"""Sources: the outside world in, one normalised ``Estate`` out.
+
+Each module turns one kind of document into resources: ``arg`` (an Azure Resource Graph export),
+``arm`` (an ARM template), ``terraform`` (``terraform show -json`` of a plan); ``azure`` reads a
+live estate. ``read_estate`` detects each file's kind from its content and merges them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from tutela.scanner.estate import Estate, Resource
+
+SourceKind = Literal["arg", "arm", "terraform"]
+
+
+class SourceError(ValueError):
+    """Input that cannot be read as an estate; the message names the input and the problem."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+def load_json(data: bytes, source: str) -> Any:
+    if not data.strip():
+        raise SourceError(source, "the file is empty")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise SourceError(source, f"not valid JSON ({exc})") from None
+
+
+def detect_kind(document: Any, source: str) -> SourceKind:
+    """Which source understands this document, from its shape alone."""
+    if isinstance(document, dict):
+        if "resource_changes" in document or "planned_values" in document:
+            return "terraform"
+        if "terraform_version" in document or "format_version" in document:
+            return "terraform"
+        schema = str(document.get("$schema", "")).lower()
+        if "deploymenttemplate" in schema or (
+            isinstance(document.get("resources"), list | dict) and "contentVersion" in document
+        ):
+            return "arm"
+        if isinstance(document.get("data"), list):
+            return "arg"
+    if isinstance(document, list) and all(isinstance(item, dict) for item in document):
+        return "arg"
+    raise SourceError(
+        source,
+        "not an Azure Resource Graph export, an ARM template or a Terraform plan "
+        '(expected a JSON list of resources, {"data": [...]}, a template with "$schema" '
+        'and "resources", or the output of `terraform show -json`)',
+    )
+
+
+def _parser(kind: SourceKind) -> Callable[[Any, str], list[Resource]]:
+    if kind == "arg":
+        from tutela.scanner.sources.arg import resources_from_arg
+
+        return resources_from_arg
+    if kind == "arm":
+        from tutela.scanner.sources.arm import resources_from_arm
+
+        return resources_from_arm
+    from tutela.scanner.sources.terraform import resources_from_terraform
+
+    return resources_from_terraform
+
+
+def parse_document(document: Any, source: str, kind: SourceKind | None = None) -> list[Resource]:
+    """The resources of one parsed document (its kind detected unless given)."""
+    return _parser(kind or detect_kind(document, source))(document, source)
+
+
+def read_estate(paths: Iterable[Path]) -> Estate:
+    """One estate from several files, each of any supported kind."""
+    estate = Estate()
+    for path in paths:
+        source = str(path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SourceError(source, "no such file") from None
+        except IsADirectoryError:
+            raise SourceError(source, "is a directory, not a file") from None
+        except OSError as exc:
+            raise SourceError(source, f"cannot be read ({exc.strerror})") from None
+        for resource in parse_document(load_json(data, source), source):
+            estate.add(resource)
+    return estate
