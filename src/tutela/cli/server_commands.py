@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from tutela.cli.errors import CliError, one_line_errors
 
@@ -225,7 +225,16 @@ def keys_list(
     with _unit_of_work() as (_runtime, session):
         keys = ApiKeyRepository(session).list_in_tenant(None if operator else tenant)
         now = utcnow()
-        table = Table("id", "name", "prefix", "status", "expires", "last used", "scopes")
+        # The id (what `keys revoke` takes) and the prefix are never shortened; the rest wrap.
+        table = Table(
+            Column("id", no_wrap=True, min_width=36),
+            Column("name", overflow="fold"),
+            Column("prefix", no_wrap=True, min_width=13),
+            Column("status", overflow="fold"),
+            Column("expires", overflow="fold"),
+            Column("last used", overflow="fold"),
+            Column("scopes", overflow="fold"),
+        )
         for key in keys:
             table.add_row(
                 key.id,

@@ -1,0 +1,297 @@
+"""The ``tutela`` command: db upgrade, tenants, operator keys, one-line errors and serve --demo."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
+
+from tutela.cli.main import app
+from tutela.server.app import create_app
+from tutela.server.config import load_settings
+
+KEY = re.compile(r"\btut_[A-Za-z0-9]+")
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every command of the test, and the app it checks against, use this data directory."""
+    monkeypatch.setenv("TUTELA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables would otherwise fit 80 columns
+    return tmp_path
+
+
+def tutela(*args: str) -> Result:
+    return runner.invoke(app, list(args))
+
+
+def ok(*args: str) -> Result:
+    result = tutela(*args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+@pytest.fixture
+def api(data_dir: Path) -> Iterator[TestClient]:
+    """The real app on the CLI's data directory, as ``tutela serve`` would build it."""
+    ok("db", "upgrade")
+    with TestClient(create_app(load_settings()), raise_server_exceptions=False) as client:
+        yield client
+
+
+def count_rows(data_dir: Path, table: str) -> int:
+    with closing(sqlite3.connect(data_dir / "tutela.db")) as db:
+        count: int = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        return count
+
+
+def one_secret(output: str) -> str:
+    secrets = KEY.findall(output)
+    assert len(secrets) == 1, output
+    return str(secrets[0])
+
+
+def assert_one_line_error(result: Result, *expected: str) -> None:
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for text in expected:
+        assert text in lines[0]
+
+
+# --- db, tenants --------------------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_the_database_and_is_repeatable(data_dir: Path) -> None:
+    first = ok("db", "upgrade")
+    assert (data_dir / "tutela.db").is_file()
+    assert re.search(r"Database at revision \w+\.", first.stdout)
+    again = ok("db", "upgrade")
+    assert again.stdout == first.stdout
+
+
+def test_create_tenant_prints_a_key_once_that_works_against_the_app(
+    data_dir: Path, api: TestClient
+) -> None:
+    result = ok("admin", "create-tenant", "--email", "a@bank.example", "--plan", "starter")
+    secret = one_secret(result.stdout)
+    assert result.stdout.count(secret) == 1
+    me = api.get("/tenant/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200
+    assert me.json()["plan_id"] == "starter"
+    assert me.json()["purchaser_email"] == "a@bank.example"
+    assert me.json()["tenant_id"] in result.stdout
+
+
+# --- one-line errors ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["admin", "create-tenant", "--email", "a@bank.example", "--plan", "gold"], ["gold"]),
+        (["admin", "create-tenant", "--email", "not-an-email", "--plan", "starter"], ["email"]),
+        (["keys", "create"], ["--operator", "--tenant"]),
+        (["keys", "create", "--operator", "ops@example.com", "--scopes", "nope:x"], ["nope:x"]),
+        (["keys", "revoke", "no-such-key"], ["no-such-key"]),
+    ],
+    ids=["bad-plan", "bad-email", "no-owner", "unknown-scope", "unknown-key"],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(
+    data_dir: Path, args: list[str], expected: list[str]
+) -> None:
+    assert_one_line_error(tutela(*args), *expected)
+
+
+def test_failed_commands_change_nothing(data_dir: Path) -> None:
+    tutela("admin", "create-tenant", "--email", "a@bank.example", "--plan", "gold")
+    tutela("keys", "create", "--operator", "ops@example.com", "--scopes", "nope:x")
+    assert count_rows(data_dir, "tenants") == 0
+    assert count_rows(data_dir, "api_keys") == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("TUTELA_PORT", "notaport"), ("TUTELA_DATABASE_URL", "mysql://x")],
+)
+def test_bad_setting_is_one_line_naming_the_variable(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert_one_line_error(tutela("db", "upgrade"), f"{variable}:")
+    assert not (data_dir / "tutela.db").exists()
+
+
+# --- operator keys ------------------------------------------------------------------------------
+
+
+def test_operator_key_lifecycle_create_list_revoke(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app and the CLI are separate runtimes: no cached verification may hide the revocation.
+    monkeypatch.setenv("TUTELA_KEY_CACHE_SECONDS", "0")
+    ok("db", "upgrade")
+    with TestClient(create_app(load_settings()), raise_server_exceptions=False) as client:
+        created = ok("keys", "create", "--operator", "ops@example.com")
+        secret = one_secret(created.stdout)
+        match = re.search(r"Key (\S+) for ops@example\.com", created.stdout)
+        assert match, created.stdout
+        key_id = match.group(1)
+        assert client.get("/admin/tenants", headers={"X-API-Key": secret}).status_code == 200
+
+        listed = ok("keys", "list", "--operators")
+        assert key_id in listed.stdout
+        assert secret[:12] in listed.stdout
+        assert secret not in listed.stdout
+        assert not KEY.search(listed.stdout.replace(secret[:12], ""))
+
+        revoked = ok("keys", "revoke", key_id)
+        assert key_id in revoked.stdout
+        assert client.get("/admin/tenants", headers={"X-API-Key": secret}).status_code == 401
+        assert "revoked" in ok("keys", "list", "--operators").stdout
+
+
+# --- serve --demo, a real process ---------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _tutela_command() -> list[str]:
+    script = Path(sys.executable).parent / "tutela"
+    assert script.is_file(), f"console script not installed at {script}"
+    return [str(script)]
+
+
+class Server:
+    """``tutela serve --demo`` in a child process; its stdout read line by line in a thread."""
+
+    def __init__(self, data_dir: Path) -> None:
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TUTELA_")}
+        env.update(TUTELA_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", COLUMNS="200")
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._stderr = (data_dir / f"serve-{port}.log").open("wb")
+        self.process = subprocess.Popen(
+            [*_tutela_command(), "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def wait_until_serving(self, timeout: float = 20.0) -> str:
+        """Everything printed up to the "Serving on" line, once /health answers."""
+        deadline = time.monotonic() + timeout
+        output = ""
+        while "Serving on" not in output:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"no 'Serving on' line within {timeout}s; stdout: {output!r}")
+            if line is None:
+                pytest.fail(f"serve exited with {self.process.wait()}; stdout: {output!r}")
+            output += line
+        while True:
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return output
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                pytest.fail(f"/health never answered 200; stdout: {output!r}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._reader.join(timeout=5)  # the pipe is at EOF once the process is gone
+        self._stderr.close()
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[[Path], Server]]:
+    """Starts ``tutela serve --demo``; every process started is stopped, whatever happens."""
+    started: list[Server] = []
+
+    def start(data_dir: Path) -> Server:
+        started.append(Server(data_dir))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+def _demo_tenant_id(output: str) -> str:
+    match = re.search(r"Demo tenant (\S+) ", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_serve_demo_creates_the_demo_tenant_once(
+    tmp_path: Path, start_server: Callable[[Path], Server]
+) -> None:
+    first = start_server(tmp_path)
+    output = first.wait_until_serving()
+    secret = one_secret(output)
+    tenant_id = _demo_tenant_id(output)
+    assert f"Serving on http://127.0.0.1:{first.port}" in output
+    health = httpx.get(f"{first.base_url}/health", timeout=5)
+    assert health.json()["status"] == "ok"
+    me = httpx.get(f"{first.base_url}/tenant/me", headers={"X-API-Key": secret}, timeout=5)
+    assert me.status_code == 200
+    assert me.json()["plan_id"] == "enterprise"
+    assert me.json()["tenant_id"] == tenant_id
+    first.stop()
+
+    second = start_server(tmp_path)
+    again = second.wait_until_serving()
+    assert "already exists" in again
+    assert not KEY.search(again)
+    assert _demo_tenant_id(again) == tenant_id
+    me = httpx.get(f"{second.base_url}/tenant/me", headers={"X-API-Key": secret}, timeout=5)
+    assert me.status_code == 200
+    assert me.json()["tenant_id"] == tenant_id
+    second.stop()
+
+    assert count_rows(tmp_path, "tenants") == 1
