@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tutela import __version__
-from tutela.cli import server_commands
+from tutela.cli import scan, server_commands
 
 app = typer.Typer(
     name="tutela",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command("scan")(scan.scan)
 app.command("serve")(server_commands.serve)
 app.add_typer(server_commands.db_app, name="db")
 app.add_typer(server_commands.admin_app, name="admin")

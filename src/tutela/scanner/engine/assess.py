@@ -50,6 +50,7 @@ class Finding:
     description: str
     remediation: str
     evidence: tuple[tuple[str, Any], ...]
+    origin: str | None = None  # where the resource was declared, for file-based reports
     narrative: str | None = None
 
 
@@ -81,6 +82,8 @@ class Assessment:
     checks_failed: int
     checks_unknown: int
     unknown_results: list[CheckResult] = field(default_factory=list)
+    # check id → the scanned frameworks it counts for
+    check_frameworks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def control_map(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, list[MappedControl]]:
@@ -180,6 +183,7 @@ def assess(
                     description=check.description,
                     remediation=check.remediation,
                     evidence=result.evidence,
+                    origin=resource.origin,
                 )
             )
     framework_order = {f: i for i, f in enumerate(frameworks)}
@@ -208,4 +212,8 @@ def assess(
         checks_failed=failed_n,
         checks_unknown=unknown_n,
         unknown_results=unknown_results,
+        check_frameworks={
+            check_id: tuple(dict.fromkeys(c.framework for c in controls))
+            for check_id, controls in mapping.items()
+        },
     )

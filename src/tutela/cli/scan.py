@@ -1,0 +1,197 @@
+"""``tutela scan``: the offline scanner and gate over Resource Graph exports, ARM and Terraform."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from tutela.cli.errors import err_console
+
+if TYPE_CHECKING:
+    from tutela.scanner.estate import Estate
+    from tutela.scanner.narrative import Narrator
+
+PROGRESS_THRESHOLD_BYTES = 5 * 1024 * 1024
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+
+
+class FailOn(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    none = "none"
+
+
+class NarrativeMode(StrEnum):
+    deterministic = "deterministic"
+    llm = "llm"
+    none = "none"
+
+
+def _usage_error(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    return typer.Exit(2)
+
+
+def gate_failed(report: dict[str, object], fail_on: FailOn) -> bool:
+    """True when a finding is at or above the ``--fail-on`` severity."""
+    if fail_on is FailOn.none:
+        return False
+    threshold = SEVERITY_RANK[fail_on.value]
+    return any(
+        int(report.get(f"{severity}_count", 0) or 0) > 0  # type: ignore[call-overload]
+        for severity, rank in SEVERITY_RANK.items()
+        if rank <= threshold
+    )
+
+
+def scan(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Resource Graph exports, ARM templates or Terraform plan JSON (kind detected).",
+            show_default=False,
+        ),
+    ],
+    frameworks: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated framework ids (default: all 7)."),
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="Output format.")
+    ] = Format.table,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Exit 1 when a finding is at or above this severity.")
+    ] = FailOn.critical,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the report to this file instead of stdout.")
+    ] = None,
+    narrative: Annotated[
+        NarrativeMode, typer.Option(help="Narratives for findings.")
+    ] = NarrativeMode.deterministic,
+    llm_model: Annotated[
+        str, typer.Option(envvar="TUTELA_LLM_MODEL", help="Model or Azure deployment name.")
+    ] = "gpt-4o-mini",
+    llm_base_url: Annotated[
+        str | None, typer.Option(envvar="TUTELA_LLM_BASE_URL", help="OpenAI-compatible URL.")
+    ] = None,
+    azure_openai_endpoint: Annotated[
+        str | None, typer.Option(envvar="TUTELA_AZURE_OPENAI_ENDPOINT", help="Azure OpenAI.")
+    ] = None,
+    llm_api_key: Annotated[
+        str | None, typer.Option(envvar="TUTELA_LLM_API_KEY", help="API key for the model.")
+    ] = None,
+) -> None:
+    """Scan files offline and gate on the findings: exit 0 passed, 1 failed, 2 bad input."""
+    from tutela.scanner.catalog import load_catalog
+    from tutela.scanner.scan import UnknownFrameworks, resolve_frameworks, run_scan
+    from tutela.scanner.sources import SourceError
+
+    catalog = load_catalog()
+    try:
+        selected = resolve_frameworks(frameworks.split(",") if frameworks else None, catalog)
+    except UnknownFrameworks as exc:
+        raise _usage_error(str(exc)) from None
+    narrator = _narrator(narrative, llm_model, llm_base_url, azure_openai_endpoint, llm_api_key)
+    try:
+        estate = _read(paths)
+    except SourceError as exc:
+        raise _usage_error(str(exc)) from None
+    _assessment, report = run_scan(
+        estate, selected, scan_ts=dt.datetime.now(dt.UTC), narrator=narrator, catalog=catalog
+    )
+    _write(report, output_format, output)
+    raise typer.Exit(1 if gate_failed(report, fail_on) else 0)
+
+
+def _narrator(
+    mode: NarrativeMode,
+    model: str,
+    base_url: str | None,
+    azure_endpoint: str | None,
+    api_key: str | None,
+) -> Narrator | None:
+    from tutela.scanner.narrative.deterministic import DeterministicNarrator
+
+    if mode is NarrativeMode.none:
+        return None
+    if mode is NarrativeMode.deterministic:
+        return DeterministicNarrator()
+    if not api_key or not (base_url or azure_endpoint):
+        raise _usage_error(
+            "--narrative llm needs --llm-api-key and --llm-base-url or --azure-openai-endpoint "
+            "(or TUTELA_LLM_API_KEY with TUTELA_LLM_BASE_URL / TUTELA_AZURE_OPENAI_ENDPOINT)"
+        )
+    try:
+        from tutela.scanner.narrative.llm import LLMNarrator, make_client
+
+        client = make_client(api_key=api_key, base_url=base_url, azure_endpoint=azure_endpoint)
+    except ModuleNotFoundError:
+        raise _usage_error(
+            "--narrative llm needs the llm extra: pip install 'tutela[llm]'"
+        ) from None
+    return LLMNarrator(client, model)
+
+
+def _read(paths: list[Path]) -> Estate:
+    from rich.progress import Progress
+
+    from tutela.scanner.sources import read_estate
+
+    sizes = [p.stat().st_size if p.is_file() else 0 for p in paths]
+    if sum(sizes) < PROGRESS_THRESHOLD_BYTES or not err_console.is_terminal:
+        return read_estate(paths)
+    from tutela.scanner.estate import Estate as EmptyEstate
+
+    estate = EmptyEstate()
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("Reading", total=sum(sizes))
+        for path, size in zip(paths, sizes, strict=True):
+            progress.update(task, description=f"Reading {path.name}")
+            for resource in read_estate([path]):
+                estate.add(resource)
+            progress.advance(task, size)
+    return estate
+
+
+def _write(report: dict[str, object], output_format: Format, output: Path | None) -> None:
+    from tutela.scanner.outputs.junit import junit_xml
+    from tutela.scanner.outputs.report import dumps
+    from tutela.scanner.outputs.sarif import sarif_document
+    from tutela.scanner.outputs.table import render_table
+
+    if output_format is Format.table and output is None:
+        render_table(report, Console(highlight=False))
+        return
+    if output_format is Format.table:
+        with output.open("w", encoding="utf-8") as handle:  # type: ignore[union-attr]
+            render_table(report, Console(file=handle, width=120, highlight=False))
+        return
+    if output_format is Format.json:
+        data = dumps(report)
+    elif output_format is Format.sarif:
+        data = dumps(sarif_document(report))
+    else:
+        data = junit_xml(report)
+    if output is None:
+        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.flush()
+    else:
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise _usage_error(f"{output}: cannot be written ({exc.strerror})") from None

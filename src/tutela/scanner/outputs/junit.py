@@ -1,0 +1,74 @@
+"""JUnit XML from a report document, for CI systems that render test results.
+
+One test suite per framework: a failed test case per finding, a skipped one per result the scan
+could not decide, and one passing case that counts the checks that passed.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from typing import Any
+
+
+def _evidence(items: list[Mapping[str, Any]]) -> str:
+    return "\n".join(f"{item['path']} = {item['value']!r}" for item in items)
+
+
+def junit_xml(report: Mapping[str, Any]) -> bytes:
+    suites = ET.Element("testsuites", name="Tutela compliance scan")
+    total_tests = total_failures = total_skipped = 0
+    for framework in report.get("frameworks", []):
+        scores = report.get("framework_scores", {}).get(framework, {})
+        suite = ET.SubElement(suites, "testsuite", name=framework)
+        tests = failures = skipped = 0
+        for finding in report.get("findings", []):
+            if finding["framework"] != framework:
+                continue
+            tests += 1
+            failures += 1
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{framework}.{finding['control_id']}",
+                name=f"{finding['check_id']} {finding['resource_name']}",
+            )
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"[{finding['severity']}] {finding['title']}",
+                type=finding["severity"],
+            )
+            failure.text = (
+                f"{finding['resource']}\n{_evidence(finding.get('evidence', []))}\n"
+                f"Remediation: {finding['remediation']}"
+            )
+        for unknown in report.get("unknown", []):
+            if framework in unknown.get("frameworks", ()):
+                tests += 1
+                skipped += 1
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=f"{framework}.unknown",
+                    name=f"{unknown['check_id']} {unknown['resource']}",
+                )
+                ET.SubElement(case, "skipped", message="could not be decided from this source")
+        passed = int(scores.get("checks_passed", 0))
+        if passed:
+            tests += 1
+            ET.SubElement(
+                suite, "testcase", classname=f"{framework}.passed", name=f"{passed} checks passed"
+            )
+        suite.set("tests", str(tests))
+        suite.set("failures", str(failures))
+        suite.set("skipped", str(skipped))
+        suite.set("errors", "0")
+        total_tests, total_failures = total_tests + tests, total_failures + failures
+        total_skipped += skipped
+    suites.set("tests", str(total_tests))
+    suites.set("failures", str(total_failures))
+    suites.set("skipped", str(total_skipped))
+    suites.set("errors", "0")
+    data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return data

@@ -1,0 +1,50 @@
+"""One scan, end to end, for every caller (CLI, API, workers): estate in, report document out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from tutela.scanner.catalog import Catalog, load_catalog
+from tutela.scanner.engine.assess import Assessment, assess
+from tutela.scanner.estate import Estate
+from tutela.scanner.narrative import Narrator
+from tutela.scanner.outputs.report import report_document
+
+
+class UnknownFrameworks(ValueError):
+    def __init__(self, unknown: Sequence[str], valid: Sequence[str]) -> None:
+        super().__init__(
+            f"unknown framework(s) {', '.join(unknown)}; valid ids: {', '.join(valid)}"
+        )
+        self.unknown = list(unknown)
+        self.valid = list(valid)
+
+
+def resolve_frameworks(requested: Sequence[str] | None, catalog: Catalog) -> tuple[str, ...]:
+    """The frameworks to scan, in catalogue order; all of them when none are named."""
+    if not requested:
+        return catalog.framework_ids
+    wanted = list(dict.fromkeys(f.strip() for f in requested if f.strip()))
+    unknown = [f for f in wanted if f not in catalog.framework_ids]
+    if unknown:
+        raise UnknownFrameworks(unknown, catalog.framework_ids)
+    return tuple(f for f in catalog.framework_ids if f in wanted)
+
+
+def run_scan(
+    estate: Estate,
+    frameworks: Sequence[str],
+    *,
+    scan_ts: dt.datetime,
+    narrator: Narrator | None = None,
+    catalog: Catalog | None = None,
+    **document_fields: Any,
+) -> tuple[Assessment, dict[str, Any]]:
+    """Assess the estate, narrate the findings (if a narrator is given), build the document."""
+    catalog = catalog or load_catalog()
+    assessment = assess(estate, catalog, frameworks, as_of=scan_ts.date())
+    if narrator is not None:
+        narrator.narrate(assessment.findings)
+    return assessment, report_document(assessment, scan_ts=scan_ts, **document_fields)
