@@ -92,7 +92,21 @@ class ControlSpec(_Data):
 class FrameworkControls(_Data):
     framework: str
     control_prefix: str  # control ids in findings read "<prefix>-<slug of the control id>"
+    # Resource types (``*`` wildcards) the framework reaches only by analogy: every finding on
+    # them is marked so, whichever list the check is in (generative AI under SR 26-2).
+    analogy_resource_types: tuple[str, ...] = ()
     controls: tuple[ControlSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _each_check_once_per_control(self) -> FrameworkControls:
+        for control in self.controls:
+            both = set(control.checks) & set(control.analogy_checks)
+            if both:
+                raise ValueError(
+                    f"{self.framework} control {control.id!r} lists {sorted(both)} "
+                    "both directly and by analogy"
+                )
+        return self
 
     @field_validator("control_prefix")
     @classmethod

@@ -11,6 +11,7 @@ Unknown results count neither way; the report says how many there were.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,19 @@ def control_map(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, list[M
     return mapping
 
 
+def _analogy_types(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    found = {}
+    for framework in frameworks:
+        controls = catalog.controls_of(framework)
+        if controls is not None and controls.analogy_resource_types:
+            found[framework] = controls.analogy_resource_types
+    return found
+
+
+def _reached_by_analogy(resource_type: str, patterns: tuple[str, ...] | None) -> bool:
+    return bool(patterns) and any(fnmatch.fnmatchcase(resource_type, p) for p in patterns or ())
+
+
 def _score(passed: float, decided: float) -> int | None:
     return None if decided == 0 else round(100 * passed / decided)
 
@@ -122,6 +136,7 @@ def assess(
     if unknown_ids:
         raise ValueError(f"unknown frameworks {sorted(unknown_ids)}")
     mapping = control_map(catalog, frameworks)
+    analogy_types = _analogy_types(catalog, frameworks)
     checks: list[CheckSpec] = [c for c in catalog.checks if c.id in mapping]
     results = evaluate_estate(estate, checks, as_of=as_of)
 
@@ -172,7 +187,8 @@ def assess(
                     control_id=control.control_id,
                     control_title=control.title,
                     framework=control.framework,
-                    by_analogy=control.by_analogy,
+                    by_analogy=control.by_analogy
+                    or _reached_by_analogy(resource.type, analogy_types.get(control.framework)),
                     check_id=check.id,
                     resource=resource.id,
                     resource_name=resource.name,

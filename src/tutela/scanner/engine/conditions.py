@@ -129,7 +129,10 @@ def _resolver(path: str) -> Callable[[Context, Any], Any]:
 
 
 def _element_resolver(path: str) -> Callable[[Context, Any], Any]:
+    """Read from a ``count``'s current element; ``@`` is the element itself."""
     steps = tuple(path.split("."))
+    if steps[0] == "@":
+        steps = steps[1:]
     return lambda _ctx, obj: lookup(obj, steps)
 
 

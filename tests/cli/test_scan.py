@@ -1,0 +1,162 @@
+"""``tutela scan``: formats, the gate's exit codes, and one clear line for bad input."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tutela.cli.main import app
+
+SUB = "8d2bf1a4-4c1e-4f0e-9d6c-1f2e3a4b5c6d"
+ACCOUNT = (
+    f"/subscriptions/{SUB}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts"
+)
+
+
+def account(name: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "id": f"{ACCOUNT}/{name}",
+        "name": name,
+        "type": "microsoft.cognitiveservices/accounts",
+        "kind": "OpenAI",
+        "location": "westeurope",
+        "resourceGroup": "rg-ai",
+        "subscriptionId": SUB,
+        "sku": {"name": "S0"},
+        "tags": {},
+        "properties": properties,
+    }
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def open_estate(tmp_path: Path) -> Path:
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps({"data": [account("oai-open", publicNetworkAccess="Enabled")]}))
+    return path
+
+
+@pytest.fixture
+def closed_estate(tmp_path: Path) -> Path:
+    path = tmp_path / "closed.json"
+    path.write_text(json.dumps([account("oai-closed", disableLocalAuth=True)]))
+    return path
+
+
+def scan(runner: CliRunner, *args: str) -> Any:
+    return runner.invoke(app, ["scan", *args])
+
+
+def test_json_output_is_the_report_document(runner: CliRunner, open_estate: Path) -> None:
+    result = scan(runner, str(open_estate), "--format", "json", "--fail-on", "none")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["frameworks"] == [
+        "iso42001",
+        "sr11_7",
+        "eu_ai_act",
+        "nist_ai_rmf",
+        "mas_trm",
+        "dora",
+        "sox",
+    ]
+    assert report["resources_scanned"] >= 1
+    failing = {f["check_id"] for f in report["findings"]}
+    assert {"AOAI-LOCAL-AUTH", "AOAI-PUBLIC-NETWORK"} <= failing
+    assert all(f["narrative"] for f in report["findings"])
+
+
+def test_the_gate_exit_code_follows_fail_on(
+    runner: CliRunner, open_estate: Path, closed_estate: Path
+) -> None:
+    assert scan(runner, str(open_estate), "--fail-on", "high", "--format", "json").exit_code == 1
+    assert scan(runner, str(open_estate), "--fail-on", "none", "--format", "json").exit_code == 0
+    closed = scan(
+        runner,
+        str(closed_estate),
+        "--fail-on",
+        "high",
+        "--format",
+        "json",
+        "--frameworks",
+        "iso42001",
+    )
+    report = json.loads(closed.stdout)
+    assert "AOAI-LOCAL-AUTH" not in {f["check_id"] for f in report["findings"]}
+
+
+def test_frameworks_are_restricted_and_validated(runner: CliRunner, open_estate: Path) -> None:
+    result = scan(
+        runner,
+        str(open_estate),
+        "--frameworks",
+        "sox,iso42001",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    )
+    assert json.loads(result.stdout)["frameworks"] == ["iso42001", "sox"]
+    bad = scan(runner, str(open_estate), "--frameworks", "iso42001,hipaa")
+    assert bad.exit_code == 2
+    assert "hipaa" in bad.output
+    assert "eu_ai_act" in bad.output
+
+
+def test_sarif_and_junit_files(runner: CliRunner, open_estate: Path, tmp_path: Path) -> None:
+    sarif = tmp_path / "out.sarif"
+    result = scan(runner, str(open_estate), "--format", "sarif", "--output", str(sarif))
+    assert result.exit_code in (0, 1)
+    document = json.loads(sarif.read_text())
+    assert document["version"] == "2.1.0"
+    assert document["runs"][0]["results"]
+    junit = tmp_path / "out.xml"
+    scan(runner, str(open_estate), "--format", "junit", "--output", str(junit))
+    assert ET.parse(junit).getroot().tag == "testsuites"
+
+
+def test_table_output_summarises(runner: CliRunner, open_estate: Path) -> None:
+    result = scan(runner, str(open_estate), "--fail-on", "none")
+    assert result.exit_code == 0
+    assert "Aggregate score" in result.stdout
+    assert "AOAI-LOCAL-AUTH" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("", "empty"),
+        ('{"data": [{"id": "/subscriptions/x"', "not valid JSON"),
+        ("42", "not an Azure Resource Graph export"),
+        ('{"hello": "world"}', "not an Azure Resource Graph export"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_file_and_exit_2(
+    runner: CliRunner, tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "input.json"
+    path.write_text(content)
+    result = scan(runner, str(path))
+    assert result.exit_code == 2
+    assert str(path) in result.output
+    assert problem in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_file_and_directory(runner: CliRunner, tmp_path: Path) -> None:
+    missing = scan(runner, str(tmp_path / "nope.json"))
+    assert missing.exit_code == 2
+    assert "no such file" in missing.output
+    folder = scan(runner, str(tmp_path))
+    assert folder.exit_code == 2
+    assert "directory" in folder.output

@@ -1,0 +1,149 @@
+"""Findings, severity-weighted scores, unknown accounting, dispatch by type, and report diffs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.scanner.engine.cases import make_resource
+from tutela.scanner.catalog import Catalog, load_catalog
+from tutela.scanner.catalog.checks import ControlSpec, FrameworkControls
+from tutela.scanner.engine.assess import assess
+from tutela.scanner.engine.diff import diff_reports
+from tutela.scanner.estate import Estate
+
+AS_OF = dt.date(2026, 11, 23)
+ACCOUNT = "microsoft.cognitiveservices/accounts"
+
+
+def catalog(**sr_overrides: Any) -> Catalog:
+    shipped = load_catalog()
+    controls = (
+        FrameworkControls(
+            framework="iso42001",
+            control_prefix="ISO42001",
+            controls=(
+                ControlSpec(id="A.9.2", title="Responsible use", checks=("AOAI-LOCAL-AUTH",)),
+                ControlSpec(id="A.6.2.8", title="Event logs", checks=("AOAI-DIAG-LOGS",)),
+            ),
+        ),
+        FrameworkControls(
+            framework="sr11_7",
+            control_prefix="SR117",
+            controls=(ControlSpec(id="MRM-ACCESS", title="Access", checks=("AOAI-LOCAL-AUTH",)),),
+            **sr_overrides,
+        ),
+    )
+    return shipped.model_copy(update={"controls": controls})
+
+
+def account(name: str, **values: Any) -> Any:
+    return make_resource({"type": ACCOUNT, "name": name, **values})
+
+
+def test_scores_weigh_severity_and_ignore_unknowns() -> None:
+    estate = Estate(
+        [
+            account("keys-on", properties={}, diagnostic_settings=[]),  # high fail, medium fail
+            account("keys-off", properties={"disableLocalAuth": True}),  # high pass, medium unknown
+        ]
+    )
+    result = assess(estate, catalog(), ["iso42001", "sr11_7"], as_of=AS_OF)
+    iso = result.framework_results["iso42001"]
+    assert (iso.checks_evaluated, iso.checks_passed, iso.checks_failed, iso.checks_unknown) == (
+        4,
+        1,
+        2,
+        1,
+    )
+    assert iso.score == round(100 * 5 / (5 + 5 + 3))
+    assert result.framework_results["sr11_7"].score == 50
+    assert result.aggregate_score == iso.score  # every pair counts for iso42001
+    assert result.checks_unknown == 1
+    assert result.severity_counts == {"critical": 0, "high": 2, "medium": 1, "low": 0}
+    assert [f.control_id for f in result.findings] == [
+        "ISO42001-A.9.2",
+        "SR117-MRM-ACCESS",
+        "ISO42001-A.6.2.8",
+    ]
+    assert (iso.controls_assessed, iso.controls_with_gaps) == (2, 2)
+
+
+def test_only_asked_frameworks_and_their_checks_run() -> None:
+    estate = Estate([account("keys-on", properties={}, diagnostic_settings=[])])
+    result = assess(estate, catalog(), ["sr11_7"], as_of=AS_OF)
+    assert {r.check.id for r in result.results} == {"AOAI-LOCAL-AUTH"}
+    assert {f.framework for f in result.findings} == {"sr11_7"}
+    with pytest.raises(ValueError, match="hipaa"):
+        assess(estate, catalog(), ["hipaa"], as_of=AS_OF)
+
+
+def test_checks_never_run_on_other_resource_types() -> None:
+    storage = make_resource({"type": "microsoft.storage/storageaccounts", "properties": {}})
+    result = assess(Estate([storage]), catalog(), ["iso42001"], as_of=AS_OF)
+    assert result.results == []
+    assert result.aggregate_score is None  # nothing decided: no score, not a perfect one
+
+
+def test_resource_types_reached_by_analogy_mark_findings() -> None:
+    estate = Estate([account("keys-on", properties={})])
+    plain = assess(estate, catalog(), ["sr11_7"], as_of=AS_OF)
+    assert [f.by_analogy for f in plain.findings] == [False]
+    analogy = catalog(analogy_resource_types=("microsoft.cognitiveservices/*",))
+    marked = assess(estate, analogy, ["sr11_7"], as_of=AS_OF)
+    assert [f.by_analogy for f in marked.findings] == [True]
+
+
+def test_a_check_listed_directly_and_by_analogy_is_refused() -> None:
+    with pytest.raises(ValueError, match="both directly and by analogy"):
+        FrameworkControls(
+            framework="sr11_7",
+            control_prefix="SR117",
+            controls=(ControlSpec(id="X", title="x", checks=("A-B",), analogy_checks=("A-B",)),),
+        )
+
+
+def finding(control: str, check: str, resource: str, severity: str = "high") -> dict[str, Any]:
+    return {
+        "control_id": control,
+        "check_id": check,
+        "resource": resource,
+        "severity": severity,
+        "status": "fail",
+    }
+
+
+def test_diff_sorts_findings_into_new_resolved_unchanged_and_severity_changes() -> None:
+    before = {
+        "report_id": "COMP-20261101-000000",
+        "aggregate_score": 60,
+        "findings": [
+            finding("C1", "K1", "/r/a"),
+            finding("C2", "K2", "/r/b"),
+            finding("C3", "K3", "/r/c", "medium"),
+        ],
+    }
+    after = {
+        "report_id": "COMP-20261123-000000",
+        "aggregate_score": 72,
+        "findings": [
+            finding("C2", "K2", "/R/B"),
+            finding("C3", "K3", "/r/c", "high"),
+            finding("C4", "K4", "/r/d"),
+        ],
+    }
+    diff = diff_reports(before, after)
+    assert diff["score_delta"] == 12
+    assert [f["control_id"] for f in diff["new_findings"]] == ["C4"]
+    assert [f["control_id"] for f in diff["resolved"]] == ["C1"]
+    assert [f["control_id"] for f in diff["unchanged"]] == ["C2", "C3"]
+    assert diff["severity_changes"] == [
+        {"control_id": "C3", "check_id": "K3", "resource": "/r/c", "from": "medium", "to": "high"}
+    ]
+    assert diff_reports(after, after)["new_findings"] == []
+    assert (
+        diff_reports({"findings": []}, {"aggregate_score": 5, "findings": []})["score_delta"]
+        is None
+    )
