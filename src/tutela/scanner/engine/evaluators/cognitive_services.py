@@ -1,0 +1,231 @@
+"""Evaluators for Azure AI Services accounts: content filters on deployments, private endpoints.
+
+A deployment names its content-filter (RAI) policy; the policy is a sibling resource
+``<account id>/raiPolicies/<name>``. Private endpoints reach a resource either through the
+resource's own ``privateEndpointConnections`` (what ARM returns for a live resource) or through a
+``microsoft.network/privateendpoints`` resource that names it (what templates and plans declare).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from tutela.scanner.engine.conditions import Context, Tri
+from tutela.scanner.engine.evaluators import evaluator
+from tutela.scanner.estate import UNKNOWN, Resource
+
+PRIVATE_ENDPOINT_TYPE = "microsoft.network/privateendpoints"
+# A private endpoint's connection lists, and whether a connection in it is approved on creation.
+_ENDPOINT_CONNECTION_KINDS = (
+    ("privateLinkServiceConnections", True),
+    ("manualPrivateLinkServiceConnections", False),
+)
+
+_DEFAULT_POLICY_PREFIXES = ("Microsoft.Default",)
+_UNFILTERED_POLICIES = ("Microsoft.Nil",)
+_HARM_FILTERS = ("hate", "sexual", "violence", "selfharm")
+_PROMPT_SHIELDS = ("jailbreak",)
+_NON_BLOCKING_MODES = ("Deferred", "Asynchronous_filter")
+
+
+def _key(name: Any) -> str:
+    """A filter name compared without case or separators: ``SelfHarm`` = ``self_harm``."""
+    return re.sub(r"[^a-z0-9]", "", str(name).casefold())
+
+
+def _is_false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.casefold() == "false")
+
+
+def _words(params: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(value) for value in params.get(name, default))
+
+
+@evaluator("rai_content_filters")
+def rai_content_filters(ctx: Context, params: dict[str, Any], _as_of: dt.date) -> Tri:
+    """Pass when a deployment's content-filter policy blocks the harm and jailbreak categories.
+
+    No ``raiPolicyName`` or a ``Microsoft.Default*`` name means Microsoft's default filters
+    (pass). ``params.unfiltered_policies`` (default ``Microsoft.Nil``) name system policies that
+    filter nothing (fail). Any other name is looked up as the account's ``raiPolicies`` child:
+    absent from the estate → unknown; otherwise judged by ``_judge_policy``.
+    """
+    name = ctx.resource.properties.get("raiPolicyName")
+    if name is UNKNOWN:
+        ctx.evidence.append(("properties.raiPolicyName", "<unknown>"))
+        return None
+    if not name:
+        ctx.evidence.append(("properties.raiPolicyName", "<absent; Microsoft default filters>"))
+        return True
+    name = str(name)
+    ctx.evidence.append(("properties.raiPolicyName", name))
+    unfiltered = {p.casefold() for p in _words(params, "unfiltered_policies", _UNFILTERED_POLICIES)}
+    if name.casefold() in unfiltered:
+        return False
+    prefixes = _words(params, "default_policy_prefixes", _DEFAULT_POLICY_PREFIXES)
+    if any(name.casefold().startswith(prefix.casefold()) for prefix in prefixes):
+        return True
+    account_id = ctx.resource.parent_id
+    policy = ctx.estate.get(f"{account_id}/raiPolicies/{name}") if account_id else None
+    if policy is None:
+        ctx.evidence.append((f"raiPolicies/{name}", "<not in this estate>"))
+        return None
+    return _judge_policy(ctx, policy, params)
+
+
+def _judge_policy(ctx: Context, policy: Resource, params: dict[str, Any]) -> Tri:
+    """Fail on a non-blocking mode or on a required filter that is disabled or only annotates."""
+    where = f"raiPolicies/{policy.name}"
+    props = policy.properties
+    undecided = False
+    failed = False
+    mode = props.get("mode")
+    ctx.evidence.append((f"{where}.mode", "<unknown>" if mode is UNKNOWN else mode or "<absent>"))
+    non_blocking = {m.casefold() for m in _words(params, "non_blocking_modes", _NON_BLOCKING_MODES)}
+    if mode is UNKNOWN:
+        undecided = True
+    elif isinstance(mode, str) and mode.casefold() in non_blocking:
+        failed = True
+    filters = props.get("contentFilters")
+    if filters is UNKNOWN:
+        ctx.evidence.append((f"{where}.contentFilters", "<unknown>"))
+        return False if failed else None
+    if not isinstance(filters, list):
+        filters = []
+    base = str(props.get("basePolicyName") or "")
+    inherits_default = base.casefold().startswith("microsoft.default")
+    for filter_name, source in _required_filters(params):
+        verdict = _judge_filter(ctx, where, filters, filter_name, source, inherits_default)
+        failed = failed or verdict is False
+        undecided = undecided or verdict is None
+    if failed:
+        return False
+    return None if undecided else True
+
+
+def _required_filters(params: dict[str, Any]) -> list[tuple[str, str]]:
+    harms = _words(params, "harm_filters", _HARM_FILTERS)
+    shields = _words(params, "prompt_shields", _PROMPT_SHIELDS)
+    pairs = [(name, source) for name in harms for source in ("Prompt", "Completion")]
+    return pairs + [(name, "Prompt") for name in shields]
+
+
+def _judge_filter(
+    ctx: Context,
+    where: str,
+    filters: list[Any],
+    name: str,
+    source: str,
+    inherits_default: bool,
+) -> Tri:
+    """One (filter, source) pair: False if disabled or not blocking, None if not decidable."""
+    label = f"{where}.contentFilters[{name}/{source}]"
+    entries = [
+        f
+        for f in filters
+        if isinstance(f, dict)
+        and _key(f.get("name")) == _key(name)
+        and str(f.get("source", "")).casefold() == source.casefold()
+    ]
+    if not entries:
+        # Filters a custom policy leaves out come from its base policy.
+        ctx.evidence.append((label, "<not set; Microsoft default base policy applies>"))
+        return True if inherits_default else None
+    verdict: Tri = True
+    for entry in entries:
+        enabled, blocking = entry.get("enabled"), entry.get("blocking")
+        ctx.evidence.append((label, f"enabled={_show(enabled)}, blocking={_show(blocking)}"))
+        if _is_false(enabled) or _is_false(blocking):
+            return False
+        if any(value is None or value is UNKNOWN for value in (enabled, blocking)):
+            verdict = None
+    return verdict
+
+
+def _show(value: Any) -> str:
+    return "<unknown>" if value is UNKNOWN else "<absent>" if value is None else str(value)
+
+
+@evaluator("approved_private_endpoint")
+def approved_private_endpoint(ctx: Context, _params: dict[str, Any], _as_of: dt.date) -> Tri:
+    """Pass when an approved private endpoint connection reaches the resource.
+
+    Reads the resource's own ``properties.privateEndpointConnections`` and every
+    ``microsoft.network/privateendpoints`` resource of the estate whose connection targets it.
+    A connection declared in ``privateLinkServiceConnections`` with no state yet is approved on
+    creation; a manual one counts only once its state is ``Approved``.
+    """
+    own = ctx.resource.properties.get("privateEndpointConnections")
+    undecided = own is UNKNOWN
+    for index, connection in enumerate(own if isinstance(own, list) else []):
+        status = _connection_status(connection)
+        if status is UNKNOWN:
+            undecided = True
+        elif isinstance(status, str) and status.casefold() == "approved":
+            ctx.evidence.append((f"properties.privateEndpointConnections[{index}]", status))
+            return True
+    declared = _declared_endpoints(ctx)
+    if declared is True:
+        return True
+    if undecided or declared is None:
+        ctx.evidence.append(("privateEndpointConnections", "<unknown>"))
+        return None
+    count = len(own) if isinstance(own, list) else 0
+    ctx.evidence.append(("properties.privateEndpointConnections", f"{count}, none approved"))
+    return False
+
+
+def _connection_status(connection: Any) -> Any:
+    """The connection's ``privateLinkServiceConnectionState.status`` (None if absent)."""
+    props = _connection_properties(connection)
+    if props is UNKNOWN:
+        return UNKNOWN
+    state = props.get("privateLinkServiceConnectionState")
+    if state is UNKNOWN:
+        return UNKNOWN
+    return state.get("status") if isinstance(state, dict) else None
+
+
+def _connection_properties(connection: Any) -> Any:
+    """ARM nests a connection's fields under ``properties``; some exports flatten them."""
+    if not isinstance(connection, dict):
+        return {}
+    props = connection.get("properties", connection)
+    return props if props is UNKNOWN or isinstance(props, dict) else {}
+
+
+def _declared_endpoints(ctx: Context) -> Tri:
+    """True if a private endpoint resource targets this resource, None if one might."""
+    undecided = False
+    for endpoint in ctx.estate.of_type(PRIVATE_ENDPOINT_TYPE):
+        for kind, automatic in _ENDPOINT_CONNECTION_KINDS:
+            connections = endpoint.properties.get(kind)
+            if connections is UNKNOWN:
+                undecided = True
+                continue
+            for connection in connections if isinstance(connections, list) else []:
+                verdict = _reaches(ctx, f"{endpoint.id}.{kind}", connection, automatic=automatic)
+                if verdict is True:
+                    return True
+                undecided = undecided or verdict is None
+    return None if undecided else False
+
+
+def _reaches(ctx: Context, label: str, connection: Any, *, automatic: bool) -> Tri:
+    """Whether one endpoint connection is an approved path to the resource."""
+    props = _connection_properties(connection)
+    service = UNKNOWN if props is UNKNOWN else props.get("privateLinkServiceId")
+    if service is UNKNOWN:
+        return None  # a reference resolved only at deployment could name this resource
+    if not isinstance(service, str) or service.lower() != ctx.resource.key:
+        return False
+    status = _connection_status(connection)
+    ctx.evidence.append((label, _show(status) if status is not None else "<no state yet>"))
+    if status is UNKNOWN:
+        return None
+    if status is None:
+        # Auto-approved connections are approved when created; manual ones wait for the owner.
+        return automatic
+    return isinstance(status, str) and status.casefold() == "approved"
