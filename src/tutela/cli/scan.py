@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ from tutela.cli.errors import err_console
 if TYPE_CHECKING:
     from tutela.scanner.estate import Estate
     from tutela.scanner.narrative import Narrator
+    from tutela.scanner.outputs.failing import FailingCheck
 
 PROGRESS_THRESHOLD_BYTES = 5 * 1024 * 1024
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -98,6 +100,7 @@ def scan(
 ) -> None:
     """Scan files offline and gate on the findings: exit 0 passed, 1 failed, 2 bad input."""
     from tutela.scanner.catalog import load_catalog
+    from tutela.scanner.outputs.failing import failing_checks_of
     from tutela.scanner.scan import UnknownFrameworks, resolve_frameworks, run_scan
     from tutela.scanner.sources import SourceError
 
@@ -106,15 +109,31 @@ def scan(
         selected = resolve_frameworks(frameworks.split(",") if frameworks else None, catalog)
     except UnknownFrameworks as exc:
         raise _usage_error(str(exc)) from None
-    narrator = _narrator(narrative, llm_model, llm_base_url, azure_openai_endpoint, llm_api_key)
+    # Only the JSON report carries findings and their narratives; the other formats show one
+    # row per failing check and resource, built straight from the assessment.
+    full = output_format is Format.json
+    narrator = (
+        _narrator(narrative, llm_model, llm_base_url, azure_openai_endpoint, llm_api_key)
+        if full
+        else None
+    )
+    # A one-shot process over possibly large inputs: the cycle collector would only walk the
+    # parsed documents again and again (scans create no reference cycles worth collecting).
+    gc.disable()
     try:
         estate = _read(paths)
     except SourceError as exc:
         raise _usage_error(str(exc)) from None
-    _assessment, report = run_scan(
-        estate, selected, scan_ts=dt.datetime.now(dt.UTC), narrator=narrator, catalog=catalog
+    assessment, report = run_scan(
+        estate,
+        selected,
+        scan_ts=dt.datetime.now(dt.UTC),
+        narrator=narrator,
+        catalog=catalog,
+        include_findings=full,
     )
-    _write(report, output_format, output)
+    failing = None if full else failing_checks_of(assessment)
+    _write(report, failing, output_format, output)
     raise typer.Exit(1 if gate_failed(report, fail_on) else 0)
 
 
@@ -168,25 +187,30 @@ def _read(paths: list[Path]) -> Estate:
     return estate
 
 
-def _write(report: dict[str, object], output_format: Format, output: Path | None) -> None:
+def _write(
+    report: dict[str, object],
+    failing: list[FailingCheck] | None,
+    output_format: Format,
+    output: Path | None,
+) -> None:
     from tutela.scanner.outputs.junit import junit_xml
     from tutela.scanner.outputs.report import dumps
     from tutela.scanner.outputs.sarif import sarif_document
     from tutela.scanner.outputs.table import render_table
 
     if output_format is Format.table and output is None:
-        render_table(report, Console(highlight=False))
+        render_table(report, Console(highlight=False), failing=failing)
         return
     if output_format is Format.table:
         with output.open("w", encoding="utf-8") as handle:  # type: ignore[union-attr]
-            render_table(report, Console(file=handle, width=120, highlight=False))
+            render_table(report, Console(file=handle, width=120, highlight=False), failing=failing)
         return
     if output_format is Format.json:
         data = dumps(report)
     elif output_format is Format.sarif:
-        data = dumps(sarif_document(report))
+        data = dumps(sarif_document(report, failing))
     else:
-        data = junit_xml(report)
+        data = junit_xml(report, failing)
     if output is None:
         sys.stdout.buffer.write(data + b"\n")
         sys.stdout.flush()

@@ -31,6 +31,17 @@ UNKNOWN: Final = _Unknown()
 SUBSCRIPTION_TYPE: Final = "microsoft.resources/subscriptions"
 
 
+class UnknownObject(dict[str, Any]):
+    """An object a source could not resolve at all (``"properties": "[reference(…)]"``).
+
+    Empty, but every key read from it is ``UNKNOWN``, so checks say "unknown" rather than
+    taking a service default for each property.
+    """
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key, UNKNOWN)
+
+
 def is_unknown(value: object) -> bool:
     return value is UNKNOWN
 

@@ -71,7 +71,10 @@ def chat_server() -> Iterator[ChatServer]:
                 content = json.dumps(
                     {
                         "narratives": [
-                            {"id": item["id"], "narrative": f"LLM: {item['check']} ({item['control']})"}
+                            {
+                                "id": item["id"],
+                                "narrative": f"LLM: {item['check']} ({item['control']})",
+                            }
                             for item in answered
                         ]
                     }

@@ -10,14 +10,16 @@ from tutela.scanner.narrative.deterministic import DeterministicNarrator
 from tutela.scanner.narrative.llm import LLMNarrator, make_client
 
 
-def finding(check_id: str = "AOAI-LOCAL-AUTH", resource: str = "oai-prod", **overrides: object) -> Finding:
+def finding(
+    check_id: str = "AOAI-LOCAL-AUTH", resource: str = "oai-prod", **overrides: object
+) -> Finding:
     values: dict[str, object] = {
         "control_id": "ISO42001-A.9.2",
         "control_title": "Processes for responsible use of AI systems",
         "framework": "iso42001",
         "by_analogy": False,
         "check_id": check_id,
-        "resource": f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/{resource}",
+        "resource": f"/subscriptions/s/providers/Microsoft.CognitiveServices/accounts/{resource}",
         "resource_name": resource,
         "resource_type": "microsoft.cognitiveservices/accounts",
         "severity": "high",
@@ -51,9 +53,7 @@ def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
         client = make_client(api_key="test-key", base_url=f"{server.url}/v1")
         narrator = LLMNarrator(client, "gpt-4o-mini", batch_size=2)
         same_evidence = [finding(resource=f"oai-{i}") for i in range(5)]
-        others = [
-            finding(check_id=f"AOAI-CHECK-{i}", title=f"Check {i}") for i in range(3)
-        ]
+        others = [finding(check_id=f"AOAI-CHECK-{i}", title=f"Check {i}") for i in range(3)]
         narrator.narrate(same_evidence + others)
         # 4 distinct (check, evidence) keys in batches of 2 → 2 requests.
         assert len(server.requests) == 2
@@ -72,7 +72,9 @@ def test_azure_openai_paths_are_used_for_an_azure_endpoint() -> None:
         client = make_client(api_key="k", azure_endpoint=server.url, api_version="2024-10-21")
         item = finding()
         LLMNarrator(client, "narrator-deployment").narrate([item])
-        assert server.paths[0].startswith("/openai/deployments/narrator-deployment/chat/completions")
+        assert server.paths[0].startswith(
+            "/openai/deployments/narrator-deployment/chat/completions"
+        )
         assert "api-version=2024-10-21" in server.paths[0]
         assert item.narrative is not None
         assert item.narrative.startswith("LLM: ")

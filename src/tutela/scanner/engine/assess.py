@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import SEVERITIES, CheckSpec, finding_control_id
-from tutela.scanner.engine.evaluate import CheckResult, evaluate_estate
+from tutela.scanner.engine.evaluate import CheckResult, evaluate_counting_passes
 from tutela.scanner.estate import Estate
 
 SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1}
@@ -67,24 +67,97 @@ class FrameworkResult:
     controls_with_gaps: int = 0
 
 
-@dataclass(slots=True)
 class Assessment:
-    """Everything the engine concluded about one estate for some frameworks."""
+    """Everything the engine concluded about one estate for some frameworks.
 
-    frameworks: tuple[str, ...]
-    resources_scanned: int
-    results: list[CheckResult]
-    findings: list[Finding]
-    framework_results: dict[str, FrameworkResult]
-    aggregate_score: int | None
-    severity_counts: dict[str, int]
-    checks_evaluated: int
-    checks_passed: int
-    checks_failed: int
-    checks_unknown: int
-    unknown_results: list[CheckResult] = field(default_factory=list)
-    # check id → the scanned frameworks it counts for
-    check_frameworks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    Only failing and undecided results are kept (passes are counted); findings, one per
+    failing result and mapped control, are built when first asked for.
+    """
+
+    def __init__(
+        self,
+        *,
+        frameworks: tuple[str, ...],
+        resources_scanned: int,
+        failed: list[CheckResult],
+        unknown_results: list[CheckResult],
+        mapping: dict[str, list[MappedControl]],
+        analogy_types: dict[str, tuple[str, ...]],
+        framework_results: dict[str, FrameworkResult],
+        aggregate_score: int | None,
+        checks_passed: int,
+    ) -> None:
+        self.frameworks = frameworks
+        self.resources_scanned = resources_scanned
+        self.failed = failed
+        self.unknown_results = unknown_results
+        self.mapping = mapping
+        self.framework_results = framework_results
+        self.aggregate_score = aggregate_score
+        self.checks_passed = checks_passed
+        self.checks_failed = len(failed)
+        self.checks_unknown = len(unknown_results)
+        self.checks_evaluated = checks_passed + self.checks_failed + self.checks_unknown
+        self._analogy_types = analogy_types
+        self._findings: list[Finding] | None = None
+        self.severity_counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+        for result in failed:
+            self.severity_counts[result.check.severity] += len(mapping[result.check.id])
+        self.check_frameworks = {
+            check_id: tuple(dict.fromkeys(c.framework for c in controls))
+            for check_id, controls in mapping.items()
+        }
+
+    def controls_of(self, result: CheckResult) -> list[MappedControl]:
+        return self.mapping[result.check.id]
+
+    def by_analogy(self, control: MappedControl, resource_type: str) -> bool:
+        patterns = self._analogy_types.get(control.framework)
+        return control.by_analogy or (
+            patterns is not None and any(fnmatch.fnmatchcase(resource_type, p) for p in patterns)
+        )
+
+    @property
+    def findings(self) -> list[Finding]:
+        """One finding per failing result and mapped control, most severe first."""
+        if self._findings is None:
+            self._findings = self._build_findings()
+        return self._findings
+
+    def _build_findings(self) -> list[Finding]:
+        order = {f: i for i, f in enumerate(self.frameworks)}
+        findings = []
+        for result in self.failed:
+            check, resource = result.check, result.resource
+            for control in self.mapping[check.id]:
+                findings.append(
+                    Finding(
+                        control_id=control.control_id,
+                        control_title=control.title,
+                        framework=control.framework,
+                        by_analogy=self.by_analogy(control, resource.type),
+                        check_id=check.id,
+                        resource=resource.id,
+                        resource_name=resource.name,
+                        resource_type=resource.type,
+                        severity=check.severity,
+                        status="fail",
+                        title=check.title,
+                        description=check.description,
+                        remediation=check.remediation,
+                        evidence=result.evidence,
+                        origin=resource.origin,
+                    )
+                )
+        findings.sort(
+            key=lambda f: (
+                _SEVERITY_ORDER[f.severity],
+                order[f.framework],
+                f.control_id,
+                f.resource,
+            )
+        )
+        return findings
 
 
 def control_map(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, list[MappedControl]]:
@@ -116,10 +189,6 @@ def _analogy_types(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, tup
     return found
 
 
-def _reached_by_analogy(resource_type: str, patterns: tuple[str, ...] | None) -> bool:
-    return bool(patterns) and any(fnmatch.fnmatchcase(resource_type, p) for p in patterns or ())
-
-
 def _score(passed: float, decided: float) -> int | None:
     return None if decided == 0 else round(100 * passed / decided)
 
@@ -136,100 +205,62 @@ def assess(
     if unknown_ids:
         raise ValueError(f"unknown frameworks {sorted(unknown_ids)}")
     mapping = control_map(catalog, frameworks)
-    analogy_types = _analogy_types(catalog, frameworks)
     checks: list[CheckSpec] = [c for c in catalog.checks if c.id in mapping]
-    results = evaluate_estate(estate, checks, as_of=as_of)
+    kept, passes = evaluate_counting_passes(estate, checks, as_of=as_of)
 
-    weighted = {f: [0.0, 0.0] for f in frameworks}  # passed, decided
+    # Tally per check first (cheap), then roll the checks up into their frameworks.
+    tally = {c.id: [passes.get(c.id, 0), 0, 0] for c in checks}  # passed, failed, unknown
+    failed: list[CheckResult] = []
+    unknown: list[CheckResult] = []
+    failing_checks: set[str] = set()
+    for result in kept:
+        if result.status == "fail":
+            failed.append(result)
+            tally[result.check.id][1] += 1
+            failing_checks.add(result.check.id)
+        else:
+            unknown.append(result)
+            tally[result.check.id][2] += 1
+
     per_framework = {f: FrameworkResult(f, None) for f in frameworks}
+    weighted = {f: [0.0, 0.0] for f in frameworks}  # passed weight, decided weight
     assessed: dict[str, set[str]] = {f: set() for f in frameworks}
     gaps: dict[str, set[str]] = {f: set() for f in frameworks}
     total_passed = total_decided = 0.0
-    findings: list[Finding] = []
-    unknown_results: list[CheckResult] = []
-    counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
-    passed_n = failed_n = unknown_n = 0
-    for result in results:
-        check, resource, status = result.check, result.resource, result.status
-        controls = mapping[check.id]
+    for check in checks:
+        passed_n, failed_n, unknown_n = tally[check.id]
+        if passed_n + failed_n + unknown_n == 0:
+            continue
         weight = SEVERITY_WEIGHTS[check.severity]
-        touched = {c.framework for c in controls}
-        for framework in touched:
-            tally = per_framework[framework]
-            tally.checks_evaluated += 1
-            if status == "pass":
-                tally.checks_passed += 1
-            elif status == "fail":
-                tally.checks_failed += 1
-            else:
-                tally.checks_unknown += 1
-            if status != "unknown":
-                weighted[framework][1] += weight
-                if status == "pass":
-                    weighted[framework][0] += weight
+        total_passed += weight * passed_n
+        total_decided += weight * (passed_n + failed_n)
+        controls = mapping[check.id]
+        for framework in dict.fromkeys(c.framework for c in controls):
+            counted = per_framework[framework]
+            counted.checks_passed += passed_n
+            counted.checks_failed += failed_n
+            counted.checks_unknown += unknown_n
+            weighted[framework][0] += weight * passed_n
+            weighted[framework][1] += weight * (passed_n + failed_n)
         for control in controls:
             assessed[control.framework].add(control.control_id)
-        if status == "unknown":
-            unknown_n += 1
-            unknown_results.append(result)
-            continue
-        total_decided += weight
-        if status == "pass":
-            passed_n += 1
-            total_passed += weight
-            continue
-        failed_n += 1
-        for control in controls:
-            gaps[control.framework].add(control.control_id)
-            counts[check.severity] += 1
-            findings.append(
-                Finding(
-                    control_id=control.control_id,
-                    control_title=control.title,
-                    framework=control.framework,
-                    by_analogy=control.by_analogy
-                    or _reached_by_analogy(resource.type, analogy_types.get(control.framework)),
-                    check_id=check.id,
-                    resource=resource.id,
-                    resource_name=resource.name,
-                    resource_type=resource.type,
-                    severity=check.severity,
-                    status="fail",
-                    title=check.title,
-                    description=check.description,
-                    remediation=check.remediation,
-                    evidence=result.evidence,
-                    origin=resource.origin,
-                )
-            )
-    framework_order = {f: i for i, f in enumerate(frameworks)}
-    findings.sort(
-        key=lambda f: (
-            _SEVERITY_ORDER[f.severity],
-            framework_order[f.framework],
-            f.control_id,
-            f.resource,
+            if check.id in failing_checks:
+                gaps[control.framework].add(control.control_id)
+    for framework, counted in per_framework.items():
+        counted.checks_evaluated = (
+            counted.checks_passed + counted.checks_failed + counted.checks_unknown
         )
-    )
-    for framework, tally in per_framework.items():
-        tally.score = _score(*weighted[framework])
-        tally.controls_assessed = len(assessed[framework])
-        tally.controls_with_gaps = len(gaps[framework])
+        counted.score = _score(*weighted[framework])
+        counted.controls_assessed = len(assessed[framework])
+        counted.controls_with_gaps = len(gaps[framework])
     return Assessment(
         frameworks=tuple(frameworks),
         resources_scanned=len(estate),
-        results=results,
-        findings=findings,
+        failed=failed,
+        unknown_results=unknown,
+        mapping=mapping,
+        analogy_types=_analogy_types(catalog, frameworks),
         framework_results=per_framework,
         aggregate_score=_score(total_passed, total_decided),
-        severity_counts=counts,
-        checks_evaluated=len(results),
-        checks_passed=passed_n,
-        checks_failed=failed_n,
-        checks_unknown=unknown_n,
-        unknown_results=unknown_results,
-        check_frameworks={
-            check_id: tuple(dict.fromkeys(c.framework for c in controls))
-            for check_id, controls in mapping.items()
-        },
+        checks_passed=sum(passes.values()),
     )

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tutela.scanner.estate import UNKNOWN, Estate, Resource
+from tutela.scanner.estate import UNKNOWN, Estate, Resource, UnknownObject
 
 Tri = bool | None
 
@@ -82,8 +82,8 @@ def lookup(obj: Any, steps: tuple[str, ...], tags_step: int = -1) -> Any:
     for index, step in enumerate(steps):
         if obj is UNKNOWN:
             return UNKNOWN
-        if not isinstance(obj, dict):
-            return MISSING
+        if type(obj) is not dict:
+            return UNKNOWN if type(obj) is UnknownObject else MISSING
         if index == tags_step:
             folded = step.casefold()
             obj = next((v for k, v in obj.items() if k.casefold() == folded), MISSING)
@@ -92,6 +92,32 @@ def lookup(obj: Any, steps: tuple[str, ...], tags_step: int = -1) -> Any:
         if obj is MISSING:
             return MISSING
     return obj
+
+
+def _path_reader(steps: tuple[str, ...]) -> Callable[[Any], Any]:
+    """``lookup`` specialised for a path without tag steps: the hot path of every check."""
+    if len(steps) == 1:
+        (key,) = steps
+
+        def one(obj: Any) -> Any:
+            if type(obj) is dict:
+                return obj.get(key, MISSING)
+            return UNKNOWN if obj is UNKNOWN or type(obj) is UnknownObject else MISSING
+
+        return one
+    if len(steps) == 2:
+        first, second = steps
+
+        def two(obj: Any) -> Any:
+            if type(obj) is not dict:
+                return UNKNOWN if obj is UNKNOWN or type(obj) is UnknownObject else MISSING
+            obj = obj.get(first, MISSING)
+            if type(obj) is dict:
+                return obj.get(second, MISSING)
+            return UNKNOWN if obj is UNKNOWN or type(obj) is UnknownObject else MISSING
+
+        return two
+    return lambda obj: lookup(obj, steps)
 
 
 def _resolver(path: str) -> Callable[[Context, Any], Any]:
@@ -120,12 +146,15 @@ def _resolver(path: str) -> Callable[[Context, Any], Any]:
     rest = parts[1:]
     if root is None:
         raise ConditionError(f"unknown field root {parts[0]!r} in {path!r}")
-    tags_step = 0 if parts[0] == "tags" else -1
-
-    def resolve(_ctx: Context, obj: Any) -> Any:
-        return lookup(root(obj), rest, tags_step)
-
-    return resolve
+    if parts[0] == "tags":
+        return lambda _ctx, obj: lookup(root(obj), rest, 0)
+    if parts[0] == "properties" and rest:
+        read = _path_reader(rest)
+        return lambda _ctx, obj: read(obj.properties)
+    if not rest:
+        return lambda _ctx, obj: root(obj)
+    read = _path_reader(rest)
+    return lambda _ctx, obj: read(root(obj))
 
 
 def _element_resolver(path: str) -> Callable[[Context, Any], Any]:
@@ -133,7 +162,10 @@ def _element_resolver(path: str) -> Callable[[Context, Any], Any]:
     steps = tuple(path.split("."))
     if steps[0] == "@":
         steps = steps[1:]
-    return lambda _ctx, obj: lookup(obj, steps)
+    if not steps:
+        return lambda _ctx, obj: obj
+    read = _path_reader(steps)
+    return lambda _ctx, obj: read(obj)
 
 
 def _fold(value: Any) -> Any:
@@ -162,6 +194,11 @@ def _number(value: Any) -> float | None:
 
 def _equals(expected: Any) -> Callable[[Any], Tri]:
     want = _fold(expected)
+    if isinstance(want, str):
+        # The common case: an enum string; compare folded strings without the general path.
+        return lambda value: (
+            value.casefold() == want if type(value) is str else _fold(value) == want
+        )
     return lambda value: _fold(value) == want
 
 
@@ -257,13 +294,14 @@ def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
         raise ConditionError(f"unknown operator {op!r} in {spec!r}")
     test = _OPERATORS[base](spec[op])
 
+    absent_note = (shown, f"<absent; service default {default!r}>" if has_default else "<absent>")
+
     def leaf(ctx: Context, obj: Any) -> Tri:
         value = read(ctx, obj)
         if value is MISSING or value is None:
+            ctx.evidence.append(absent_note)
             if not has_default:
-                ctx.evidence.append((shown, "<absent>"))
                 return None
-            ctx.evidence.append((shown, f"<absent; service default {default!r}>"))
             value = default
         else:
             ctx.evidence.append((shown, _show(value)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,17 +54,15 @@ def compile_check(spec: CheckSpec, as_of: dt.date) -> CompiledCheck:
     return CompiledCheck(spec, applies, rule)
 
 
-def evaluate_estate(
-    estate: Estate, checks: Iterable[CheckSpec], *, as_of: dt.date
-) -> list[CheckResult]:
-    """Every applicable (check, resource) pair, grouped by resource type, in estate order."""
+def _run(
+    estate: Estate, checks: Iterable[CheckSpec], as_of: dt.date
+) -> Iterator[tuple[CheckSpec, Resource, Tri, list[tuple[str, Any]]]]:
+    """(check, resource, outcome, evidence) for every applicable pair, grouped by type."""
     by_type: dict[str, list[CompiledCheck]] = {}
     for spec in checks:
         compiled = compile_check(spec, as_of)
         for resource_type in spec.resource_types:
             by_type.setdefault(resource_type, []).append(compiled)
-    results: list[CheckResult] = []
-    append = results.append
     for resource_type in estate.types:
         compiled_checks = by_type.get(resource_type)
         if not compiled_checks:
@@ -72,16 +70,44 @@ def evaluate_estate(
         resources = estate.of_type(resource_type)
         for compiled in compiled_checks:
             spec, applies, rule = compiled.spec, compiled.applies, compiled.rule
+            ctx = Context(resources[0], estate, [])
             for resource in resources:
-                ctx = Context(resource, estate, [])
+                ctx.resource = resource
+                evidence: list[tuple[str, Any]] = []
+                ctx.evidence = evidence
                 if applies is not None:
                     applicable = applies(ctx, resource)
                     if applicable is False:
                         continue
                     if applicable is None:
-                        append(CheckResult(spec, resource, "unknown", tuple(ctx.evidence)))
+                        yield spec, resource, None, evidence
                         continue
-                    ctx.evidence.clear()
-                outcome = rule(ctx)
-                append(CheckResult(spec, resource, _STATUS[outcome], tuple(ctx.evidence)))
-    return results
+                    evidence.clear()
+                yield spec, resource, rule(ctx), evidence
+
+
+def evaluate_estate(
+    estate: Estate, checks: Iterable[CheckSpec], *, as_of: dt.date
+) -> list[CheckResult]:
+    """Every applicable (check, resource) pair, grouped by resource type, in estate order."""
+    return [
+        CheckResult(spec, resource, _STATUS[outcome], tuple(evidence))
+        for spec, resource, outcome, evidence in _run(estate, checks, as_of)
+    ]
+
+
+def evaluate_counting_passes(
+    estate: Estate, checks: Iterable[CheckSpec], *, as_of: dt.date
+) -> tuple[list[CheckResult], dict[str, int]]:
+    """The failing and undecided results, and only a count of passes per check id.
+
+    Passes are most results on a healthy estate; not keeping them saves time and memory.
+    """
+    kept: list[CheckResult] = []
+    passes: dict[str, int] = {}
+    for spec, resource, outcome, evidence in _run(estate, checks, as_of):
+        if outcome is True:
+            passes[spec.id] = passes.get(spec.id, 0) + 1
+        else:
+            kept.append(CheckResult(spec, resource, _STATUS[outcome], tuple(evidence)))
+    return kept, passes

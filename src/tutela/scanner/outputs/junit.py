@@ -1,7 +1,8 @@
 """JUnit XML from a report document, for CI systems that render test results.
 
-One test suite per framework: a failed test case per finding, a skipped one per result the scan
-could not decide, and one passing case that counts the checks that passed.
+One test suite per framework: a failed test case per failing check on a resource (naming the
+framework's controls it breaches), a skipped one per result the scan could not decide, and one
+passing case that counts the checks that passed.
 """
 
 from __future__ import annotations
@@ -10,38 +11,38 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-
-def _evidence(items: list[Mapping[str, Any]]) -> str:
-    return "\n".join(f"{item['path']} = {item['value']!r}" for item in items)
+from tutela.scanner.outputs.failing import FailingCheck, failing_checks
 
 
-def junit_xml(report: Mapping[str, Any]) -> bytes:
+def _evidence(items: tuple[tuple[str, Any], ...]) -> str:
+    return "\n".join(f"{path} = {value!r}" for path, value in items)
+
+
+def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = None) -> bytes:
+    rows = failing if failing is not None else failing_checks(report)
     suites = ET.Element("testsuites", name="Tutela compliance scan")
     total_tests = total_failures = total_skipped = 0
     for framework in report.get("frameworks", []):
         scores = report.get("framework_scores", {}).get(framework, {})
         suite = ET.SubElement(suites, "testsuite", name=framework)
         tests = failures = skipped = 0
-        for finding in report.get("findings", []):
-            if finding["framework"] != framework:
+        for row in rows:
+            if framework not in row.frameworks:
                 continue
             tests += 1
             failures += 1
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"{framework}.{finding['control_id']}",
-                name=f"{finding['check_id']} {finding['resource_name']}",
+                classname=f"{framework}.{row.check_id}",
+                name=f"{row.check_id} {row.resource_name}",
             )
             failure = ET.SubElement(
-                case,
-                "failure",
-                message=f"[{finding['severity']}] {finding['title']}",
-                type=finding["severity"],
+                case, "failure", message=f"[{row.severity}] {row.title}", type=row.severity
             )
             failure.text = (
-                f"{finding['resource']}\n{_evidence(finding.get('evidence', []))}\n"
-                f"Remediation: {finding['remediation']}"
+                f"{row.resource}\nControls: {', '.join(row.controls)}\n"
+                f"{_evidence(row.evidence)}\nRemediation: {row.remediation}"
             )
         for unknown in report.get("unknown", []):
             if framework in unknown.get("frameworks", ()):

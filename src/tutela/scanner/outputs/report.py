@@ -57,7 +57,9 @@ def report_document(
     tenant_id: str | None = None,
     label: str | None = None,
     dry_run: bool = False,
+    include_findings: bool = True,
 ) -> dict[str, Any]:
+    """The report; without findings (``include_findings=False``) when only the totals are needed."""
     counts = assessment.severity_counts
     document: dict[str, Any] = {
         "report_id": report_id,
@@ -84,7 +86,9 @@ def report_document(
         "checks_passed": assessment.checks_passed,
         "checks_failed": assessment.checks_failed,
         "checks_unknown": assessment.checks_unknown,
-        "findings": [finding_document(f) for f in assessment.findings],
+        "findings": (
+            [finding_document(f) for f in assessment.findings] if include_findings else []
+        ),
         "unknown": [
             {
                 "check_id": r.check.id,

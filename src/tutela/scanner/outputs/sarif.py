@@ -13,70 +13,66 @@ from collections.abc import Mapping
 from typing import Any
 
 from tutela import __version__
+from tutela.scanner.outputs.failing import FailingCheck, failing_checks
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
 
-def _location(finding: Mapping[str, Any]) -> dict[str, Any]:
-    origin = finding.get("origin")
-    resource = str(finding["resource"])
-    if origin:
-        uri, _, address = str(origin).partition(": ")
+def _location(row: FailingCheck) -> dict[str, Any]:
+    if row.origin:
+        uri, _, address = row.origin.partition(": ")
     else:
-        uri, address = resource.lstrip("/"), resource
+        uri, address = row.resource.lstrip("/"), row.resource
     return {
         "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
-        "logicalLocations": [{"fullyQualifiedName": address or resource, "kind": "resource"}],
+        "logicalLocations": [{"fullyQualifiedName": address or row.resource, "kind": "resource"}],
     }
 
 
-def _rule(finding: Mapping[str, Any]) -> dict[str, Any]:
-    severity = finding["severity"]
+def _rule(row: FailingCheck) -> dict[str, Any]:
     return {
-        "id": finding["check_id"],
-        "name": finding["check_id"].title().replace("-", ""),
-        "shortDescription": {"text": finding["title"]},
-        "fullDescription": {"text": finding["description"]},
-        "help": {"text": finding["remediation"], "markdown": finding["remediation"]},
-        "defaultConfiguration": {"level": LEVEL[severity]},
+        "id": row.check_id,
+        "name": row.check_id.title().replace("-", ""),
+        "shortDescription": {"text": row.title},
+        "fullDescription": {"text": row.description},
+        "help": {"text": row.remediation, "markdown": row.remediation},
+        "defaultConfiguration": {"level": LEVEL[row.severity]},
         "properties": {
-            "security-severity": SECURITY_SEVERITY[severity],
-            "tags": ["security", "compliance", severity],
+            "security-severity": SECURITY_SEVERITY[row.severity],
+            "tags": ["security", "compliance", row.severity],
         },
     }
 
 
-def sarif_document(report: Mapping[str, Any]) -> dict[str, Any]:
+def sarif_document(
+    report: Mapping[str, Any], failing: list[FailingCheck] | None = None
+) -> dict[str, Any]:
+    """SARIF for a report; ``failing`` saves regrouping its findings when the caller has it."""
+    rows = failing if failing is not None else failing_checks(report)
     rules: dict[str, dict[str, Any]] = {}
-    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
-    for finding in report.get("findings", []):
-        if finding.get("status") != "fail":
-            continue
-        rules.setdefault(finding["check_id"], _rule(finding))
-        grouped.setdefault((finding["check_id"], finding["resource"]), []).append(finding)
+    for row in rows:
+        rules.setdefault(row.check_id, _rule(row))
     rule_index = {rule_id: i for i, rule_id in enumerate(rules)}
     results = []
-    for (check_id, resource), findings in grouped.items():
-        first = findings[0]
-        controls = sorted({f["control_id"] for f in findings})
-        fingerprint = hashlib.sha256(f"{check_id}|{resource.lower()}".encode()).hexdigest()
+    for row in rows:
+        fingerprint = hashlib.sha256(f"{row.check_id}|{row.resource.lower()}".encode()).hexdigest()
         results.append(
             {
-                "ruleId": check_id,
-                "ruleIndex": rule_index[check_id],
-                "level": LEVEL[first["severity"]],
+                "ruleId": row.check_id,
+                "ruleIndex": rule_index[row.check_id],
+                "level": LEVEL[row.severity],
                 "message": {
-                    "text": f"{first['title']} ({first['resource_name']}). "
-                    f"Controls: {', '.join(controls)}."
+                    "text": f"{row.title} ({row.resource_name}). "
+                    f"Controls: {', '.join(row.controls)}."
                 },
-                "locations": [_location(first)],
+                "locations": [_location(row)],
                 "partialFingerprints": {"tutelaFinding/v1": fingerprint},
                 "properties": {
-                    "controls": controls,
-                    "frameworks": sorted({f["framework"] for f in findings}),
-                    "resource": resource,
+                    "controls": list(row.controls),
+                    "frameworks": list(row.frameworks),
+                    "resource": row.resource,
                 },
             }
         )

@@ -8,6 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tutela.scanner.outputs.failing import FailingCheck, failing_checks
+
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
@@ -15,7 +17,13 @@ def _score(value: Any) -> str:
     return "n/a" if value is None else f"{value}/100"
 
 
-def render_table(report: Mapping[str, Any], console: Console, *, max_rows: int = 50) -> None:
+def render_table(
+    report: Mapping[str, Any],
+    console: Console,
+    *,
+    failing: list[FailingCheck] | None = None,
+    max_rows: int = 50,
+) -> None:
     summary = Table(title="Tutela compliance scan", show_header=True, title_justify="left")
     for column in (
         "framework",
@@ -47,27 +55,20 @@ def render_table(report: Mapping[str, Any], console: Console, *, max_rows: int =
         f"{report.get('checks_evaluated', 0)} checks evaluated, "
         f"{report.get('checks_unknown', 0)} could not be decided · findings: {counts}"
     )
-    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
-    for finding in report.get("findings", []):
-        grouped.setdefault((finding["check_id"], finding["resource"]), []).append(finding)
-    if not grouped:
+    rows = failing if failing is not None else failing_checks(report)
+    if not rows:
         console.print("[green]No failing checks.[/]")
         return
-    failing = Table(show_header=True, title="Failing checks", title_justify="left")
+    table = Table(show_header=True, title="Failing checks", title_justify="left")
     for column in ("severity", "check", "resource", "controls"):
-        failing.add_column(column, overflow="fold")
-    for index, ((check_id, _resource), findings) in enumerate(grouped.items()):
-        if index == max_rows:
-            break
-        first = findings[0]
-        failing.add_row(
-            f"[{SEVERITY_STYLE[first['severity']]}]{first['severity']}[/]",
-            f"{check_id}\n{first['title']}",
-            f"{first['resource_name']}\n[dim]{first['resource_type']}[/]",
-            ", ".join(sorted({f["control_id"] for f in findings})),
+        table.add_column(column, overflow="fold")
+    for row in rows[:max_rows]:
+        table.add_row(
+            f"[{SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
+            f"{row.check_id}\n{row.title}",
+            f"{row.resource_name}\n[dim]{row.resource_type}[/]",
+            ", ".join(row.controls),
         )
-    console.print(failing)
-    if len(grouped) > max_rows:
-        console.print(
-            f"… and {len(grouped) - max_rows} more failing checks (--format json for all)."
-        )
+    console.print(table)
+    if len(rows) > max_rows:
+        console.print(f"… and {len(rows) - max_rows} more failing checks (--format json for all).")

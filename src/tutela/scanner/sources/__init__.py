@@ -48,7 +48,7 @@ def detect_kind(document: Any, source: str) -> SourceKind:
             isinstance(document.get("resources"), list | dict) and "contentVersion" in document
         ):
             return "arm"
-        if isinstance(document.get("data"), list):
+        if isinstance(document.get("data"), list) or isinstance(document.get("value"), list):
             return "arg"
     if isinstance(document, list) and all(isinstance(item, dict) for item in document):
         return "arg"

@@ -7,26 +7,45 @@ from typing import Any
 
 from tutela.scanner.engine.conditions import Context, Tri
 from tutela.scanner.engine.evaluators import evaluator
+from tutela.scanner.estate import UNKNOWN, UnknownObject
+
+_DESTINATIONS = (
+    "workspaceId",
+    "storageAccountId",
+    "eventHubAuthorizationRuleId",
+    "marketplacePartnerId",
+)
 
 
-def _enabled_logs(setting: dict[str, Any]) -> list[dict[str, Any]]:
-    logs = (setting.get("properties") or {}).get("logs") or setting.get("logs") or []
-    return [
-        log for log in logs if isinstance(log, dict) and str(log.get("enabled")).lower() == "true"
-    ]
-
-
-def _has_destination(setting: dict[str, Any]) -> bool:
-    props = setting.get("properties") or setting
-    return any(
-        props.get(name)
-        for name in (
-            "workspaceId",
-            "storageAccountId",
-            "eventHubAuthorizationRuleId",
-            "marketplacePartnerId",
-        )
-    )
+def _qualifies(setting: Any, wanted: set[str], groups: set[str]) -> Tri:
+    """Whether one diagnostic setting sends a wanted log somewhere (None: cannot tell)."""
+    if not isinstance(setting, dict):
+        return None
+    props = setting.get("properties", setting)
+    if props is UNKNOWN or type(props) is UnknownObject or not isinstance(props, dict):
+        return None
+    destinations = [props.get(name) for name in _DESTINATIONS]
+    if not any(d and d is not UNKNOWN for d in destinations):
+        return None if any(d is UNKNOWN for d in destinations) else False
+    logs = props.get("logs", [])
+    if not isinstance(logs, list):
+        return None
+    undecided = False
+    for log in logs:
+        if not isinstance(log, dict):
+            undecided = True
+            continue
+        enabled, category, group = log.get("enabled"), log.get("category"), log.get("categoryGroup")
+        if UNKNOWN in (enabled, category, group):
+            undecided = True
+            continue
+        if str(enabled).lower() != "true":
+            continue
+        if str(group or "").casefold() in groups:
+            return True
+        if category and (not wanted or str(category).casefold() in wanted):
+            return True
+    return None if undecided else False
 
 
 @evaluator("diagnostic_logs")
@@ -42,15 +61,16 @@ def diagnostic_logs(ctx: Context, params: dict[str, Any], _as_of: dt.date) -> Tr
         return None
     wanted = {c.casefold() for c in params.get("categories", [])}
     groups = {g.casefold() for g in params.get("category_groups", ["audit", "allLogs"])}
+    undecided = False
     for setting in settings:
-        if not _has_destination(setting):
-            continue
-        for log in _enabled_logs(setting):
-            category = str(log.get("category") or "").casefold()
-            group = str(log.get("categoryGroup") or "").casefold()
-            if group in groups or (category and (not wanted or category in wanted)):
-                name = setting.get("name", "?")
-                ctx.evidence.append((f"diagnosticSettings[{name}].logs", category or group))
-                return True
+        verdict = _qualifies(setting, wanted, groups)
+        if verdict is True:
+            name = setting.get("name", "?") if isinstance(setting, dict) else "?"
+            ctx.evidence.append((f"diagnosticSettings[{name}].logs", "enabled"))
+            return True
+        undecided = undecided or verdict is None
+    if undecided:
+        ctx.evidence.append(("diagnosticSettings", "a setting could not be resolved"))
+        return None
     ctx.evidence.append(("diagnosticSettings", f"{len(settings)} setting(s), none qualifying"))
     return False

@@ -1,0 +1,85 @@
+"""Failing checks, one per (check, resource) with the controls they breach: what SARIF, JUnit and
+the table show. Built from an assessment directly (fast, for large scans) or from a report
+document (for a report read back from the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tutela.scanner.catalog.checks import SEVERITIES
+from tutela.scanner.engine.assess import Assessment
+
+_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@dataclass(slots=True, frozen=True)
+class FailingCheck:
+    check_id: str
+    severity: str
+    title: str
+    description: str
+    remediation: str
+    resource: str
+    resource_name: str
+    resource_type: str
+    origin: str | None
+    controls: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    evidence: tuple[tuple[str, Any], ...]
+
+
+def _sorted(rows: Iterable[FailingCheck]) -> list[FailingCheck]:
+    return sorted(rows, key=lambda r: (_ORDER[r.severity], r.check_id, r.resource))
+
+
+def failing_checks_of(assessment: Assessment) -> list[FailingCheck]:
+    rows = []
+    for result in assessment.failed:
+        check, resource = result.check, result.resource
+        controls = assessment.controls_of(result)
+        rows.append(
+            FailingCheck(
+                check_id=check.id,
+                severity=check.severity,
+                title=check.title,
+                description=check.description,
+                remediation=check.remediation,
+                resource=resource.id,
+                resource_name=resource.name,
+                resource_type=resource.type,
+                origin=resource.origin,
+                controls=tuple(sorted({c.control_id for c in controls})),
+                frameworks=tuple(dict.fromkeys(c.framework for c in controls)),
+                evidence=result.evidence,
+            )
+        )
+    return _sorted(rows)
+
+
+def failing_checks(report: Mapping[str, Any]) -> list[FailingCheck]:
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for finding in report.get("findings", []):
+        if finding.get("status") == "fail":
+            grouped.setdefault((finding["check_id"], finding["resource"]), []).append(finding)
+    rows = []
+    for (check_id, resource), findings in grouped.items():
+        first = findings[0]
+        rows.append(
+            FailingCheck(
+                check_id=check_id,
+                severity=first["severity"],
+                title=first["title"],
+                description=first["description"],
+                remediation=first["remediation"],
+                resource=resource,
+                resource_name=first["resource_name"],
+                resource_type=first["resource_type"],
+                origin=first.get("origin"),
+                controls=tuple(sorted({f["control_id"] for f in findings})),
+                frameworks=tuple(dict.fromkeys(f["framework"] for f in findings)),
+                evidence=tuple((e["path"], e["value"]) for e in first.get("evidence", [])),
+            )
+        )
+    return _sorted(rows)

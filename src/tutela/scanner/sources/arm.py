@@ -1,0 +1,350 @@
+"""ARM deployment templates: the resources a template would deploy, as an estate would hold them.
+
+A template is read as if deployed to subscription ``00000000-0000-0000-0000-000000000000`` (the
+placeholder ``PLACEHOLDER_SUBSCRIPTION_ID``), resource group ``rg-template``, at an unknown
+location, unless ``resources_from_template`` is told otherwise. Expressions are evaluated by
+``arm_expressions``; what cannot be worked out offline is ``UNKNOWN``, so checks say "unknown".
+Names are the exception: a name built from a parameter without a value reads ``{paramName}``
+(``{unknown name of resources[3]}`` when nothing of it is known), so ids still match up.
+
+Read: ``resources`` as an array or (languageVersion 2.0) an object of symbolic names; child
+resources nested in their parent or declared at the top level as ``acct/child``; ``copy`` loops
+(at most 800 copies, ARM's limit; one copy with ``{copyIndex}`` in its name when the count is
+unknown); ``condition`` (a resource whose condition is false is left out); ``existing``
+references (left out: the template does not deploy them); extension resources by ``scope`` or by
+a ``<ns>/<type>/providers/<extension>`` type; and nested deployments with an inline template,
+evaluated in the inner or outer scope as their ``expressionEvaluationOptions`` say. Linked
+templates (``templateLink``) cannot be seen. ``dependsOn`` is ignored.
+
+A template declares its own diagnostic settings and role assignments, so those facts are seen:
+every resource gets a list. Defender pricings and policy assignments are seen only in a
+subscription-scope template that declares some.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from tutela.scanner.estate import UNKNOWN, Resource, UnknownObject
+from tutela.scanner.sources import SourceError
+from tutela.scanner.sources.arm_expressions import (
+    MAX_LOOP,
+    Deployment,
+    Evaluator,
+    resource_id,
+)
+from tutela.scanner.sources.relate import (
+    POLICY_ASSIGNMENT_TYPE,
+    PRICING_TYPE,
+    RESOURCE_GROUP_TYPE,
+    ROLE_ASSIGNMENT_TYPE,
+    relate,
+)
+
+PLACEHOLDER_SUBSCRIPTION_ID: Final = "00000000-0000-0000-0000-000000000000"
+DEFAULT_RESOURCE_GROUP: Final = "rg-template"
+
+_DEPLOYMENT_TYPE: Final = "microsoft.resources/deployments"
+_GROUP_DECLARATION_TYPE: Final = "microsoft.resources/resourcegroups"
+_ABOVE_GROUP_SCHEMAS: Final = (
+    "subscriptiondeploymenttemplate",
+    "managementgroupdeploymenttemplate",
+    "tenantdeploymenttemplate",
+)
+# ARM returns these assignments with their scope in properties; relate reads it there.
+_SCOPED_FACT_TYPES: Final = (ROLE_ASSIGNMENT_TYPE, POLICY_ASSIGNMENT_TYPE)
+
+
+def resources_from_arm(document: Any, source: str) -> list[Resource]:
+    """The resources an ARM template declares, deployed to the default placeholder context."""
+    return resources_from_template(document, source)
+
+
+def resources_from_template(
+    template: Any,
+    source: str,
+    *,
+    subscription_id: str = PLACEHOLDER_SUBSCRIPTION_ID,
+    resource_group: str = DEFAULT_RESOURCE_GROUP,
+    location: Any = UNKNOWN,
+    parameters: Mapping[str, Any] | None = None,
+) -> list[Resource]:
+    """The resources of ``template`` deployed to this context; ``parameters`` (name → value,
+    e.g. from ``parameter_values``) override the template's defaults."""
+    if not isinstance(template, dict):
+        raise SourceError(source, "an ARM template must be a JSON object")
+    schema = str(template.get("$schema", "")).lower()
+    above_group = any(kind in schema for kind in _ABOVE_GROUP_SCHEMAS)
+    deployment = Deployment(subscription_id, None if above_group else resource_group, location)
+    reader = _Reader(source)
+    reader.template(template, "", Evaluator(template, deployment, parameters), deployment)
+    at_subscription = "subscriptiondeploymenttemplate" in schema
+    declared = {resource.type for resource in reader.resources}
+    return relate(
+        reader.resources,
+        sees_diagnostics=True,
+        sees_access=True,
+        sees_security=at_subscription and PRICING_TYPE in declared,
+        sees_policy=at_subscription and POLICY_ASSIGNMENT_TYPE in declared,
+        source=source,
+    )
+
+
+def parameter_values(document: Any, source: str) -> dict[str, Any]:
+    """The values of a deployment parameters file (``{"parameters": {name: {"value": …}}}``).
+
+    A Key Vault ``reference`` instead of a value is ``UNKNOWN``: it cannot be read offline.
+    """
+    entries = document.get("parameters") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise SourceError(source, 'a parameters file must be an object with a "parameters" object')
+    values: dict[str, Any] = {}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise SourceError(source, f'parameters.{name} must be an object ({{"value": …}})')
+        values[name] = entry.get("value", UNKNOWN)
+    return values
+
+
+Parent = tuple[str, list[str]]  # a parent's full type and its name segments
+
+
+class _Reader:
+    """Walks a template's declarations, collecting the resources they deploy."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.resources: list[Resource] = []
+        self.group_locations: dict[str, Any] = {}  # declared resource groups, by lower-cased id
+
+    def error(self, problem: str) -> SourceError:
+        return SourceError(self.source, problem)
+
+    def template(
+        self, template: dict[str, Any], prefix: str, ev: Evaluator, place: Deployment
+    ) -> None:
+        for section in ("parameters", "variables"):
+            if section in template and not isinstance(template[section], dict):
+                raise self.error(f'{prefix}"{section}" must be an object')
+        declared = template.get("resources")
+        if declared is None:
+            raise self.error(f'{prefix}"resources" is missing: an ARM template lists its resources')
+        if isinstance(declared, list):
+            items = ((f"{prefix}resources[{i}]", d) for i, d in enumerate(declared))
+        elif isinstance(declared, dict):  # languageVersion 2.0: keyed by symbolic name
+            items = ((f"{prefix}resources.{name}", d) for name, d in declared.items())
+        else:
+            raise self.error(f'{prefix}"resources" must be an array (or, in 2.0, an object)')
+        for path, declaration in items:
+            self.declaration(declaration, path, ev, place, None)
+
+    def declaration(
+        self, decl: Any, path: str, ev: Evaluator, place: Deployment, parent: Parent | None
+    ) -> None:
+        if not isinstance(decl, dict):
+            raise self.error(f"{path} must be an object (a resource declaration)")
+        for key in ("type", "name"):
+            if key not in decl:
+                raise self.error(f'{path} has no "{key}"')
+            if not isinstance(decl[key], str) or not decl[key]:
+                raise self.error(f"{path}.{key} must be a non-empty string")
+        if decl.get("existing") is True:
+            return  # a reference to a resource deployed elsewhere
+        for copy_ev in self._copies(decl, path, ev):
+            if _truth(copy_ev.resolve(decl.get("condition", True))) is not False:
+                self._deploy(decl, path, copy_ev, place, parent)
+
+    def _copies(self, decl: dict[str, Any], path: str, ev: Evaluator) -> list[Evaluator]:
+        loop = decl.get("copy")
+        if loop is None:
+            return [ev]
+        if not isinstance(loop, dict):
+            raise self.error(f"{path}.copy must be an object (name, count)")
+        name = loop["name"] if isinstance(loop.get("name"), str) else ""
+        count = ev.resolve(loop.get("count"))
+        if type(count) is not int:
+            return [ev.in_loop(name, None)]  # one copy standing for all, {copyIndex} in its name
+        return [ev.in_loop(name, i) for i in range(max(0, min(count, MAX_LOOP)))]
+
+    def _deploy(
+        self,
+        decl: dict[str, Any],
+        path: str,
+        ev: Evaluator,
+        place: Deployment,
+        parent: Parent | None,
+    ) -> None:
+        naming = ev.for_naming()
+        declared_type = naming.resolve(decl["type"])
+        if not isinstance(declared_type, str):
+            return  # a type only known at deployment: nothing a check could be matched to
+        name = naming.resolve(decl["name"])
+        full_type, names = _joined(parent, declared_type, name, path)
+        if "/" not in full_type:
+            raise self.error(f"{path}.type {full_type!r} is not a resource type (Namespace/type)")
+        if full_type.lower() == _DEPLOYMENT_TYPE:
+            self._nested_deployment(decl, path, ev, place)
+            return
+        self.resources.append(self._resource(decl, path, ev, place, full_type, names))
+        children = decl.get("resources")
+        if children is None:
+            return
+        if not isinstance(children, list):
+            raise self.error(f"{path}.resources must be an array")
+        for j, child in enumerate(children):
+            self.declaration(child, f"{path}.resources[{j}]", ev, place, (full_type, names))
+
+    def _resource(
+        self,
+        decl: dict[str, Any],
+        path: str,
+        ev: Evaluator,
+        place: Deployment,
+        full_type: str,
+        names: list[str],
+    ) -> Resource:
+        scope, resource_type, names = self._scope(decl, path, ev, place, full_type, names)
+        if len(names) != resource_type.count("/"):
+            raise self.error(
+                f"{path}: name {'/'.join(names)!r} has {len(names)} segment(s) but type "
+                f"{resource_type!r} needs {resource_type.count('/')}"
+            )
+        lowered = resource_type.lower()
+        if lowered == _GROUP_DECLARATION_TYPE:
+            lowered, rid = RESOURCE_GROUP_TYPE, f"/subscriptions/{place.subscription_id}"
+            rid = f"{rid}/resourceGroups/{names[0]}"
+        else:
+            rid = resource_id(scope, resource_type, names)
+        properties = ev.resolve(decl.get("properties", {}))
+        if not isinstance(properties, dict):
+            properties = UnknownObject()
+        elif lowered in _SCOPED_FACT_TYPES and "scope" not in properties:
+            properties = {**properties, "scope": scope}  # resolved objects may be shared
+        subscription_id, group = _placement(rid, place)
+        location = _known(ev.resolve(decl.get("location")), str)
+        if lowered == RESOURCE_GROUP_TYPE:
+            self.group_locations[rid.lower()] = location
+        return Resource(
+            id=rid,
+            type=lowered,
+            name=names[-1],
+            subscription_id=subscription_id,
+            resource_group=group,
+            location=location,
+            kind=_known(ev.resolve(decl.get("kind")), str),
+            sku=_known(ev.resolve(decl.get("sku")), dict),
+            tags=_known(ev.resolve(decl.get("tags")), dict) or {},
+            identity=_known(ev.resolve(decl.get("identity")), dict),
+            properties=properties,
+            origin=f"{self.source}: {path}",
+        )
+
+    def _scope(
+        self,
+        decl: dict[str, Any],
+        path: str,
+        ev: Evaluator,
+        place: Deployment,
+        full_type: str,
+        names: list[str],
+    ) -> tuple[str, str, list[str]]:
+        """(the id the resource sits under, its own type, its own names)."""
+        at = full_type.lower().find("/providers/")
+        if at > 0:  # Ns/type/providers/extension named parent/ExtNs/extension-name
+            base_type, extension = full_type[:at], full_type[at + len("/providers/") :]
+            cut = base_type.count("/")
+            if len(names) < cut + 2:
+                raise self.error(f"{path}: an extension resource is named parent/Namespace/name")
+            parent_id = resource_id(place.base, base_type, names[:cut])
+            return parent_id, f"{names[cut]}/{extension}", names[cut + 1 :]
+        if "scope" not in decl:
+            return place.base, full_type, names
+        scope = ev.for_naming().resolve(decl["scope"])
+        if not isinstance(scope, str):
+            return f"{{unknown scope of {path}}}", full_type, names
+        if scope.startswith("/"):
+            return scope.rstrip("/"), full_type, names
+        return f"{place.base}/providers/{scope}", full_type, names  # "Ns/type/name", relative
+
+    def _nested_deployment(
+        self, decl: dict[str, Any], path: str, ev: Evaluator, place: Deployment
+    ) -> None:
+        properties = decl.get("properties")
+        template = properties.get("template") if isinstance(properties, dict) else None
+        if template is None:
+            return  # a linked template (templateLink): not in this file
+        if not isinstance(template, dict):
+            raise self.error(f"{path}.properties.template must be an object")
+        target = _target(decl, path, ev, place)
+        if target.location is UNKNOWN:  # a group this template declares has a known location
+            target.location = self.group_locations.get(target.base.lower(), UNKNOWN)
+        options = properties.get("expressionEvaluationOptions") if properties else None
+        scope = options.get("scope") if isinstance(options, dict) else None
+        if str(scope).lower() == "inner":
+            passed = properties.get("parameters") if properties else None
+            supplied, names = _supplied(passed, ev), _supplied(passed, ev.for_naming())
+            ev = Evaluator(template, target, supplied, names)
+        self.template(template, f"{path}.properties.template.", ev, target)
+
+
+def _joined(parent: Parent | None, declared_type: str, name: Any, path: str) -> Parent:
+    """The full type and name segments of a declaration, joined with its parent's."""
+    full = parent is None or "." in declared_type.split("/", 1)[0]  # "Ns/type", not "type"
+    if isinstance(name, str):
+        segments = name.split("/")
+    else:  # as many unknown segments as the type needs, so the name still fits it
+        segments = [f"{{unknown name of {path}}}"] * (declared_type.count("/") + (not full))
+    if parent is None:
+        return declared_type, segments
+    parent_type, parent_names = parent
+    if full:  # a full type inside its parent
+        short = len(segments) < declared_type.count("/")
+        return declared_type, [*parent_names, *segments] if short else segments
+    return f"{parent_type}/{declared_type}", [*parent_names, *segments]
+
+
+def _target(decl: dict[str, Any], path: str, ev: Evaluator, place: Deployment) -> Deployment:
+    """Where a nested deployment deploys: its own subscription and group, else its parent's."""
+    naming = ev.for_naming()
+    subscription = naming.resolve(decl.get("subscriptionId", place.subscription_id))
+    group = naming.resolve(decl.get("resourceGroup", place.resource_group))
+    if not isinstance(subscription, str):
+        subscription = f"{{unknown subscription of {path}}}"
+    if group is not None and not isinstance(group, str):
+        group = f"{{unknown resource group of {path}}}"
+    same = (subscription, group) == (place.subscription_id, place.resource_group)
+    return Deployment(subscription, group, place.location if same else UNKNOWN)
+
+
+def _supplied(parameters: Any, ev: Evaluator) -> dict[str, Any]:
+    """The values a nested deployment passes to its inner-scope template."""
+    if not isinstance(parameters, dict):
+        return {}
+    return {
+        name: ev.resolve(entry["value"]) if "value" in entry else UNKNOWN
+        for name, entry in parameters.items()
+        if isinstance(entry, dict)
+    }
+
+
+def _placement(rid: str, place: Deployment) -> tuple[str | None, str | None]:
+    """The subscription and resource group an id names (extension ids may name others)."""
+    parts = rid.split("/", 5)
+    if len(parts) < 3 or parts[1].lower() != "subscriptions":
+        return place.subscription_id, place.resource_group
+    group = parts[4] if len(parts) > 4 and parts[3].lower() == "resourcegroups" else None
+    return parts[2], group
+
+
+def _known(value: Any, kind: type) -> Any:
+    """The value if it has the right type, ``UNKNOWN`` if unresolvable, else None (absent)."""
+    if value is UNKNOWN or isinstance(value, kind):
+        return value
+    return None
+
+
+def _truth(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value

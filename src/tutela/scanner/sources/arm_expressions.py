@@ -1,0 +1,652 @@
+"""The ARM template expression language: a tokenizer, a recursive-descent parser and an evaluator.
+
+A template string is an expression when it starts with ``[`` (but not ``[[``, which escapes a
+literal bracket) and ends with ``]``. Whatever cannot be worked out offline (``reference()``, a
+parameter without a default, an unknown function, a malformed expression) evaluates to
+``UNKNOWN``, and so does any function given an ``UNKNOWN`` argument: never a crash, never a guess.
+
+Names are the one exception. Evaluated *for naming* (resource names, ``scope``, and properties
+that hold resource ids), a parameter without a value becomes the placeholder ``{paramName}`` and an
+unresolved loop index ``{copyIndex}``, so a resource and the ids pointing at it still agree.
+
+``uniqueString`` and ``guid`` are deterministic but NOT Azure's algorithms (Azure's are
+unpublished): they only name things, so a stable, different value is harmless.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from tutela.scanner.estate import UNKNOWN
+
+Node = tuple[
+    Any, ...
+]  # ("lit", v) | ("call", name, args) | ("prop", node, name) | ("index", node, node)
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<ident>[A-Za-z_$][\w$]*)"
+    r"|(?P<punct>[()\[\],.]))"
+)
+MAX_LOOP = 800  # ARM's limit on a copy loop's count
+
+
+class ExpressionError(ValueError):
+    """A string that is not a well-formed ARM expression."""
+
+
+def is_expression(text: str) -> bool:
+    return text.startswith("[") and text.endswith("]") and not text.startswith("[[")
+
+
+def literal(text: str) -> str:
+    """A non-expression template string as ARM reads it (``[[x]`` is the literal ``[x]``)."""
+    return text[1:] if text.startswith("[[") else text
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position, end = 0, len(text.rstrip())
+    while position < end:
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise ExpressionError(f"unexpected character at {position}")
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokens(text)
+        self.at = 0
+
+    def peek(self, value: str) -> bool:
+        return self.at < len(self.tokens) and self.tokens[self.at][1] == value
+
+    def take(self, kind: str | None = None, value: str | None = None) -> str:
+        if self.at >= len(self.tokens):
+            raise ExpressionError("unexpected end")
+        token_kind, token = self.tokens[self.at]
+        if (kind and token_kind != kind) or (value and token != value):
+            raise ExpressionError(f"unexpected {token!r}")
+        self.at += 1
+        return token
+
+    def expression(self) -> Node:
+        node = self.primary()
+        while self.peek(".") or self.peek("["):
+            if self.take() == ".":
+                node = ("prop", node, self.take("ident"))
+            else:
+                node = ("index", node, self.expression())
+                self.take(value="]")
+        return node
+
+    def primary(self) -> Node:
+        kind, token = self.tokens[self.at] if self.at < len(self.tokens) else ("", "")
+        if kind == "str":
+            self.at += 1
+            return ("lit", token[1:-1].replace("''", "'"))
+        if kind == "num":
+            self.at += 1
+            return ("lit", float(token) if "." in token else int(token))
+        name = self.take("ident")
+        if self.peek("."):  # a user-defined function: namespace.name(...)
+            self.take()
+            name = f"{name}.{self.take('ident')}"
+        if not self.peek("("):
+            bare = {"true": True, "false": False, "null": None}
+            if name.lower() not in bare:
+                raise ExpressionError(f"{name!r} is not a function call")
+            return ("lit", bare[name.lower()])
+        self.take()
+        args: list[Node] = []
+        while not self.peek(")"):
+            if args:
+                self.take(value=",")
+            args.append(self.expression())
+        self.take(value=")")
+        return ("call", name.lower(), tuple(args))
+
+
+@lru_cache(maxsize=65536)
+def parse(expression: str) -> Node:
+    """The syntax tree of an expression string (with its brackets); ExpressionError if malformed."""
+    parser = _Parser(expression[1:-1])
+    node = parser.expression()
+    if parser.at != len(parser.tokens):
+        raise ExpressionError(f"unexpected {parser.tokens[parser.at][1]!r}")
+    return node
+
+
+def has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+def resource_id(base: str, resource_type: str, names: list[str]) -> str:
+    """``base/providers/Ns/t1/n1/t2/n2`` from ``Ns/t1/t2`` and ``[n1, n2]``."""
+    namespace, *types = resource_type.split("/")
+    pairs = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
+    return f"{base}/providers/{namespace}/{pairs}"
+
+
+@dataclass(slots=True)
+class Deployment:
+    """Where a template is deployed; ``resource_group`` is None at subscription scope."""
+
+    subscription_id: str
+    resource_group: str | None
+    location: Any = UNKNOWN
+
+    @property
+    def base(self) -> str:
+        """The id every resource of this deployment sits under."""
+        if self.resource_group is None:
+            return f"/subscriptions/{self.subscription_id}"
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+
+
+@dataclass(slots=True)
+class _Shared:
+    """What all evaluators of one template share: definitions, supplied values, memos."""
+
+    parameters: dict[str, Any]
+    variables: dict[str, Any]
+    supplied: dict[str, Any]
+    deployment: Deployment
+    supplied_names: dict[str, Any]  # the supplied values as evaluated for naming
+    memo: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
+    busy: set[tuple[str, str, bool]] = field(default_factory=set)
+    # Results of expressions that read no loop position: the same wherever they appear.
+    results: dict[tuple[str, bool], Any] = field(default_factory=dict)
+
+
+def _folded(section: Any) -> dict[str, Any]:
+    return {str(k).lower(): (k, v) for k, v in section.items()} if isinstance(section, dict) else {}
+
+
+class Evaluator:
+    """Evaluates a template's expressions in one deployment, one loop position, one mode."""
+
+    __slots__ = ("_shared", "loops", "naming")
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        deployment: Deployment,
+        supplied: Mapping[str, Any] | None = None,
+        supplied_names: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``supplied``: parameter values (a parameters file, a parent deployment's); a parent
+        passes ``supplied_names`` too, its values evaluated for naming."""
+        self._shared = _Shared(
+            _folded(template.get("parameters")),
+            _folded(template.get("variables")),
+            {k.lower(): v for k, v in (supplied or {}).items()},
+            deployment,
+            {k.lower(): v for k, v in (supplied_names or {}).items()},
+        )
+        self.loops: dict[str, int | None] = {}
+        self.naming = False
+
+    @property
+    def deployment(self) -> Deployment:
+        return self._shared.deployment
+
+    def _twin(self, loops: dict[str, int | None], naming: bool) -> Evaluator:
+        twin = object.__new__(Evaluator)
+        twin._shared, twin.loops, twin.naming = self._shared, loops, naming
+        return twin
+
+    def in_loop(self, name: str, index: int | None) -> Evaluator:
+        """This evaluator inside iteration ``index`` (None: unknown) of loop ``name``."""
+        return self._twin({**self.loops, "": index, name.lower(): index}, self.naming)
+
+    def for_naming(self) -> Evaluator:
+        return self if self.naming else self._twin(self.loops, True)
+
+    def resolve(self, value: Any) -> Any:
+        """A template value with every expression in it evaluated (property copy loops expanded)."""
+        if isinstance(value, str):
+            if value[:1] != "[":
+                return value
+            return self.expression(value) if is_expression(value) else literal(value)
+        if isinstance(value, dict):
+            resolved = {}
+            for key, item in value.items():
+                if key == "copy" and isinstance(item, list):
+                    resolved.update(self._property_loops(item))
+                elif isinstance(item, str) and (key in ("id", "scope") or key.endswith("Id")):
+                    resolved[key] = self.for_naming().resolve(item)  # an id: see the module doc
+                else:
+                    resolved[key] = self.resolve(item)
+            return resolved
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        return value
+
+    def _property_loops(self, loops: list[Any]) -> dict[str, Any]:
+        resolved: dict[str, Any] = {}
+        for loop in loops:
+            if not isinstance(loop, dict) or not isinstance(loop.get("name"), str):
+                continue
+            count = self.resolve(loop.get("count"))
+            if not isinstance(count, int) or isinstance(count, bool):
+                resolved[loop["name"]] = UNKNOWN
+                continue
+            inner = [self.in_loop(loop["name"], i) for i in range(max(0, min(count, MAX_LOOP)))]
+            resolved[loop["name"]] = [e.resolve(loop.get("input")) for e in inner]
+        return resolved
+
+    def expression(self, text: str) -> Any:
+        """The value of one expression string; results that read no loop position are shared."""
+        key = (text, self.naming)
+        results = self._shared.results
+        if key in results:
+            return results[key]
+        try:
+            value = self.evaluate(parse(text))
+        except (ExpressionError, RecursionError):
+            value = UNKNOWN
+        if "copyindex" not in text.lower():
+            results[key] = value
+        return value
+
+    def evaluate(self, node: Node) -> Any:
+        kind = node[0]
+        if kind == "lit":
+            return node[1]
+        if kind == "call":
+            return self._call(node[1], node[2])
+        target = self.evaluate(node[1])
+        key = node[2] if kind == "prop" else self.evaluate(node[2])
+        return _member(target, key)
+
+    def _call(self, name: str, args: tuple[Node, ...]) -> Any:
+        lazy = _LAZY.get(name)
+        if lazy is not None:
+            return lazy(self, args)
+        values = [self.evaluate(arg) for arg in args]
+        if any(v is UNKNOWN for v in values):
+            return UNKNOWN
+        method = _CONTEXT.get(name)
+        if method is not None:
+            return method(self, values)
+        function = _PURE.get(name)
+        if function is None:
+            return UNKNOWN  # reference(), listKeys(), utcNow(), user functions: unknowable
+        try:
+            return function(*values)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError):
+            return UNKNOWN  # a function given arguments ARM itself would reject
+
+    def _definition(self, section: str, values: list[Any]) -> Any:
+        if len(values) != 1 or not isinstance(values[0], str):
+            return UNKNOWN
+        key = (section, values[0].lower(), self.naming)
+        shared = self._shared
+        if key in shared.memo:
+            return shared.memo[key]
+        if key in shared.busy:
+            return UNKNOWN  # a definition that refers to itself
+        shared.busy.add(key)
+        try:
+            value = self._parameter(key[1]) if section == "p" else self._variable(key[1])
+        finally:
+            shared.busy.discard(key)
+        shared.memo[key] = value
+        return value
+
+    def _parameter(self, name: str) -> Any:
+        shared, plain = self._shared, self._twin({}, False)
+        declared_name, declaration = shared.parameters.get(name, (name, None))
+        supplied = shared.supplied_names if self.naming else shared.supplied
+        if name in supplied or name in shared.supplied:
+            value = supplied.get(name, shared.supplied.get(name))
+        elif isinstance(declaration, dict) and "defaultValue" in declaration:
+            value = plain.resolve(declaration["defaultValue"])
+        else:
+            value = UNKNOWN
+        if value is UNKNOWN and self.naming and declaration is not None:
+            return f"{{{declared_name}}}"
+        return value
+
+    def _variable(self, name: str) -> Any:
+        twin = self._twin({}, self.naming)
+        if name in self._shared.variables:
+            return twin.resolve(self._shared.variables[name][1])
+        loops = self._shared.variables.get("copy", (None, None))[1]
+        for loop in loops if isinstance(loops, list) else ():  # "copy": [{name, count, input}]
+            if isinstance(loop, dict) and str(loop.get("name", "")).lower() == name:
+                return twin._property_loops([loop]).get(loop["name"], UNKNOWN)
+        return UNKNOWN
+
+
+def _member(target: Any, key: Any) -> Any:
+    if target is UNKNOWN or key is UNKNOWN:
+        return UNKNOWN
+    if isinstance(target, dict) and isinstance(key, str):
+        if key in target:
+            return target[key]
+        folded = key.lower()  # ARM object keys compare without case
+        return next((v for k, v in target.items() if k.lower() == folded), UNKNOWN)
+    if isinstance(target, list) and isinstance(key, int) and 0 <= key < len(target):
+        return target[key]
+    return UNKNOWN
+
+
+# --- functions that need the evaluator ------------------------------------------------------
+
+
+def _copy_index(ev: Evaluator, values: list[Any]) -> Any:
+    loop = values[0].lower() if values and isinstance(values[0], str) else ""
+    offset = values[-1] if values and isinstance(values[-1], int) else 0
+    index = ev.loops.get(loop)
+    if index is None:
+        return "{copyIndex}" if ev.naming else UNKNOWN
+    return index + offset
+
+
+def _resource_group(ev: Evaluator, _values: list[Any]) -> Any:
+    deployment = ev.deployment
+    if deployment.resource_group is None:
+        return UNKNOWN
+    return {
+        "id": deployment.base,
+        "name": deployment.resource_group,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": deployment.location,
+        "properties": {"provisioningState": "Succeeded"},
+    }
+
+
+def _subscription(ev: Evaluator, _values: list[Any]) -> Any:
+    sub = ev.deployment.subscription_id
+    return {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": UNKNOWN}
+
+
+def _split_type(values: list[Any], most_before: int) -> tuple[list[str], str, list[str]] | None:
+    """(scope arguments, resource type, names) of resourceId-like arguments; None if unusable."""
+    if any(not isinstance(v, str) for v in values):
+        return None
+    at = next((i for i, v in enumerate(values) if "/" in v), None)
+    if at is None or at > most_before:
+        return None
+    resource_type, names = values[at], values[at + 1 :]
+    if len(names) != resource_type.count("/"):
+        return None
+    return values[:at], resource_type, names
+
+
+def _resource_id(ev: Evaluator, values: list[Any]) -> Any:
+    parts = _split_type(values, 2)
+    if parts is None:
+        return UNKNOWN
+    before, resource_type, names = parts
+    deployment = ev.deployment
+    subscription, group = deployment.subscription_id, deployment.resource_group
+    if len(before) == 2:
+        subscription, group = before
+    elif len(before) == 1:
+        group = before[0]
+    base = Deployment(subscription, group).base
+    return resource_id(base, resource_type, names)
+
+
+def _subscription_resource_id(ev: Evaluator, values: list[Any]) -> Any:
+    parts = _split_type(values, 1)
+    if parts is None:
+        return UNKNOWN
+    before, resource_type, names = parts
+    subscription = before[0] if before else ev.deployment.subscription_id
+    return resource_id(f"/subscriptions/{subscription}", resource_type, names)
+
+
+def _tenant_resource_id(_ev: Evaluator, values: list[Any]) -> Any:
+    parts = _split_type(values, 0)
+    return UNKNOWN if parts is None else resource_id("", parts[1], parts[2])
+
+
+def _extension_resource_id(_ev: Evaluator, values: list[Any]) -> Any:
+    if not values or not isinstance(values[0], str):
+        return UNKNOWN
+    parts = _split_type(values[1:], 0)
+    return UNKNOWN if parts is None else resource_id(values[0].rstrip("/"), parts[1], parts[2])
+
+
+def _parameters(ev: Evaluator, values: list[Any]) -> Any:
+    return ev._definition("p", values)
+
+
+def _variables(ev: Evaluator, values: list[Any]) -> Any:
+    return ev._definition("v", values)
+
+
+_CONTEXT: dict[str, Callable[[Evaluator, list[Any]], Any]] = {
+    "parameters": _parameters,
+    "variables": _variables,
+    "copyindex": _copy_index,
+    "resourcegroup": _resource_group,
+    "subscription": _subscription,
+    "resourceid": _resource_id,
+    "subscriptionresourceid": _subscription_resource_id,
+    "tenantresourceid": _tenant_resource_id,
+    "extensionresourceid": _extension_resource_id,
+}
+
+
+# --- functions that evaluate their arguments lazily (three-valued logic) ---------------------
+
+
+def _truth(value: Any) -> Any:
+    if value is UNKNOWN or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return UNKNOWN
+
+
+def _if(ev: Evaluator, args: tuple[Node, ...]) -> Any:
+    if len(args) != 3:
+        return UNKNOWN
+    condition = _truth(ev.evaluate(args[0]))
+    if condition is not UNKNOWN:
+        return ev.evaluate(args[1] if condition else args[2])
+    yes, no = ev.evaluate(args[1]), ev.evaluate(args[2])
+    return yes if not has_unknown(yes) and yes == no else UNKNOWN  # both branches agree
+
+
+def _and_or(stop: bool) -> Callable[[Evaluator, tuple[Node, ...]], Any]:
+    def combine(ev: Evaluator, args: tuple[Node, ...]) -> Any:
+        result: Any = not stop
+        for arg in args:
+            value = _truth(ev.evaluate(arg))
+            if value is stop:
+                return stop
+            if value is UNKNOWN:
+                result = UNKNOWN
+        return result
+
+    return combine
+
+
+def _coalesce(ev: Evaluator, args: tuple[Node, ...]) -> Any:
+    for arg in args:
+        value = ev.evaluate(arg)
+        if value is not None:
+            return value
+    return None
+
+
+def _create_array(ev: Evaluator, args: tuple[Node, ...]) -> Any:
+    return [ev.evaluate(arg) for arg in args]
+
+
+def _create_object(ev: Evaluator, args: tuple[Node, ...]) -> Any:
+    values = [ev.evaluate(arg) for arg in args]
+    keys = values[::2]
+    if len(values) % 2 or any(not isinstance(k, str) for k in keys):
+        return UNKNOWN
+    return dict(zip(keys, values[1::2], strict=True))
+
+
+_LAZY: dict[str, Callable[[Evaluator, tuple[Node, ...]], Any]] = {
+    "if": _if,
+    "and": _and_or(False),
+    "or": _and_or(True),
+    "coalesce": _coalesce,
+    "createarray": _create_array,
+    "createobject": _create_object,
+}
+
+
+# --- pure functions: any UNKNOWN argument makes the result UNKNOWN ----------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"  # as ARM (.NET) prints booleans
+    if isinstance(value, int | float | str):
+        return str(value)
+    if value is None:
+        return ""
+    raise TypeError("not text")
+
+
+def _concat(*values: Any) -> Any:
+    if values and all(isinstance(v, list) for v in values):
+        return [item for v in values for item in v]
+    return "".join(_text(v) for v in values)
+
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d+)(?::([^}]*))?\}")
+
+
+def _format(template: str, *values: Any) -> Any:
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        value, spec = values[int(match.group(1))], match.group(2)
+        if not spec:
+            return _text(value)
+        if spec[0] in "Dd" and isinstance(value, int):
+            return str(value).zfill(int(spec[1:] or 0))
+        raise ValueError("unsupported format specifier")
+
+    return _PLACEHOLDER.sub(substitute, template)
+
+
+def _equals(left: Any, right: Any) -> Any:
+    return UNKNOWN if has_unknown(left) or has_unknown(right) else left == right
+
+
+def _not(value: Any) -> Any:
+    truth = _truth(value)
+    return UNKNOWN if truth is UNKNOWN else not truth
+
+
+def _contains(container: Any, item: Any) -> Any:
+    if isinstance(container, str) and isinstance(item, str):
+        return item.lower() in container.lower()
+    if isinstance(container, dict) and isinstance(item, str):
+        return item.lower() in (k.lower() for k in container)
+    if has_unknown(container) or has_unknown(item):
+        return UNKNOWN
+    return item in container
+
+
+def _union(*values: Any) -> Any:
+    if all(isinstance(v, list) for v in values):
+        merged: list[Any] = []
+        for v in values:
+            merged.extend(item for item in v if item not in merged)
+        return merged
+    if not all(isinstance(v, dict) for v in values):
+        raise TypeError("union of mixed types")
+    result: dict[str, Any] = {}
+    for v in values:
+        for key, item in v.items():  # nested objects merge, as ARM's union does
+            old = result.get(key)
+            both = isinstance(old, dict) and isinstance(item, dict)
+            result[key] = _union(old, item) if both else item
+    return result
+
+
+def _unique_string(*values: str) -> str:
+    digest = hashlib.sha256("\x00".join(values).encode()).digest()
+    return base64.b32encode(digest).decode().lower()[:13]
+
+
+def _guid(*values: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "-".join(values)))
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, dict | list):
+        if has_unknown(value):
+            raise ValueError("unknown inside")
+        return json.dumps(value, separators=(",", ":"))
+    return _text(value)
+
+
+def _integers(op: Callable[[int, int], Any]) -> Callable[[Any, Any], Any]:
+    def apply(a: Any, b: Any) -> Any:
+        if type(a) is not int or type(b) is not int:
+            raise TypeError("not integers")
+        return op(a, b)
+
+    return apply
+
+
+def _range(start: int, count: int) -> list[int]:
+    if count > MAX_LOOP * 10:
+        raise ValueError("too long")
+    return list(range(start, start + count))
+
+
+_PURE: dict[str, Callable[..., Any]] = {
+    "concat": _concat,
+    "format": _format,
+    "tolower": str.lower,
+    "toupper": str.upper,
+    "replace": str.replace,
+    "split": str.split,
+    "first": lambda v: v[0],
+    "last": lambda v: v[-1],
+    "equals": _equals,
+    "not": _not,
+    "bool": lambda v: _truth(v) if isinstance(v, str) else bool(v),
+    "int": int,
+    "string": _string,
+    "length": len,
+    "empty": lambda v: v is None or len(v) == 0,
+    "contains": _contains,
+    "union": _union,
+    "array": lambda v: v if isinstance(v, list) else [v],
+    "json": json.loads,
+    "add": _integers(lambda a, b: a + b),
+    "sub": _integers(lambda a, b: a - b),
+    "greater": _integers(lambda a, b: a > b),
+    "less": _integers(lambda a, b: a < b),
+    "range": _range,
+    "uniquestring": _unique_string,
+    "guid": _guid,
+    "true": lambda: True,
+    "false": lambda: False,
+    "null": lambda: None,
+}

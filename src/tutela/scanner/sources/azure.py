@@ -1,0 +1,358 @@
+"""A live Azure estate, read through the Azure SDK with a service principal.
+
+Resource Graph gives the resources of the types the catalogue checks (plus private endpoints),
+the subscriptions, role assignments and definitions, Defender pricings and policy assignments.
+ARM list calls (``azure_arm``) add what the graph does not hold: each resource's and each
+subscription's diagnostic settings, Azure OpenAI deployments and content filters, AML computes
+and online endpoints, Key Vault keys. Every record then goes through the ``arg`` source, so a
+live scan and a Resource Graph export become the same estate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+from urllib.parse import urlsplit
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.pipeline.transport import RequestsTransport
+from azure.identity import ClientSecretCredential
+from azure.mgmt.resourcegraph import ResourceGraphClient
+from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+from tutela.scanner.catalog import load_catalog
+from tutela.scanner.estate import SUBSCRIPTION_TYPE, Estate, Resource
+from tutela.scanner.sources import SourceError
+from tutela.scanner.sources.arg import resources_from_arg
+from tutela.scanner.sources.azure_arm import (
+    ARM_SCOPE,
+    ArmReader,
+    Fetched,
+    Progress,
+    Transport,
+    arm_client,
+    error_code,
+    is_subscription,
+    plan_listings,
+)
+from tutela.scanner.sources.relate import (
+    POLICY_ASSIGNMENT_TYPE,
+    PRICING_TYPE,
+    PRIVATE_ENDPOINT_TYPE,
+    ROLE_ASSIGNMENT_TYPE,
+    ROLE_DEFINITION_TYPE,
+)
+
+SOURCE: Final = "azure"
+GRAPH_PAGE: Final = 1000  # the most rows Resource Graph returns per page
+GRAPH_SUBSCRIPTION_BATCH: Final = 1000  # the most subscriptions one query may name
+GRAPH_QUERIES: Final = (
+    "ResourceContainers | where type == 'microsoft.resources/subscriptions'",
+    "AuthorizationResources | where type in ('microsoft.authorization/roleassignments',"
+    " 'microsoft.authorization/roledefinitions')",
+    "SecurityResources | where type == 'microsoft.security/pricings'",
+    "PolicyResources | where type == 'microsoft.authorization/policyassignments'",
+)
+# Types the other Resource Graph queries bring, kept out of the Resources query.
+_OTHER_TABLES: Final = frozenset(
+    {
+        SUBSCRIPTION_TYPE,
+        ROLE_ASSIGNMENT_TYPE,
+        ROLE_DEFINITION_TYPE,
+        PRICING_TYPE,
+        POLICY_ASSIGNMENT_TYPE,
+    }
+)
+# The other tables' rows are facts, not resources; private endpoints have no resource logs.
+_NOT_DIAGNOSED: Final = (_OTHER_TABLES - {SUBSCRIPTION_TYPE}) | {PRIVATE_ENDPOINT_TYPE}
+_RESOURCE_TYPE: Final = re.compile(r"^[a-z0-9.-]+(/[a-z0-9.-]+)+$")
+_SUBSCRIPTION_ID: Final = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+
+
+class ServicePrincipal(Protocol):
+    """The Entra application a live scan signs in as."""
+
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def client_secret(self) -> str: ...
+
+
+class AzureSourceError(SourceError):
+    """A live scan that cannot go on; the message names the cause and never holds the secret."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(SOURCE, problem)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEstate:
+    """A live scan's estate, and what it could not read (each a one-line warning)."""
+
+    estate: Estate
+    warnings: tuple[str, ...] = ()
+
+
+def read_live_estate(
+    credentials: ServicePrincipal,
+    subscription_ids: Iterable[str],
+    *,
+    transport: Transport | None = None,
+    max_workers: int = 4,
+    progress: Progress | None = None,
+) -> LiveEstate:
+    """Read the subscriptions' AI estate; raise AzureSourceError if the scan cannot complete.
+
+    ``transport`` is shared by sign-in, Resource Graph and ARM (default: one requests session);
+    ``max_workers`` bounds concurrent ARM calls; ``progress(stage, done, total)`` follows along.
+    """
+    subscriptions = _subscription_list(subscription_ids)
+    own_transport = transport is None
+    shared = transport or RequestsTransport()
+    try:
+        return _scan(credentials, subscriptions, shared, max_workers, progress)
+    except AzureError as exc:
+        raise AzureSourceError(_redacted(_explain(exc, credentials), credentials)) from None
+    finally:
+        if own_transport:
+            shared.close()
+
+
+def _scan(
+    principal: ServicePrincipal,
+    subscriptions: list[str],
+    transport: Transport,
+    max_workers: int,
+    progress: Progress | None,
+) -> LiveEstate:
+    credential = _sign_in(principal, transport)
+    graph = ResourceGraphClient(credential, transport=transport)
+    resources, others = read_graph(graph, subscriptions, scanned_types(), progress)
+    _check_access(others, subscriptions, principal)
+    listings = plan_listings([*resources, *others], _diagnosed)
+    reader = ArmReader(arm_client(credential, transport), max_workers)
+    fetched = reader.fetch_all(listings, progress)
+    document = _document([*resources, *others], fetched)
+    parsed = resources_from_arg(document, SOURCE)
+    types = {str(row.get("type", "")).lower() for row in document}
+    _mark_visibility(parsed, types, _diagnosed_keys(fetched))
+    warnings = tuple(outcome.warning for outcome in fetched if outcome.warning)
+    return LiveEstate(Estate(parsed), warnings)
+
+
+def _sign_in(principal: ServicePrincipal, transport: Transport) -> ClientSecretCredential:
+    """A credential that has already got an ARM token: bad credentials fail here, and clearly."""
+    try:
+        credential = ClientSecretCredential(
+            principal.tenant_id, principal.client_id, principal.client_secret, transport=transport
+        )
+    except ValueError as exc:  # an empty or malformed tenant or client id
+        raise AzureSourceError(_redacted(f"cannot sign in: {exc}", principal)) from None
+    try:
+        credential.get_token(ARM_SCOPE)
+    except ClientAuthenticationError as exc:
+        raise AzureSourceError(
+            _redacted(
+                f"sign-in failed for service principal {principal.client_id} in tenant "
+                f"{principal.tenant_id}: {_identity_reason(exc)}",
+                principal,
+            )
+        ) from None
+    return credential
+
+
+def scanned_types() -> list[str]:
+    """The resource types the catalogue's checks read, plus private endpoints; [] = all."""
+    types = {t for check in load_catalog().checks for t in check.resource_types}
+    types -= _OTHER_TABLES  # queried on their own tables
+    if not types:
+        return []
+    return sorted(t for t in types | {PRIVATE_ENDPOINT_TYPE} if _RESOURCE_TYPE.match(t))
+
+
+def resources_query(types: Sequence[str]) -> str:
+    if not types:
+        return "Resources"
+    return "Resources | where type in~ (" + ", ".join(f"'{t}'" for t in types) + ")"
+
+
+def read_graph(
+    graph: ResourceGraphClient,
+    subscriptions: Sequence[str],
+    types: Sequence[str],
+    progress: Progress | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows of the Resources query, rows of the other tables) over every page of each query."""
+    queries = (resources_query(types), *GRAPH_QUERIES)
+    results: list[list[dict[str, Any]]] = []
+    for done, query in enumerate(queries, 1):
+        results.append(_query_all(graph, query, subscriptions))
+        if progress is not None:
+            progress("resource graph", done, len(queries))
+    return results[0], [row for rows in results[1:] for row in rows]
+
+
+def _query_all(
+    graph: ResourceGraphClient, query: str, subscriptions: Sequence[str]
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(subscriptions), GRAPH_SUBSCRIPTION_BATCH):
+        batch = list(subscriptions[start : start + GRAPH_SUBSCRIPTION_BATCH])
+        skip_token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            options = QueryRequestOptions(
+                result_format="objectArray", top=GRAPH_PAGE, skip_token=skip_token
+            )
+            page = graph.resources(QueryRequest(subscriptions=batch, query=query, options=options))
+            if not isinstance(page.data, list):
+                raise AzureSourceError(f"Resource Graph answered {query!r} without a row list")
+            rows.extend(row for row in page.data if isinstance(row, dict))
+            skip_token = page.skip_token
+            if not skip_token:
+                break
+            if skip_token in seen_tokens:
+                raise AzureSourceError(f"Resource Graph repeated a page of {query!r}")
+            seen_tokens.add(skip_token)
+    return rows
+
+
+def _check_access(
+    others: list[dict[str, Any]], subscriptions: list[str], principal: ServicePrincipal
+) -> None:
+    """Resource Graph silently skips subscriptions it may not read: missing ones fail the scan."""
+    visible = {str(row.get("subscriptionId", "")).lower() for row in others if is_subscription(row)}
+    missing = [s for s in subscriptions if s.lower() not in visible]
+    if missing:
+        raise AzureSourceError(
+            f"service principal {principal.client_id} cannot read subscription(s) "
+            f"{', '.join(missing)} (they do not exist in tenant {principal.tenant_id} or it "
+            "holds no role on them; grant it Reader)"
+        )
+
+
+def _diagnosed(record: dict[str, Any]) -> bool:
+    """Whose diagnostic settings to read: scanned resources and subscriptions (activity log)."""
+    resource_type = str(record.get("type", "")).lower()
+    if resource_type == SUBSCRIPTION_TYPE:
+        return True
+    return "/" in resource_type and resource_type not in _NOT_DIAGNOSED
+
+
+def _document(graph_rows: list[dict[str, Any]], fetched: list[Fetched]) -> list[dict[str, Any]]:
+    """One Resource Graph-shaped document; a record seen twice (graph and ARM) is kept once."""
+    document: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    fetched_rows = (row for outcome in fetched for row in outcome.records or ())
+    for row in (*graph_rows, *fetched_rows):
+        key = str(row.get("id", "")).lower()
+        if key not in seen:
+            seen.add(key)
+            document.append(row)
+    return document
+
+
+def _diagnosed_keys(fetched: list[Fetched]) -> dict[str, bool]:
+    """Lower-cased id → whether its diagnostic settings were read."""
+    return {
+        outcome.listing.owner_id.lower(): outcome.records is not None
+        for outcome in fetched
+        if outcome.listing.is_diagnostics
+    }
+
+
+def _mark_visibility(
+    resources: list[Resource], document_types: set[str], diagnosed: dict[str, bool]
+) -> None:
+    """Facts this scan looked for are lists even where it found none; unread ones are None.
+
+    The ``arg`` source counts a kind of fact as seen only when its export holds one; a live scan
+    knows what it queried, and which diagnostic settings it could not read.
+    """
+    no_roles = ROLE_ASSIGNMENT_TYPE not in document_types
+    no_pricings = PRICING_TYPE not in document_types
+    no_policies = POLICY_ASSIGNMENT_TYPE not in document_types
+    for resource in resources:
+        if diagnosed.get(resource.key):
+            if resource.diagnostic_settings is None:
+                resource.diagnostic_settings = []
+        else:
+            resource.diagnostic_settings = None
+        if no_roles and resource.role_assignments is None:
+            resource.role_assignments = []
+        if resource.type == SUBSCRIPTION_TYPE:
+            if no_pricings and resource.security_pricings is None:
+                resource.security_pricings = []
+            if no_policies and resource.policy_assignments is None:
+                resource.policy_assignments = []
+
+
+def _subscription_list(subscription_ids: Iterable[str]) -> list[str]:
+    subscriptions = list(dict.fromkeys(s.strip() for s in subscription_ids if s and s.strip()))
+    if not subscriptions:
+        raise AzureSourceError("no subscription to scan")
+    malformed = [s for s in subscriptions if not _SUBSCRIPTION_ID.match(s)]
+    if malformed:
+        raise AzureSourceError(f"not subscription ids (GUIDs): {', '.join(malformed)}")
+    return subscriptions
+
+
+def _explain(exc: AzureError, principal: ServicePrincipal) -> str:
+    """One line naming why the scan stopped."""
+    if isinstance(exc, ClientAuthenticationError):
+        return (
+            f"Azure rejected the access token of service principal {principal.client_id}"
+            f" (HTTP {exc.status_code}{error_code(exc.response)}{_where(exc)})"
+        )
+    if isinstance(exc, HttpResponseError):
+        status = exc.status_code
+        code = error_code(exc.response)
+        if status == 429:
+            return (
+                f"Azure kept throttling requests after every retry (HTTP 429{code}{_where(exc)}); "
+                "scan again later or fewer subscriptions at once"
+            )
+        if status == 403:
+            return (
+                f"service principal {principal.client_id} is not authorised (HTTP 403{code}"
+                f"{_where(exc)}); grant it Reader on the subscriptions"
+            )
+        return f"Azure answered HTTP {status}{code}{_where(exc)}: {_first_line(exc.message)}"
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return f"cannot reach Azure: {_first_line(exc.message)}"
+    return f"the Azure request failed: {_first_line(exc.message)}"
+
+
+def _identity_reason(exc: ClientAuthenticationError) -> str:
+    """The identity platform's reason (``AADSTS7000215: Invalid client secret provided.``)."""
+    text = _first_line(exc.message)
+    match = re.search(r"(AADSTS\d+:.*?\.)(\s|$)", text)
+    return match.group(1) if match else text
+
+
+def _where(exc: HttpResponseError) -> str:
+    request = getattr(exc.response, "request", None)
+    url = getattr(request, "url", None)
+    return f" at {urlsplit(url).path}" if isinstance(url, str) else ""
+
+
+def _first_line(text: object) -> str:
+    lines = str(text).strip().splitlines()
+    return " ".join(lines[0].split()) if lines else "no details"
+
+
+def _redacted(text: str, principal: ServicePrincipal) -> str:
+    """One line that cannot hold the client secret, whatever an error message quoted."""
+    secret = principal.client_secret
+    line = " ".join(text.split())
+    return line.replace(secret, "[secret]") if secret else line
