@@ -28,12 +28,8 @@ from typing import Any, Final
 
 from tutela.scanner.estate import UNKNOWN, Resource, UnknownObject
 from tutela.scanner.sources import SourceError
-from tutela.scanner.sources.arm_expressions import (
-    MAX_LOOP,
-    Deployment,
-    Evaluator,
-    resource_id,
-)
+from tutela.scanner.sources.arm_expressions import Deployment, Evaluator, resource_id
+from tutela.scanner.sources.arm_functions import MAX_LOOP
 from tutela.scanner.sources.relate import (
     POLICY_ASSIGNMENT_TYPE,
     PRICING_TYPE,
