@@ -160,3 +160,40 @@ def test_missing_file_and_directory(runner: CliRunner, tmp_path: Path) -> None:
     folder = scan(runner, str(tmp_path))
     assert folder.exit_code == 2
     assert "directory" in folder.output
+
+
+def test_terraform_plan_is_detected_and_skipped_types_are_named(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    fixture = (
+        Path(__file__).parents[1]
+        / "scanner"
+        / "sources"
+        / "fixtures"
+        / "tf_plan_ai_landing_zone.json"
+    )
+    plan = json.loads(fixture.read_text())
+    plan["resource_changes"].append(
+        {
+            "address": "azurerm_dns_zone.extra",
+            "mode": "managed",
+            "type": "azurerm_dns_zone",
+            "name": "extra",
+            "provider_name": "registry.terraform.io/hashicorp/azurerm",
+            "change": {
+                "actions": ["create"],
+                "before": None,
+                "after": {"name": "x.example"},
+                "after_unknown": {},
+            },
+        }
+    )
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    result = scan(runner, str(path), "--format", "json", "--fail-on", "none")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["resources_scanned"] > 5
+    origins = {f["origin"] for f in report["findings"]}
+    assert any(o and o.startswith(f"{path}: azurerm_") for o in origins)
+    assert "resources of unsupported types skipped (1 azurerm_dns_zone, " in result.stderr

@@ -173,18 +173,35 @@ def _read(paths: list[Path]) -> Estate:
 
     sizes = [p.stat().st_size if p.is_file() else 0 for p in paths]
     if sum(sizes) < PROGRESS_THRESHOLD_BYTES or not err_console.is_terminal:
-        return read_estate(paths)
-    from tutela.scanner.estate import Estate as EmptyEstate
+        estate = read_estate(paths)
+    else:
+        from tutela.scanner.estate import Estate as EmptyEstate
 
-    estate = EmptyEstate()
-    with Progress(console=err_console, transient=True) as progress:
-        task = progress.add_task("Reading", total=sum(sizes))
-        for path, size in zip(paths, sizes, strict=True):
-            progress.update(task, description=f"Reading {path.name}")
-            for resource in read_estate([path]):
-                estate.add(resource)
-            progress.advance(task, size)
+        estate = EmptyEstate()
+        with Progress(console=err_console, transient=True) as progress:
+            task = progress.add_task("Reading", total=sum(sizes))
+            for path, size in zip(paths, sizes, strict=True):
+                progress.update(task, description=f"Reading {path.name}")
+                for resource in read_estate([path]):
+                    estate.add(resource)
+                progress.advance(task, size)
+    _say_what_was_skipped(paths)
     return estate
+
+
+def _say_what_was_skipped(paths: list[Path]) -> None:
+    """Name the Terraform resource types the scan could not map: honest about coverage."""
+    from tutela.scanner.sources.terraform import unsupported_types
+
+    for path in paths:
+        skipped = unsupported_types(str(path))
+        if skipped:
+            kinds = ", ".join(f"{count} {name}" for name, count in sorted(skipped.items()))
+            err_console.print(
+                f"note: {path}: {sum(skipped.values())} resources of unsupported types "
+                f"skipped ({kinds})",
+                markup=False,
+            )
 
 
 def _write(

@@ -467,7 +467,9 @@ MAPPINGS: dict[str, Mapping] = {
         A("authorization_type",               "properties.properties.computeInstanceAuthorizationType"),
     ), constants={"properties.computeType": "ComputeInstance",
                   # azurerm sends "Disabled" when there is no ssh block
-                  "properties.properties.sshSettings.sshPublicAccess": "Disabled"}),
+                  "properties.properties.sshSettings.sshPublicAccess": "Disabled",
+                  # azurerm cannot set idle shutdown: a plan cannot tell, so it is unknown
+                  "properties.properties.idleTimeBeforeShutdown": UNKNOWN}),
     "azurerm_machine_learning_compute_cluster": M("Microsoft.MachineLearningServices/workspaces/computes", "child", "machine_learning_workspace_id", (
         *_PLACED,
         *_COMPUTE,
@@ -739,7 +741,8 @@ def render_markdown() -> str:
             lines += ["", mapping.note]
         lines += ["", "| Terraform | ARM | conversion |", "|---|---|---|"]
         for path, value in mapping.constants.items():
-            lines.append(f"| (always) | `{path}` | `{json.dumps(value)}` |")
+            shown = "unknown (not settable from azurerm)" if value is UNKNOWN else json.dumps(value)
+            lines.append(f"| (always) | `{path}` | `{shown}` |")
         for attr in mapping.attrs:
             names = f"`{attr.source}`" + "".join(f" (`{a}`)" for a in attr.aliases)
             note = (attr.convert.__doc__ or "") if attr.convert else ""
