@@ -197,3 +197,13 @@ def test_terraform_plan_is_detected_and_skipped_types_are_named(
     origins = {f["origin"] for f in report["findings"]}
     assert any(o and o.startswith(f"{path}: azurerm_") for o in origins)
     assert "resources of unsupported types skipped (1 azurerm_dns_zone, " in result.stderr
+
+
+def test_a_scan_leaves_garbage_collection_as_it_found_it(
+    runner: CliRunner, open_estate: Path
+) -> None:
+    import gc
+
+    scan(runner, str(open_estate), "--fail-on", "none")
+    scan(runner, str(open_estate.parent / "missing.json"))
+    assert gc.isenabled()

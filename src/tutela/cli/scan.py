@@ -117,23 +117,26 @@ def scan(
         if full
         else None
     )
-    # A one-shot process over possibly large inputs: the cycle collector would only walk the
-    # parsed documents again and again (scans create no reference cycles worth collecting).
+    # Large inputs make millions of small acyclic objects: the cycle collector would only walk
+    # them again and again (a scan creates no reference cycles worth collecting).
     gc.disable()
     try:
-        estate = _read(paths)
-    except SourceError as exc:
-        raise _usage_error(str(exc)) from None
-    assessment, report = run_scan(
-        estate,
-        selected,
-        scan_ts=dt.datetime.now(dt.UTC),
-        narrator=narrator,
-        catalog=catalog,
-        include_findings=full,
-    )
-    failing = None if full else failing_checks_of(assessment)
-    _write(report, failing, output_format, output)
+        try:
+            estate = _read(paths)
+        except SourceError as exc:
+            raise _usage_error(str(exc)) from None
+        assessment, report = run_scan(
+            estate,
+            selected,
+            scan_ts=dt.datetime.now(dt.UTC),
+            narrator=narrator,
+            catalog=catalog,
+            include_findings=full,
+        )
+        failing = None if full else failing_checks_of(assessment)
+        _write(report, failing, output_format, output)
+    finally:
+        gc.enable()
     raise typer.Exit(1 if gate_failed(report, fail_on) else 0)
 
 
