@@ -1,10 +1,12 @@
 import re
+from importlib import resources
 
 import pytest
 from pydantic import ValidationError
 
 from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.scanner.catalog.checks import ControlSpec, finding_control_id
+from tutela.scanner.catalog.document import render_catalogue
 
 FRAMEWORK_IDS = ["iso42001", "sr11_7", "eu_ai_act", "nist_ai_rmf", "mas_trm", "dora", "sox"]
 
@@ -79,3 +81,15 @@ def test_generative_ai_reaches_sr26_2_only_by_analogy() -> None:
     assert "microsoft.cognitiveservices/*" in sr.analogy_resource_types
     direct = {check for control in sr.controls for check in control.checks}
     assert not {c for c in direct if c.startswith("AOAI-")}
+
+
+def test_the_committed_checks_document_is_current() -> None:
+    """CHECKS.md is the reviewer's view of the catalogue: regenerate it when the data changes."""
+    committed = (resources.files("tutela.scanner.catalog") / "CHECKS.md").read_text()
+    rendered = render_catalogue(load_catalog())
+    assert committed == rendered, (
+        "CHECKS.md is stale: python -c 'from tutela.scanner.catalog import load_catalog; "
+        "from tutela.scanner.catalog.document import render_catalogue; "
+        'open("src/tutela/scanner/catalog/CHECKS.md", "w").write(render_catalogue(load_catalog()))\''
+    )
+    assert "AOAI-LOCAL-AUTH" in committed
