@@ -88,8 +88,6 @@ def test_the_committed_checks_document_is_current() -> None:
     committed = (resources.files("tutela.scanner.catalog") / "CHECKS.md").read_text()
     rendered = render_catalogue(load_catalog())
     assert committed == rendered, (
-        "CHECKS.md is stale: python -c 'from tutela.scanner.catalog import load_catalog; "
-        "from tutela.scanner.catalog.document import render_catalogue; "
-        'open("src/tutela/scanner/catalog/CHECKS.md", "w").write(render_catalogue(load_catalog()))\''
+        "CHECKS.md is stale: run `python -m tutela.scanner.catalog.document`"
     )
     assert "AOAI-LOCAL-AUTH" in committed

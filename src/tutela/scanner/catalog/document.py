@@ -82,3 +82,13 @@ def render_catalogue(catalog: Catalog) -> str:
             lines.append(f"| `{shown}` | {_cell(control.title)} | {checks} |")
         lines.append("")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m tutela.scanner.catalog.document
+    from pathlib import Path
+
+    from tutela.scanner.catalog.loader import load_catalog
+
+    target = Path(__file__).with_name("CHECKS.md")
+    target.write_text(render_catalogue(load_catalog()), encoding="utf-8")
+    print(f"wrote {target}")
