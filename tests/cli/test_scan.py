@@ -207,3 +207,18 @@ def test_a_scan_leaves_garbage_collection_as_it_found_it(
     scan(runner, str(open_estate), "--fail-on", "none")
     scan(runner, str(open_estate.parent / "missing.json"))
     assert gc.isenabled()
+
+
+def test_an_internal_error_is_one_line_and_never_reads_as_a_gate_failure(
+    runner: CliRunner, open_estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tutela.scanner.scan
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(tutela.scanner.scan, "run_scan", broken)
+    result = scan(runner, str(open_estate))
+    assert result.exit_code == 3
+    assert "unexpected RuntimeError: engine exploded" in result.output
+    assert "Traceback" not in result.output

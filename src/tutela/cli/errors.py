@@ -66,7 +66,9 @@ def _describe(exc: Exception) -> str | None:
     return None
 
 
-def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
+def one_line_errors(func: Callable[P, R], *, code: int = 1) -> Callable[P, R]:
+    """Any failure becomes one line on stderr and exit ``code``, never a traceback."""
+
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -75,6 +77,6 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise
         except Exception as exc:
             message = _describe(exc) or f"unexpected {type(exc).__name__}: {exc}"
-            raise fail(message) from None
+            raise fail(message, code) from None
 
     return wrapper

@@ -6,6 +6,7 @@ import typer
 
 from tutela import __version__
 from tutela.cli import scan, server_commands
+from tutela.cli.errors import one_line_errors
 
 app = typer.Typer(
     name="tutela",
@@ -14,7 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.command("scan")(scan.scan)
+app.command("scan")(one_line_errors(scan.scan, code=scan.INTERNAL_ERROR_EXIT))
 app.command("serve")(server_commands.serve)
 app.add_typer(server_commands.db_app, name="db")
 app.add_typer(server_commands.admin_app, name="admin")

@@ -61,6 +61,9 @@ def gate_failed(report: dict[str, object], fail_on: FailOn) -> bool:
     )
 
 
+INTERNAL_ERROR_EXIT = 3  # not 1: a crash must not read as "the gate found findings"
+
+
 def scan(
     paths: Annotated[
         list[Path],
@@ -98,7 +101,7 @@ def scan(
         str | None, typer.Option(envvar="TUTELA_LLM_API_KEY", help="API key for the model.")
     ] = None,
 ) -> None:
-    """Scan files offline and gate on the findings: exit 0 passed, 1 failed, 2 bad input."""
+    """Scan files offline and gate: exit 0 passed, 1 gate failed, 2 bad input, 3 crash."""
     from tutela.scanner.catalog import load_catalog
     from tutela.scanner.outputs.failing import failing_checks_of
     from tutela.scanner.scan import UnknownFrameworks, resolve_frameworks, run_scan
