@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from tutela.scanner.estate import UNKNOWN, Estate, Resource
+from tutela.scanner.sources.relate import relate
 
 CASES_DIR = Path(__file__).parent / "check_cases"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
@@ -55,6 +56,17 @@ def load_cases() -> dict[str, dict[str, list[dict[str, Any]]]]:
 
 
 def case_estate(case: dict[str, Any]) -> tuple[Resource, Estate]:
+    """The target and its estate, related as every source relates its resources.
+
+    No kind of fact is marked visible: a case gives the facts it means explicitly.
+    """
     target = make_resource(case["resource"])
     related = [make_resource(r) for r in case.get("related", [])]
-    return target, Estate([target, *related])
+    resources = relate(
+        [target, *related],
+        sees_diagnostics=False,
+        sees_access=False,
+        sees_security=False,
+        sees_policy=False,
+    )
+    return target, Estate(resources)

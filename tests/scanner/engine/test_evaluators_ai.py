@@ -10,6 +10,7 @@ import pytest
 from tutela.scanner.engine.conditions import Context, Tri
 from tutela.scanner.engine.evaluators import EVALUATORS
 from tutela.scanner.estate import UNKNOWN, Estate, Resource
+from tutela.scanner.sources.relate import relate
 
 AS_OF = dt.date(2026, 11, 23)
 RG = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg"
@@ -143,10 +144,18 @@ def _to_workspace(status: Any = None) -> dict[str, Any]:
     ],
 )
 def test_declared_private_endpoints(kind: str, status: Any, expected: Tri) -> None:
-    endpoint = _endpoint(kind, _to_workspace(status))
-    result, ctx = _run("approved_private_endpoint", _workspace(), endpoint)
+    """Endpoints a template or plan declares reach the check through the sources' relating."""
+    related = relate(
+        [_workspace(), _endpoint(kind, _to_workspace(status))],
+        sees_diagnostics=True,
+        sees_access=True,
+        sees_security=False,
+        sees_policy=False,
+    )
+    workspace = next(r for r in related if r.type == "microsoft.machinelearningservices/workspaces")
+    result, ctx = _run("approved_private_endpoint", workspace)
     assert result is expected
-    assert any(path.endswith(kind) for path, _ in ctx.evidence)
+    assert any(path.startswith("properties.privateEndpointConnections") for path, _ in ctx.evidence)
 
 
 def test_flattened_connections_count() -> None:

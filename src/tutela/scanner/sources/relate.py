@@ -13,7 +13,7 @@ import copy
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from tutela.scanner.estate import SUBSCRIPTION_TYPE, Resource
+from tutela.scanner.estate import SUBSCRIPTION_TYPE, UNKNOWN, Resource
 
 DIAGNOSTIC_SETTING_TYPE: Final = "microsoft.insights/diagnosticsettings"
 ROLE_ASSIGNMENT_TYPE: Final = "microsoft.authorization/roleassignments"
@@ -278,7 +278,7 @@ def _connect_endpoint(endpoint: Resource, index: dict[str, Resource]) -> None:
         target.properties = _with(target.properties, "privateEndpointConnections", [*listed, entry])
 
 
-def _endpoint_links(endpoint: Resource) -> Iterator[tuple[str, str]]:
+def _endpoint_links(endpoint: Resource) -> Iterator[tuple[str, Any]]:
     """(target id, connection status) for each connection of the endpoint that names a target."""
     for connections_key, default_status in _CONNECTION_STATUS:
         connections = endpoint.properties.get(connections_key)
@@ -292,7 +292,9 @@ def _endpoint_links(endpoint: Resource) -> Iterator[tuple[str, str]]:
             state = props.get("privateLinkServiceConnectionState")
             status = state.get("status") if isinstance(state, dict) else None
             if isinstance(target_id, str):
-                yield target_id, status if isinstance(status, str) else default_status
+                # A state the source could not resolve stays unknown; no state yet is the default.
+                known = isinstance(status, str) or status is UNKNOWN
+                yield target_id, status if known else default_status
 
 
 def _lists_endpoint(target: Resource, endpoint_id: str) -> bool:

@@ -152,10 +152,9 @@ def _show(value: Any) -> str:
 def approved_private_endpoint(ctx: Context, _params: dict[str, Any], _as_of: dt.date) -> Tri:
     """Pass when an approved private endpoint connection reaches the resource.
 
-    Reads the resource's own ``properties.privateEndpointConnections`` and every
-    ``microsoft.network/privateendpoints`` resource of the estate whose connection targets it.
-    A connection declared in ``privateLinkServiceConnections`` with no state yet is approved on
-    creation; a manual one counts only once its state is ``Approved``.
+    Reads the resource's own ``properties.privateEndpointConnections``: the sources add there the
+    private endpoints a template or plan declares for it (sources/relate.py), so one path serves
+    deployed estates and code about to be deployed alike.
     """
     own = ctx.resource.properties.get("privateEndpointConnections")
     undecided = own is UNKNOWN
@@ -166,11 +165,8 @@ def approved_private_endpoint(ctx: Context, _params: dict[str, Any], _as_of: dt.
         elif isinstance(status, str) and status.casefold() == "approved":
             ctx.evidence.append((f"properties.privateEndpointConnections[{index}]", status))
             return True
-    declared = _declared_endpoints(ctx)
-    if declared is True:
-        return True
-    if undecided or declared is None:
-        ctx.evidence.append(("privateEndpointConnections", "<unknown>"))
+    if undecided:
+        ctx.evidence.append(("properties.privateEndpointConnections", "<unknown>"))
         return None
     count = len(own) if isinstance(own, list) else 0
     ctx.evidence.append(("properties.privateEndpointConnections", f"{count}, none approved"))
@@ -194,38 +190,3 @@ def _connection_properties(connection: Any) -> Any:
         return {}
     props = connection.get("properties", connection)
     return props if props is UNKNOWN or isinstance(props, dict) else {}
-
-
-def _declared_endpoints(ctx: Context) -> Tri:
-    """True if a private endpoint resource targets this resource, None if one might."""
-    undecided = False
-    for endpoint in ctx.estate.of_type(PRIVATE_ENDPOINT_TYPE):
-        for kind, automatic in _ENDPOINT_CONNECTION_KINDS:
-            connections = endpoint.properties.get(kind)
-            if connections is UNKNOWN:
-                undecided = True
-                continue
-            for connection in connections if isinstance(connections, list) else []:
-                verdict = _reaches(ctx, f"{endpoint.id}.{kind}", connection, automatic=automatic)
-                if verdict is True:
-                    return True
-                undecided = undecided or verdict is None
-    return None if undecided else False
-
-
-def _reaches(ctx: Context, label: str, connection: Any, *, automatic: bool) -> Tri:
-    """Whether one endpoint connection is an approved path to the resource."""
-    props = _connection_properties(connection)
-    service = UNKNOWN if props is UNKNOWN else props.get("privateLinkServiceId")
-    if service is UNKNOWN:
-        return None  # a reference resolved only at deployment could name this resource
-    if not isinstance(service, str) or service.lower() != ctx.resource.key:
-        return False
-    status = _connection_status(connection)
-    ctx.evidence.append((label, _show(status) if status is not None else "<no state yet>"))
-    if status is UNKNOWN:
-        return None
-    if status is None:
-        # Auto-approved connections are approved when created; manual ones wait for the owner.
-        return automatic
-    return isinstance(status, str) and status.casefold() == "approved"
