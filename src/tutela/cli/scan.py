@@ -15,6 +15,7 @@ from rich.console import Console
 from tutela.cli.errors import err_console
 
 if TYPE_CHECKING:
+    from tutela.scanner.catalog import Catalog
     from tutela.scanner.estate import Estate
     from tutela.scanner.narrative import Narrator
     from tutela.scanner.outputs.failing import FailingCheck
@@ -103,9 +104,7 @@ def scan(
 ) -> None:
     """Scan files offline and gate: exit 0 passed, 1 gate failed, 2 bad input, 3 crash."""
     from tutela.scanner.catalog import load_catalog
-    from tutela.scanner.outputs.failing import failing_checks_of
-    from tutela.scanner.scan import UnknownFrameworks, resolve_frameworks, run_scan
-    from tutela.scanner.sources import SourceError
+    from tutela.scanner.scan import UnknownFrameworks, resolve_frameworks
 
     catalog = load_catalog()
     try:
@@ -121,26 +120,48 @@ def scan(
         else None
     )
     # Large inputs make millions of small acyclic objects: the cycle collector would only walk
-    # them again and again (a scan creates no reference cycles worth collecting).
+    # them again and again (a scan creates no reference cycles worth collecting). They are all
+    # gone when _scan_and_write returns, before the collector is switched back on.
     gc.disable()
     try:
-        try:
-            estate = _read(paths)
-        except SourceError as exc:
-            raise _usage_error(str(exc)) from None
-        assessment, report = run_scan(
-            estate,
-            selected,
-            scan_ts=dt.datetime.now(dt.UTC),
-            narrator=narrator,
-            catalog=catalog,
-            include_findings=full,
+        failed = _scan_and_write(
+            paths, selected, catalog, narrator, full, output_format, output, fail_on
         )
-        failing = None if full else failing_checks_of(assessment)
-        _write(report, failing, output_format, output)
     finally:
         gc.enable()
-    raise typer.Exit(1 if gate_failed(report, fail_on) else 0)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _scan_and_write(
+    paths: list[Path],
+    selected: tuple[str, ...],
+    catalog: Catalog,
+    narrator: Narrator | None,
+    full: bool,
+    output_format: Format,
+    output: Path | None,
+    fail_on: FailOn,
+) -> bool:
+    """Read, assess and write the report; True when the gate failed."""
+    from tutela.scanner.outputs.failing import failing_checks_of
+    from tutela.scanner.scan import run_scan
+    from tutela.scanner.sources import SourceError
+
+    try:
+        estate = _read(paths)
+    except SourceError as exc:
+        raise _usage_error(str(exc)) from None
+    assessment, report = run_scan(
+        estate,
+        selected,
+        scan_ts=dt.datetime.now(dt.UTC),
+        narrator=narrator,
+        catalog=catalog,
+        include_findings=full,
+    )
+    failing = None if full else failing_checks_of(assessment)
+    _write(report, failing, output_format, output)
+    return gate_failed(report, fail_on)
 
 
 def _narrator(

@@ -91,10 +91,13 @@ class Resource:
 class Estate:
     """The resources of one scan, indexed by type and by id."""
 
-    __slots__ = ("_by_id", "_by_type", "resources")
+    __slots__ = ("_by_id", "_by_type", "memo", "resources")
 
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         self.resources: list[Resource] = []
+        # Scratch space for evaluators that derive one fact for many resources (a content-filter
+        # policy shared by every deployment of an account): computed once per scan.
+        self.memo: dict[Any, Any] = {}
         self._by_id: dict[str, Resource] = {}
         self._by_type: dict[str, list[Resource]] = {}
         for resource in resources:

@@ -75,7 +75,8 @@ def test_sarif_is_valid_2_1_0_with_one_result_per_check_and_resource(
     result, logs = run["results"]
     assert logs["level"] == "warning"
     assert result["level"] == "error"
-    assert result["properties"]["controls"] == ["ISO42001-A.9.2", "SR117-MRM-ACCESS-CONTROL"]
+    assert rules[0]["properties"]["controls"] == ["ISO42001-A.9.2", "SR117-MRM-ACCESS-CONTROL"]
+    assert result["message"]["text"] == "Azure AI Services account accepts API keys: oai-open"
     location = result["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "plan.json"
     assert location["logicalLocations"][0]["fullyQualifiedName"] == "azurerm_cognitive_account.open"

@@ -36,23 +36,30 @@ def _sorted(rows: Iterable[FailingCheck]) -> list[FailingCheck]:
 
 def failing_checks_of(assessment: Assessment) -> list[FailingCheck]:
     rows = []
+    # The controls and frameworks of a check are the same for each resource it fails on.
+    mapped: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for check_id, controls in assessment.mapping.items():
+        mapped[check_id] = (
+            tuple(sorted({c.control_id for c in controls})),
+            tuple(dict.fromkeys(c.framework for c in controls)),
+        )
     for result in assessment.failed:
         check, resource = result.check, result.resource
-        controls = assessment.controls_of(result)
+        control_ids, frameworks = mapped[check.id]
         rows.append(
             FailingCheck(
-                check_id=check.id,
-                severity=check.severity,
-                title=check.title,
-                description=check.description,
-                remediation=check.remediation,
-                resource=resource.id,
-                resource_name=resource.name,
-                resource_type=resource.type,
-                origin=resource.origin,
-                controls=tuple(sorted({c.control_id for c in controls})),
-                frameworks=tuple(dict.fromkeys(c.framework for c in controls)),
-                evidence=result.evidence,
+                check.id,
+                check.severity,
+                check.title,
+                check.description,
+                check.remediation,
+                resource.id,
+                resource.name,
+                resource.type,
+                resource.origin,
+                control_ids,
+                frameworks,
+                result.evidence,
             )
         )
     return _sorted(rows)

@@ -1,9 +1,9 @@
 """SARIF 2.1.0 from a report document, in the form GitHub code scanning accepts.
 
-One rule per check and one result per failing (check, resource), listing every control it is
-evidence against. Severities become GitHub's ``security-severity`` scores (critical 9.5, high 8.0,
-medium 5.5, low 3.0). A result points at the file the resource was declared in when the report
-came from files, and at the resource id otherwise.
+One rule per check, listing the controls its failure is evidence against, and one result per
+failing (check, resource). Severities become GitHub's ``security-severity`` scores (critical 9.5,
+high 8.0, medium 5.5, low 3.0). A result points at the file the resource was declared in when the
+report came from files, and at the resource id otherwise.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def _rule(row: FailingCheck) -> dict[str, Any]:
         "properties": {
             "security-severity": SECURITY_SEVERITY[row.severity],
             "tags": ["security", "compliance", row.severity],
+            # A check breaches the same controls on every resource: said once, on the rule.
+            "controls": list(row.controls),
+            "frameworks": list(row.frameworks),
         },
     }
 
@@ -63,17 +66,10 @@ def sarif_document(
                 "ruleId": row.check_id,
                 "ruleIndex": rule_index[row.check_id],
                 "level": LEVEL[row.severity],
-                "message": {
-                    "text": f"{row.title} ({row.resource_name}). "
-                    f"Controls: {', '.join(row.controls)}."
-                },
+                "message": {"text": f"{row.title}: {row.resource_name}"},
                 "locations": [_location(row)],
                 "partialFingerprints": {"tutelaFinding/v1": fingerprint},
-                "properties": {
-                    "controls": list(row.controls),
-                    "frameworks": list(row.frameworks),
-                    "resource": row.resource,
-                },
+                "properties": {"resource": row.resource},
             }
         )
     return {

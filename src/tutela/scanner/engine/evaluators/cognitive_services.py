@@ -72,7 +72,16 @@ def rai_content_filters(ctx: Context, params: dict[str, Any], _as_of: dt.date) -
     if policy is None:
         ctx.evidence.append((f"raiPolicies/{name}", "<not in this estate>"))
         return None
-    return _judge_policy(ctx, policy, params)
+    # Every deployment using the policy gets the same verdict: judge it once per scan.
+    memo_key = ("rai_content_filters", policy.key, id(params))
+    cached = ctx.estate.memo.get(memo_key)
+    if cached is None:
+        scratch = Context(policy, ctx.estate, [])
+        cached = (_judge_policy(scratch, policy, params), tuple(scratch.evidence))
+        ctx.estate.memo[memo_key] = cached
+    verdict, evidence = cached
+    ctx.evidence.extend(evidence)
+    return verdict
 
 
 def _judge_policy(ctx: Context, policy: Resource, params: dict[str, Any]) -> Tri:
