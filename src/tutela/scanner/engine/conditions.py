@@ -296,19 +296,24 @@ def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
 
     absent_note = (shown, f"<absent; service default {default!r}>" if has_default else "<absent>")
 
+    unknown_note = (shown, "<unknown>")
+    if negate:
+        positive = test
+        test = lambda value: not positive(value)  # noqa: E731 -- the negated operator
+
+    # The hot path of every check: one read, one evidence entry, one comparison.
     def leaf(ctx: Context, obj: Any) -> Tri:
         value = read(ctx, obj)
+        if value is UNKNOWN:
+            ctx.evidence.append(unknown_note)
+            return None
         if value is MISSING or value is None:
             ctx.evidence.append(absent_note)
             if not has_default:
                 return None
-            value = default
-        else:
-            ctx.evidence.append((shown, _show(value)))
-        if value is UNKNOWN:
-            return None
-        result = test(value)
-        return (not result) if negate else result
+            return test(default)
+        ctx.evidence.append((shown, value))
+        return test(value)
 
     return leaf
 

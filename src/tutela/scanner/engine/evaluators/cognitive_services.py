@@ -30,9 +30,12 @@ _PROMPT_SHIELDS = ("jailbreak",)
 _NON_BLOCKING_MODES = ("Deferred", "Asynchronous_filter")
 
 
+_SEPARATORS = re.compile(r"[^a-z0-9]")
+
+
 def _key(name: Any) -> str:
     """A filter name compared without case or separators: ``SelfHarm`` = ``self_harm``."""
-    return re.sub(r"[^a-z0-9]", "", str(name).casefold())
+    return _SEPARATORS.sub("", str(name).casefold())
 
 
 def _is_false(value: Any) -> bool:
@@ -131,12 +134,13 @@ def _judge_filter(
 ) -> Tri:
     """One (filter, source) pair: False if disabled or not blocking, None if not decidable."""
     label = f"{where}.contentFilters[{name}/{source}]"
+    wanted, wanted_source = _key(name), source.casefold()
     entries = [
         f
         for f in filters
         if isinstance(f, dict)
-        and _key(f.get("name")) == _key(name)
-        and str(f.get("source", "")).casefold() == source.casefold()
+        and _key(f.get("name")) == wanted
+        and str(f.get("source", "")).casefold() == wanted_source
     ]
     if not entries:
         # Filters a custom policy leaves out come from its base policy.

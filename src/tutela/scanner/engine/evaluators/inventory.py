@@ -29,11 +29,13 @@ def _find(resource: Resource, keys: Sequence[str]) -> tuple[str, Any] | None:
     tags: Any = resource.tags
     if tags is UNKNOWN:  # a plan whose tags are known only after apply
         return "*", UNKNOWN
+    if not tags:
+        return None
+    folded = {name.casefold(): name for name in tags}
     for key in keys:
-        wanted = key.casefold()
-        for name, value in tags.items():
-            if name.casefold() == wanted:
-                return name, value
+        name = folded.get(key.casefold())
+        if name is not None:
+            return name, tags[name]
     return None
 
 
