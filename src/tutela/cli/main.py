@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from tutela import __version__
@@ -29,4 +32,14 @@ def version() -> None:
 
 
 def run() -> None:
-    app()
+    """The console script."""
+    scan.one_shot_process = True
+    try:
+        app()
+    except SystemExit as done:
+        if not scan.kept_alive:
+            raise
+        # A scan ran: leave without tearing its objects down one by one (see cli/scan.py).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(done.code if isinstance(done.code, int) else 0 if done.code is None else 1)
