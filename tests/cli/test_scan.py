@@ -222,3 +222,40 @@ def test_an_internal_error_is_one_line_and_never_reads_as_a_gate_failure(
     assert result.exit_code == 3
     assert "unexpected RuntimeError: engine exploded" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_console_script_exits_with_the_gate_code_and_complete_output(
+    open_estate: Path, tmp_path: Path
+) -> None:
+    """The real process, which leaves without teardown: its output must still be whole."""
+    import subprocess
+    import sys
+
+    tutela = Path(sys.executable).with_name("tutela")
+    done = subprocess.run(
+        [str(tutela), "scan", str(open_estate), "--format", "json", "--fail-on", "high"],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["high_count"] > 0
+    sarif = tmp_path / "out.sarif"
+    passed = subprocess.run(
+        [
+            str(tutela),
+            "scan",
+            str(open_estate),
+            "--format",
+            "sarif",
+            "--output",
+            str(sarif),
+            "--fail-on",
+            "none",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert passed.returncode == 0, passed.stderr
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
