@@ -259,3 +259,36 @@ def test_the_console_script_exits_with_the_gate_code_and_complete_output(
     )
     assert passed.returncode == 0, passed.stderr
     assert json.loads(sarif.read_text())["version"] == "2.1.0"
+
+
+def test_llm_narratives_through_an_openai_compatible_endpoint(
+    runner: CliRunner, open_estate: Path
+) -> None:
+    from tests.scanner.narrative.chat_server import chat_server
+
+    with chat_server() as server:
+        result = scan(
+            runner,
+            str(open_estate),
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--narrative",
+            "llm",
+            "--llm-base-url",
+            f"{server.url}/v1",
+            "--llm-api-key",
+            "local-key",
+        )
+    assert result.exit_code == 0, result.output
+    narratives = [f["narrative"] for f in json.loads(result.stdout)["findings"]]
+    assert narratives
+    assert all(n.startswith("LLM: ") for n in narratives)
+    assert "local-key" not in result.output
+
+
+def test_llm_narratives_need_an_endpoint_and_a_key(runner: CliRunner, open_estate: Path) -> None:
+    result = scan(runner, str(open_estate), "--format", "json", "--narrative", "llm")
+    assert result.exit_code == 2
+    assert "--llm-api-key" in result.output
