@@ -2,6 +2,16 @@
 
 from tutela.server.audit.models import AuditEvent
 from tutela.server.keys.models import ApiKey
+from tutela.server.reports.models import Report, Snapshot
 from tutela.server.tenants.models import ScanUsage, Tenant, TenantSubscription, User
 
-__all__ = ["ApiKey", "AuditEvent", "ScanUsage", "Tenant", "TenantSubscription", "User"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Report",
+    "ScanUsage",
+    "Snapshot",
+    "Tenant",
+    "TenantSubscription",
+    "User",
+]

@@ -14,6 +14,7 @@ from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.server.config import Settings
 from tutela.server.crypto import PlatformKeys, load_platform_key
 from tutela.server.db import make_engine, make_session_factory, transaction
+from tutela.server.reports.envelope import KeyWrapper, PlatformKeyWrapper
 
 if TYPE_CHECKING:
     from tutela.server.auth.ratelimit import KeyRateLimiter
@@ -27,6 +28,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     keys: PlatformKeys
+    document_keys: KeyWrapper  # wraps the data keys of stored reports and snapshots
     catalog: Catalog
     auth_cache: AuthCache
     verifier: KeyVerifier
@@ -47,6 +49,7 @@ class Runtime:
             engine=engine,
             sessions=sessions,
             keys=keys,
+            document_keys=PlatformKeyWrapper(keys.master),
             catalog=load_catalog(),
             auth_cache=cache,
             verifier=KeyVerifier(

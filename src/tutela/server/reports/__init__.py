@@ -1,0 +1,1 @@
+"""Saved compliance reports: encrypted bodies, clear listing columns, history and diffs."""
