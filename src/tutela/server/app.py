@@ -20,7 +20,9 @@ from tutela.server.keys.router import router as keys_router
 from tutela.server.middleware import RequestContextMiddleware
 from tutela.server.observability import configure_logging
 from tutela.server.openapi import document_routes
+from tutela.server.reports.router import router as reports_router
 from tutela.server.runtime import Runtime, RuntimeDep
+from tutela.server.scans.router import router as scans_router
 from tutela.server.schemas import OutputModel
 from tutela.server.tenants.router import router as tenants_router
 
@@ -35,6 +37,8 @@ TAGS = [
     {"name": "catalog", "description": "Frameworks and plans."},
     {"name": "tenant", "description": "Your tenant, its subscriptions and Azure credentials."},
     {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
+    {"name": "scans", "description": "Scans of your subscriptions, dry runs and IaC scans."},
+    {"name": "reports", "description": "Saved reports: history, diffs, deletion."},
 ]
 
 
@@ -113,7 +117,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def openapi_alias() -> dict[str, Any]:
         return app.openapi()
 
-    for router in (health_router, catalog_router, tenants_router, keys_router):
+    for router in (
+        health_router,
+        catalog_router,
+        tenants_router,
+        keys_router,
+        scans_router,
+        reports_router,
+    ):
         document_routes(router.routes)
         app.include_router(router)
     app.mount("/admin", create_admin_app(runtime))

@@ -89,10 +89,14 @@ class ServicePrincipal(Protocol):
 
 
 class AzureSourceError(SourceError):
-    """A live scan that cannot go on; the message names the cause and never holds the secret."""
+    """A live scan that cannot go on; the message names the cause and never holds the secret.
 
-    def __init__(self, problem: str) -> None:
+    ``throttled`` says Azure kept answering 429: worth retrying later, unlike other causes.
+    """
+
+    def __init__(self, problem: str, *, throttled: bool = False) -> None:
         super().__init__(SOURCE, problem)
+        self.throttled = throttled
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,10 @@ def read_live_estate(
     try:
         return _scan(credentials, subscriptions, shared, max_workers, progress)
     except AzureError as exc:
-        raise AzureSourceError(_redacted(_explain(exc, credentials), credentials)) from None
+        throttled = isinstance(exc, HttpResponseError) and exc.status_code == 429
+        raise AzureSourceError(
+            _redacted(_explain(exc, credentials), credentials), throttled=throttled
+        ) from None
     finally:
         if own_transport:
             shared.close()

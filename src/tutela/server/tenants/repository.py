@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tutela.server.auth.scopes import Role
@@ -36,6 +38,33 @@ class TenantRepository:
     def scan_count(self, tenant_id: str, period: str) -> int:
         usage = self.session.get(ScanUsage, (tenant_id, period))
         return usage.count if usage else 0
+
+    def all(self) -> list[Tenant]:
+        """Every tenant: for platform jobs (retention), never for a tenant's request."""
+        return list(self.session.scalars(select(Tenant).order_by(Tenant.created_at)))
+
+    def consume_scan(self, tenant_id: str, period: str, limit: int | None) -> bool:
+        """Count one scan against the period's quota; False (nothing counted) when it is used up.
+
+        One conditional UPDATE decides, so concurrent scans can never overshoot the quota: on
+        PostgreSQL the row lock orders them, on SQLite the write transaction does.
+        """
+        dialect = self.session.get_bind().dialect.name
+        insert_usage = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        self.session.execute(
+            insert_usage(ScanUsage)
+            .values(tenant_id=tenant_id, period=period, count=0)
+            .on_conflict_do_nothing()
+        )
+        statement = (
+            update(ScanUsage)
+            .where(ScanUsage.tenant_id == tenant_id, ScanUsage.period == period)
+            .values(count=ScanUsage.count + 1)
+        )
+        if limit is not None:
+            statement = statement.where(ScanUsage.count < limit)
+        result = self.session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class UserRepository:

@@ -1,0 +1,103 @@
+"""HTTP for saved reports: /reports, /report/{report_id}, /reports/diff (paths of the seed)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from tutela.server.auth.caller import Caller
+from tutela.server.auth.dependencies import Authorize
+from tutela.server.auth.scopes import Scope
+from tutela.server.db import utcnow
+from tutela.server.pagination import CursorParam
+from tutela.server.reports import service
+from tutela.server.reports.schemas import (
+    DiffRequest,
+    ReportDeleted,
+    ReportDiff,
+    ReportOut,
+    ReportPage,
+    ReportSummary,
+)
+from tutela.server.runtime import RuntimeDep, SessionDep
+
+router = APIRouter(tags=["reports"])
+
+ReportReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ))]
+ReportDeleter = Annotated[Caller, Depends(Authorize(Scope.REPORT_DELETE))]
+ReportIdPath = Annotated[
+    str, Path(pattern=r"^COMP-\d{8}-\d{6}$", examples=["COMP-20261123-093005"])
+]
+
+
+@router.get("/reports", summary="Saved reports, newest first, within your plan's history window")
+def list_reports(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: ReportReader,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size (default 50).")] = 50,
+    report_type: Annotated[
+        Literal["manual", "governance"] | None,
+        Query(alias="type", description="Only manual or only governance reports."),
+    ] = None,
+    cursor: CursorParam = None,
+) -> ReportPage:
+    rows, next_cursor = service.list_reports(
+        session,
+        caller,
+        runtime.catalog,
+        utcnow(),
+        report_type=report_type,
+        cursor=cursor,
+        limit=limit,
+    )
+    items = [
+        ReportSummary(
+            **row.listing(),
+            resources_scanned=row.resources_scanned,
+            checks_unknown=row.checks_unknown,
+            scan_ts=row.created_at,
+        )
+        for row in rows
+    ]
+    return ReportPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/report/{report_id}", summary="One saved report, in full")
+def get_report(
+    report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
+) -> ReportOut:
+    document = service.read_report(
+        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
+    )
+    return ReportOut.model_validate(document)
+
+
+@router.delete("/reports", summary="Delete every manual report (governance reports stay)")
+def delete_manual_reports(session: SessionDep, caller: ReportDeleter) -> ReportDeleted:
+    return ReportDeleted(deleted=service.delete_manual_reports(session, caller))
+
+
+@router.delete("/report/{report_id}", summary="Delete one report")
+def delete_report(
+    report_id: ReportIdPath, session: SessionDep, caller: ReportDeleter
+) -> ReportDeleted:
+    service.delete_report(session, caller, report_id)
+    return ReportDeleted(deleted=1, report_id=report_id)
+
+
+@router.post("/reports/diff", summary="What changed between two saved reports")
+def diff_reports(
+    body: DiffRequest, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
+) -> ReportDiff:
+    result: dict[str, Any] = service.diff(
+        session,
+        caller,
+        runtime.catalog,
+        runtime.document_keys,
+        body.report_a,
+        body.report_b,
+        utcnow(),
+    )
+    return ReportDiff.model_validate(result)

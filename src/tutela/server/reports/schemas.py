@@ -1,0 +1,126 @@
+"""Report bodies: the seed's report shape (plus Tutela's coverage fields), listings, diffs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field
+
+from tutela.server.schemas import InputModel, OutputModel
+
+ReportId = Field(pattern=r"^COMP-\d{8}-\d{6}$", examples=["COMP-20261123-093005"])
+
+
+class Evidence(OutputModel):
+    path: str
+    value: Any
+
+
+class FindingOut(OutputModel):
+    control_id: str = Field(examples=["ISO42001-A.6.2.8"])
+    control_title: str
+    framework: str
+    mapping: Literal["direct", "by analogy"]
+    check_id: str = Field(examples=["AOAI-DIAG-LOGS"])
+    resource: str
+    resource_name: str
+    resource_type: str
+    severity: Literal["critical", "high", "medium", "low"]
+    status: Literal["fail"]
+    title: str
+    description: str
+    narrative: str | None
+    remediation: str
+    evidence: list[Evidence]
+    origin: str | None = None
+
+
+class FrameworkScoreOut(OutputModel):
+    score: int | None
+    checks_evaluated: int
+    checks_passed: int
+    checks_failed: int
+    checks_unknown: int
+    controls_assessed: int
+    controls_with_gaps: int
+
+
+class UnknownResultOut(OutputModel):
+    check_id: str
+    title: str
+    severity: str
+    resource: str
+    resource_type: str
+    frameworks: list[str]
+    evidence: list[Evidence]
+
+
+class ReportOut(OutputModel):
+    """A scan report. ``report_id`` is absent from a dry run, which says ``dry_run: true``."""
+
+    report_id: str | None = None
+    tenant_id: str | None
+    scan_ts: str = Field(examples=["2026-11-23T09:30:05Z"])
+    scan_label: str | None = None
+    frameworks: list[str]
+    aggregate_score: int | None
+    critical_count: int
+    high_count: int
+    medium_count: int
+    low_count: int
+    framework_scores: dict[str, FrameworkScoreOut]
+    resources_scanned: int
+    checks_evaluated: int
+    checks_passed: int
+    checks_failed: int
+    checks_unknown: int
+    findings: list[FindingOut]
+    unknown: list[UnknownResultOut]
+    engine_version: str
+    dry_run: bool | None = None
+    subscriptions: list[str] | None = None
+    source: str | None = None
+
+
+class ReportSummary(OutputModel):
+    report_id: str
+    type: Literal["manual", "governance"]
+    label: str | None
+    frameworks: list[str]
+    aggregate_score: int | None
+    critical_count: int
+    high_count: int
+    medium_count: int
+    low_count: int
+    resources_scanned: int
+    checks_unknown: int
+    scan_ts: dt.datetime
+
+
+class ReportPage(OutputModel):
+    items: list[ReportSummary]
+    next_cursor: str | None = None
+
+
+class ReportDeleted(OutputModel):
+    status: Literal["ok"] = "ok"
+    deleted: int
+    report_id: str | None = None
+
+
+class DiffRequest(InputModel):
+    report_a: str = ReportId
+    report_b: str = ReportId
+
+
+class ReportDiff(OutputModel):
+    report_a: str | None
+    report_b: str | None
+    score_a: int | None
+    score_b: int | None
+    score_delta: int | None
+    new_findings: list[FindingOut]
+    resolved: list[FindingOut]
+    unchanged: list[FindingOut]
+    severity_changes: list[dict[str, Any]]

@@ -1,0 +1,227 @@
+"""Report use cases: store a scan's report, list and read history, delete, diff, retention.
+
+Report ids keep the seed's format ``COMP-YYYYMMDD-HHmmss`` (UTC) and are unique per tenant: a
+report made in a second that already has one takes the next free second. The id is taken inside
+a savepoint, so two writers racing for the same second (PostgreSQL) retry instead of failing.
+Reports older than the plan's history window are neither listed nor returned, and
+``purge_expired`` deletes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tutela.scanner.catalog import Catalog
+from tutela.scanner.engine.diff import diff_reports
+from tutela.server.audit import service as audit
+from tutela.server.auth.caller import Caller
+from tutela.server.errors import DomainError, NotFound
+from tutela.server.reports.envelope import (
+    DocumentUnreadable,
+    KeyWrapper,
+    context,
+    open_document,
+    seal_document,
+)
+from tutela.server.reports.models import Report
+from tutela.server.reports.repository import ReportRepository
+from tutela.server.tenants.models import Tenant
+from tutela.server.tenants.repository import TenantRepository
+
+REPORT_ID_FORMAT = "COMP-%Y%m%d-%H%M%S"
+MANUAL, GOVERNANCE = "manual", "governance"
+_ID_ATTEMPTS = 60
+
+
+class ReportNotFound(NotFound):
+    def __init__(self, report_id: str) -> None:
+        super().__init__(f"Report {report_id} not found")
+
+
+class ReportUnreadable(DomainError):
+    """A stored body failed its integrity check; it is reported, never returned."""
+
+    status_code = 500
+
+    def __init__(self, report_id: str) -> None:
+        super().__init__(
+            f"Report {report_id} cannot be decrypted: its stored body failed the integrity "
+            "check (tampered with, or moved from another row). Nothing was returned."
+        )
+
+
+def history_start(catalog: Catalog, plan_id: str, now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(days=catalog.plan(plan_id).history_days)
+
+
+def store_report(
+    session: Session,
+    keys: KeyWrapper,
+    tenant: Tenant,
+    document: dict[str, Any],
+    *,
+    report_type: str,
+    label: str | None,
+    scan_ts: dt.datetime,
+) -> Report:
+    """Give the document its report id, seal it and save it with its listing columns."""
+    reports = ReportRepository(session, tenant.id)
+    taken = reports.taken_ids(scan_ts.strftime("COMP-%Y%m%d-"))
+    moment = scan_ts.replace(microsecond=0)
+    for _ in range(_ID_ATTEMPTS):
+        report_id = moment.strftime(REPORT_ID_FORMAT)
+        moment += dt.timedelta(seconds=1)
+        if report_id in taken:
+            continue
+        sealed = {**document, "report_id": report_id, "tenant_id": tenant.id}
+        wrapped, body = seal_document(keys, sealed, context("report", tenant.id, report_id))
+        row = Report(
+            report_id=report_id,
+            type=report_type,
+            label=label,
+            frameworks=list(document["frameworks"]),
+            aggregate_score=document.get("aggregate_score"),
+            critical_count=document["critical_count"],
+            high_count=document["high_count"],
+            medium_count=document["medium_count"],
+            low_count=document["low_count"],
+            resources_scanned=document.get("resources_scanned", 0),
+            checks_unknown=document.get("checks_unknown", 0),
+            created_at=scan_ts,
+            key_mode=keys.mode,
+            wrapped_key=wrapped,
+            body=body,
+        )
+        try:
+            with session.begin_nested():
+                reports.add(row)
+        except IntegrityError:  # another writer took this second first
+            taken.add(report_id)
+            continue
+        document["report_id"], document["tenant_id"] = report_id, tenant.id
+        return row
+    raise DomainError(f"No free report id near {scan_ts:%Y-%m-%d %H:%M:%S}; retry shortly")
+
+
+def list_reports(
+    session: Session,
+    caller: Caller,
+    catalog: Catalog,
+    now: dt.datetime,
+    *,
+    report_type: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Report], str | None]:
+    tenant_id, plan = _tenant_and_plan(session, caller)
+    return ReportRepository(session, tenant_id).page(
+        since=history_start(catalog, plan, now),
+        report_type=report_type,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def read_report(
+    session: Session,
+    caller: Caller,
+    catalog: Catalog,
+    keys: KeyWrapper,
+    report_id: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The full saved report (within the plan's history window)."""
+    tenant_id, plan = _tenant_and_plan(session, caller)
+    row = ReportRepository(session, tenant_id).get(
+        report_id, since=history_start(catalog, plan, now)
+    )
+    if row is None:
+        raise ReportNotFound(report_id)
+    return open_report(keys, row)
+
+
+def open_report(keys: KeyWrapper, row: Report) -> dict[str, Any]:
+    try:
+        document = open_document(
+            keys, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
+        )
+    except DocumentUnreadable:
+        raise ReportUnreadable(row.report_id) from None
+    if not isinstance(document, dict):
+        raise ReportUnreadable(row.report_id)
+    return document
+
+
+def delete_report(session: Session, caller: Caller, report_id: str) -> None:
+    tenant_id, _ = _tenant_and_plan(session, caller)
+    reports = ReportRepository(session, tenant_id)
+    row = reports.get(report_id)
+    if row is None:
+        raise ReportNotFound(report_id)
+    reports.delete(row)
+    audit.record(
+        session,
+        actor=caller.actor,
+        action="report.deleted",
+        tenant_id=tenant_id,
+        target=report_id,
+        details={"type": row.type},
+    )
+
+
+def delete_manual_reports(session: Session, caller: Caller) -> int:
+    """Delete every manual report; governance reports stay."""
+    tenant_id, _ = _tenant_and_plan(session, caller)
+    deleted = ReportRepository(session, tenant_id).delete_of_type(MANUAL)
+    audit.record(
+        session,
+        actor=caller.actor,
+        action="reports.manual_deleted",
+        tenant_id=tenant_id,
+        details={"deleted": len(deleted), "report_ids": sorted(deleted)},
+    )
+    return len(deleted)
+
+
+def diff(
+    session: Session,
+    caller: Caller,
+    catalog: Catalog,
+    keys: KeyWrapper,
+    report_a: str,
+    report_b: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    before = read_report(session, caller, catalog, keys, report_a, now)
+    after = read_report(session, caller, catalog, keys, report_b, now)
+    return diff_reports(before, after)
+
+
+def purge_expired(session: Session, catalog: Catalog, now: dt.datetime) -> dict[str, int]:
+    """Delete every tenant's reports older than its plan's history window: tenant id → count."""
+    purged: dict[str, int] = {}
+    for tenant in TenantRepository(session).all():
+        count = ReportRepository(session, tenant.id).delete_older_than(
+            history_start(catalog, tenant.plan, now)
+        )
+        if count:
+            purged[tenant.id] = count
+            audit.record(
+                session,
+                actor="retention",
+                action="reports.purged",
+                tenant_id=tenant.id,
+                details={"deleted": count, "history_days": catalog.plan(tenant.plan).history_days},
+            )
+    return purged
+
+
+def _tenant_and_plan(session: Session, caller: Caller) -> tuple[str, str]:
+    from tutela.server.tenants.service import caller_tenant
+
+    tenant = caller_tenant(session, caller)
+    return tenant.id, tenant.plan

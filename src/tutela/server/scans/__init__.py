@@ -1,0 +1,1 @@
+"""Scans over the API: /scan, /scan/dry-run and /scan/iac."""

@@ -1,0 +1,90 @@
+"""HTTP for scans: the seed's /scan and /scan/dry-run, and /scan/iac for pre-deploy gates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from tutela.server.auth.caller import Caller
+from tutela.server.auth.dependencies import Authorize
+from tutela.server.auth.scopes import Scope
+from tutela.server.errors import InvalidInput
+from tutela.server.reports.schemas import ReportOut
+from tutela.server.runtime import RuntimeDep
+from tutela.server.scans import service
+from tutela.server.scans.schemas import ScanRequest
+
+router = APIRouter(tags=["scans"])
+
+Scanner = Annotated[Caller, Depends(Authorize(Scope.SCAN_RUN))]
+
+
+def _options(body: ScanRequest, *, dry_run: bool) -> service.ScanOptions:
+    return service.ScanOptions(
+        frameworks=body.frameworks,
+        subscription_id=str(body.subscription_id) if body.subscription_id else None,
+        generate_narrative=body.generate_narrative,
+        label=body.scan_label,
+        dry_run=dry_run,
+    )
+
+
+@router.post(
+    "/scan",
+    summary="Scan your linked subscriptions and save the report",
+    description="Synchronous; counts against your plan's monthly scan quota. Fail a pipeline "
+    "on `critical_count > 0`.",
+)
+def scan(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportOut:
+    document = service.scan_subscriptions(runtime, caller, _options(body, dry_run=False))
+    return ReportOut.model_validate(document)
+
+
+@router.post(
+    "/scan/dry-run",
+    summary="Scan in full without saving or counting the report",
+    description="Same body and report as /scan, with `dry_run: true` and no `report_id`.",
+)
+def dry_run(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportOut:
+    document = service.scan_subscriptions(runtime, caller, _options(body, dry_run=True))
+    return ReportOut.model_validate(document)
+
+
+@router.post(
+    "/scan/iac",
+    summary="Scan a Terraform plan or an ARM template before it is deployed",
+    description="The body is the JSON of `terraform show -json` or an ARM template; the report "
+    "is saved and counted like a manual scan unless `dry_run=true`.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def scan_iac(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Scanner,
+    frameworks: Annotated[
+        str, Query(description="Comma-separated framework ids.", examples=["iso42001,sox"])
+    ],
+    scan_label: Annotated[str | None, Query(max_length=200)] = None,
+    dry_run: Annotated[bool, Query(description="Execute fully; do not save or count.")] = False,
+    generate_narrative: Annotated[bool | None, Query()] = None,
+) -> ReportOut:
+    try:
+        document = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidInput(("body",), "The body is not valid JSON") from None
+    options = service.ScanOptions(
+        frameworks=[f.strip() for f in frameworks.split(",") if f.strip()],
+        generate_narrative=generate_narrative,
+        label=scan_label,
+        dry_run=dry_run,
+    )
+    report = await run_in_threadpool(service.scan_iac, runtime, caller, document, options)
+    return ReportOut.model_validate(report)

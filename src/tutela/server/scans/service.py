@@ -1,0 +1,210 @@
+"""Scan use cases: check the request against the plan, read the estate, assess, count, store.
+
+A scan spans three steps so no database transaction stays open while Azure is read or the
+engine runs: a short read (tenant, plan, quota, sources), the scan itself, and a short write in
+which the quota is counted and the report stored together. The count is one conditional UPDATE,
+so parallel scans can never overshoot the quota; a scan that fails before the write counts
+nothing. Dry runs are executed in full but neither counted nor stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tutela.scanner.catalog import Catalog
+from tutela.scanner.estate import Estate
+from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.scan import run_scan
+from tutela.scanner.sources import SourceError, detect_kind, parse_document
+from tutela.server.auth.caller import Caller
+from tutela.server.db import transaction, utcnow
+from tutela.server.errors import Forbidden, InvalidInput, NotFound, PlanRestriction
+from tutela.server.reports.service import MANUAL, store_report
+from tutela.server.runtime import Runtime
+from tutela.server.scans.sources import NoResourceSource, live_estate, snapshot_estate
+from tutela.server.tenants.models import Tenant
+from tutela.server.tenants.repository import TenantRepository
+from tutela.server.tenants.service import caller_tenant, open_credentials, usage_period
+
+
+class QuotaExceeded(Forbidden):
+    def __init__(self, plan: str, used: int, quota: int) -> None:
+        super().__init__(f"Scan quota exceeded for plan '{plan}' ({used}/{quota} used this month)")
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    frameworks: Sequence[str]
+    subscription_id: str | None = None
+    generate_narrative: bool | None = None
+    label: str | None = None
+    dry_run: bool = False
+
+
+def check_frameworks(catalog: Catalog, plan_id: str, requested: Sequence[str]) -> list[str]:
+    """The requested framework ids in catalogue order: 422 if unknown, 403 if not in the plan."""
+    wanted = list(dict.fromkeys(requested))
+    unknown = [f for f in wanted if f not in catalog.framework_ids]
+    if unknown:
+        raise InvalidInput(
+            ("body", "frameworks"),
+            f"Unknown framework(s): {', '.join(unknown)}; valid ids: "
+            f"{', '.join(catalog.framework_ids)}",
+        )
+    allowed = catalog.plan(plan_id).frameworks
+    outside = [f for f in wanted if f not in allowed]
+    if outside:
+        raise PlanRestriction(
+            f"Framework(s) {', '.join(outside)} not available on plan '{plan_id}' "
+            f"(it includes {', '.join(allowed)})"
+        )
+    return [f for f in catalog.framework_ids if f in wanted]
+
+
+def _subscriptions(tenant: Tenant, requested: str | None) -> list[str]:
+    linked = [s.subscription_id for s in tenant.subscriptions]
+    if not linked:
+        raise NoResourceSource(
+            "No Azure subscription is linked to your tenant: link one with PUT "
+            "/tenant/subscriptions first"
+        )
+    if requested is None:
+        return linked
+    if requested.lower() not in {s.lower() for s in linked}:
+        raise NotFound(f"Subscription {requested} is not linked to your tenant")
+    return [requested]
+
+
+def _check_quota(session: Session, tenant: Tenant, catalog: Catalog, now: dt.datetime) -> None:
+    quota = catalog.plan(tenant.plan).scan_quota
+    if quota is None:
+        return
+    used = TenantRepository(session).scan_count(tenant.id, usage_period(now))
+    if used >= quota:
+        raise QuotaExceeded(tenant.plan, used, quota)
+
+
+@dataclass
+class _Prepared:
+    tenant_id: str
+    plan: str
+    frameworks: list[str]
+    subscriptions: list[str]
+    narrate: bool
+    estate: Estate | None  # None: to be read live from Azure
+    credentials: Any
+
+
+def _prepare(runtime: Runtime, caller: Caller, options: ScanOptions, now: dt.datetime) -> _Prepared:
+    with transaction(runtime.sessions, readonly=True) as session:
+        tenant = caller_tenant(session, caller)
+        frameworks = check_frameworks(runtime.catalog, tenant.plan, options.frameworks)
+        subscriptions = _subscriptions(tenant, options.subscription_id)
+        if not options.dry_run:
+            _check_quota(session, tenant, runtime.catalog, now)
+        narrate = options.generate_narrative
+        if narrate is None:
+            narrate = runtime.catalog.plan(tenant.plan).narratives_default
+        credentials = open_credentials(tenant, runtime.keys.credentials_key)
+        estate = None
+        if credentials is None:
+            estate = snapshot_estate(session, tenant, subscriptions, runtime.document_keys)
+        return _Prepared(
+            tenant.id, tenant.plan, frameworks, subscriptions, narrate, estate, credentials
+        )
+
+
+def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -> dict[str, Any]:
+    """POST /scan and /scan/dry-run: the linked subscriptions (or one), live or from snapshots."""
+    now = utcnow()
+    prepared = _prepare(runtime, caller, options, now)
+    source = "snapshot"
+    estate = prepared.estate
+    if estate is None:
+        estate = live_estate(prepared.credentials, prepared.subscriptions)
+        source = "azure"
+    return _assess_and_store(
+        runtime,
+        caller,
+        estate,
+        prepared.frameworks,
+        options,
+        now,
+        narrate=prepared.narrate,
+        extra={"subscriptions": prepared.subscriptions, "source": source},
+    )
+
+
+def scan_iac(
+    runtime: Runtime, caller: Caller, document: Any, options: ScanOptions
+) -> dict[str, Any]:
+    """POST /scan/iac: a Terraform plan or an ARM template, before it is deployed."""
+    now = utcnow()
+    with transaction(runtime.sessions, readonly=True) as session:
+        tenant = caller_tenant(session, caller)
+        frameworks = check_frameworks(runtime.catalog, tenant.plan, options.frameworks)
+        if not options.dry_run:
+            _check_quota(session, tenant, runtime.catalog, now)
+        narrate = options.generate_narrative
+        if narrate is None:
+            narrate = runtime.catalog.plan(tenant.plan).narratives_default
+    try:
+        kind = detect_kind(document, "body")
+        if kind == "arg":
+            raise SourceError("body", "not a Terraform plan or an ARM template")
+        estate = Estate(parse_document(document, "body", kind))
+    except SourceError as exc:
+        raise InvalidInput(("body",), str(exc)) from None
+    return _assess_and_store(
+        runtime, caller, estate, frameworks, options, now, narrate=narrate, extra={"source": kind}
+    )
+
+
+def _assess_and_store(
+    runtime: Runtime,
+    caller: Caller,
+    estate: Estate,
+    frameworks: list[str],
+    options: ScanOptions,
+    now: dt.datetime,
+    *,
+    narrate: bool,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    narrator = DeterministicNarrator(runtime.catalog) if narrate else None
+    _, document = run_scan(
+        estate,
+        frameworks,
+        scan_ts=now,
+        narrator=narrator,
+        catalog=runtime.catalog,
+        tenant_id=caller.tenant_id,
+        label=options.label,
+        dry_run=options.dry_run,
+    )
+    document.update(extra)
+    if options.dry_run:
+        return document
+    with transaction(runtime.sessions) as session:
+        tenant = caller_tenant(session, caller)
+        quota = runtime.catalog.plan(tenant.plan).scan_quota
+        period = usage_period(now)
+        tenants = TenantRepository(session)
+        if not tenants.consume_scan(tenant.id, period, quota):
+            assert quota is not None
+            raise QuotaExceeded(tenant.plan, tenants.scan_count(tenant.id, period), quota)
+        store_report(
+            session,
+            runtime.document_keys,
+            tenant,
+            document,
+            report_type=MANUAL,
+            label=options.label,
+            scan_ts=now,
+        )
+    return document

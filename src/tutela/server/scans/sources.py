@@ -1,0 +1,64 @@
+"""Where a tenant's subscriptions' resources come from, for one scan.
+
+With Azure credentials stored: the live estate, read through the Azure SDK. Without them: each
+subscription's uploaded snapshot (the demo tenant's are the bundled sample estate). A
+subscription with neither cannot be scanned, and the scan says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from tutela.scanner.estate import Estate
+from tutela.scanner.sources.azure import AzureSourceError, read_live_estate
+from tutela.server.errors import DomainError
+from tutela.server.reports.envelope import KeyWrapper
+from tutela.server.snapshots.service import snapshot_resources
+from tutela.server.tenants.models import Tenant
+from tutela.server.tenants.service import AzureCredentials
+
+
+class SourceUnavailable(DomainError):
+    """Azure could not be read: credentials, access or network (502), or throttling (503)."""
+
+    def __init__(self, detail: str, *, throttled: bool) -> None:
+        super().__init__(detail, headers={"Retry-After": "60"} if throttled else None)
+        self.status_code = 503 if throttled else 502
+
+
+class NoResourceSource(DomainError):
+    status_code = 409
+
+
+def snapshot_estate(
+    session: Session, tenant: Tenant, subscription_ids: Sequence[str], keys: KeyWrapper
+) -> Estate:
+    """The estate of the subscriptions' snapshots; 409 naming those without one."""
+    estate = Estate()
+    missing = []
+    for subscription_id in subscription_ids:
+        resources = snapshot_resources(session, tenant.id, subscription_id, keys)
+        if resources is None:
+            missing.append(subscription_id)
+            continue
+        for resource in resources:
+            estate.add(resource)
+    if missing:
+        raise NoResourceSource(
+            f"No resources to scan for subscription(s) {', '.join(missing)}: store Azure "
+            "credentials (PUT /tenant/credentials) or upload a Resource Graph export "
+            "(PUT /tenant/subscriptions/{subscription_id}/snapshot)"
+        )
+    return estate
+
+
+def live_estate(credentials: AzureCredentials, subscription_ids: Sequence[str]) -> Estate:
+    """The subscriptions read live from Azure; 502 / 503 naming the cause when that fails."""
+    try:
+        return read_live_estate(credentials, subscription_ids).estate
+    except AzureSourceError as exc:
+        raise SourceUnavailable(
+            f"Azure could not be scanned: {exc.problem}", throttled=exc.throttled
+        ) from None
