@@ -74,7 +74,9 @@ def serve(
     settings = runtime.settings
     if demo:
         with transaction(runtime.sessions) as session:
-            tenant, issued = ensure_demo_tenant(session, runtime.key_policy(), runtime.catalog)
+            tenant, issued = ensure_demo_tenant(
+                session, runtime.key_policy(), runtime.catalog, document_keys=runtime.document_keys
+            )
             tenant_id = tenant.id
         if issued is not None:
             console.print(f"Demo tenant {tenant_id} created (plan: enterprise).")

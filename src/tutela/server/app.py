@@ -17,13 +17,14 @@ from tutela.server.config import Settings, load_settings
 from tutela.server.db import transaction
 from tutela.server.errors import DomainError, install_error_handlers
 from tutela.server.keys.router import router as keys_router
-from tutela.server.middleware import RequestContextMiddleware
+from tutela.server.middleware import BodyLimit, RequestContextMiddleware
 from tutela.server.observability import configure_logging
 from tutela.server.openapi import document_routes
 from tutela.server.reports.router import router as reports_router
 from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.scans.router import router as scans_router
 from tutela.server.schemas import OutputModel
+from tutela.server.snapshots.router import router as snapshots_router
 from tutela.server.tenants.router import router as tenants_router
 
 DESCRIPTION = """Compliance for AI infrastructure on Azure.
@@ -35,11 +36,21 @@ Errors are always JSON `{"detail": ...}`."""
 TAGS = [
     {"name": "health", "description": "Liveness for load balancers and pipelines."},
     {"name": "catalog", "description": "Frameworks and plans."},
-    {"name": "tenant", "description": "Your tenant, its subscriptions and Azure credentials."},
+    {
+        "name": "tenant",
+        "description": "Your tenant, its subscriptions, their snapshots and Azure credentials.",
+    },
     {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
     {"name": "scans", "description": "Scans of your subscriptions, dry runs and IaC scans."},
     {"name": "reports", "description": "Saved reports: history, diffs, deletion."},
 ]
+
+
+# Routes whose bodies are files (exports, plans): TUTELA_MAX_UPLOAD_BYTES instead of the default.
+UPLOAD_ROUTES = (
+    ("PUT", "/tenant/subscriptions/{subscription_id}/snapshot"),
+    ("POST", "/scan/iac"),
+)
 
 
 class Health(OutputModel):
@@ -121,6 +132,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health_router,
         catalog_router,
         tenants_router,
+        snapshots_router,
         keys_router,
         scans_router,
         reports_router,
@@ -128,5 +140,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         document_routes(router.routes)
         app.include_router(router)
     app.mount("/admin", create_admin_app(runtime))
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_limits=[
+            BodyLimit.for_route(method, path, settings.max_upload_bytes)
+            for method, path in UPLOAD_ROUTES
+        ],
+    )
     return app

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         default="600/minute", description="Per-key request limit, in the `limits` notation."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(
+        default=50 * 1_048_576,
+        ge=1024,
+        le=2**31 - 1,  # sizes are kept in 32-bit integer columns
+        description="Body limit of uploads (subscription snapshots, IaC files) instead of "
+        "max_body_bytes.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("log_level", mode="before")

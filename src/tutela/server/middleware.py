@@ -1,4 +1,4 @@
-"""One ASGI middleware for every request: correlation id, body size limit, key headers."""
+"""One ASGI middleware for every request: correlation id, body size limits, key headers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -19,18 +21,47 @@ from tutela.server.observability import (
 
 log = logging.getLogger("tutela.http")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_PATH_PARAMETER = re.compile(r"\{[^/{}]+\}")
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """A body limit of its own for one route, in place of the default: uploads get more."""
+
+    method: str
+    path: re.Pattern[str]
+    max_bytes: int
+
+    @classmethod
+    def for_route(cls, method: str, path: str, max_bytes: int) -> BodyLimit:
+        """From a route's declared path: each ``{parameter}`` matches one path segment."""
+        literal = (re.escape(part) for part in _PATH_PARAMETER.split(path))
+        return cls(method.upper(), re.compile("^" + "[^/]+".join(literal) + "$"), max_bytes)
+
+    def applies_to(self, method: str, path: str) -> bool:
+        return method == self.method and self.path.match(path) is not None
 
 
 class RequestContextMiddleware:
     """Adds ``X-Correlation-ID``, the calling key's expiry and rate-limit headers; answers 413.
 
     Bodies are counted as they stream in, so a chunked upload without ``Content-Length`` is
-    stopped at the limit too.
+    stopped at the limit too. The limit is ``max_body_bytes``, or that of the first of
+    ``body_limits`` matching the request's method and path.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, body_limits: Iterable[BodyLimit] = ()
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_limits = tuple(body_limits)
+
+    def body_limit(self, method: str, path: str) -> int:
+        for limit in self.body_limits:
+            if limit.applies_to(method, path):
+                return limit.max_bytes
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,17 +74,18 @@ class RequestContextMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         # For the 500 handler, which runs outside this middleware, after the id is reset.
         state["correlation_id"] = correlation_id()
+        limit = self.body_limit(scope["method"], scope["path"])
         try:
             declared = headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._too_large(send, state)
+            if declared and declared.isdigit() and int(declared) > limit:
+                await self._too_large(send, state, limit)
                 return
-            await self._serve(scope, receive, send, state)
+            await self._serve(scope, receive, send, state, limit)
         finally:
             reset_correlation_id(token)
 
     async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]
+        self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any], limit: int
     ) -> None:
         seen = 0
         overflow = False
@@ -63,7 +95,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
+                if seen > limit:
                     overflow = True
                     # Fail the body read, so the handler never runs on a truncated body (which
                     # may still parse); the error response is replaced by a 413 below.
@@ -79,7 +111,7 @@ class RequestContextMiddleware:
             if overflow and message["type"] == "http.response.start" and not replaced:
                 replaced = True
                 status = 413
-                await self._too_large(send, state)
+                await self._too_large(send, state, limit)
                 return
             if replaced:
                 return
@@ -101,10 +133,8 @@ class RequestContextMiddleware:
                 state.get("key_prefix", "-"),
             )
 
-    async def _too_large(self, send: Send, state: dict[str, Any]) -> None:
-        body = json.dumps(
-            {"detail": f"Request body exceeds the limit of {self.max_body_bytes} bytes"}
-        ).encode()
+    async def _too_large(self, send: Send, state: dict[str, Any], limit: int) -> None:
+        body = json.dumps({"detail": f"Request body exceeds the limit of {limit} bytes"}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -21,12 +21,32 @@ from tutela.server.auth.tokens import generate_key
 from tutela.server.openapi import api_routes, find_authorize
 
 PUBLIC_ROUTES = {("GET", "/health")}
+SNAPSHOT_SUBSCRIPTION = "5a0e9c4d-2b7f-4d1a-8e63-0c9f1b2d3e4a"
 
 # A valid body for every operation that takes one, so a 404 is not masked by a 422.
 BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api-keys"): {"name": "matrix", "scopes": ["tenant:read"]},
     ("PATCH", "/api-keys/{key_id}"): {"name": "renamed"},
-    ("PUT", "/tenant/subscriptions"): {"subscription_ids": []},
+    # Keeps tenant A's subscription linked, for the snapshot routes called after it.
+    ("PUT", "/tenant/subscriptions"): {"subscription_ids": [SNAPSHOT_SUBSCRIPTION]},
+    ("PUT", "/tenant/subscriptions/{subscription_id}/snapshot"): {
+        "data": [
+            {
+                "id": f"/subscriptions/{SNAPSHOT_SUBSCRIPTION}/resourceGroups/rg"
+                "/providers/Microsoft.Storage/storageAccounts/stmatrix",
+                "type": "microsoft.storage/storageaccounts",
+            }
+        ]
+    },
+    ("POST", "/scan"): {"frameworks": ["iso42001"], "scan_label": "matrix"},
+    ("POST", "/scan/dry-run"): {"frameworks": ["iso42001"]},
+    ("POST", "/scan/iac"): {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [],
+    },
+    # "{report_id}" is replaced by the path value of that name, like a path parameter.
+    ("POST", "/reports/diff"): {"report_a": "{report_id}", "report_b": "{report_id}"},
     ("PUT", "/tenant/credentials"): {
         "tenant_id": "8d2bf1a4-4c1e-4f0e-9d6c-1f2e3a4b5c6d",
         "client_id": "0b6c2f4e-7a1d-4e8b-9c3f-5d6e7f8a9b0c",
@@ -87,17 +107,49 @@ def tenant_a(platform: Platform) -> TenantCtx:
 def path_values(platform: Platform, tenant_a: TenantCtx) -> dict[str, str]:
     """Real ids of tenant A's objects, for every path parameter the API uses."""
     victim = platform.key(tenant_a, [Scope.TENANT_READ])
+    linked = platform.client.put(
+        "/tenant/subscriptions",
+        headers=tenant_a.headers,
+        json={"subscription_ids": [SNAPSHOT_SUBSCRIPTION]},
+    )
+    snapshot = platform.client.put(
+        f"/tenant/subscriptions/{SNAPSHOT_SUBSCRIPTION}/snapshot",
+        headers=tenant_a.headers,
+        json=BODIES[("PUT", "/tenant/subscriptions/{subscription_id}/snapshot")],
+    )
+    assert (linked.status_code, snapshot.status_code) == (200, 200), snapshot.text
+    report = platform.client.post("/scan", headers=tenant_a.headers, json={"frameworks": ["sox"]})
+    assert report.status_code == 200, report.text
     return {
         "key_id": platform.key_id(victim),
         "tenant_id": tenant_a.id,
         "user_id": tenant_a.owner_id,
+        "subscription_id": SNAPSHOT_SUBSCRIPTION,
+        "report_id": report.json()["report_id"],
     }
 
 
-def call(platform: Platform, endpoint: Endpoint, url: str, headers: dict[str, str]) -> int:
+def _filled(value: object, values: dict[str, str]) -> object:
+    if isinstance(value, str):
+        for name, replacement in values.items():
+            value = value.replace("{" + name + "}", replacement)
+        return value
+    if isinstance(value, dict):
+        return {k: _filled(v, values) for k, v in value.items()}
+    return value
+
+
+def call(
+    platform: Platform,
+    endpoint: Endpoint,
+    url: str,
+    headers: dict[str, str],
+    values: dict[str, str] | None = None,
+) -> int:
     body = BODIES.get((endpoint.method, endpoint.path))
     assert body is not None or not endpoint.has_body, f"add a body for {endpoint} to BODIES"
-    return platform.client.request(endpoint.method, url, headers=headers, json=body).status_code
+    payload = _filled(body, values or {}) if body is not None else None
+    return platform.client.request(endpoint.method, url, headers=headers, json=payload).status_code
 
 
 def check_all(
@@ -112,7 +164,7 @@ def check_all(
         headers = headers_for(endpoint)
         if headers is None:
             continue
-        status = call(platform, endpoint, endpoint.url(path_values), headers)
+        status = call(platform, endpoint, endpoint.url(path_values), headers, path_values)
         checked += 1
         if status != expected:
             failures.append(f"{endpoint.method} {endpoint.path}: {status}")
@@ -199,7 +251,7 @@ def test_right_key_passes_auth(
     # Revoking the path's key comes last, so the other routes still find it.
     for endpoint in sorted(protected(platform), key=lambda e: e.method == "DELETE"):
         headers = operator if endpoint.path.startswith("/admin") else tenant_a.headers
-        status = call(platform, endpoint, endpoint.url(path_values), headers)
+        status = call(platform, endpoint, endpoint.url(path_values), headers, path_values)
         if status in (401, 403, 404, 422):
             failures.append(f"{endpoint.method} {endpoint.path}: {status}")
     assert not failures, "\n".join(failures)

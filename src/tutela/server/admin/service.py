@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 
+import orjson
 from sqlalchemy.orm import Session
 
+from tutela.scanner import samples
 from tutela.scanner.catalog import Catalog
 from tutela.server.admin.repository import AdminRepository
 from tutela.server.audit import service as audit
@@ -15,6 +18,8 @@ from tutela.server.auth.service import AuthCache
 from tutela.server.db import after_commit
 from tutela.server.errors import Conflict, InvalidInput, NotFound
 from tutela.server.keys import service as keys
+from tutela.server.reports.envelope import KeyWrapper
+from tutela.server.snapshots import service as snapshots
 from tutela.server.tenants.models import Tenant, User
 from tutela.server.tenants.repository import TenantRepository, UserRepository
 
@@ -95,23 +100,60 @@ def create_tenant(
 
 
 def ensure_demo_tenant(
-    session: Session, policy: keys.KeyPolicy, catalog: Catalog
+    session: Session,
+    policy: keys.KeyPolicy,
+    catalog: Catalog,
+    *,
+    document_keys: KeyWrapper | None = None,
 ) -> tuple[Tenant, keys.IssuedKey | None]:
-    """The demo tenant (enterprise); its owner's key is returned only when it is first created."""
+    """The demo tenant (enterprise); its owner's key is returned only when it is first created.
+
+    With ``document_keys``, a new demo tenant gets the sample estate's subscriptions linked and
+    each one's records stored as its snapshot, so that ``POST /scan`` answers at once.
+    """
     existing = TenantRepository(session).get_demo()
     if existing is not None:
         return existing, None
+    actor = "tutela (first start)"
     created = create_tenant(
         session,
         policy,
         catalog,
-        actor="tutela (first start)",
+        actor=actor,
         owner_email=DEMO_OWNER_EMAIL,
         plan="enterprise",
         name=DEMO_TENANT_NAME,
         is_demo=True,
     )
+    if document_keys is not None:
+        _store_sample_estate(session, document_keys, created.tenant, actor)
     return created.tenant, created.owner_key
+
+
+def _store_sample_estate(
+    session: Session, document_keys: KeyWrapper, tenant: Tenant, actor: str
+) -> None:
+    """Link the sample's subscriptions and store each one's records as its snapshot."""
+    export = orjson.loads(files(samples.__name__).joinpath(samples.SAMPLE_FILE).read_bytes())
+    parts = snapshots.split_export(export)
+    TenantRepository(session).replace_subscriptions(tenant, list(parts))
+    audit.record(
+        session,
+        actor=actor,
+        action="subscriptions.changed",
+        tenant_id=tenant.id,
+        target=f"tenant:{tenant.id}",
+        details={"before": [], "after": list(parts)},
+    )
+    for subscription_id, records in parts.items():
+        snapshots.save_export(
+            session,
+            document_keys,
+            tenant_id=tenant.id,
+            subscription_id=subscription_id,
+            body=orjson.dumps({"count": len(records), "data": records}),
+            actor=actor,
+        )
 
 
 def list_tenants(

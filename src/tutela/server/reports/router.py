@@ -74,17 +74,17 @@ def get_report(
     return ReportOut.model_validate(document)
 
 
-@router.delete("/reports", summary="Delete every manual report (governance reports stay)")
-def delete_manual_reports(session: SessionDep, caller: ReportDeleter) -> ReportDeleted:
-    return ReportDeleted(deleted=service.delete_manual_reports(session, caller))
-
-
 @router.delete("/report/{report_id}", summary="Delete one report")
 def delete_report(
     report_id: ReportIdPath, session: SessionDep, caller: ReportDeleter
 ) -> ReportDeleted:
     service.delete_report(session, caller, report_id)
     return ReportDeleted(deleted=1, report_id=report_id)
+
+
+@router.delete("/reports", summary="Delete every manual report (governance reports stay)")
+def delete_manual_reports(session: SessionDep, caller: ReportDeleter) -> ReportDeleted:
+    return ReportDeleted(deleted=service.delete_manual_reports(session, caller))
 
 
 @router.post("/reports/diff", summary="What changed between two saved reports")

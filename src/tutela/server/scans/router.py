@@ -16,6 +16,7 @@ from tutela.server.reports.schemas import ReportOut
 from tutela.server.runtime import RuntimeDep
 from tutela.server.scans import service
 from tutela.server.scans.schemas import ScanRequest
+from tutela.server.schemas import ErrorOut
 
 router = APIRouter(tags=["scans"])
 
@@ -64,14 +65,19 @@ def dry_run(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportOu
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     },
+    responses={413: {"model": ErrorOut, "description": "Body over TUTELA_MAX_UPLOAD_BYTES"}},
 )
 async def scan_iac(
     request: Request,
     runtime: RuntimeDep,
     caller: Scanner,
     frameworks: Annotated[
-        str, Query(description="Comma-separated framework ids.", examples=["iso42001,sox"])
-    ],
+        str | None,
+        Query(
+            description="Comma-separated framework ids; default: every framework of your plan.",
+            examples=["iso42001,sox"],
+        ),
+    ] = None,
     scan_label: Annotated[str | None, Query(max_length=200)] = None,
     dry_run: Annotated[bool, Query(description="Execute fully; do not save or count.")] = False,
     generate_narrative: Annotated[bool | None, Query()] = None,
@@ -81,7 +87,7 @@ async def scan_iac(
     except orjson.JSONDecodeError:
         raise InvalidInput(("body",), "The body is not valid JSON") from None
     options = service.ScanOptions(
-        frameworks=[f.strip() for f in frameworks.split(",") if f.strip()],
+        frameworks=[f.strip() for f in (frameworks or "").split(",") if f.strip()],
         generate_narrative=generate_narrative,
         label=scan_label,
         dry_run=dry_run,

@@ -47,7 +47,12 @@ class ScanOptions:
 
 
 def check_frameworks(catalog: Catalog, plan_id: str, requested: Sequence[str]) -> list[str]:
-    """The requested framework ids in catalogue order: 422 if unknown, 403 if not in the plan."""
+    """The requested framework ids in catalogue order: 422 if unknown, 403 if not in the plan.
+
+    None requested means every framework of the plan.
+    """
+    if not requested:
+        return list(catalog.plan(plan_id).frameworks)
     wanted = list(dict.fromkeys(requested))
     unknown = [f for f in wanted if f not in catalog.framework_ids]
     if unknown:

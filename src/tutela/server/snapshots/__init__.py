@@ -1,0 +1,1 @@
+"""Subscription snapshots: uploaded Resource Graph exports that stand in for a live estate."""
