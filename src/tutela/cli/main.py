@@ -23,6 +23,7 @@ app.command("serve")(server_commands.serve)
 app.add_typer(server_commands.db_app, name="db")
 app.add_typer(server_commands.admin_app, name="admin")
 app.add_typer(server_commands.keys_app, name="keys")
+app.add_typer(server_commands.reports_app, name="reports")
 
 
 @app.command()

@@ -22,6 +22,7 @@ console = Console(highlight=False, soft_wrap=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 admin_app = typer.Typer(help="Operate tenants.", no_args_is_help=True)
 keys_app = typer.Typer(help="Operators' API key management.", no_args_is_help=True)
+reports_app = typer.Typer(help="Saved reports.", no_args_is_help=True)
 
 CLI_ACTOR = "tutela CLI (operator)"
 
@@ -270,3 +271,17 @@ def keys_revoke(
             )
         revoke(session, runtime.auth_cache, key, actor=CLI_ACTOR)
     console.print(f"Key {key_id} revoked.")
+
+
+@reports_app.command("purge")
+@one_line_errors
+def reports_purge() -> None:
+    """Delete reports past their plan's history window, in every tenant (the retention job)."""
+    from tutela.server.reports.retention import purge_once
+
+    runtime = _runtime()
+    try:
+        purged = purge_once(runtime)
+    finally:
+        runtime.close()
+    console.print(f"Deleted {sum(purged.values())} expired report(s) in {len(purged)} tenant(s).")

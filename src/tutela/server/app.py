@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +22,7 @@ from tutela.server.keys.router import router as keys_router
 from tutela.server.middleware import BodyLimit, RequestContextMiddleware
 from tutela.server.observability import configure_logging
 from tutela.server.openapi import document_routes
+from tutela.server.reports.retention import run_periodically
 from tutela.server.reports.router import router as reports_router
 from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.scans.router import router as scans_router
@@ -70,8 +73,18 @@ def _operation_id(route: APIRoute) -> str:
 def _lifespan(runtime: Runtime) -> Any:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        runtime.close()
+        hours = runtime.settings.retention_interval_hours
+        retention = (
+            asyncio.create_task(run_periodically(runtime, hours * 3600)) if hours > 0 else None
+        )
+        try:
+            yield
+        finally:
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
+            runtime.close()
 
     return lifespan
 

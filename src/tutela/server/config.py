@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         default="600/minute", description="Per-key request limit, in the `limits` notation."
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    retention_interval_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="How often the API process deletes reports past their plan's history "
+        "window (0: never; run `tutela reports purge` instead).",
+    )
     max_upload_bytes: int = Field(
         default=50 * 1_048_576,
         ge=1024,
