@@ -105,3 +105,14 @@ def test_junit_has_a_suite_per_framework_with_failures_and_skips(report: dict[st
     assert "Remediation:" in (failure.text or "")
     assert suites["sr11_7"].get("skipped") == "0"
     assert root.get("failures") == "3"
+
+
+def test_the_report_document_matches_the_apis_declared_schema(report: dict[str, Any]) -> None:
+    """The API writes reports without re-validating them: the schema it declares must hold."""
+    from tutela.server.reports.schemas import ReportOut
+
+    parsed = ReportOut.model_validate(orjson.loads(dumps(report)))
+    assert parsed.findings[0].control_id == report["findings"][0]["control_id"]
+    assert (
+        parsed.framework_scores["iso42001"].score == report["framework_scores"]["iso42001"]["score"]
+    )

@@ -28,7 +28,10 @@ def evidence_list(evidence: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]
     return [{"path": path, "value": value} for path, value in evidence]
 
 
-def finding_document(finding: Finding) -> dict[str, Any]:
+def finding_document(
+    finding: Finding, evidence: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The finding as the report shows it; ``evidence`` reuses an already converted list."""
     return {
         "control_id": finding.control_id,
         "control_title": finding.control_title,
@@ -44,7 +47,7 @@ def finding_document(finding: Finding) -> dict[str, Any]:
         "description": finding.description,
         "narrative": finding.narrative,
         "remediation": finding.remediation,
-        "evidence": evidence_list(finding.evidence),
+        "evidence": evidence if evidence is not None else evidence_list(finding.evidence),
         "origin": finding.origin,
     }
 
@@ -86,9 +89,7 @@ def report_document(
         "checks_passed": assessment.checks_passed,
         "checks_failed": assessment.checks_failed,
         "checks_unknown": assessment.checks_unknown,
-        "findings": (
-            [finding_document(f) for f in assessment.findings] if include_findings else []
-        ),
+        "findings": _findings(assessment) if include_findings else [],
         "unknown": [
             {
                 "check_id": r.check.id,
@@ -107,6 +108,18 @@ def report_document(
         document["dry_run"] = True
         del document["report_id"]
     return document
+
+
+def _findings(assessment: Assessment) -> list[dict[str, Any]]:
+    # A failing result is one finding per control it breaches: convert its evidence once.
+    converted: dict[int, list[dict[str, Any]]] = {}
+    documents = []
+    for finding in assessment.findings:
+        evidence = converted.get(id(finding.evidence))
+        if evidence is None:
+            evidence = converted[id(finding.evidence)] = evidence_list(finding.evidence)
+        documents.append(finding_document(finding, evidence))
+    return documents
 
 
 def _default(value: Any) -> Any:

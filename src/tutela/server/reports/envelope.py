@@ -52,7 +52,8 @@ def context(kind: str, tenant_id: str, document_id: str) -> bytes:
 def seal_document(wrapper: KeyWrapper, document: Any, bound_to: bytes) -> tuple[bytes, bytes]:
     """(wrapped data key, sealed body) of a JSON document, compressed before encryption."""
     data_key = secrets.token_bytes(KEY_BYTES)
-    plaintext = zlib.compress(orjson.dumps(document), 6)
+    # Level 1: most of the size gain of JSON compression for a fraction of the time.
+    plaintext = zlib.compress(orjson.dumps(document), 1)
     return wrapper.wrap(data_key, bound_to), seal(data_key, plaintext, bound_to)
 
 

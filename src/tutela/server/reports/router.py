@@ -20,6 +20,7 @@ from tutela.server.reports.schemas import (
     ReportPage,
     ReportSummary,
 )
+from tutela.server.responses import DocumentResponse
 from tutela.server.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["reports"])
@@ -64,14 +65,15 @@ def list_reports(
     return ReportPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/report/{report_id}", summary="One saved report, in full")
+@router.get("/report/{report_id}", summary="One saved report, in full", response_model=ReportOut)
 def get_report(
     report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
-) -> ReportOut:
-    document = service.read_report(
-        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
+) -> DocumentResponse:
+    return DocumentResponse(
+        service.read_report(
+            session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
+        )
     )
-    return ReportOut.model_validate(document)
 
 
 @router.delete("/report/{report_id}", summary="Delete one report")
@@ -87,10 +89,12 @@ def delete_manual_reports(session: SessionDep, caller: ReportDeleter) -> ReportD
     return ReportDeleted(deleted=service.delete_manual_reports(session, caller))
 
 
-@router.post("/reports/diff", summary="What changed between two saved reports")
+@router.post(
+    "/reports/diff", summary="What changed between two saved reports", response_model=ReportDiff
+)
 def diff_reports(
     body: DiffRequest, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
-) -> ReportDiff:
+) -> DocumentResponse:
     result: dict[str, Any] = service.diff(
         session,
         caller,
@@ -100,4 +104,4 @@ def diff_reports(
         body.report_b,
         utcnow(),
     )
-    return ReportDiff.model_validate(result)
+    return DocumentResponse(result)

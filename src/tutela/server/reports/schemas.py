@@ -59,7 +59,7 @@ class UnknownResultOut(OutputModel):
 class ReportOut(OutputModel):
     """A scan report. ``report_id`` is absent from a dry run, which says ``dry_run: true``."""
 
-    report_id: str | None = None
+    report_id: str | None = Field(default=None, exclude_if=lambda v: v is None)
     tenant_id: str | None
     scan_ts: str = Field(examples=["2026-11-23T09:30:05Z"])
     scan_label: str | None = None
@@ -106,7 +106,7 @@ class ReportPage(OutputModel):
 class ReportDeleted(OutputModel):
     status: Literal["ok"] = "ok"
     deleted: int
-    report_id: str | None = None
+    report_id: str | None = Field(default=None, exclude_if=lambda v: v is None)  # one report
 
 
 class DiffRequest(InputModel):

@@ -13,6 +13,7 @@ from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
 from tutela.server.errors import InvalidInput
 from tutela.server.reports.schemas import ReportOut
+from tutela.server.responses import DocumentResponse
 from tutela.server.runtime import RuntimeDep
 from tutela.server.scans import service
 from tutela.server.scans.schemas import ScanRequest
@@ -35,27 +36,32 @@ def _options(body: ScanRequest, *, dry_run: bool) -> service.ScanOptions:
 
 @router.post(
     "/scan",
+    response_model=ReportOut,
     summary="Scan your linked subscriptions and save the report",
     description="Synchronous; counts against your plan's monthly scan quota. Fail a pipeline "
     "on `critical_count > 0`.",
 )
-def scan(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportOut:
-    document = service.scan_subscriptions(runtime, caller, _options(body, dry_run=False))
-    return ReportOut.model_validate(document)
+def scan(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> DocumentResponse:
+    return DocumentResponse(
+        service.scan_subscriptions(runtime, caller, _options(body, dry_run=False))
+    )
 
 
 @router.post(
     "/scan/dry-run",
+    response_model=ReportOut,
     summary="Scan in full without saving or counting the report",
     description="Same body and report as /scan, with `dry_run: true` and no `report_id`.",
 )
-def dry_run(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportOut:
-    document = service.scan_subscriptions(runtime, caller, _options(body, dry_run=True))
-    return ReportOut.model_validate(document)
+def dry_run(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> DocumentResponse:
+    return DocumentResponse(
+        service.scan_subscriptions(runtime, caller, _options(body, dry_run=True))
+    )
 
 
 @router.post(
     "/scan/iac",
+    response_model=ReportOut,
     summary="Scan a Terraform plan or an ARM template before it is deployed",
     description="The body is the JSON of `terraform show -json` or an ARM template; the report "
     "is saved and counted like a manual scan unless `dry_run=true`.",
@@ -81,7 +87,7 @@ async def scan_iac(
     scan_label: Annotated[str | None, Query(max_length=200)] = None,
     dry_run: Annotated[bool, Query(description="Execute fully; do not save or count.")] = False,
     generate_narrative: Annotated[bool | None, Query()] = None,
-) -> ReportOut:
+) -> DocumentResponse:
     try:
         document = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
@@ -93,4 +99,4 @@ async def scan_iac(
         dry_run=dry_run,
     )
     report = await run_in_threadpool(service.scan_iac, runtime, caller, document, options)
-    return ReportOut.model_validate(report)
+    return DocumentResponse(report)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tutela.scanner.estate import Estate
 from tutela.scanner.sources.azure import AzureSourceError, read_live_estate
+from tutela.scanner.sources.azure_arm import Transport
 from tutela.server.errors import DomainError
 from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.snapshots.service import snapshot_resources
@@ -54,10 +55,18 @@ def snapshot_estate(
     return estate
 
 
-def live_estate(credentials: AzureCredentials, subscription_ids: Sequence[str]) -> Estate:
-    """The subscriptions read live from Azure; 502 / 503 naming the cause when that fails."""
+def live_estate(
+    credentials: AzureCredentials,
+    subscription_ids: Sequence[str],
+    *,
+    transport: Transport | None = None,
+) -> Estate:
+    """The subscriptions read live from Azure; 502 / 503 naming the cause when that fails.
+
+    ``transport`` is handed to the Azure SDK (default: its own HTTP session).
+    """
     try:
-        return read_live_estate(credentials, subscription_ids).estate
+        return read_live_estate(credentials, subscription_ids, transport=transport).estate
     except AzureSourceError as exc:
         raise SourceUnavailable(
             f"Azure could not be scanned: {exc.problem}", throttled=exc.throttled
