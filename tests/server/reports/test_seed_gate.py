@@ -1,0 +1,195 @@
+"""The seed's CI gate, run as GitHub Actions would run it, against a real ``tutela serve --demo``.
+
+The step is the seed's text with only its URL replaced by the local server's (and
+``${{ github.sha }}`` filled in, as Actions does before bash sees it). It runs under Actions'
+bash invocation with curl and jq. On the demo's sample estate it blocks (exit 1, the critical
+finding printed); once the demo's subscriptions hold a clean snapshot, it passes.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import service_unavailable
+from tests.server.scans.estates import (
+    ANONYMOUS_REGISTRY,
+    clean_records,
+    export,
+    sample_records,
+    sample_subscriptions,
+)
+
+SEED_URL = "https://app.trustguardia.com"
+# The seed's step, verbatim (the `run: |` block of "Run Guardia compliance gate").
+SEED_STEP = """\
+RESULT=$(curl -s -X POST https://app.trustguardia.com/scan \\
+-H "X-API-Key: $GUARDIA_KEY" \\
+-H "Content-Type: application/json" \\
+-d '{"frameworks":["iso42001","sr11_7"],"scan_label":"${{ github.sha }}"}')
+CRITICAL=$(echo $RESULT | jq '.critical_count')
+if [[ $CRITICAL -gt 0 ]]; then
+echo "❌ BLOCKED: $CRITICAL critical compliance findings"
+echo "$RESULT" | jq '.findings[] | select(.severity=="critical")'
+exit 1
+fi
+echo "✅ Compliance gate passed"
+"""
+KEY = re.compile(r"\btut_[A-Za-z0-9]+")
+TIMEOUT = 60
+
+
+class DemoServer:
+    """``tutela serve --demo`` in a child process; its stdout read line by line in a thread."""
+
+    def __init__(self, data_dir: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port: int = sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TUTELA_")}
+        env.update(TUTELA_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", COLUMNS="200")
+        script = Path(sys.executable).parent / "tutela"
+        assert script.is_file(), f"console script not installed at {script}"
+        self._stderr = (data_dir / "serve.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(script), "serve", "--demo", "--port", str(self.port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def wait_until_serving(self, timeout: float = 30.0) -> str:
+        """What it printed up to "Serving on", once /health answers."""
+        deadline = time.monotonic() + timeout
+        output = ""
+        while "Serving on" not in output:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"no 'Serving on' line within {timeout}s; stdout: {output!r}")
+            if line is None:
+                pytest.fail(f"serve exited with {self.process.wait()}; stdout: {output!r}")
+            output += line
+        while True:
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return output
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                pytest.fail(f"/health never answered 200; stdout: {output!r}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
+        self._stderr.close()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DemoServer]:
+    server = DemoServer(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tools() -> None:
+    for tool in ("bash", "curl", "jq"):
+        if shutil.which(tool) is None:
+            service_unavailable(tool, "not on PATH")
+
+
+def run_gate(base_url: str, key: str, sha: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """The seed's step as Actions runs a bash step: ``bash --noprofile --norc -eo pipefail``."""
+    assert SEED_STEP.count(SEED_URL) == 1
+    script = workdir / f"gate-{sha}.sh"
+    script.write_text(SEED_STEP.replace(SEED_URL, base_url).replace("${{ github.sha }}", sha))
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        env={"PATH": os.environ["PATH"], "GUARDIA_KEY": key, "LANG": "C.UTF-8"},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.mark.usefixtures("tools")
+def test_the_seeds_ci_gate_blocks_on_the_demo_then_passes_once_clean(
+    demo: DemoServer, tmp_path: Path
+) -> None:
+    output = demo.wait_until_serving()
+    keys = KEY.findall(output)
+    assert len(keys) == 1, output
+    key = keys[0]
+    headers = {"X-API-Key": key}
+    workdir = tmp_path / "runner"
+    workdir.mkdir()
+
+    blocked = run_gate(demo.base_url, key, "0f74f404188c1351aaaa", workdir)
+
+    assert blocked.returncode == 1, (blocked.stdout, blocked.stderr)
+    lines = blocked.stdout.splitlines()
+    assert lines[0] == "❌ BLOCKED: 1 critical compliance findings"
+    assert "Compliance gate passed" not in blocked.stdout
+    printed = "\n".join(lines[1:])
+    assert '"severity": "critical"' in printed
+    assert '"check_id": "ACR-ANON-PULL"' in printed
+    assert ANONYMOUS_REGISTRY in printed
+
+    with httpx.Client(base_url=demo.base_url, headers=headers, timeout=TIMEOUT) as client:
+        linked = client.get("/tenant/me").json()["azure_subscription_ids"]
+        assert sorted(linked) == sorted(sample_subscriptions())
+        for subscription_id in linked:
+            response = client.put(
+                f"/tenant/subscriptions/{subscription_id}/snapshot",
+                json=export(clean_records(sample_records(subscription_id))),
+            )
+            assert response.status_code == 200, response.text
+
+        passed = run_gate(demo.base_url, key, "0f74f404188c1351bbbb", workdir)
+
+        assert passed.returncode == 0, (passed.stdout, passed.stderr)
+        assert passed.stdout == "✅ Compliance gate passed\n"
+        # Both runs were real scans, saved with the commit as their label.
+        items: list[dict[str, Any]] = client.get("/reports").json()["items"]
+    assert [(i["label"], i["critical_count"]) for i in items] == [
+        ("0f74f404188c1351bbbb", 0),
+        ("0f74f404188c1351aaaa", 1),
+    ]
+    assert all(i["type"] == "manual" for i in items)
