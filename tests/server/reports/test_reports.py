@@ -549,3 +549,44 @@ def test_report_ids_match_the_seed_format(platform: Platform) -> None:
     report_id = store(platform, tenant, dt.datetime(2026, 5, 19, 14, 30, 22, 999, tzinfo=dt.UTC))
     assert report_id == "COMP-20260519-143022"
     assert re.fullmatch(r"COMP-\d{8}-\d{6}", report_id)
+
+
+def test_a_full_minute_of_ids_answers_429_and_stores_nothing(platform: Platform) -> None:
+    """Ids name their second; a tenant past one report a second for a minute must retry."""
+    import datetime as dt
+
+    from tutela.server.reports.service import MANUAL, ReportIdsExhausted, store_report
+    from tutela.server.tenants.models import Tenant
+
+    tenant = platform.tenant("enterprise")
+    moment = dt.datetime(2026, 11, 23, 9, 0, 0, tzinfo=dt.UTC)
+    document = {
+        "frameworks": ["sox"],
+        "critical_count": 0,
+        "high_count": 0,
+        "medium_count": 0,
+        "low_count": 0,
+    }
+
+    def store_one() -> None:
+        with platform.db() as session:
+            row = session.get(Tenant, tenant.id)
+            assert row is not None
+            store_report(
+                session,
+                platform.runtime.document_keys,
+                row,
+                dict(document),
+                report_type=MANUAL,
+                label=None,
+                scan_ts=moment,
+            )
+
+    for _ in range(60):
+        store_one()
+    with pytest.raises(ReportIdsExhausted) as refused:
+        store_one()
+    assert refused.value.status_code == 429
+    assert refused.value.headers["Retry-After"]
+    listed = platform.client.get("/reports", headers=tenant.headers, params={"limit": 200})
+    assert len(listed.json()["items"]) == 60

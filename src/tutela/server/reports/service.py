@@ -1,8 +1,9 @@
 """Report use cases: store a scan's report, list and read history, delete, diff, retention.
 
 Report ids keep the seed's format ``COMP-YYYYMMDD-HHmmss`` (UTC) and are unique per tenant: a
-report made in a second that already has one takes the next free second. The id is taken inside
-a savepoint, so two writers racing for the same second (PostgreSQL) retry instead of failing.
+report made in a second that already has one takes the next free second, up to a minute later;
+a tenant storing more than one report a second for a minute gets 429 and retries. The id is
+taken inside a savepoint, so two writers racing for one second (PostgreSQL) retry, not fail.
 Reports older than the plan's history window are neither listed nor returned, and
 ``purge_expired`` deletes them.
 """
@@ -51,6 +52,20 @@ class ReportUnreadable(DomainError):
         super().__init__(
             f"Report {report_id} cannot be decrypted: its stored body failed the integrity "
             "check (tampered with, or moved from another row). Nothing was returned."
+        )
+
+
+class ReportIdsExhausted(DomainError):
+    """Every second of the next minute already names one of this tenant's reports."""
+
+    status_code = 429
+
+    def __init__(self, scan_ts: dt.datetime) -> None:
+        super().__init__(
+            f"Too many reports stored in the minute after {scan_ts:%Y-%m-%d %H:%M:%S} UTC: "
+            "report ids name the second they were made (COMP-YYYYMMDD-HHmmss), one per "
+            "second per tenant; retry in a few seconds (nothing was stored or counted)",
+            headers={"Retry-After": "5"},
         )
 
 
@@ -104,7 +119,7 @@ def store_report(
             continue
         document["report_id"], document["tenant_id"] = report_id, tenant.id
         return row
-    raise DomainError(f"No free report id near {scan_ts:%Y-%m-%d %H:%M:%S}; retry shortly")
+    raise ReportIdsExhausted(scan_ts)
 
 
 def list_reports(
