@@ -590,3 +590,39 @@ def test_a_full_minute_of_ids_answers_429_and_stores_nothing(platform: Platform)
     assert refused.value.headers["Retry-After"]
     listed = platform.client.get("/reports", headers=tenant.headers, params={"limit": 200})
     assert len(listed.json()["items"]) == 60
+
+
+def test_a_report_with_unresolved_values_is_stored_and_served(platform: Platform) -> None:
+    """Values a source could not resolve are written as "<unknown>", in storage as in responses."""
+    import datetime as dt
+
+    from tutela.scanner.estate import UNKNOWN
+    from tutela.server.reports.service import MANUAL, store_report
+    from tutela.server.tenants.models import Tenant
+
+    tenant = platform.tenant("enterprise")
+    document = {
+        "frameworks": ["sox"],
+        "critical_count": 0,
+        "high_count": 0,
+        "medium_count": 0,
+        "low_count": 0,
+        "findings": [],
+        "unknown": [{"evidence": [{"path": "properties.x", "value": {"nested": UNKNOWN}}]}],
+    }
+    with platform.db() as session:
+        row = session.get(Tenant, tenant.id)
+        assert row is not None
+        stored = store_report(
+            session,
+            platform.runtime.document_keys,
+            row,
+            document,
+            report_type=MANUAL,
+            label=None,
+            scan_ts=dt.datetime.now(dt.UTC),
+        )
+        report_id = stored.report_id
+    served = platform.client.get(f"/report/{report_id}", headers=tenant.headers)
+    assert served.status_code == 200
+    assert served.json()["unknown"][0]["evidence"][0]["value"] == {"nested": "<unknown>"}

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from tutela.scanner.outputs.report import dumps
 from tutela.server.crypto import KEY_BYTES, DecryptionError, derive_key, seal, unseal
 
 
@@ -53,13 +54,21 @@ def seal_document(wrapper: KeyWrapper, document: Any, bound_to: bytes) -> tuple[
     """(wrapped data key, sealed body) of a JSON document, compressed before encryption."""
     data_key = secrets.token_bytes(KEY_BYTES)
     # Level 1: most of the size gain of JSON compression for a fraction of the time.
-    plaintext = zlib.compress(orjson.dumps(document), 1)
+    plaintext = zlib.compress(dumps(document, indent=False), 1)
     return wrapper.wrap(data_key, bound_to), seal(data_key, plaintext, bound_to)
+
+
+def open_json(wrapper: KeyWrapper, wrapped_key: bytes, body: bytes, bound_to: bytes) -> bytes:
+    """The document's JSON bytes, as sealed: for serving it without parsing it."""
+    try:
+        data_key = wrapper.unwrap(wrapped_key, bound_to)
+        return zlib.decompress(unseal(data_key, body, bound_to))
+    except (DecryptionError, zlib.error) as exc:
+        raise DocumentUnreadable(str(exc)) from None
 
 
 def open_document(wrapper: KeyWrapper, wrapped_key: bytes, body: bytes, bound_to: bytes) -> Any:
     try:
-        data_key = wrapper.unwrap(wrapped_key, bound_to)
-        return orjson.loads(zlib.decompress(unseal(data_key, body, bound_to)))
-    except (DecryptionError, zlib.error, orjson.JSONDecodeError) as exc:
+        return orjson.loads(open_json(wrapper, wrapped_key, body, bound_to))
+    except orjson.JSONDecodeError as exc:
         raise DocumentUnreadable(str(exc)) from None

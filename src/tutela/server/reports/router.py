@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
@@ -68,12 +68,11 @@ def list_reports(
 @router.get("/report/{report_id}", summary="One saved report, in full", response_model=ReportOut)
 def get_report(
     report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
-) -> DocumentResponse:
-    return DocumentResponse(
-        service.read_report(
-            session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
-        )
+) -> Response:
+    stored = service.read_report_json(
+        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
     )
+    return Response(stored, media_type="application/json")
 
 
 @router.delete("/report/{report_id}", summary="Delete one report")

@@ -26,6 +26,7 @@ from tutela.server.reports.envelope import (
     KeyWrapper,
     context,
     open_document,
+    open_json,
     seal_document,
 )
 from tutela.server.reports.models import Report
@@ -157,6 +158,29 @@ def read_report(
     if row is None:
         raise ReportNotFound(report_id)
     return open_report(keys, row)
+
+
+def read_report_json(
+    session: Session,
+    caller: Caller,
+    catalog: Catalog,
+    keys: KeyWrapper,
+    report_id: str,
+    now: dt.datetime,
+) -> bytes:
+    """The saved report's JSON exactly as stored: served without parsing and re-encoding it."""
+    tenant_id, plan = _tenant_and_plan(session, caller)
+    row = ReportRepository(session, tenant_id).get(
+        report_id, since=history_start(catalog, plan, now)
+    )
+    if row is None:
+        raise ReportNotFound(report_id)
+    try:
+        return open_json(
+            keys, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
+        )
+    except DocumentUnreadable:
+        raise ReportUnreadable(row.report_id) from None
 
 
 def open_report(keys: KeyWrapper, row: Report) -> dict[str, Any]:
