@@ -18,7 +18,12 @@ resources of one subscription of an estate from ``bench/generate.py``. Then, wit
 
 During each phase the CPU time of the server, of this client, of PostgreSQL's processes and of
 everything else on the machine is read from /proc, so interference from other work shows. If a
-p50 misses the target (or with ``--profile always``) one in-process scan is profiled with cProfile.
+p50 misses the target (or with ``--profile always``) one in-process scan and one report read are
+timed step by step (with the GC's pauses, and what-ifs with the GC frozen or off) and profiled.
+
+``--raw FILE`` also writes the measurements as JSON; ``--render-from FILE`` rewrites the results
+from such a file without measuring. Several tenants share the work because of how report ids are
+made (see ``REPORTS_PER_TENANT``).
 """
 
 from __future__ import annotations
@@ -822,6 +827,7 @@ def machine() -> dict[str, Any]:
         "ram_gib": round(memory / 2**30, 1),
         "os": f"{platform.system()} {platform.release()}",
         "versions": versions,
+        "measured": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
     }
 
 
@@ -892,13 +898,17 @@ def render_profile(profile: dict[str, Any], runs: list[dict[str, Any]]) -> list[
     def table(steps: dict[str, float], names: dict[str, str], rest: str) -> list[str]:
         other = steps["total"] - sum(v for k, v in steps.items() if k in names and k != "snapshot")
         rows = [f"| {names[k]} | {steps[k]:.0f} |" for k in names if k in steps]
-        rows.append(f"| everything else ({rest}) | {other:.0f} |")
+        rows.append(f"| everything else: total - the steps ({rest}) | {other:.0f} |")
         rows.append(f"| **total** | **{steps['total']:.0f}** |")
         rows.append(
             f"| *cyclic GC pauses, inside the steps above* | *{steps.get('gc', 0.0):.0f}* "
             f"({steps.get('gc_collections', 0):.0f} collections) |"
         )
-        return ["| step | median ms |", "|---|---:|", *rows]
+        return [
+            "| step (medians, so rows need not add up exactly) | median ms |",
+            "|---|---:|",
+            *rows,
+        ]
 
     http = (
         statistics.median(r["sequential"]["p50"] for r in runs if r["backend"] == "sqlite")
@@ -914,7 +924,7 @@ def render_profile(profile: dict[str, Any], runs: list[dict[str, Any]]) -> list[
         f"the same snapshot; medians of {profile['repeat']} calls after one warm-up, the steps "
         "timed by wrapping the module functions named, the GC through `gc.callbacks`.",
         "",
-        *table(scan, SCAN_STEPS, "transactions, the quota update, commit"),
+        *table(scan, SCAN_STEPS, "transactions, quota update, commit, GC pauses there"),
         "",
         f"Fastest call: {profile['scan_min_ms']:.0f} ms."
         + (f" The same scan over HTTP (SQLite p50 above, median of the runs): {http:.0f} ms; "
@@ -983,7 +993,7 @@ def render(
         f"{v['orjson']}, cryptography {v['cryptography']}; client httpx {v['httpx']}",
         f"- SQLite {v['sqlite']} (WAL), PostgreSQL {v.get('postgresql', 'n/a')} on the same "
         "machine (127.0.0.1)",
-        f"- measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- measured {info.get('measured') or f'{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}'} UTC",
         "",
         "## Commands",
         "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -73,6 +74,11 @@ def _operation_id(route: APIRoute) -> str:
 def _lifespan(runtime: Runtime) -> Any:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything loaded at start (modules, the catalogue, schemas) lives as long as the
+        # process: frozen, the cycle collector stops walking it at every collection a scan's
+        # many allocations trigger (about half of a 1,000-resource scan's time otherwise).
+        gc.collect()
+        gc.freeze()
         hours = runtime.settings.retention_interval_hours
         retention = (
             asyncio.create_task(run_periodically(runtime, hours * 3600)) if hours > 0 else None
