@@ -47,8 +47,9 @@ def store(
     *,
     report_type: str = MANUAL,
     label: str | None = None,
+    document: dict[str, Any] | None = None,
 ) -> str:
-    """A report stored directly, made at ``scan_ts``; its report id."""
+    """A report stored directly, made at ``scan_ts`` (a scan's document by default); its id."""
     with platform.db() as session:
         row = session.get(Tenant, tenant.id)
         assert row is not None
@@ -56,7 +57,7 @@ def store(
             session,
             platform.runtime.document_keys,
             row,
-            a_document(scan_ts),
+            dict(document) if document is not None else a_document(scan_ts),
             report_type=report_type,
             label=label,
             scan_ts=scan_ts,
@@ -551,41 +552,26 @@ def test_report_ids_match_the_seed_format(platform: Platform) -> None:
     assert re.fullmatch(r"COMP-\d{8}-\d{6}", report_id)
 
 
+SMALL_DOCUMENT: dict[str, Any] = {
+    "frameworks": ["sox"],
+    "critical_count": 0,
+    "high_count": 0,
+    "medium_count": 0,
+    "low_count": 0,
+    "findings": [],
+}
+
+
 def test_a_full_minute_of_ids_answers_429_and_stores_nothing(platform: Platform) -> None:
     """Ids name their second; a tenant past one report a second for a minute must retry."""
-    import datetime as dt
-
-    from tutela.server.reports.service import MANUAL, ReportIdsExhausted, store_report
-    from tutela.server.tenants.models import Tenant
+    from tutela.server.reports.service import ReportIdsExhausted
 
     tenant = platform.tenant("enterprise")
     moment = dt.datetime(2026, 11, 23, 9, 0, 0, tzinfo=dt.UTC)
-    document = {
-        "frameworks": ["sox"],
-        "critical_count": 0,
-        "high_count": 0,
-        "medium_count": 0,
-        "low_count": 0,
-    }
-
-    def store_one() -> None:
-        with platform.db() as session:
-            row = session.get(Tenant, tenant.id)
-            assert row is not None
-            store_report(
-                session,
-                platform.runtime.document_keys,
-                row,
-                dict(document),
-                report_type=MANUAL,
-                label=None,
-                scan_ts=moment,
-            )
-
     for _ in range(60):
-        store_one()
+        store(platform, tenant, moment, document=SMALL_DOCUMENT)
     with pytest.raises(ReportIdsExhausted) as refused:
-        store_one()
+        store(platform, tenant, moment, document=SMALL_DOCUMENT)
     assert refused.value.status_code == 429
     assert refused.value.headers["Retry-After"]
     listed = platform.client.get("/reports", headers=tenant.headers, params={"limit": 200})
@@ -594,35 +580,13 @@ def test_a_full_minute_of_ids_answers_429_and_stores_nothing(platform: Platform)
 
 def test_a_report_with_unresolved_values_is_stored_and_served(platform: Platform) -> None:
     """Values a source could not resolve are written as "<unknown>", in storage as in responses."""
-    import datetime as dt
-
     from tutela.scanner.estate import UNKNOWN
-    from tutela.server.reports.service import MANUAL, store_report
-    from tutela.server.tenants.models import Tenant
 
     tenant = platform.tenant("enterprise")
-    document = {
-        "frameworks": ["sox"],
-        "critical_count": 0,
-        "high_count": 0,
-        "medium_count": 0,
-        "low_count": 0,
-        "findings": [],
-        "unknown": [{"evidence": [{"path": "properties.x", "value": {"nested": UNKNOWN}}]}],
-    }
-    with platform.db() as session:
-        row = session.get(Tenant, tenant.id)
-        assert row is not None
-        stored = store_report(
-            session,
-            platform.runtime.document_keys,
-            row,
-            document,
-            report_type=MANUAL,
-            label=None,
-            scan_ts=dt.datetime.now(dt.UTC),
-        )
-        report_id = stored.report_id
+    unresolved = {"evidence": [{"path": "properties.x", "value": {"nested": UNKNOWN}}]}
+    report_id = store(
+        platform, tenant, utcnow(), document={**SMALL_DOCUMENT, "unknown": [unresolved]}
+    )
     served = platform.client.get(f"/report/{report_id}", headers=tenant.headers)
     assert served.status_code == 200
     assert served.json()["unknown"][0]["evidence"][0]["value"] == {"nested": "<unknown>"}
