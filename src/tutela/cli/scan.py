@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
+import io
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from tutela.scanner.estate import Estate
     from tutela.scanner.narrative import Narrator
     from tutela.scanner.outputs.failing import FailingCheck
+    from tutela.scanner.outputs.report_json import ReportDocument
 
 PROGRESS_THRESHOLD_BYTES = 5 * 1024 * 1024
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -164,13 +168,12 @@ def _scan_and_write(
         scan_ts=dt.datetime.now(dt.UTC),
         narrator=narrator,
         catalog=catalog,
-        include_findings=full,
     )
     failing = None if full else failing_checks_of(assessment)
     _write(report, failing, output_format, output)
     if one_shot_process:
         kept_alive.extend((estate, assessment, report, failing))
-    return gate_failed(report, fail_on)
+    return gate_failed(report.header, fail_on)
 
 
 def _narrator(
@@ -241,7 +244,7 @@ def _say_what_was_skipped(paths: list[Path]) -> None:
 
 
 def _write(
-    report: dict[str, object],
+    report: ReportDocument,
     failing: list[FailingCheck] | None,
     output_format: Format,
     output: Path | None,
@@ -251,24 +254,40 @@ def _write(
     from tutela.scanner.outputs.sarif import sarif_document
     from tutela.scanner.outputs.table import render_table
 
-    if output_format is Format.table and output is None:
-        render_table(report, Console(highlight=False), failing=failing)
-        return
     if output_format is Format.table:
-        with output.open("w", encoding="utf-8") as handle:  # type: ignore[union-attr]
-            render_table(report, Console(file=handle, width=120, highlight=False), failing=failing)
+        if output is None:
+            render_table(report.header, Console(highlight=False), failing=failing)
+            return
+        with _opened(output) as handle:
+            text = io.TextIOWrapper(handle, encoding="utf-8")
+            render_table(
+                report.header, Console(file=text, width=120, highlight=False), failing=failing
+            )
+            text.flush()
+            text.detach()
         return
     if output_format is Format.json:
-        data = dumps(report)
-    elif output_format is Format.sarif:
-        data = dumps(sarif_document(report, failing))
+        with _opened(output) as handle:
+            report.write(handle)
+            handle.write(b"\n")
+        return
+    if output_format is Format.sarif:
+        data = dumps(sarif_document(report.header, failing))
     else:
-        data = junit_xml(report, failing)
+        data = junit_xml(report.header, failing)
+    with _opened(output) as handle:
+        handle.write(data + b"\n")
+
+
+@contextlib.contextmanager
+def _opened(output: Path | None) -> Iterator[IO[bytes]]:
+    """Standard output, or the file (a write error is bad usage, exit 2, not a crash)."""
     if output is None:
-        sys.stdout.buffer.write(data + b"\n")
+        yield sys.stdout.buffer
         sys.stdout.flush()
-    else:
-        try:
-            output.write_bytes(data)
-        except OSError as exc:
-            raise _usage_error(f"{output}: cannot be written ({exc.strerror})") from None
+        return
+    try:
+        with output.open("wb") as handle:
+            yield handle
+    except OSError as exc:
+        raise _usage_error(f"{output}: cannot be written ({exc.strerror})") from None

@@ -10,7 +10,8 @@ from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.scanner.engine.assess import Assessment, assess
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative import Narrator
-from tutela.scanner.outputs.report import report_document
+from tutela.scanner.outputs.report import report_header
+from tutela.scanner.outputs.report_json import ReportDocument
 
 
 class UnknownFrameworks(ValueError):
@@ -40,11 +41,14 @@ def run_scan(
     scan_ts: dt.datetime,
     narrator: Narrator | None = None,
     catalog: Catalog | None = None,
-    **document_fields: Any,
-) -> tuple[Assessment, dict[str, Any]]:
-    """Assess the estate, narrate the findings (if a narrator is given), build the document."""
+    **header_fields: Any,
+) -> tuple[Assessment, ReportDocument]:
+    """Assess the estate and make its report; findings are narrated when a narrator is given.
+
+    The findings are encoded when the report is written (``ReportDocument.write`` or ``json``);
+    the header's totals are ready at once.
+    """
     catalog = catalog or load_catalog()
     assessment = assess(estate, catalog, frameworks, as_of=scan_ts.date())
-    if narrator is not None:
-        narrator.narrate(assessment.findings)
-    return assessment, report_document(assessment, scan_ts=scan_ts, **document_fields)
+    header = report_header(assessment, scan_ts=scan_ts, **header_fields)
+    return assessment, ReportDocument(header, assessment, narrator)

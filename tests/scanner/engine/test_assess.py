@@ -63,7 +63,7 @@ def test_scores_weigh_severity_and_ignore_unknowns() -> None:
     assert result.aggregate_score == iso.score  # every pair counts for iso42001
     assert result.checks_unknown == 1
     assert result.severity_counts == {"critical": 0, "high": 2, "medium": 1, "low": 0}
-    assert [f.control_id for f in result.findings] == [
+    assert [f.control.control_id for f in result.findings()] == [
         "ISO42001-A.9.2",
         "SR117-MRM-ACCESS",
         "ISO42001-A.6.2.8",
@@ -71,12 +71,38 @@ def test_scores_weigh_severity_and_ignore_unknowns() -> None:
     assert (iso.controls_assessed, iso.controls_with_gaps) == (2, 2)
 
 
+def test_findings_come_most_severe_first_then_by_check_and_resource() -> None:
+    estate = Estate(
+        [
+            account(name, properties={}, diagnostic_settings=[])
+            for name in ("oai-b", "oai-c", "oai-a")
+        ]
+    )
+    result = assess(estate, catalog(), ["iso42001", "sr11_7"], as_of=AS_OF)
+    seen = [
+        (f.result.check.id, f.result.resource.name, f.control.control_id)
+        for f in result.findings()
+    ]
+    # A result's findings stay together, its controls in framework order.
+    assert seen == [
+        *(
+            (check, name, control)
+            for name in ("oai-a", "oai-b", "oai-c")
+            for check, control in (
+                ("AOAI-LOCAL-AUTH", "ISO42001-A.9.2"),
+                ("AOAI-LOCAL-AUTH", "SR117-MRM-ACCESS"),
+            )
+        ),
+        *(("AOAI-DIAG-LOGS", name, "ISO42001-A.6.2.8") for name in ("oai-a", "oai-b", "oai-c")),
+    ]
+
+
 def test_only_asked_frameworks_and_their_checks_run() -> None:
     estate = Estate([account("keys-on", properties={}, diagnostic_settings=[])])
     result = assess(estate, catalog(), ["sr11_7"], as_of=AS_OF)
     assert result.checks_evaluated == 1
     assert {r.check.id for r in result.failed} == {"AOAI-LOCAL-AUTH"}
-    assert {f.framework for f in result.findings} == {"sr11_7"}
+    assert {f.control.framework for f in result.findings()} == {"sr11_7"}
     with pytest.raises(ValueError, match="hipaa"):
         assess(estate, catalog(), ["hipaa"], as_of=AS_OF)
 
@@ -91,10 +117,10 @@ def test_checks_never_run_on_other_resource_types() -> None:
 def test_resource_types_reached_by_analogy_mark_findings() -> None:
     estate = Estate([account("keys-on", properties={})])
     plain = assess(estate, catalog(), ["sr11_7"], as_of=AS_OF)
-    assert [f.by_analogy for f in plain.findings] == [False]
+    assert [f.by_analogy for f in plain.findings()] == [False]
     analogy = catalog(analogy_resource_types=("microsoft.cognitiveservices/*",))
     marked = assess(estate, analogy, ["sr11_7"], as_of=AS_OF)
-    assert [f.by_analogy for f in marked.findings] == [True]
+    assert [f.by_analogy for f in marked.findings()] == [True]
 
 
 def test_a_check_listed_directly_and_by_analogy_is_refused() -> None:

@@ -2,50 +2,89 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from tests.scanner.engine.cases import make_resource
 from tests.scanner.narrative.chat_server import chat_server
-from tutela.scanner.engine.assess import Finding
+from tutela.scanner.catalog import load_catalog
+from tutela.scanner.engine.assess import Assessment, Finding, MappedControl, assess
+from tutela.scanner.engine.evaluate import CheckResult
+from tutela.scanner.estate import Estate
+from tutela.scanner.narrative import Narrator, narrative
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
 from tutela.scanner.narrative.llm import LLMNarrator, make_client
 
+CATALOG = load_catalog()
+AS_OF = dt.date(2026, 11, 23)
+ACCOUNT = "microsoft.cognitiveservices/accounts"
+CONTROL = MappedControl(
+    "iso42001", "ISO42001-A.9.2", "Processes for responsible use of AI systems", False
+)
+
 
 def finding(
-    check_id: str = "AOAI-LOCAL-AUTH", resource: str = "oai-prod", **overrides: object
+    check_id: str = "AOAI-LOCAL-AUTH",
+    resource: str = "oai-prod",
+    control: MappedControl = CONTROL,
+    by_analogy: bool = False,
 ) -> Finding:
-    values: dict[str, object] = {
-        "control_id": "ISO42001-A.9.2",
-        "control_title": "Processes for responsible use of AI systems",
-        "framework": "iso42001",
-        "by_analogy": False,
-        "check_id": check_id,
-        "resource": f"/subscriptions/s/providers/Microsoft.CognitiveServices/accounts/{resource}",
-        "resource_name": resource,
-        "resource_type": "microsoft.cognitiveservices/accounts",
-        "severity": "high",
-        "status": "fail",
-        "title": "Azure AI Services account accepts API keys",
-        "description": "Keys are shared secrets.",
-        "remediation": "Set disableLocalAuth to true.",
-        "evidence": (("properties.disableLocalAuth", "<absent; service default False>"),),
-    }
-    values.update(overrides)
-    return Finding(**values)  # type: ignore[arg-type]
+    account = make_resource({"type": ACCOUNT, "name": resource, "properties": {}})
+    evidence = (("properties.disableLocalAuth", "<absent; service default False>"),)
+    result = CheckResult(CATALOG.check(check_id), account, "fail", evidence)
+    return Finding(result, control, by_analogy)
+
+
+def text(narrator: Narrator, item: Finding) -> str:
+    return narrative(narrator, *item)
+
+
+class Findings:
+    """Stands in for an assessment: what a narrator's ``prepare`` reads of one."""
+
+    def __init__(self, items: list[Finding]) -> None:
+        self.items = items
+
+    def findings(self) -> list[Finding]:
+        return self.items
+
+
+def prepared(narrator: Narrator, items: list[Finding]) -> list[str]:
+    narrator.prepare(Findings(items))  # type: ignore[arg-type]
+    return [text(narrator, item) for item in items]
 
 
 def test_deterministic_narrative_names_resource_evidence_control_and_fix() -> None:
-    text = DeterministicNarrator().narrative(finding())
-    assert "'oai-prod'" in text
-    assert "properties.disableLocalAuth is <absent; service default False>" in text
-    assert "ISO42001-A.9.2" in text
-    assert "ISO/IEC 42001" in text
-    assert "Set disableLocalAuth to true." in text
+    narrated = text(DeterministicNarrator(), finding())
+    assert "'oai-prod'" in narrated
+    assert "properties.disableLocalAuth is <absent; service default False>" in narrated
+    assert "ISO42001-A.9.2" in narrated
+    assert "ISO/IEC 42001" in narrated
+    assert CATALOG.check("AOAI-LOCAL-AUTH").remediation.strip() in narrated
 
 
 def test_deterministic_narrative_says_when_a_mapping_is_by_analogy() -> None:
     narrator = DeterministicNarrator()
-    assert "by analogy" in narrator.narrative(finding(framework="sr11_7", by_analogy=True))
-    assert "by analogy" not in narrator.narrative(finding())
+    sr = MappedControl("sr11_7", "SR117-MRM-ACCESS", "Access", False)
+    assert "by analogy" in text(narrator, finding(control=sr, by_analogy=True))
+    assert "by analogy" not in text(narrator, finding())
+
+
+def test_deterministic_parts_repeat_as_the_same_strings() -> None:
+    narrator = DeterministicNarrator()
+    first, second = finding(resource="oai-1"), finding(resource="oai-2")
+    closing = narrator.closing(first.result, CONTROL, False)
+    assert narrator.closing(second.result, CONTROL, False) is closing
+    assert narrator.opening(first.result) != narrator.opening(second.result)
+
+
+def test_a_whole_assessment_is_narrated_per_finding() -> None:
+    estate = Estate([make_resource({"type": ACCOUNT, "name": "oai-x", "properties": {}})])
+    result: Assessment = assess(estate, CATALOG, ["iso42001", "sr11_7"], as_of=AS_OF)
+    narrated = [text(DeterministicNarrator(), f) for f in result.findings()]
+    assert narrated and all("'oai-x'" in n for n in narrated)
+    assert len(set(narrated)) == len(narrated), "each control has its own closing"
 
 
 def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
@@ -53,13 +92,13 @@ def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
         client = make_client(api_key="test-key", base_url=f"{server.url}/v1")
         narrator = LLMNarrator(client, "gpt-4o-mini", batch_size=2)
         same_evidence = [finding(resource=f"oai-{i}") for i in range(5)]
-        others = [finding(check_id=f"AOAI-CHECK-{i}", title=f"Check {i}") for i in range(3)]
-        narrator.narrate(same_evidence + others)
+        others = [finding(check_id=c) for c in ("AML-WS-CMK", "AOAI-DIAG-LOGS", "AOAI-CMK")]
+        narrated = prepared(narrator, same_evidence + others)
         # 4 distinct (check, evidence) keys in batches of 2 → 2 requests.
         assert len(server.requests) == 2
-        assert all(f.narrative and f.narrative.startswith("LLM: ") for f in same_evidence + others)
-        assert len({f.narrative for f in same_evidence}) == 1
-        narrator.narrate([finding(resource="oai-again")])
+        assert all(n.startswith("LLM: ") for n in narrated)
+        assert len(set(narrated[:5])) == 1
+        assert prepared(narrator, [finding(resource="oai-again")]) == narrated[:1]
         assert len(server.requests) == 2, "a cached narrative costs no request"
         sent = server.requests[0]
         assert sent["model"] == "gpt-4o-mini"
@@ -70,14 +109,12 @@ def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
 def test_azure_openai_paths_are_used_for_an_azure_endpoint() -> None:
     with chat_server() as server:
         client = make_client(api_key="k", azure_endpoint=server.url, api_version="2024-10-21")
-        item = finding()
-        LLMNarrator(client, "narrator-deployment").narrate([item])
+        [narrated] = prepared(LLMNarrator(client, "narrator-deployment"), [finding()])
         assert server.paths[0].startswith(
             "/openai/deployments/narrator-deployment/chat/completions"
         )
         assert "api-version=2024-10-21" in server.paths[0]
-        assert item.narrative is not None
-        assert item.narrative.startswith("LLM: ")
+        assert narrated.startswith("LLM: ")
 
 
 @pytest.mark.parametrize("mode", ["error", "garbage", "slow"])
@@ -87,9 +124,9 @@ def test_llm_failure_falls_back_to_the_deterministic_narrative(mode: str) -> Non
         client = make_client(api_key="k", base_url=f"{server.url}/v1", timeout=0.3)
         narrator = LLMNarrator(client, "m", timeout=0.3)
         items = [finding(), finding(check_id="AML-WS-CMK")]
-        narrator.narrate(items)
+        narrated = prepared(narrator, items)
         expected = DeterministicNarrator()
-        assert [f.narrative for f in items] == [expected.narrative(f) for f in items]
+        assert narrated == [text(expected, f) for f in items]
         assert narrator.failures == 1
 
 
@@ -97,15 +134,13 @@ def test_items_missing_from_the_answer_fall_back_one_by_one() -> None:
     with chat_server() as server:
         server.mode = "partial"
         client = make_client(api_key="k", base_url=f"{server.url}/v1")
-        first, second = finding(), finding(check_id="AML-WS-CMK", title="Workspace without CMK")
-        LLMNarrator(client, "m").narrate([first, second])
-        assert first.narrative is not None
-        assert first.narrative.startswith("LLM: ")
-        assert second.narrative == DeterministicNarrator().narrative(second)
+        first, second = finding(), finding(check_id="AML-WS-CMK")
+        narrated = prepared(LLMNarrator(client, "m"), [first, second])
+        assert narrated[0].startswith("LLM: ")
+        assert narrated[1] == text(DeterministicNarrator(), second)
 
 
 def test_unreachable_endpoint_falls_back() -> None:
     client = make_client(api_key="k", base_url="http://127.0.0.1:9/v1", timeout=0.5)
     item = finding()
-    LLMNarrator(client, "m").narrate([item])
-    assert item.narrative == DeterministicNarrator().narrative(item)
+    assert prepared(LLMNarrator(client, "m"), [item]) == [text(DeterministicNarrator(), item)]

@@ -77,4 +77,4 @@ def report() -> dict[str, Any]:
         report_id="COMP-20261123-093005",
         tenant_id="t-1",
     )
-    return document
+    return document.to_dict()

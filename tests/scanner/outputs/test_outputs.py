@@ -55,8 +55,8 @@ def test_dry_run_document_has_no_report_id(report: dict[str, Any]) -> None:
     _, document = run_scan(
         estate(), ["iso42001"], scan_ts=SCAN_TS, catalog=small_catalog(), dry_run=True
     )
-    assert document["dry_run"] is True
-    assert "report_id" not in document
+    assert document.header["dry_run"] is True
+    assert "report_id" not in document.to_dict()
 
 
 def test_json_writes_unknown_values_readably() -> None:

@@ -69,7 +69,7 @@ def offline_report(
 ) -> dict[str, Any]:
     """What the scanner itself makes of the records, without the server."""
     estate = Estate(resources_from_arg(export(records), "test"))
-    return run_scan(estate, frameworks, scan_ts=scan_ts)[1]
+    return run_scan(estate, frameworks, scan_ts=scan_ts)[1].to_dict()
 
 
 def link(platform: Platform, tenant: TenantCtx, *subscription_ids: str) -> None:

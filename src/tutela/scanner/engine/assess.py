@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import SEVERITIES, CheckSpec, finding_control_id
@@ -25,34 +25,25 @@ SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1}
 _SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
-@dataclass(slots=True, frozen=True)
-class MappedControl:
+class MappedControl(NamedTuple):
+    """A control a check evidences, as findings show it (a tuple: cheap to hash and compare)."""
+
     framework: str
     control_id: str  # as findings show it, e.g. ISO42001-A.6.2.6
     title: str
     by_analogy: bool
 
 
-@dataclass(slots=True)
-class Finding:
-    """A failing check on one resource, as evidence against one control of one framework."""
+class Finding(NamedTuple):
+    """A failing result as evidence against one mapped control: one entry of a report's findings.
 
-    control_id: str
-    control_title: str
-    framework: str
+    ``by_analogy`` is the control's own mark, or set because the framework reaches the resource's
+    type only by analogy.
+    """
+
+    result: CheckResult
+    control: MappedControl
     by_analogy: bool
-    check_id: str
-    resource: str
-    resource_name: str
-    resource_type: str
-    severity: str
-    status: str
-    title: str
-    description: str
-    remediation: str
-    evidence: tuple[tuple[str, Any], ...]
-    origin: str | None = None  # where the resource was declared, for file-based reports
-    narrative: str | None = None
 
 
 @dataclass(slots=True)
@@ -71,7 +62,7 @@ class Assessment:
     """Everything the engine concluded about one estate for some frameworks.
 
     Only failing and undecided results are kept (passes are counted); findings, one per
-    failing result and mapped control, are built when first asked for.
+    failing result and mapped control, are produced on demand, in report order.
     """
 
     def __init__(
@@ -99,7 +90,8 @@ class Assessment:
         self.checks_unknown = len(unknown_results)
         self.checks_evaluated = checks_passed + self.checks_failed + self.checks_unknown
         self._analogy_types = analogy_types
-        self._findings: list[Finding] | None = None
+        self._failed_in_order: list[CheckResult] | None = None
+        self._controls_for: dict[tuple[str, str], list[tuple[MappedControl, bool]]] = {}
         self.severity_counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         for result in failed:
             self.severity_counts[result.check.severity] += len(mapping[result.check.id])
@@ -108,56 +100,42 @@ class Assessment:
             for check_id, controls in mapping.items()
         }
 
-    def controls_of(self, result: CheckResult) -> list[MappedControl]:
-        return self.mapping[result.check.id]
-
     def by_analogy(self, control: MappedControl, resource_type: str) -> bool:
         patterns = self._analogy_types.get(control.framework)
         return control.by_analogy or (
             patterns is not None and any(fnmatch.fnmatchcase(resource_type, p) for p in patterns)
         )
 
-    @property
-    def findings(self) -> list[Finding]:
-        """One finding per failing result and mapped control, most severe first."""
-        if self._findings is None:
-            self._findings = self._build_findings()
-        return self._findings
+    def failed_in_order(self) -> list[CheckResult]:
+        """The failing results in report order: most severe first, then by check and resource."""
+        if self._failed_in_order is None:
+            self._failed_in_order = sorted(self.failed, key=_report_order)
+        return self._failed_in_order
 
-    def _build_findings(self) -> list[Finding]:
-        order = {f: i for i, f in enumerate(self.frameworks)}
-        findings = []
-        for result in self.failed:
-            check, resource = result.check, result.resource
-            for control in self.mapping[check.id]:
-                findings.append(
-                    Finding(
-                        control_id=control.control_id,
-                        control_title=control.title,
-                        framework=control.framework,
-                        by_analogy=self.by_analogy(control, resource.type),
-                        check_id=check.id,
-                        resource=resource.id,
-                        resource_name=resource.name,
-                        resource_type=resource.type,
-                        severity=check.severity,
-                        status="fail",
-                        title=check.title,
-                        description=check.description,
-                        remediation=check.remediation,
-                        evidence=result.evidence,
-                        origin=resource.origin,
-                    )
-                )
-        findings.sort(
-            key=lambda f: (
-                _SEVERITY_ORDER[f.severity],
-                order[f.framework],
-                f.control_id,
-                f.resource,
-            )
-        )
-        return findings
+    def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, bool]]:
+        """The controls a failing result is evidence against, each with its by-analogy mark."""
+        key = (result.check.id, result.resource.type)
+        controls = self._controls_for.get(key)
+        if controls is None:
+            controls = self._controls_for[key] = [
+                (control, self.by_analogy(control, result.resource.type))
+                for control in self.mapping[result.check.id]
+            ]
+        return controls
+
+    def findings(self) -> Iterator[Finding]:
+        """One finding per failing result and mapped control, in report order.
+
+        Most severe first, then by check id and resource id; a result's findings come together,
+        its controls in framework order.
+        """
+        for result in self.failed_in_order():
+            for control, by_analogy in self.controls_for(result):
+                yield Finding(result, control, by_analogy)
+
+
+def _report_order(result: CheckResult) -> tuple[int, str, str]:
+    return (_SEVERITY_ORDER[result.check.severity], result.check.id, result.resource.id)
 
 
 def control_map(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, list[MappedControl]]:

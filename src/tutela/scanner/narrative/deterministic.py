@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tutela.scanner.catalog import Catalog, load_catalog
-from tutela.scanner.engine.assess import Finding
+from tutela.scanner.catalog.checks import CheckSpec
+from tutela.scanner.engine.assess import Assessment, MappedControl
+from tutela.scanner.engine.evaluate import CheckResult
 
 _RESOURCE_NOUNS = {
     "microsoft.cognitiveservices/accounts": "Azure AI Services account",
@@ -48,25 +50,39 @@ class DeterministicNarrator:
     def __init__(self, catalog: Catalog | None = None) -> None:
         self._catalog = catalog or load_catalog()
         self._frameworks = {f.id: f.name for f in self._catalog.frameworks}
+        self._about_checks: dict[str, str] = {}
+        self._closings: dict[tuple[str, MappedControl, bool], str] = {}
 
-    def narrative(self, finding: Finding) -> str:
-        noun = resource_noun(finding.resource_type)
-        framework = self._frameworks.get(finding.framework, finding.framework)
-        seen = describe_evidence(finding.evidence)
+    def prepare(self, assessment: Assessment) -> None:
+        """Nothing to prepare: every part is written from the finding alone."""
+
+    def opening(self, result: CheckResult) -> str:
+        check, resource = result.check, result.resource
+        about_check = self._about_checks.get(check.id)
+        if about_check is None:
+            about_check = self._about_checks[check.id] = (
+                f"fails {check.id}: {check.title}. {check.description.strip()} Tutela read: "
+            )
+        seen = describe_evidence(result.evidence) or "no value"
+        return f"The {resource_noun(resource.type)} '{resource.name}' {about_check}{seen}. "
+
+    def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
+        key = (result.check.id, control, by_analogy)
+        text = self._closings.get(key)
+        if text is None:
+            text = self._closings[key] = self._closing(result.check, control, by_analogy)
+        return text
+
+    def _closing(self, check: CheckSpec, control: MappedControl, by_analogy: bool) -> str:
+        framework = self._frameworks.get(control.framework, control.framework)
         analogy = (
             " The mapping is by analogy: the guidance does not reach this kind of resource "
             "directly, but its principle applies."
-            if finding.by_analogy
+            if by_analogy
             else ""
         )
         return (
-            f"The {noun} '{finding.resource_name}' fails {finding.check_id}: {finding.title}. "
-            f"{finding.description.strip()} Tutela read: {seen or 'no value'}. "
-            f"Under {framework} this is a {finding.severity}-severity gap against "
-            f"{finding.control_id} ({finding.control_title}).{analogy} "
-            f"To fix it: {finding.remediation.strip()}"
+            f"Under {framework} this is a {check.severity}-severity gap against "
+            f"{control.control_id} ({control.title}).{analogy} "
+            f"To fix it: {check.remediation.strip()}"
         )
-
-    def narrate(self, findings: list[Finding]) -> None:
-        for finding in findings:
-            finding.narrative = self.narrative(finding)

@@ -14,7 +14,9 @@ import logging
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from tutela.scanner.engine.assess import Finding
+from tutela.scanner.engine.assess import Assessment, Finding, MappedControl
+from tutela.scanner.engine.evaluate import CheckResult
+from tutela.scanner.narrative import narrative
 from tutela.scanner.narrative.deterministic import DeterministicNarrator, describe_evidence
 
 if TYPE_CHECKING:
@@ -52,11 +54,16 @@ def make_client(
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
 
 
-def _key(finding: Finding) -> Hashable:
-    return (finding.check_id, finding.framework, finding.control_id, repr(finding.evidence))
+def _key(result: CheckResult, control: MappedControl) -> Hashable:
+    return (result.check.id, control.framework, control.control_id, repr(result.evidence))
 
 
 class LLMNarrator:
+    """Narratives from a model, one request per batch of distinct (check, control, evidence).
+
+    The model's text is the whole narrative: ``opening`` is empty and ``closing`` carries it.
+    """
+
     def __init__(
         self,
         client: openai.OpenAI,
@@ -75,19 +82,26 @@ class LLMNarrator:
         self.requests = 0
         self.failures = 0
 
-    def narrate(self, findings: list[Finding]) -> None:
+    def prepare(self, assessment: Assessment) -> None:
+        """Ask the model for every narrative not cached yet, in batches."""
         pending: dict[Hashable, Finding] = {}
-        for finding in findings:
-            key = _key(finding)
+        for finding in assessment.findings():
+            key = _key(finding.result, finding.control)
             if key not in self._cache:
                 pending.setdefault(key, finding)
         keys = list(pending)
         for start in range(0, len(keys), self._batch_size):
             batch = keys[start : start + self._batch_size]
             self._cache.update(self._ask([(k, pending[k]) for k in batch]))
-        for finding in findings:
-            cached = self._cache.get(_key(finding))
-            finding.narrative = cached if cached else self._fallback.narrative(finding)
+
+    def opening(self, result: CheckResult) -> str:
+        return ""
+
+    def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
+        cached = self._cache.get(_key(result, control))
+        if cached:
+            return cached
+        return narrative(self._fallback, result, control, by_analogy)
 
     def _ask(self, batch: list[tuple[Hashable, Finding]]) -> dict[Hashable, str]:
         items = [_item(index, finding) for index, (_, finding) in enumerate(batch)]
@@ -118,14 +132,15 @@ class LLMNarrator:
 
 
 def _item(index: int, finding: Finding) -> dict[str, Any]:
+    check, control = finding.result.check, finding.control
     return {
         "id": index,
-        "check": finding.title,
-        "severity": finding.severity,
-        "framework": finding.framework,
-        "control": f"{finding.control_id} {finding.control_title}",
-        "what_was_seen": describe_evidence(finding.evidence),
-        "remediation": finding.remediation,
+        "check": check.title,
+        "severity": check.severity,
+        "framework": control.framework,
+        "control": f"{control.control_id} {control.title}",
+        "what_was_seen": describe_evidence(finding.result.evidence),
+        "remediation": check.remediation,
     }
 
 

@@ -1,5 +1,11 @@
 """The report document: the seed's scan report, plus what Tutela adds to be honest about coverage.
 
+A finding reads: control_id, control_title, framework, mapping ("direct" or "by analogy"),
+check_id, resource, resource_name, resource_type, severity, status, title, description,
+narrative, remediation, evidence (each a path and the value seen), origin. Findings come most
+severe first, then by check id and resource id; a result's findings (one per control it
+breaches) come together, in framework order. ``report_json`` writes them.
+
 The API's ``POST /scan`` and ``tutela scan --format json`` return this same shape. Fields of the
 seed keep their names (report_id, tenant_id, scan_ts, frameworks, aggregate_score, the severity
 counts, findings with control_id, framework, resource, severity, status, title, description,
@@ -16,7 +22,7 @@ import orjson
 
 from tutela import __version__
 from tutela.scanner.catalog.checks import SEVERITIES
-from tutela.scanner.engine.assess import Assessment, Finding
+from tutela.scanner.engine.assess import Assessment
 from tutela.scanner.estate import UNKNOWN
 
 
@@ -28,31 +34,7 @@ def evidence_list(evidence: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]
     return [{"path": path, "value": value} for path, value in evidence]
 
 
-def finding_document(
-    finding: Finding, evidence: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The finding as the report shows it; ``evidence`` reuses an already converted list."""
-    return {
-        "control_id": finding.control_id,
-        "control_title": finding.control_title,
-        "framework": finding.framework,
-        "mapping": "by analogy" if finding.by_analogy else "direct",
-        "check_id": finding.check_id,
-        "resource": finding.resource,
-        "resource_name": finding.resource_name,
-        "resource_type": finding.resource_type,
-        "severity": finding.severity,
-        "status": finding.status,
-        "title": finding.title,
-        "description": finding.description,
-        "narrative": finding.narrative,
-        "remediation": finding.remediation,
-        "evidence": evidence if evidence is not None else evidence_list(finding.evidence),
-        "origin": finding.origin,
-    }
-
-
-def report_document(
+def report_header(
     assessment: Assessment,
     *,
     scan_ts: dt.datetime,
@@ -60,9 +42,12 @@ def report_document(
     tenant_id: str | None = None,
     label: str | None = None,
     dry_run: bool = False,
-    include_findings: bool = True,
 ) -> dict[str, Any]:
-    """The report; without findings (``include_findings=False``) when only the totals are needed."""
+    """The report's fields in document order, ``findings`` an empty placeholder.
+
+    ``report_json.ReportDocument`` writes the findings into their place; the other formats and
+    the gate need only these totals.
+    """
     counts = assessment.severity_counts
     document: dict[str, Any] = {
         "report_id": report_id,
@@ -89,7 +74,7 @@ def report_document(
         "checks_passed": assessment.checks_passed,
         "checks_failed": assessment.checks_failed,
         "checks_unknown": assessment.checks_unknown,
-        "findings": _findings(assessment) if include_findings else [],
+        "findings": [],
         "unknown": [
             {
                 "check_id": r.check.id,
@@ -110,19 +95,8 @@ def report_document(
     return document
 
 
-def _findings(assessment: Assessment) -> list[dict[str, Any]]:
-    # A failing result is one finding per control it breaches: convert its evidence once.
-    converted: dict[int, list[dict[str, Any]]] = {}
-    documents = []
-    for finding in assessment.findings:
-        evidence = converted.get(id(finding.evidence))
-        if evidence is None:
-            evidence = converted[id(finding.evidence)] = evidence_list(finding.evidence)
-        documents.append(finding_document(finding, evidence))
-    return documents
-
-
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """How orjson writes what JSON has no type for: unresolved values, dates, tuples."""
     if value is UNKNOWN:
         return "<unknown>"
     if isinstance(value, dt.datetime | dt.date):
@@ -135,4 +109,4 @@ def _default(value: Any) -> Any:
 def dumps(document: Any, *, indent: bool = True) -> bytes:
     """JSON bytes; values a source could not resolve are written as ``"<unknown>"``."""
     option = orjson.OPT_INDENT_2 if indent else 0
-    return orjson.dumps(document, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(document, default=json_default, option=option | orjson.OPT_NON_STR_KEYS)

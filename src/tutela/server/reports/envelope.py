@@ -52,9 +52,14 @@ def context(kind: str, tenant_id: str, document_id: str) -> bytes:
 
 def seal_document(wrapper: KeyWrapper, document: Any, bound_to: bytes) -> tuple[bytes, bytes]:
     """(wrapped data key, sealed body) of a JSON document, compressed before encryption."""
+    return seal_json(wrapper, dumps(document, indent=False), bound_to)
+
+
+def seal_json(wrapper: KeyWrapper, data: bytes, bound_to: bytes) -> tuple[bytes, bytes]:
+    """(wrapped data key, sealed body) of a document's JSON bytes."""
     data_key = secrets.token_bytes(KEY_BYTES)
     # Level 1: most of the size gain of JSON compression for a fraction of the time.
-    plaintext = zlib.compress(dumps(document, indent=False), 1)
+    plaintext = zlib.compress(data, 1)
     return wrapper.wrap(data_key, bound_to), seal(data_key, plaintext, bound_to)
 
 

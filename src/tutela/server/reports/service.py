@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.engine.diff import diff_reports
+from tutela.scanner.outputs.report import dumps
+from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.server.audit import service as audit
 from tutela.server.auth.caller import Caller
 from tutela.server.errors import DomainError, NotFound
@@ -27,7 +29,7 @@ from tutela.server.reports.envelope import (
     context,
     open_document,
     open_json,
-    seal_document,
+    seal_json,
 )
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
@@ -78,13 +80,18 @@ def store_report(
     session: Session,
     keys: KeyWrapper,
     tenant: Tenant,
-    document: dict[str, Any],
+    document: ReportDocument | dict[str, Any],
     *,
     report_type: str,
     label: str | None,
     scan_ts: dt.datetime,
 ) -> Report:
-    """Give the document its report id, seal it and save it with its listing columns."""
+    """Give the document its report id, seal it and save it with its listing columns.
+
+    A scan's ``ReportDocument`` is sealed as the bytes it answers with; a plain dict (a report
+    made elsewhere) is encoded here. Either way the document carries its id and tenant after.
+    """
+    header = document.header if isinstance(document, ReportDocument) else document
     reports = ReportRepository(session, tenant.id)
     taken = reports.taken_ids(scan_ts.strftime("COMP-%Y%m%d-"))
     moment = scan_ts.replace(microsecond=0)
@@ -93,20 +100,21 @@ def store_report(
         moment += dt.timedelta(seconds=1)
         if report_id in taken:
             continue
-        sealed = {**document, "report_id": report_id, "tenant_id": tenant.id}
-        wrapped, body = seal_document(keys, sealed, context("report", tenant.id, report_id))
+        header["report_id"], header["tenant_id"] = report_id, tenant.id
+        data = document.json() if isinstance(document, ReportDocument) else dumps(document, indent=False)
+        wrapped, body = seal_json(keys, data, context("report", tenant.id, report_id))
         row = Report(
             report_id=report_id,
             type=report_type,
             label=label,
-            frameworks=list(document["frameworks"]),
-            aggregate_score=document.get("aggregate_score"),
-            critical_count=document["critical_count"],
-            high_count=document["high_count"],
-            medium_count=document["medium_count"],
-            low_count=document["low_count"],
-            resources_scanned=document.get("resources_scanned", 0),
-            checks_unknown=document.get("checks_unknown", 0),
+            frameworks=list(header["frameworks"]),
+            aggregate_score=header.get("aggregate_score"),
+            critical_count=header["critical_count"],
+            high_count=header["high_count"],
+            medium_count=header["medium_count"],
+            low_count=header["low_count"],
+            resources_scanned=header.get("resources_scanned", 0),
+            checks_unknown=header.get("checks_unknown", 0),
             created_at=scan_ts,
             key_mode=keys.mode,
             wrapped_key=wrapped,
@@ -118,7 +126,6 @@ def store_report(
         except IntegrityError:  # another writer took this second first
             taken.add(report_id)
             continue
-        document["report_id"], document["tenant_id"] = report_id, tenant.id
         return row
     raise ReportIdsExhausted(scan_ts)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.scanner.scan import run_scan
 from tutela.scanner.sources import SourceError, detect_kind, parse_document
 from tutela.server.auth.caller import Caller
@@ -124,7 +125,9 @@ def _prepare(runtime: Runtime, caller: Caller, options: ScanOptions, now: dt.dat
         )
 
 
-def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -> dict[str, Any]:
+def scan_subscriptions(
+    runtime: Runtime, caller: Caller, options: ScanOptions
+) -> ReportDocument:
     """POST /scan and /scan/dry-run: the linked subscriptions (or one), live or from snapshots."""
     now = utcnow()
     prepared = _prepare(runtime, caller, options, now)
@@ -147,7 +150,7 @@ def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -
 
 def scan_iac(
     runtime: Runtime, caller: Caller, document: Any, options: ScanOptions
-) -> dict[str, Any]:
+) -> ReportDocument:
     """POST /scan/iac: a Terraform plan or an ARM template, before it is deployed."""
     now = utcnow()
     with transaction(runtime.sessions, readonly=True) as session:
@@ -180,7 +183,7 @@ def _assess_and_store(
     *,
     narrate: bool,
     extra: dict[str, Any],
-) -> dict[str, Any]:
+) -> ReportDocument:
     narrator = DeterministicNarrator(runtime.catalog) if narrate else None
     _, document = run_scan(
         estate,
@@ -192,7 +195,7 @@ def _assess_and_store(
         label=options.label,
         dry_run=options.dry_run,
     )
-    document.update(extra)
+    document.header.update(extra)
     if options.dry_run:
         return document
     with transaction(runtime.sessions) as session:

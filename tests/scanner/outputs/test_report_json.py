@@ -1,0 +1,105 @@
+"""The report writer: findings assembled from encoded parts, byte for byte what orjson writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import orjson
+import pytest
+
+from tutela.scanner.catalog import load_catalog
+from tutela.scanner.estate import Estate
+from tutela.scanner.narrative import narrative
+from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.outputs.report import dumps
+from tutela.scanner.outputs.report_json import ReportDocument
+from tutela.scanner.samples import EXPORTED_ON, load_sample_estate
+from tutela.scanner.scan import run_scan
+
+CATALOG = load_catalog()
+SCAN_TS = dt.datetime.combine(EXPORTED_ON, dt.time(9, 30), tzinfo=dt.UTC)
+
+
+def sample_report(*, narrate: bool = True, **header: Any) -> ReportDocument:
+    narrator = DeterministicNarrator(CATALOG) if narrate else None
+    return run_scan(
+        load_sample_estate(),
+        CATALOG.framework_ids,
+        scan_ts=SCAN_TS,
+        narrator=narrator,
+        catalog=CATALOG,
+        **header,
+    )[1]
+
+
+def written(document: ReportDocument, *, indent: bool) -> bytes:
+    out = io.BytesIO()
+    document.write(out, indent=indent)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("indent", [True, False])
+@pytest.mark.parametrize("narrate", [True, False])
+def test_the_document_is_exactly_what_orjson_writes(indent: bool, narrate: bool) -> None:
+    data = written(sample_report(narrate=narrate, report_id="COMP-1", tenant_id="t"), indent=indent)
+    parsed = orjson.loads(data)
+    assert len(parsed["findings"]) > 100
+    assert data == dumps(parsed, indent=indent)
+
+
+def test_findings_carry_every_field_of_the_finding_they_stand_for() -> None:
+    assessment, document = run_scan(
+        load_sample_estate(),
+        CATALOG.framework_ids,
+        scan_ts=SCAN_TS,
+        narrator=DeterministicNarrator(CATALOG),
+        catalog=CATALOG,
+    )
+    narrator = DeterministicNarrator(CATALOG)
+    expected = [
+        {
+            "control_id": f.control.control_id,
+            "control_title": f.control.title,
+            "framework": f.control.framework,
+            "mapping": "by analogy" if f.by_analogy else "direct",
+            "check_id": f.result.check.id,
+            "resource": f.result.resource.id,
+            "resource_name": f.result.resource.name,
+            "resource_type": f.result.resource.type,
+            "severity": f.result.check.severity,
+            "status": "fail",
+            "title": f.result.check.title,
+            "description": f.result.check.description,
+            "narrative": narrative(narrator, *f),
+            "remediation": f.result.check.remediation,
+            "evidence": [{"path": p, "value": v} for p, v in f.result.evidence],
+            "origin": f.result.resource.origin,
+        }
+        for f in assessment.findings()
+    ]
+    findings = document.to_dict()["findings"]
+    assert sum(document.header[f"{s}_count"] for s in ("critical", "high", "medium", "low")) == (
+        len(findings)
+    )
+    assert orjson.loads(dumps(expected)) == findings
+    assert {f["mapping"] for f in findings} == {"direct", "by analogy"}
+
+
+def test_json_follows_the_header_and_encodes_the_findings_once() -> None:
+    document = sample_report()
+    first = document.json()
+    document.header["report_id"] = "COMP-20261123-093000"
+    second = orjson.loads(document.json())
+    assert second["report_id"] == "COMP-20261123-093000"
+    assert second["findings"] == orjson.loads(first)["findings"]
+    assert document.json() == dumps(second, indent=False)
+
+
+def test_an_estate_without_failures_writes_an_empty_list() -> None:
+    _, document = run_scan(Estate(), ["iso42001"], scan_ts=SCAN_TS, catalog=CATALOG)
+    for indent in (True, False):
+        data = written(document, indent=indent)
+        assert orjson.loads(data)["findings"] == []
+        assert data == dumps(orjson.loads(data), indent=indent)
