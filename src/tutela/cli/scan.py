@@ -250,8 +250,7 @@ def _write(
     output: Path | None,
 ) -> None:
     from tutela.scanner.outputs.junit import junit_xml
-    from tutela.scanner.outputs.report import dumps
-    from tutela.scanner.outputs.sarif import sarif_document
+    from tutela.scanner.outputs.sarif import sarif_chunks
     from tutela.scanner.outputs.table import render_table
 
     if output_format is Format.table:
@@ -271,12 +270,13 @@ def _write(
             report.write(handle)
             handle.write(b"\n")
         return
-    if output_format is Format.sarif:
-        data = dumps(sarif_document(report.header, failing))
-    else:
-        data = junit_xml(report.header, failing)
     with _opened(output) as handle:
-        handle.write(data + b"\n")
+        if output_format is Format.sarif:
+            for chunk in sarif_chunks(report.header, failing):
+                handle.write(chunk)
+            handle.write(b"\n")
+        else:
+            handle.write(junit_xml(report.header, failing) + b"\n")
 
 
 @contextlib.contextmanager

@@ -80,8 +80,7 @@ def test_findings_come_most_severe_first_then_by_check_and_resource() -> None:
     )
     result = assess(estate, catalog(), ["iso42001", "sr11_7"], as_of=AS_OF)
     seen = [
-        (f.result.check.id, f.result.resource.name, f.control.control_id)
-        for f in result.findings()
+        (f.result.check.id, f.result.resource.name, f.control.control_id) for f in result.findings()
     ]
     # A result's findings stay together, its controls in framework order.
     assert seen == [

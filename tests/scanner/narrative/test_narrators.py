@@ -83,7 +83,8 @@ def test_a_whole_assessment_is_narrated_per_finding() -> None:
     estate = Estate([make_resource({"type": ACCOUNT, "name": "oai-x", "properties": {}})])
     result: Assessment = assess(estate, CATALOG, ["iso42001", "sr11_7"], as_of=AS_OF)
     narrated = [text(DeterministicNarrator(), f) for f in result.findings()]
-    assert narrated and all("'oai-x'" in n for n in narrated)
+    assert narrated
+    assert all("'oai-x'" in n for n in narrated)
     assert len(set(narrated)) == len(narrated), "each control has its own closing"
 
 

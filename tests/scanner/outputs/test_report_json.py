@@ -1,4 +1,4 @@
-"""The report writer: findings assembled from encoded parts, byte for byte what orjson writes."""
+"""The report and SARIF writers: assembled from encoded parts, byte for byte what orjson writes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from tutela.scanner.catalog import load_catalog
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative import narrative
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.outputs.encoding import Template
+from tutela.scanner.outputs.failing import failing_checks_of
 from tutela.scanner.outputs.report import dumps
 from tutela.scanner.outputs.report_json import ReportDocument
+from tutela.scanner.outputs.sarif import sarif_chunks
 from tutela.scanner.samples import EXPORTED_ON, load_sample_estate
 from tutela.scanner.scan import run_scan
 
@@ -103,3 +106,33 @@ def test_an_estate_without_failures_writes_an_empty_list() -> None:
         data = written(document, indent=indent)
         assert orjson.loads(data)["findings"] == []
         assert data == dumps(orjson.loads(data), indent=indent)
+
+
+@pytest.mark.parametrize("indent", [True, False])
+def test_sarif_is_streamed_as_orjson_writes_it(indent: bool) -> None:
+    assessment, document = run_scan(
+        load_sample_estate(), CATALOG.framework_ids, scan_ts=SCAN_TS, catalog=CATALOG
+    )
+    rows = failing_checks_of(assessment)
+    data = b"".join(sarif_chunks(document.header, rows, indent=indent))
+    parsed = orjson.loads(data)
+    assert data == dumps(parsed, indent=indent)
+    results = parsed["runs"][0]["results"]
+    assert [(r["ruleId"], r["properties"]["resource"]) for r in results] == [
+        (row.check_id, row.resource) for row in rows
+    ]
+    rules = parsed["runs"][0]["tool"]["driver"]["rules"]
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
+
+
+def test_a_template_fills_its_slots_escaped() -> None:
+    template = Template(
+        {"id": Template.SLOT, "message": {"text": f"Failed: {Template.SLOT}"}},
+        depth=1,
+        indent=False,
+    )
+    assert template.slots == 2
+    assert orjson.loads(template.fill('a"b', "line\nbreak")) == {
+        "id": 'a"b',
+        "message": {"text": "Failed: line\nbreak"},
+    }

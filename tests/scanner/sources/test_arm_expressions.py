@@ -312,6 +312,19 @@ def test_resolve_walks_objects_and_expands_property_loops() -> None:
     }
 
 
+def test_resolve_shares_literal_parts_and_copies_only_what_holds_an_expression() -> None:
+    literal = {"rules": [{"action": "Allow", "value": "10.0.0.0/24"}], "enabled": True}
+    value = {"network": literal, "name": "[parameters('prefix')]", "tags": ["a", "b"]}
+    before = repr(value)
+    resolved = _ev().resolve(value)
+    assert resolved == {**value, "name": "contoso"}
+    assert resolved is not value
+    assert resolved["network"] is literal
+    assert resolved["tags"] is value["tags"]
+    assert repr(value) == before, "the template is not changed"
+    assert _ev().resolve(literal) is literal
+
+
 def test_resolve_reads_resource_id_properties_for_naming() -> None:
     resolved = _ev().resolve(
         {"subnet": {"id": "[parameters('subnetId')]"}, "enabled": "[parameters('subnetId')]"}

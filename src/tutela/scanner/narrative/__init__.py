@@ -31,6 +31,8 @@ class Narrator(Protocol):
         """The rest: what the failure means for this control, and the fix."""
 
 
-def narrative(narrator: Narrator, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
+def narrative(
+    narrator: Narrator, result: CheckResult, control: MappedControl, by_analogy: bool
+) -> str:
     """One finding's whole narrative."""
     return narrator.opening(result) + narrator.closing(result, control, by_analogy)

@@ -21,7 +21,8 @@ import orjson
 from tutela.scanner.engine.assess import Assessment, MappedControl
 from tutela.scanner.engine.evaluate import CheckResult
 from tutela.scanner.narrative import Narrator
-from tutela.scanner.outputs.report import dumps, evidence_list, json_default
+from tutela.scanner.outputs.encoding import escaped, members
+from tutela.scanner.outputs.report import evidence_list, json_default
 
 _CHUNK_PARTS = 10_000  # encoded parts per written chunk (5 per finding): a few MiB
 
@@ -62,10 +63,10 @@ class ReportDocument:
         separator = b""
         for key, value in self.header.items():
             if key != "findings":
-                yield separator + _members({key: value}, depth=0, indent=indent)
+                yield separator + members({key: value}, depth=0, indent=indent)
             else:
                 # The key as orjson writes it before an empty list, then the list streamed.
-                yield separator + _members({key: []}, depth=0, indent=indent)[:-2]
+                yield separator + members({key: []}, depth=0, indent=indent)[:-2]
                 if findings is None:
                     yield from _FindingsEncoder(self, indent=indent).chunks()
                 else:
@@ -115,14 +116,14 @@ class _FindingsEncoder:
             about_resource = self.about_resource(result)
             seen = self.seen(result)
             if narrator_opening is not None:
-                narrative = _escaped(narrator_opening(result))
+                narrative = escaped(narrator_opening(result))
             controls = controls_for(result)
             for (control, by_analogy), control_part in zip(
                 controls, self.control_parts(result, controls), strict=True
             ):
                 if narrator_closing is not None:
                     text = narrator_closing(result, control, by_analogy)
-                    closing = encoded.get(text) or encoded.setdefault(text, _escaped(text))
+                    closing = encoded.get(text) or encoded.setdefault(text, escaped(text))
                 pending += (
                     opening,
                     control_part,
@@ -214,20 +215,4 @@ class _FindingsEncoder:
         return self.members(fields) + self.close
 
     def members(self, fields: dict[str, Any]) -> bytes:
-        return _members(fields, depth=2, indent=self.indent)
-
-
-def _members(fields: dict[str, Any], *, depth: int, indent: bool) -> bytes:
-    """The members of an object at ``depth`` as orjson writes them, without the braces."""
-    encoded = dumps(fields, indent=indent)[1:-1]
-    if not indent:
-        return encoded
-    # orjson indents an object's members by two spaces and ends them with a newline; a string
-    # never holds a raw newline, so every newline here starts a line to indent further.
-    return encoded[:-1].replace(b"\n", b"\n" + b"  " * depth)
-
-
-def _escaped(text: str) -> bytes:
-    """The text as inside a JSON string: quoted by orjson, the quotes cut off."""
-    return orjson.dumps(text)[1:-1]
-
+        return members(fields, depth=2, indent=self.indent)

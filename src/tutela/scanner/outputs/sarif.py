@@ -9,10 +9,13 @@ report came from files, and at the resource id otherwise.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import orjson
+
 from tutela import __version__
+from tutela.scanner.outputs.encoding import Template, with_list
 from tutela.scanner.outputs.failing import FailingCheck, failing_checks
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -20,15 +23,12 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
 
-def _location(row: FailingCheck) -> dict[str, Any]:
+def _location(row: FailingCheck) -> tuple[str, str]:
+    """(artifact uri, logical name): the declaring file when known, else the resource id."""
     if row.origin:
         uri, _, address = row.origin.partition(": ")
-    else:
-        uri, address = row.resource.lstrip("/"), row.resource
-    return {
-        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
-        "logicalLocations": [{"fullyQualifiedName": address or row.resource, "kind": "resource"}],
-    }
+        return uri, address or row.resource
+    return row.resource.lstrip("/"), row.resource
 
 
 def _rule(row: FailingCheck) -> dict[str, Any]:
@@ -49,30 +49,46 @@ def _rule(row: FailingCheck) -> dict[str, Any]:
     }
 
 
-def sarif_document(
-    report: Mapping[str, Any], failing: list[FailingCheck] | None = None
-) -> dict[str, Any]:
-    """SARIF for a report; ``failing`` saves regrouping its findings when the caller has it."""
+def _result_template(row: FailingCheck, rule_index: int, *, indent: bool) -> Template:
+    """A result of the row's rule, its slots: resource name, uri, logical name, fingerprint, id."""
+    slot = Template.SLOT
+    return Template(
+        {
+            "ruleId": row.check_id,
+            "ruleIndex": rule_index,
+            "level": LEVEL[row.severity],
+            "message": {"text": f"{row.title}: {slot}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": slot},
+                        "region": {"startLine": 1},
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": slot, "kind": "resource"}],
+                }
+            ],
+            "partialFingerprints": {"tutelaFinding/v1": slot},
+            "properties": {"resource": slot},
+        },
+        depth=_RESULT_DEPTH,
+        indent=indent,
+    )
+
+
+_RESULT_DEPTH = 4  # document → runs → the run → results → a result
+
+
+def sarif_chunks(
+    report: Mapping[str, Any], failing: list[FailingCheck] | None = None, *, indent: bool = True
+) -> Iterator[bytes]:
+    """SARIF for a report, streamed; ``failing`` saves regrouping its findings when known."""
     rows = failing if failing is not None else failing_checks(report)
-    rules: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        rules.setdefault(row.check_id, _rule(row))
-    rule_index = {rule_id: i for i, rule_id in enumerate(rules)}
-    results = []
-    for row in rows:
-        fingerprint = hashlib.sha256(f"{row.check_id}|{row.resource.lower()}".encode()).hexdigest()
-        results.append(
-            {
-                "ruleId": row.check_id,
-                "ruleIndex": rule_index[row.check_id],
-                "level": LEVEL[row.severity],
-                "message": {"text": f"{row.title}: {row.resource_name}"},
-                "locations": [_location(row)],
-                "partialFingerprints": {"tutelaFinding/v1": fingerprint},
-                "properties": {"resource": row.resource},
-            }
-        )
-    return {
+    first = _first_rows(rows)  # a rule per check, in the order the results meet them
+    templates = {
+        rule_id: _result_template(row, index, indent=indent)
+        for index, (rule_id, row) in enumerate(first.items())
+    }
+    document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -82,10 +98,10 @@ def sarif_document(
                         "name": "Tutela",
                         "version": __version__,
                         "informationUri": "https://github.com/tutela/tutela",
-                        "rules": list(rules.values()),
+                        "rules": [_rule(row) for row in first.values()],
                     }
                 },
-                "results": results,
+                "results": Template.SLOT,
                 "properties": {
                     "aggregate_score": report.get("aggregate_score"),
                     "frameworks": report.get("frameworks"),
@@ -94,3 +110,26 @@ def sarif_document(
             }
         ],
     }
+    results = (_result(templates[row.check_id], row) for row in rows)
+    return with_list(document, results, depth=_RESULT_DEPTH, indent=indent)
+
+
+def _first_rows(rows: list[FailingCheck]) -> dict[str, FailingCheck]:
+    first: dict[str, FailingCheck] = {}
+    for row in rows:
+        first.setdefault(row.check_id, row)
+    return first
+
+
+def _result(template: Template, row: FailingCheck) -> bytes:
+    uri, address = _location(row)
+    fingerprint = hashlib.sha256(f"{row.check_id}|{row.resource.lower()}".encode()).hexdigest()
+    return template.fill(str(row.resource_name), uri, address, fingerprint, row.resource)
+
+
+def sarif_document(
+    report: Mapping[str, Any], failing: list[FailingCheck] | None = None
+) -> dict[str, Any]:
+    """SARIF for a report as Python data."""
+    document: dict[str, Any] = orjson.loads(b"".join(sarif_chunks(report, failing, indent=False)))
+    return document

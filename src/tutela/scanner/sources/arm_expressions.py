@@ -169,7 +169,7 @@ def _folded(section: Any) -> dict[str, Any]:
 class Evaluator:
     """Evaluates a template's expressions in one deployment, one loop position, one mode."""
 
-    __slots__ = ("_shared", "loops", "naming")
+    __slots__ = ("_naming_twin", "_shared", "loops", "naming")
 
     def __init__(
         self,
@@ -189,6 +189,7 @@ class Evaluator:
         )
         self.loops: dict[str, int | None] = {}
         self.naming = False
+        self._naming_twin: Evaluator | None = None
 
     @property
     def deployment(self) -> Deployment:
@@ -197,6 +198,7 @@ class Evaluator:
     def _twin(self, loops: dict[str, int | None], naming: bool) -> Evaluator:
         twin = object.__new__(Evaluator)
         twin._shared, twin.loops, twin.naming = self._shared, loops, naming
+        twin._naming_twin = None
         return twin
 
     def in_loop(self, name: str, index: int | None) -> Evaluator:
@@ -204,27 +206,58 @@ class Evaluator:
         return self._twin({**self.loops, "": index, name.lower(): index}, self.naming)
 
     def for_naming(self) -> Evaluator:
-        return self if self.naming else self._twin(self.loops, True)
+        if self.naming:
+            return self
+        if self._naming_twin is None:
+            self._naming_twin = self._twin(self.loops, True)
+        return self._naming_twin
 
     def resolve(self, value: Any) -> Any:
-        """A template value with every expression in it evaluated (property copy loops expanded)."""
-        if isinstance(value, str):
+        """A template value with every expression in it evaluated (property copy loops expanded).
+
+        Objects and arrays holding no expression are returned as they are, not copied: a large
+        template is mostly literal values, and nothing changes a resolved value in place.
+        """
+        kind = type(value)
+        if kind is str:
             if value[:1] != "[":
                 return value
             return self.expression(value) if is_expression(value) else literal(value)
-        if isinstance(value, dict):
+        if kind is dict:
+            return self._resolve_object(value)
+        if kind is list:
+            items = [self.resolve(item) for item in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return value
+
+    def _resolve_object(self, value: dict[str, Any]) -> dict[str, Any]:
+        if type(value.get("copy")) is list:  # property loops: a new object, members in order
             resolved = {}
             for key, item in value.items():
-                if key == "copy" and isinstance(item, list):
+                if key == "copy":
                     resolved.update(self._property_loops(item))
-                elif isinstance(item, str) and (key in ("id", "scope") or key.endswith("Id")):
-                    resolved[key] = self.for_naming().resolve(item)  # an id: see the module doc
                 else:
-                    resolved[key] = self.resolve(item)
+                    resolved[key] = self._resolve_member(key, item)
             return resolved
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        return value
+        copied: dict[str, Any] | None = None  # made at the first member that changes
+        for key, item in value.items():
+            new = self._resolve_member(key, item)
+            if new is not item:
+                if copied is None:
+                    copied = dict(value)
+                copied[key] = new
+        return value if copied is None else copied
+
+    def _resolve_member(self, key: str, item: Any) -> Any:
+        kind = type(item)
+        if kind is str:
+            if item[:1] != "[":
+                return item  # most values: plain text
+            if key in ("id", "scope") or key.endswith("Id"):
+                return self.for_naming().resolve(item)  # an id: see the module doc
+        elif kind is not dict and kind is not list:
+            return item  # a number, a boolean or null
+        return self.resolve(item)
 
     def _property_loops(self, loops: list[Any]) -> dict[str, Any]:
         resolved: dict[str, Any] = {}

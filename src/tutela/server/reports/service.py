@@ -101,7 +101,11 @@ def store_report(
         if report_id in taken:
             continue
         header["report_id"], header["tenant_id"] = report_id, tenant.id
-        data = document.json() if isinstance(document, ReportDocument) else dumps(document, indent=False)
+        data = (
+            document.json()
+            if isinstance(document, ReportDocument)
+            else dumps(document, indent=False)
+        )
         wrapped, body = seal_json(keys, data, context("report", tenant.id, report_id))
         row = Report(
             report_id=report_id,

@@ -125,9 +125,7 @@ def _prepare(runtime: Runtime, caller: Caller, options: ScanOptions, now: dt.dat
         )
 
 
-def scan_subscriptions(
-    runtime: Runtime, caller: Caller, options: ScanOptions
-) -> ReportDocument:
+def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -> ReportDocument:
     """POST /scan and /scan/dry-run: the linked subscriptions (or one), live or from snapshots."""
     now = utcnow()
     prepared = _prepare(runtime, caller, options, now)
