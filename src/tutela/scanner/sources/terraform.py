@@ -2,7 +2,8 @@
 
 ``terraform_plan`` reads the document, ``terraform_refs`` builds ids and resolves references,
 ``terraform_map`` says how each azurerm attribute becomes an ARM property; resources of azurerm or
-azapi types it does not know are skipped and counted (``unsupported_types``).
+azapi types it does not know are skipped and counted (``unsupported_types``). A plan read from a
+file comes decoded by ``terraform_decode``, without the parts none of them reads.
 
 The plan declares the diagnostic settings and role assignments it creates, so every resource gets
 those lists; Defender pricings and policy assignments are seen only when the plan has some.
@@ -48,18 +49,18 @@ def resources_from_terraform(document: Any, source: str) -> list[Resource]:
     try:
         plan = Plan(document, source)
         resources = _Builder(plan).resources()
+        _SKIPPED[source] = plan.skipped
+        return relate(
+            resources,
+            sees_diagnostics=True,
+            sees_access=True,
+            sees_security=plan.types[_PRICING] > 0,
+            sees_policy=any(plan.types[t] for t in _POLICY),
+            source=source,
+        )
     finally:
         if collecting:
             gc.enable()
-    _SKIPPED[source] = plan.skipped
-    return relate(
-        resources,
-        sees_diagnostics=True,
-        sees_access=True,
-        sees_security=plan.types[_PRICING] > 0,
-        sees_policy=any(plan.types[t] for t in _POLICY),
-        source=source,
-    )
 
 
 class _Builder:
