@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import itertools
 from collections import Counter
 from typing import Any
 
@@ -141,16 +140,24 @@ class _Builder:
     def _apply(self, instance: Instance, attrs: tuple[Attr, ...], body: dict[str, Any]) -> None:
         refs: InstanceRefs | None = None  # made on first need
         values: dict[Any, Any] = instance.values
-        for attr, sources, target, convert in _compiled(attrs):
-            if sources is None:
-                value: Any = values
+        for attr, key, sources, target, convert in _compiled(attrs):
+            if key is not None:  # the common case: one top-level attribute, no other spelling
+                value: Any = values.get(key)
+                if value is None or value == "" or (type(value) is list and not value):
+                    continue
+                if value is UNKNOWN and attr.ref:
+                    value = self.resolver.resolve(instance, (key,))
+                    if value is None or value == "" or (type(value) is list and not value):
+                        continue
+            elif sources is None:
+                value = values
             else:
                 value = None
                 for steps in sources:  # the first set spelling; a known one before an unknown
                     found = values.get(steps[0]) if len(steps) == 1 else read(values, steps)
                     if found is UNKNOWN and attr.ref:
                         found = self.resolver.resolve(instance, steps)
-                    if found is None or found == "" or found == []:
+                    if found is None or found == "" or (type(found) is list and not found):
                         continue
                     value = found
                     if found is not UNKNOWN:
@@ -201,14 +208,21 @@ def _blob_service(account: Resource) -> Resource:
 def _put(body: dict[str, Any], steps: tuple[str | int, ...], value: Any) -> None:
     """Set ``value`` at ``steps``: objects merge, lists extend, known beats unknown."""
     node: Any = body
-    for step, following in itertools.pairwise(steps):
+    for index in range(len(steps) - 1):
+        step = steps[index]
         child = node.get(step) if type(node) is dict else _child(node, step)
         if type(child) is not dict and type(child) is not list:
-            child = [] if type(following) is int else {}
+            child = [] if type(steps[index + 1]) is int else {}
             _set(node, step, child)
         node = child
     last = steps[-1]
-    existing = node.get(last) if type(node) is dict else _child(node, last)
+    if type(node) is dict:
+        existing = node.get(last)
+        if existing is None:  # the usual case: a new member
+            node[last] = value
+            return
+    else:
+        existing = _child(node, last)
     if existing is not None:
         if value is UNKNOWN:
             return
@@ -246,25 +260,31 @@ def _steps(path: str) -> tuple[str | int, ...]:
 
 
 _Steps = tuple[str | int, ...]
-_COMPILED: dict[int, list[tuple[Attr, tuple[_Steps, ...] | None, _Steps, Any]]] = {}
+_Compiled = tuple[Attr, str | None, tuple[_Steps, ...] | None, _Steps, Any]
+_COMPILED: dict[int, list[_Compiled]] = {}
 
 
-def _compiled(attrs: tuple[Attr, ...]) -> list[tuple[Attr, tuple[_Steps, ...] | None, _Steps, Any]]:
-    """Each attribute with its source paths (None: the whole resource), target path, conversion."""
+def _compiled(attrs: tuple[Attr, ...]) -> list[_Compiled]:
+    """Each attribute with its top-level key (when that is its only source), its source paths
+    (None: the whole resource), its target path and its conversion."""
     found = _COMPILED.get(id(attrs))  # the table's tuples live as long as the module
     if found is None:
-        found = _COMPILED[id(attrs)] = [
-            (
-                attr,
-                None
-                if attr.source == "*"
-                else tuple(_steps(p) for p in (attr.source, *attr.aliases)),
-                _steps(attr.target),
-                attr.convert,
-            )
-            for attr in attrs
-        ]
+        found = _COMPILED[id(attrs)] = [_compile(attr) for attr in attrs]
     return found
+
+
+def _compile(attr: Attr) -> _Compiled:
+    if attr.source == "*":
+        return attr, None, None, _steps(attr.target), attr.convert
+    sources = tuple(_steps(p) for p in (attr.source, *attr.aliases))
+    single = sources[0][0] if len(sources) == 1 and len(sources[0]) == 1 else None
+    return (
+        attr,
+        str(single) if single is not None else None,
+        sources,
+        _steps(attr.target),
+        attr.convert,
+    )
 
 
 def _segment_after(arm_id: str, name: str) -> str | None:
