@@ -5,8 +5,7 @@ document (for a report read back from the API)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tutela.scanner.catalog.checks import SEVERITIES
 from tutela.scanner.engine.assess import Assessment
@@ -14,8 +13,9 @@ from tutela.scanner.engine.assess import Assessment
 _ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
-@dataclass(slots=True, frozen=True)
-class FailingCheck:
+class FailingCheck(NamedTuple):
+    """A check failing on one resource (a tuple: hundreds of thousands are made per large scan)."""
+
     check_id: str
     severity: str
     title: str
@@ -43,7 +43,7 @@ def failing_checks_of(assessment: Assessment) -> list[FailingCheck]:
             tuple(sorted({c.control_id for c in controls})),
             tuple(dict.fromkeys(c.framework for c in controls)),
         )
-    for result in assessment.failed:
+    for result in assessment.failed_in_order():  # already in the rows' order
         check, resource = result.check, result.resource
         control_ids, frameworks = mapped[check.id]
         rows.append(
@@ -62,7 +62,7 @@ def failing_checks_of(assessment: Assessment) -> list[FailingCheck]:
                 result.evidence,
             )
         )
-    return _sorted(rows)
+    return rows
 
 
 def failing_checks(report: Mapping[str, Any]) -> list[FailingCheck]:
