@@ -43,6 +43,7 @@ DATA = BENCH / ".data"
 CHECKOV_VENV = BENCH / ".venv-checkov"
 CHECKOV_PIN = "checkov==3.3.30"
 INPUTS = {"terraform": "plan.json", "arm": "template.json", "arg": "arg.json"}
+FORMATS = ("table", "json", "sarif")  # table: the default, what a person runs
 CHECKOV_FRAMEWORKS = {"terraform": "terraform_plan", "arm": "arm"}
 # Checkov offline: no platform mapping, no update check, no guideline download.
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE"}
@@ -257,7 +258,7 @@ def bench_size(
     for kind, name in INPUTS.items():
         path = directory / name
         counts = count_tutela(path, wrap, options.tutela_timeout)
-        for output_format in ("json", "sarif"):
+        for output_format in FORMATS:
             command = tutela_command(path, output_format)
             m = Measurement(size, kind, "tutela", output_format, _shown(command))
             m.source = source_digest()
