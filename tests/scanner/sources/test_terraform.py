@@ -404,7 +404,8 @@ def test_azapi_body_as_json_text_and_body_unknown_at_plan_time() -> None:
 # --- malformed input --------------------------------------------------------------------------
 
 
-def _broken(path: str, value: Any) -> dict[str, Any]:
+def broken_plan(path: str, value: Any) -> dict[str, Any]:
+    """tf_plan_modules with the value at the dotted ``path`` replaced (KeyError: removed)."""
     document: dict[str, Any] = copy.deepcopy(_document("tf_plan_modules"))
     node: Any = document
     *steps, last = path.split(".")
@@ -422,23 +423,23 @@ def _broken(path: str, value: Any) -> dict[str, Any]:
     [
         ([{"address": "x"}], "got a list"),
         ({"terraform_version": "1.9.0"}, "not `terraform show -json` output"),
-        (_broken("resource_changes", {"a": 1}), "resource_changes is an object, not a list"),
-        (_broken("resource_changes.2", "azurerm_x.y"), "resource_changes[2] is a string"),
+        (broken_plan("resource_changes", {"a": 1}), "resource_changes is an object, not a list"),
+        (broken_plan("resource_changes.2", "azurerm_x.y"), "resource_changes[2] is a string"),
         (
-            _broken("resource_changes.1.type", KeyError),
+            broken_plan("resource_changes.1.type", KeyError),
             "resource_changes[1] (azurerm_resource_group.rg) has no type",
         ),
-        (_broken("resource_changes.2.address", 7), "resource_changes[2] has no address"),
+        (broken_plan("resource_changes.2.address", 7), "resource_changes[2] has no address"),
         (
-            _broken("resource_changes.3.change", None),
+            broken_plan("resource_changes.3.change", None),
             "resource_changes[3] (azurerm_virtual_network.main) has no change",
         ),
         (
-            _broken("resource_changes.3.change.actions", "create"),
+            broken_plan("resource_changes.3.change.actions", "create"),
             "resource_changes[3].change.actions is not a list",
         ),
         (
-            _broken("resource_changes.3.change.after", [1]),
+            broken_plan("resource_changes.3.change.after", [1]),
             "resource_changes[3].change.after is a list",
         ),
         ({"format_version": "1.0", "values": []}, "values is not an object"),

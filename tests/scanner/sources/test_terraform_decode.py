@@ -7,7 +7,6 @@ parsed whole, so results and error messages are those of the generic path.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import gc
 import json
@@ -18,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.scanner.sources.test_terraform import broken_plan
 from tutela.scanner.estate import Resource
 from tutela.scanner.sources import SourceError, load_json, parse_document, read_estate
 from tutela.scanner.sources.terraform import unsupported_types
@@ -179,48 +179,34 @@ def test_a_planned_values_only_document_is_parsed_whole(tmp_path: Path) -> None:
 # --- the same errors ----------------------------------------------------------------------------
 
 
-def _broken(path: str, value: Any) -> dict[str, Any]:
-    """tf_plan_modules with the value at the dotted ``path`` replaced (KeyError: removed)."""
-    document: dict[str, Any] = copy.deepcopy(_document("tf_plan_modules"))
-    node: Any = document
-    *steps, last = path.split(".")
-    for step in steps:
-        node = node[int(step)] if step.isdigit() else node[step]
-    if value is KeyError:
-        del node[int(last) if last.isdigit() else last]
-    else:
-        node[int(last) if last.isdigit() else last] = value
-    return document
-
-
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
-        (_broken("resource_changes", {"a": 1}), "resource_changes is an object, not a list"),
-        (_broken("resource_changes.2", "azurerm_x.y"), "resource_changes[2] is a string"),
+        (broken_plan("resource_changes", {"a": 1}), "resource_changes is an object, not a list"),
+        (broken_plan("resource_changes.2", "azurerm_x.y"), "resource_changes[2] is a string"),
         (
-            _broken("resource_changes.3.change", "create"),
+            broken_plan("resource_changes.3.change", "create"),
             "resource_changes[3] (azurerm_virtual_network.main) has no change object",
         ),
         (
-            _broken("resource_changes.3.change", KeyError),
+            broken_plan("resource_changes.3.change", KeyError),
             "resource_changes[3] (azurerm_virtual_network.main) has no change object",
         ),
         (
-            _broken("resource_changes.3.change.actions", "create"),
+            broken_plan("resource_changes.3.change.actions", "create"),
             "resource_changes[3].change.actions is not a list",
         ),
         (
-            _broken("resource_changes.3.change.after", [1]),
+            broken_plan("resource_changes.3.change.after", [1]),
             "resource_changes[3].change.after is a list",
         ),
-        (_broken("resource_changes.2.address", 7), "resource_changes[2] has no address"),
+        (broken_plan("resource_changes.2.address", 7), "resource_changes[2] has no address"),
         (
-            _broken("prior_state.values.root_module.resources.0.values", 3),
+            broken_plan("prior_state.values.root_module.resources.0.values", 3),
             "prior_state.values.root_module.resources[0].values is not an object",
         ),
         (
-            _broken("prior_state.values.root_module", []),
+            broken_plan("prior_state.values.root_module", []),
             "prior_state.values.root_module is a list, not an object",
         ),
     ],
@@ -276,7 +262,7 @@ def test_reading_a_plan_leaves_garbage_collection_as_it_was(tmp_path: Path) -> N
     read_estate([path])
     assert gc.isenabled()
     with pytest.raises(SourceError):
-        read_estate([_write(tmp_path, _broken("resource_changes", {}), "bad.json")])
+        read_estate([_write(tmp_path, broken_plan("resource_changes", {}), "bad.json")])
     assert gc.isenabled()
     gc.disable()
     try:
