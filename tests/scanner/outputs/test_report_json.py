@@ -136,3 +136,32 @@ def test_a_template_fills_its_slots_escaped() -> None:
         "id": 'a"b',
         "message": {"text": "Failed: line\nbreak"},
     }
+
+
+class PerResultNarrator:
+    """A narrator whose closing reads the result, as the LLM narrator's does."""
+
+    closing_per_control = False
+
+    def prepare(self, assessment: Any) -> None:
+        self.prepared = True
+
+    def opening(self, result: Any) -> str:
+        return ""
+
+    def closing(self, result: Any, control: Any, by_analogy: bool) -> str:
+        return f'{result.resource.name} "{control.control_id}"'
+
+
+def test_a_closing_that_reads_the_result_is_asked_for_each_finding() -> None:
+    narrator = PerResultNarrator()
+    assessment, document = run_scan(
+        load_sample_estate(), CATALOG.framework_ids, scan_ts=SCAN_TS, narrator=narrator
+    )
+    data = written(document, indent=True)
+    assert narrator.prepared
+    findings = orjson.loads(data)["findings"]
+    assert [f["narrative"] for f in findings] == [
+        f'{f.result.resource.name} "{f.control.control_id}"' for f in assessment.findings()
+    ]
+    assert data == dumps(orjson.loads(data), indent=True)

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 
 class Narrator(Protocol):
+    # True when ``closing`` reads only the check, the control and the mark, never the rest of
+    # the result: a writer may then ask for it once per (check, resource type, control).
+    closing_per_control: bool
+
     def prepare(self, assessment: Assessment) -> None:
         """Called once before any part is asked for (the LLM narrator asks its model here)."""
 

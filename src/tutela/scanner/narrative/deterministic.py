@@ -47,6 +47,8 @@ def describe_evidence(evidence: tuple[tuple[str, Any], ...], limit: int = 3) -> 
 class DeterministicNarrator:
     """Narratives that need no model: the same finding always reads the same."""
 
+    closing_per_control = True  # the closing names the control, the severity and the fix
+
     def __init__(self, catalog: Catalog | None = None) -> None:
         self._catalog = catalog or load_catalog()
         self._frameworks = {f.id: f.name for f in self._catalog.frameworks}

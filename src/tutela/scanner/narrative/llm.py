@@ -64,6 +64,8 @@ class LLMNarrator:
     The model's text is the whole narrative: ``opening`` is empty and ``closing`` carries it.
     """
 
+    closing_per_control = False  # the model's text depends on the evidence too
+
     def __init__(
         self,
         client: openai.OpenAI,

@@ -88,7 +88,7 @@ class _FindingsEncoder:
         self.assessment = document._assessment
         self.narrator = document._narrator
         self.indent = indent
-        self.controls: dict[tuple[str, str], list[bytes]] = {}
+        self.controls: dict[tuple[str, str], list[tuple[bytes, bytes | None]]] = {}
         self.checks: dict[str, tuple[bytes, bytes, bytes]] = {}
         self.closings: dict[str, bytes] = {}  # each closing text, encoded
         # A finding is an object at depth 2 (document → findings list → finding).
@@ -108,7 +108,7 @@ class _FindingsEncoder:
         narrator_opening = self.narrator.opening if self.narrator is not None else None
         narrator_closing = self.narrator.closing if self.narrator is not None else None
         encoded = self.closings
-        narrative = closing = b""
+        narrative = b""
         pending: list[bytes] = [b"["]
         opening = self.open_first
         for result in self.assessment.failed_in_order():
@@ -118,10 +118,11 @@ class _FindingsEncoder:
             if narrator_opening is not None:
                 narrative = escaped(narrator_opening(result))
             controls = controls_for(result)
-            for (control, by_analogy), control_part in zip(
+            for (control, by_analogy), (control_part, closing) in zip(
                 controls, self.control_parts(result, controls), strict=True
             ):
-                if narrator_closing is not None:
+                if closing is None:  # a closing that depends on the result: asked each time
+                    assert narrator_closing is not None
                     text = narrator_closing(result, control, by_analogy)
                     closing = encoded.get(text) or encoded.setdefault(text, escaped(text))
                 pending += (
@@ -147,23 +148,36 @@ class _FindingsEncoder:
 
     def control_parts(
         self, result: CheckResult, controls: list[tuple[MappedControl, bool]]
-    ) -> list[bytes]:
-        """The control members of each finding of the result (the same for its check and type)."""
+    ) -> list[tuple[bytes, bytes | None]]:
+        """For each finding of the result: the control's members and, when it is the same for
+        every result of this check and type, the narrative's closing (else None)."""
         key = (result.check.id, result.resource.type)
         parts = self.controls.get(key)
         if parts is None:
             parts = self.controls[key] = [
-                self.members(
-                    {
-                        "control_id": control.control_id,
-                        "control_title": control.title,
-                        "framework": control.framework,
-                        "mapping": "by analogy" if by_analogy else "direct",
-                    }
+                (
+                    self.members(
+                        {
+                            "control_id": control.control_id,
+                            "control_title": control.title,
+                            "framework": control.framework,
+                            "mapping": "by analogy" if by_analogy else "direct",
+                        }
+                    ),
+                    self.shared_closing(result, control, by_analogy),
                 )
                 for control, by_analogy in controls
             ]
         return parts
+
+    def shared_closing(
+        self, result: CheckResult, control: MappedControl, by_analogy: bool
+    ) -> bytes | None:
+        if self.narrator is None:
+            return b""
+        if not self.narrator.closing_per_control:
+            return None
+        return escaped(self.narrator.closing(result, control, by_analogy))
 
     def check_parts(self, result: CheckResult) -> tuple[bytes, bytes, bytes]:
         """(check id, check members to the narrative's text, the narrative's end to origin)."""

@@ -93,18 +93,20 @@ class Plan:
         if not isinstance(changes, list):
             raise self.error(f"resource_changes is {_kind(changes)}, not a list")
         for number, record in enumerate(changes):
-            where = f"resource_changes[{number}]"
-            address, tf_type = self._identify(record, where)
+            address, tf_type = self._identify(record, "resource_changes", number)
             change = record.get("change")
-            if not isinstance(change, dict):
-                raise self.error(f"{where} ({address}) has no change object")
-            if not isinstance(change.get("actions"), list):
-                raise self.error(f"{where}.change.actions is not a list")
+            if type(change) is not dict:
+                raise self.error(f"resource_changes[{number}] ({address}) has no change object")
+            actions = change.get("actions")
+            if type(actions) is not list:
+                raise self.error(f"resource_changes[{number}].change.actions is not a list")
             after = change.get("after")
-            if after is None or change["actions"] == ["delete"]:
+            if after is None or (len(actions) == 1 and actions[0] == "delete"):
                 continue  # deleted (or forgotten): not in the estate the plan leaves
-            if not isinstance(after, dict):
-                raise self.error(f"{where}.change.after is {_kind(after)}, not an object")
+            if type(after) is not dict:
+                raise self.error(
+                    f"resource_changes[{number}].change.after is {_kind(after)}, not an object"
+                )
             values = _overlay(after, change.get("after_unknown"))
             module = record.get("module_address") or ""
             self._add(
@@ -123,7 +125,7 @@ class Plan:
         if not isinstance(resources, list):
             raise self.error(f"{where}.resources is not a list")
         for number, record in enumerate(resources):
-            resource_address, tf_type = self._identify(record, f"{where}.resources[{number}]")
+            resource_address, tf_type = self._identify(record, f"{where}.resources", number)
             values = record.get("values")
             if values is not None and not isinstance(values, dict):
                 raise self.error(f"{where}.resources[{number}].values is not an object")
@@ -146,14 +148,15 @@ class Plan:
                 child, f"{where}.child_modules[{number}]", str(child_address), data_only=data_only
             )
 
-    def _identify(self, record: Any, where: str) -> tuple[str, str]:
-        if not isinstance(record, dict):
-            raise self.error(f"{where} is {_kind(record)}, not an object")
+    def _identify(self, record: Any, where: str, number: int) -> tuple[str, str]:
+        """The record's address and type; ``where[number]`` names it in an error."""
+        if type(record) is not dict:
+            raise self.error(f"{where}[{number}] is {_kind(record)}, not an object")
         address, tf_type = record.get("address"), record.get("type")
-        if not isinstance(address, str) or not address:
-            raise self.error(f"{where} has no address")
-        if not isinstance(tf_type, str) or not tf_type:
-            raise self.error(f"{where} ({address}) has no type")
+        if type(address) is not str or not address:
+            raise self.error(f"{where}[{number}] has no address")
+        if type(tf_type) is not str or not tf_type:
+            raise self.error(f"{where}[{number}] ({address}) has no type")
         return address, tf_type
 
     def _add(
