@@ -24,14 +24,18 @@ INHERITS_FROM_PARENT: Final = frozenset(
 )
 
 
-def _find(resource: Resource, keys: Sequence[str]) -> tuple[str, Any] | None:
+def _find(ctx: Context, resource: Resource, keys: Sequence[str]) -> tuple[str, Any] | None:
     """(tag name, value) of the first accepted key present on the resource, keys in order."""
     tags: Any = resource.tags
     if tags is UNKNOWN:  # a plan whose tags are known only after apply
         return "*", UNKNOWN
     if not tags:
         return None
-    folded = {name.casefold(): name for name in tags}
+    # Several inventory checks read each resource's tags: fold their names once per scan.
+    memo_key = ("folded_tags", id(resource))  # the estate keeps its resources alive
+    folded: dict[str, str] | None = ctx.estate.memo.get(memo_key)
+    if folded is None:
+        folded = ctx.estate.memo[memo_key] = {name.casefold(): name for name in tags}
     for key in keys:
         name = folded.get(key.casefold())
         if name is not None:
@@ -52,13 +56,13 @@ def tag_value(ctx: Context, keys: Sequence[str]) -> Any:
     """
     resource = ctx.resource
     named = ", ".join(keys)
-    found, where = _find(resource, keys), "tags"
+    found, where = _find(ctx, resource, keys), "tags"
     if found is None and resource.type in INHERITS_FROM_PARENT:
         parent = ctx.estate.parent(resource)
         if parent is None:
             ctx.evidence.append(("tags", f"none of {named}; parent not in this scan"))
             return UNKNOWN
-        found, where = _find(parent, keys), "parent.tags"
+        found, where = _find(ctx, parent, keys), "parent.tags"
     if found is None:
         ctx.evidence.append(
             ("tags", f"none of {named}" + (" here or on the parent" if where != "tags" else ""))
