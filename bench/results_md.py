@@ -320,4 +320,6 @@ def _notes() -> list[str]:
         "  findings per resource here, some 2.5 GB of JSON at N = 100,000. It is written from",
         "  parts encoded once (a check's texts, a control's, a result's) and streamed, so it costs",
         "  time but not memory. table and sarif show one row per failing (check, resource).",
+        "- The API's `POST /scan` (1,000 resources, one client and 8, SQLite and PostgreSQL) is",
+        "  measured by `bench/api.py`, which writes [RESULTS-api.md](RESULTS-api.md).",
     ]
