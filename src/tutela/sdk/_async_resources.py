@@ -1,0 +1,163 @@
+"""The typed API groups of ``AsyncSession``: each method awaits one operation of ``_operations``."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from tutela.sdk import _operations as op
+from tutela.sdk.models import (
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    CredentialsStored,
+    Framework,
+    Plan,
+    Report,
+    ReportDeleted,
+    ReportDiff,
+    ReportSummary,
+    ReportType,
+    Snapshot,
+    Status,
+    TenantMe,
+    WhoAmI,
+)
+
+if TYPE_CHECKING:
+    from tutela.sdk._session import AsyncSession
+
+
+class _Resource:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+
+class AsyncFrameworks(_Resource):
+    async def list(self) -> builtins.list[Framework]:
+        """The compliance frameworks and the plans that may scan each."""
+        return await self._session._run(op.list_frameworks())
+
+
+class AsyncPlans(_Resource):
+    async def list(self) -> builtins.list[Plan]:
+        """The plans: quotas, frameworks, history window, features."""
+        return await self._session._run(op.list_plans())
+
+
+class AsyncTenant(_Resource):
+    async def me(self) -> TenantMe:
+        """Your tenant: plan, quota use, linked subscriptions, governance."""
+        return await self._session._run(op.tenant_me())
+
+    async def set_subscriptions(self, subscription_ids: Iterable[str]) -> TenantMe:
+        """Replace the linked Azure subscription ids."""
+        return await self._session._run(op.set_subscriptions(subscription_ids))
+
+    async def set_credentials(
+        self, *, tenant_id: str, client_id: str, client_secret: str | SecretStr
+    ) -> CredentialsStored:
+        """Store the Azure service principal scans read live Azure with."""
+        return await self._session._run(op.set_credentials(tenant_id, client_id, client_secret))
+
+
+class AsyncSnapshots(_Resource):
+    async def put(self, subscription_id: str, export: op.Document) -> Snapshot:
+        """Upload a Resource Graph export (file path, bytes or data) as the snapshot."""
+        return await self._session._run(op.put_snapshot(subscription_id, export))
+
+    async def get(self, subscription_id: str) -> Snapshot:
+        return await self._session._run(op.get_snapshot(subscription_id))
+
+    async def delete(self, subscription_id: str) -> Status:
+        return await self._session._run(op.delete_snapshot(subscription_id))
+
+
+class AsyncScans(_Resource):
+    async def run(
+        self,
+        frameworks: Iterable[str] | None = None,
+        subscription_id: str | None = None,
+        label: str | None = None,
+        generate_narrative: bool | None = None,
+    ) -> Report:
+        """Scan the linked subscriptions and save the report (counts against the quota)."""
+        return await self._session._run(
+            op.scan(frameworks, subscription_id, label, generate_narrative, dry_run=False)
+        )
+
+    async def dry_run(
+        self,
+        frameworks: Iterable[str] | None = None,
+        subscription_id: str | None = None,
+        label: str | None = None,
+        generate_narrative: bool | None = None,
+    ) -> Report:
+        """Scan in full without saving or counting the report."""
+        return await self._session._run(
+            op.scan(frameworks, subscription_id, label, generate_narrative, dry_run=True)
+        )
+
+    async def iac(
+        self,
+        document_or_path: op.Document,
+        frameworks: Iterable[str] | None = None,
+        label: str | None = None,
+        dry_run: bool = False,
+        generate_narrative: bool | None = None,
+    ) -> Report:
+        """Scan a Terraform plan (``terraform show -json``) or an ARM template."""
+        return await self._session._run(
+            op.scan_iac(document_or_path, frameworks, label, dry_run, generate_narrative)
+        )
+
+
+class AsyncReports(_Resource):
+    def list(
+        self, type: ReportType | None = None, page_size: int = 50
+    ) -> AsyncIterator[ReportSummary]:
+        """Every saved report, newest first, fetching pages as the iteration goes."""
+        return self._session._iterate(op.list_reports(type, page_size))
+
+    async def get(self, report_id: str) -> Report:
+        return await self._session._run(op.get_report(report_id))
+
+    async def delete(self, report_id: str) -> ReportDeleted:
+        return await self._session._run(op.delete_report(report_id))
+
+    async def delete_manual(self) -> ReportDeleted:
+        """Delete every manual report (governance reports stay)."""
+        return await self._session._run(op.delete_manual_reports())
+
+    async def diff(self, report_a: str, report_b: str) -> ReportDiff:
+        """What changed from ``report_a`` to ``report_b``."""
+        return await self._session._run(op.diff_reports(report_a, report_b))
+
+
+class AsyncKeys(_Resource):
+    def list(self, page_size: int = 50) -> AsyncIterator[ApiKey]:
+        """Your API keys (never their secrets), fetching pages as the iteration goes."""
+        return self._session._iterate(op.list_keys(page_size))
+
+    async def create(
+        self, name: str, scopes: Iterable[str], expires_in_days: int = 30
+    ) -> ApiKeyCreated:
+        """A new key; its secret (``.key.get_secret_value()``) is shown this once."""
+        return await self._session._run(op.create_key(name, scopes, expires_in_days))
+
+    async def get(self, key_id: str) -> ApiKey:
+        return await self._session._run(op.get_key(key_id))
+
+    async def rename(self, key_id: str, name: str) -> ApiKey:
+        return await self._session._run(op.rename_key(key_id, name))
+
+    async def revoke(self, key_id: str) -> ApiKeyRevoked:
+        """Revoke a key; it fails from its next request."""
+        return await self._session._run(op.revoke_key(key_id))
+
+    async def current(self) -> WhoAmI:
+        """The calling key: scopes, expiry, owner, tenant and plan."""
+        return await self._session._run(op.current_key())

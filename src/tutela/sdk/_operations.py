@@ -1,0 +1,235 @@
+"""Every typed operation of the API, defined once for the sync and the async session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeAlias
+from urllib.parse import quote
+
+from pydantic import SecretStr
+
+from tutela.sdk._flow import Call, Chain, Flow, Operation, Pages, SessionConfig, parse_as
+from tutela.sdk.models import (
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    CredentialsStored,
+    Framework,
+    Health,
+    Page,
+    Plan,
+    Report,
+    ReportDeleted,
+    ReportDiff,
+    ReportSummary,
+    ReportType,
+    ScopeInfo,
+    Snapshot,
+    Status,
+    TenantMe,
+    WhoAmI,
+)
+
+# A JSON document: a path to a file of it (read and sent as is), its bytes, or Python data.
+Document: TypeAlias = str | os.PathLike[str] | bytes | dict[str, Any] | list[Any]
+
+
+def _segment(value: str) -> str:
+    """An id as one path segment: ``/`` and friends escaped, so it cannot reach another route."""
+    return quote(str(value), safe="")
+
+
+def _names(values: Iterable[str]) -> list[str]:
+    """A list of ids; one id given as a plain string counts as one, not as its characters."""
+    return [values] if isinstance(values, str) else [str(v) for v in values]
+
+
+def document_bytes(document: Document) -> bytes:
+    if isinstance(document, str | os.PathLike):
+        return Path(document).read_bytes()
+    if isinstance(document, bytes):
+        return document
+    return json.dumps(document).encode()
+
+
+# --- platform ----------------------------------------------------------------------------------
+
+
+def health() -> Call[Health]:
+    return Call("GET", "/health", parse_as(Health))
+
+
+def list_frameworks() -> Call[list[Framework]]:
+    return Call("GET", "/frameworks", parse_as(list[Framework]))
+
+
+def list_plans() -> Call[list[Plan]]:
+    return Call("GET", "/plans", parse_as(list[Plan]))
+
+
+def list_scopes() -> Call[list[ScopeInfo]]:
+    return Call("GET", "/scopes", parse_as(list[ScopeInfo]))
+
+
+# --- tenant ------------------------------------------------------------------------------------
+
+
+def tenant_me() -> Call[TenantMe]:
+    return Call("GET", "/tenant/me", parse_as(TenantMe))
+
+
+def set_subscriptions(subscription_ids: Iterable[str]) -> Call[TenantMe]:
+    body = {"subscription_ids": _names(subscription_ids)}
+    return Call("PUT", "/tenant/subscriptions", parse_as(TenantMe), json=body)
+
+
+def set_credentials(
+    tenant_id: str, client_id: str, client_secret: str | SecretStr
+) -> Call[CredentialsStored]:
+    secret = SecretStr(client_secret) if isinstance(client_secret, str) else client_secret
+    plain = secret.get_secret_value()
+    body = {"tenant_id": str(tenant_id), "client_id": str(client_id), "client_secret": plain}
+    return Call(
+        "PUT", "/tenant/credentials", parse_as(CredentialsStored), json=body, secrets=(plain,)
+    )
+
+
+def _snapshot_path(subscription_id: str) -> str:
+    return f"/tenant/subscriptions/{_segment(subscription_id)}/snapshot"
+
+
+def put_snapshot(subscription_id: str, export: Document) -> Call[Snapshot]:
+    path = _snapshot_path(subscription_id)
+    return Call("PUT", path, parse_as(Snapshot), content=document_bytes(export))
+
+
+def get_snapshot(subscription_id: str) -> Call[Snapshot]:
+    return Call("GET", _snapshot_path(subscription_id), parse_as(Snapshot))
+
+
+def delete_snapshot(subscription_id: str) -> Call[Status]:
+    return Call("DELETE", _snapshot_path(subscription_id), parse_as(Status))
+
+
+# --- scans -------------------------------------------------------------------------------------
+
+
+def plan_frameworks() -> Operation[list[str]]:
+    """Every framework of the caller's plan (what ``/scan/iac`` scans when given none)."""
+
+    def steps(config: SessionConfig) -> Flow[list[str]]:
+        me = yield from current_key().flow(config)
+        plans = yield from list_plans().flow(config)
+        return next((plan.frameworks for plan in plans if plan.id == me.plan), [])
+
+    return Chain(steps)
+
+
+def scan(
+    frameworks: Iterable[str] | None,
+    subscription_id: str | None,
+    label: str | None,
+    generate_narrative: bool | None,
+    *,
+    dry_run: bool,
+) -> Operation[Report]:
+    """``POST /scan`` (or ``/scan/dry-run``); no frameworks: those of the caller's plan."""
+
+    def call(chosen: list[str]) -> Call[Report]:
+        body: dict[str, Any] = {"frameworks": chosen}
+        if subscription_id is not None:
+            body["subscription_id"] = str(subscription_id)
+        if label is not None:
+            body["scan_label"] = label
+        if generate_narrative is not None:
+            body["generate_narrative"] = generate_narrative
+        return Call("POST", "/scan/dry-run" if dry_run else "/scan", parse_as(Report), json=body)
+
+    if frameworks is not None:
+        return call(_names(frameworks))
+
+    def steps(config: SessionConfig) -> Flow[Report]:
+        chosen = yield from plan_frameworks().flow(config)
+        return (yield from call(chosen).flow(config))
+
+    return Chain(steps)
+
+
+def scan_iac(
+    document: Document,
+    frameworks: Iterable[str] | None,
+    label: str | None,
+    dry_run: bool,
+    generate_narrative: bool | None,
+) -> Call[Report]:
+    params = {
+        "frameworks": ",".join(_names(frameworks)) if frameworks is not None else None,
+        "scan_label": label,
+        "dry_run": dry_run,
+        "generate_narrative": generate_narrative,
+    }
+    content = document_bytes(document)
+    return Call("POST", "/scan/iac", parse_as(Report), params=params, content=content)
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+def list_reports(report_type: ReportType | None, page_size: int) -> Pages[ReportSummary]:
+    def page(cursor: str | None) -> Call[Page[ReportSummary]]:
+        params = {"limit": page_size, "type": report_type, "cursor": cursor}
+        return Call("GET", "/reports", parse_as(Page[ReportSummary]), params=params)
+
+    return Pages(page)
+
+
+def get_report(report_id: str) -> Call[Report]:
+    return Call("GET", f"/report/{_segment(report_id)}", parse_as(Report))
+
+
+def delete_report(report_id: str) -> Call[ReportDeleted]:
+    return Call("DELETE", f"/report/{_segment(report_id)}", parse_as(ReportDeleted))
+
+
+def delete_manual_reports() -> Call[ReportDeleted]:
+    return Call("DELETE", "/reports", parse_as(ReportDeleted))
+
+
+def diff_reports(report_a: str, report_b: str) -> Call[ReportDiff]:
+    body = {"report_a": report_a, "report_b": report_b}
+    return Call("POST", "/reports/diff", parse_as(ReportDiff), json=body)
+
+
+# --- API keys ----------------------------------------------------------------------------------
+
+
+def list_keys(page_size: int) -> Pages[ApiKey]:
+    def page(cursor: str | None) -> Call[Page[ApiKey]]:
+        params = {"limit": page_size, "cursor": cursor}
+        return Call("GET", "/api-keys", parse_as(Page[ApiKey]), params=params)
+
+    return Pages(page)
+
+
+def create_key(name: str, scopes: Iterable[str], expires_in_days: int) -> Call[ApiKeyCreated]:
+    body = {"name": name, "scopes": _names(scopes), "expires_in_days": expires_in_days}
+    return Call("POST", "/api-keys", parse_as(ApiKeyCreated), json=body)
+
+
+def get_key(key_id: str) -> Call[ApiKey]:
+    return Call("GET", f"/api-keys/{_segment(key_id)}", parse_as(ApiKey))
+
+
+def rename_key(key_id: str, name: str) -> Call[ApiKey]:
+    return Call("PATCH", f"/api-keys/{_segment(key_id)}", parse_as(ApiKey), json={"name": name})
+
+
+def revoke_key(key_id: str) -> Call[ApiKeyRevoked]:
+    return Call("DELETE", f"/api-keys/{_segment(key_id)}", parse_as(ApiKeyRevoked))
+
+
+def current_key() -> Call[WhoAmI]:
+    return Call("GET", "/api-keys/current", parse_as(WhoAmI))

@@ -1,0 +1,254 @@
+"""The API's response bodies as Pydantic models, tolerant of fields added by newer servers.
+
+Every model keeps unknown fields (``extra="allow"``), so an older SDK loses nothing a newer
+server sends; ``model_dump(mode="json", exclude_unset=True)`` gives back the body as received
+(``Report.raw`` does exactly that, for the SARIF and JUnit writers of ``tutela.scanner.outputs``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+T = TypeVar("T")
+
+ReportType = Literal["manual", "governance"]
+
+
+class APIModel(BaseModel):
+    """A response body: unknown fields are kept, not rejected."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The body as JSON-able data, with exactly the fields the server sent."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Page(APIModel, Generic[T]):
+    """One page of a list; ``next_cursor`` is None on the last."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class Status(APIModel):
+    status: str = "ok"
+
+
+class Health(APIModel):
+    status: str
+    version: str
+
+
+class Framework(APIModel):
+    id: str
+    name: str
+    description: str = ""
+    category: str = ""
+    plans: list[str] = Field(default_factory=list)
+    publisher: str | None = None
+    version: str | None = None
+    published: dt.date | None = None
+
+
+class PlanFeatures(APIModel):
+    drift_alerts: bool = False
+    cmk: bool = False
+    iac_export: bool = False
+    scorecard: bool = False
+
+
+class Plan(APIModel):
+    id: str
+    name: str
+    scan_quota: int | None = None  # None: unlimited
+    max_subscriptions: int | None = None  # None: unlimited
+    frameworks: list[str] = Field(default_factory=list)
+    history_days: int
+    governance_cadence: str
+    narratives_default: bool = False
+    features: PlanFeatures = Field(default_factory=PlanFeatures)
+
+
+class TenantMe(APIModel):
+    tenant_id: str
+    name: str
+    purchaser_email: str
+    plan_id: str
+    status: str
+    scan_count: int
+    scan_limit: int | None = None
+    subscription_limit: int | None = None
+    azure_subscription_ids: list[str] = Field(default_factory=list)
+    azure_credentials_set: bool = False
+    governance_enabled: bool = False
+    governance_cadence: str = "manual"
+    report_history_days: int
+
+
+class CredentialsStored(APIModel):
+    status: str = "ok"
+    azure_credentials_set: bool = True
+    set_at: dt.datetime
+
+
+class Snapshot(APIModel):
+    subscription_id: str
+    resources: int
+    size_bytes: int
+    uploaded_at: dt.datetime
+
+
+class Evidence(APIModel):
+    path: str
+    value: Any = None
+
+
+class Finding(APIModel):
+    control_id: str
+    control_title: str = ""
+    framework: str
+    mapping: str = "direct"
+    check_id: str = ""
+    resource: str
+    resource_name: str = ""
+    resource_type: str = ""
+    severity: str
+    status: str
+    title: str
+    description: str = ""
+    narrative: str | None = None
+    remediation: str = ""
+    evidence: list[Evidence] = Field(default_factory=list)
+    origin: str | None = None
+
+
+class FrameworkScore(APIModel):
+    score: int | None = None
+    checks_evaluated: int = 0
+    checks_passed: int = 0
+    checks_failed: int = 0
+    checks_unknown: int = 0
+    controls_assessed: int = 0
+    controls_with_gaps: int = 0
+
+
+class UnknownResult(APIModel):
+    """A check that could not be decided (evidence missing), per resource."""
+
+    check_id: str
+    title: str
+    severity: str
+    resource: str
+    resource_type: str = ""
+    frameworks: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Report(APIModel):
+    """A scan report; a dry run has no ``report_id`` and says ``dry_run: true``."""
+
+    report_id: str | None = None
+    tenant_id: str | None = None
+    scan_ts: dt.datetime
+    scan_label: str | None = None
+    frameworks: list[str]
+    aggregate_score: int | None = None
+    critical_count: int
+    high_count: int
+    medium_count: int
+    low_count: int
+    framework_scores: dict[str, FrameworkScore] = Field(default_factory=dict)
+    resources_scanned: int = 0
+    checks_evaluated: int = 0
+    checks_passed: int = 0
+    checks_failed: int = 0
+    checks_unknown: int = 0
+    findings: list[Finding]
+    unknown: list[UnknownResult] = Field(default_factory=list)
+    engine_version: str | None = None
+    dry_run: bool | None = None
+    subscriptions: list[str] | None = None
+    source: str | None = None
+
+
+class ReportSummary(APIModel):
+    """A saved report as listed by ``GET /reports`` (counts, no findings)."""
+
+    report_id: str
+    type: str
+    label: str | None = None
+    frameworks: list[str]
+    aggregate_score: int | None = None
+    critical_count: int
+    high_count: int
+    medium_count: int
+    low_count: int
+    resources_scanned: int = 0
+    checks_unknown: int = 0
+    scan_ts: dt.datetime
+
+
+class ReportDeleted(APIModel):
+    status: str = "ok"
+    deleted: int
+    report_id: str | None = None
+
+
+class ReportDiff(APIModel):
+    report_a: str | None = None
+    report_b: str | None = None
+    score_a: int | None = None
+    score_b: int | None = None
+    score_delta: int | None = None
+    new_findings: list[Finding] = Field(default_factory=list)
+    resolved: list[Finding] = Field(default_factory=list)
+    unchanged: list[Finding] = Field(default_factory=list)
+    severity_changes: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ApiKey(APIModel):
+    """One of your API keys; never its secret."""
+
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    status: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+    never_used: bool = False
+
+
+class ApiKeyCreated(ApiKey):
+    """A new key: ``key.get_secret_value()`` is the secret, shown this once."""
+
+    key: SecretStr
+
+
+class ApiKeyRevoked(APIModel):
+    status: str = "ok"
+    revoked: str
+
+
+class WhoAmI(APIModel):
+    """The calling key: its scopes, expiry, owner, tenant and plan."""
+
+    key_id: str
+    prefix: str
+    scopes: list[str]
+    expires_at: dt.datetime
+    user_email: str
+    role: str
+    tenant_id: str | None = None
+    plan: str | None = None
+
+
+class ScopeInfo(APIModel):
+    scope: str
+    description: str = ""
