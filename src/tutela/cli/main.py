@@ -8,7 +8,7 @@ import sys
 import typer
 
 from tutela import __version__
-from tutela.cli import scan, server_commands
+from tutela.cli import gate, scan, server_commands
 from tutela.cli.errors import one_line_errors
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("scan")(one_line_errors(scan.scan, code=scan.INTERNAL_ERROR_EXIT))
+app.command("gate")(one_line_errors(gate.gate, code=gate.INTERNAL_ERROR_EXIT))
 app.command("serve")(server_commands.serve)
 app.add_typer(server_commands.db_app, name="db")
 app.add_typer(server_commands.admin_app, name="admin")
