@@ -66,7 +66,20 @@ def _config(url: str | None, api_key: str | None, timeout: float, retries: int) 
     )
 
 
-class Session:
+class _Sessions:
+    """What the sync and the async session share beyond the flows: their configuration."""
+
+    _config: SessionConfig
+
+    @property
+    def url(self) -> str:
+        return self._config.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.url!r})"
+
+
+class Session(_Sessions):
     """A client of one Tutela server, with one API key.
 
     ``url`` and ``api_key`` default to ``TUTELA_URL`` and ``TUTELA_API_KEY``. ``retries`` is the
@@ -93,13 +106,6 @@ class Session:
         self.scans = Scans(self)
         self.reports = Reports(self)
         self.keys = Keys(self)
-
-    @property
-    def url(self) -> str:
-        return self._config.base_url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self.url!r})"
 
     def health(self) -> Health:
         """The server's status and version."""
@@ -144,7 +150,7 @@ class Session:
             call = pages.after(page)
 
 
-class AsyncSession:
+class AsyncSession(_Sessions):
     """``Session`` for asyncio: the same API groups, whose methods are awaited."""
 
     def __init__(
@@ -166,13 +172,6 @@ class AsyncSession:
         self.scans = AsyncScans(self)
         self.reports = AsyncReports(self)
         self.keys = AsyncKeys(self)
-
-    @property
-    def url(self) -> str:
-        return self._config.base_url
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self.url!r})"
 
     async def health(self) -> Health:
         """The server's status and version."""
