@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,15 +54,21 @@ def compile_check(spec: CheckSpec, as_of: dt.date) -> CompiledCheck:
     return CompiledCheck(spec, applies, rule)
 
 
-def _run(
-    estate: Estate, checks: Iterable[CheckSpec], as_of: dt.date
-) -> Iterator[tuple[CheckSpec, Resource, Tri, list[tuple[str, Any]]]]:
-    """(check, resource, outcome, evidence) for every applicable pair, grouped by type."""
+def _evaluate(
+    estate: Estate, checks: Iterable[CheckSpec], as_of: dt.date, *, keep_passes: bool
+) -> tuple[list[CheckResult], dict[str, int]]:
+    """Every applicable (check, resource) pair decided, grouped by resource type, in estate order.
+
+    Returns the results kept (every one, or all but the passes) and the passes counted per check.
+    This loop runs once per pair: hundreds of thousands of times for a large estate.
+    """
     by_type: dict[str, list[CompiledCheck]] = {}
     for spec in checks:
         compiled = compile_check(spec, as_of)
         for resource_type in spec.resource_types:
             by_type.setdefault(resource_type, []).append(compiled)
+    kept: list[CheckResult] = []
+    passes: dict[str, int] = {}
     for resource_type in estate.types:
         compiled_checks = by_type.get(resource_type)
         if not compiled_checks:
@@ -71,6 +77,7 @@ def _run(
         for compiled in compiled_checks:
             spec, applies, rule = compiled.spec, compiled.applies, compiled.rule
             ctx = Context(resources[0], estate, [])
+            passed = 0
             for resource in resources:
                 ctx.resource = resource
                 evidence: list[tuple[str, Any]] = []
@@ -80,20 +87,24 @@ def _run(
                     if applicable is False:
                         continue
                     if applicable is None:
-                        yield spec, resource, None, evidence
+                        kept.append(CheckResult(spec, resource, "unknown", tuple(evidence)))
                         continue
                     evidence.clear()
-                yield spec, resource, rule(ctx), evidence
+                outcome = rule(ctx)
+                if outcome is True and not keep_passes:
+                    passed += 1
+                else:
+                    kept.append(CheckResult(spec, resource, _STATUS[outcome], tuple(evidence)))
+            if passed:
+                passes[spec.id] = passes.get(spec.id, 0) + passed
+    return kept, passes
 
 
 def evaluate_estate(
     estate: Estate, checks: Iterable[CheckSpec], *, as_of: dt.date
 ) -> list[CheckResult]:
     """Every applicable (check, resource) pair, grouped by resource type, in estate order."""
-    return [
-        CheckResult(spec, resource, _STATUS[outcome], tuple(evidence))
-        for spec, resource, outcome, evidence in _run(estate, checks, as_of)
-    ]
+    return _evaluate(estate, checks, as_of, keep_passes=True)[0]
 
 
 def evaluate_counting_passes(
@@ -103,11 +114,4 @@ def evaluate_counting_passes(
 
     Passes are most results on a healthy estate; not keeping them saves time and memory.
     """
-    kept: list[CheckResult] = []
-    passes: dict[str, int] = {}
-    for spec, resource, outcome, evidence in _run(estate, checks, as_of):
-        if outcome is True:
-            passes[spec.id] = passes.get(spec.id, 0) + 1
-        else:
-            kept.append(CheckResult(spec, resource, _STATUS[outcome], tuple(evidence)))
-    return kept, passes
+    return _evaluate(estate, checks, as_of, keep_passes=False)
