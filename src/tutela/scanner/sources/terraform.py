@@ -108,12 +108,13 @@ class _Builder:
             arm_type = str(instance.values.get("type")).split("@")[0]
         properties = body.get("properties")
         tags = body.get("tags")
+        subscription_id, resource_group = _placement(arm_id)
         return Resource(
             id=arm_id,
             type=arm_type.lower(),
             name=self.resolver.name(instance),
-            subscription_id=_segment_after(arm_id, "subscriptions"),
-            resource_group=_segment_after(arm_id, "resourcegroups"),
+            subscription_id=subscription_id,
+            resource_group=resource_group,
             location=body.get("location"),
             kind=body.get("kind"),
             sku=body.get("sku"),
@@ -247,10 +248,14 @@ def _set(node: Any, step: str | int, value: Any) -> None:
 
 def _pruned(value: Any) -> Any:
     """The value without None members (a converter's blank fields are absent, not null)."""
-    if isinstance(value, dict):
-        return {k: _pruned(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_pruned(v) for v in value]
+    if type(value) is dict:
+        return {
+            k: _pruned(v) if type(v) is dict or type(v) is list else v
+            for k, v in value.items()
+            if v is not None
+        }
+    if type(value) is list:
+        return [_pruned(v) if type(v) is dict or type(v) is list else v for v in value]
     return value
 
 
@@ -287,11 +292,10 @@ def _compile(attr: Attr) -> _Compiled:
     )
 
 
-def _segment_after(arm_id: str, name: str) -> str | None:
-    """The subscription or resource group an id names (``name``: their lower-cased key)."""
+def _placement(arm_id: str) -> tuple[str | None, str | None]:
+    """The subscription and the resource group an id names (None for what it does not)."""
     parts = arm_id.split("/", 5)
     if len(parts) < 3 or parts[1].lower() != "subscriptions":
-        return None
-    if name == "subscriptions":
-        return parts[2] or None
-    return (parts[4] or None) if len(parts) > 4 and parts[3].lower() == name else None
+        return None, None
+    group = (parts[4] or None) if len(parts) > 4 and parts[3].lower() == "resourcegroups" else None
+    return parts[2] or None, group
