@@ -292,3 +292,20 @@ def test_llm_narratives_need_an_endpoint_and_a_key(runner: CliRunner, open_estat
     result = scan(runner, str(open_estate), "--format", "json", "--narrative", "llm")
     assert result.exit_code == 2
     assert "--llm-api-key" in result.output
+
+
+def test_a_table_shows_the_first_failing_checks_and_counts_the_rest(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from tutela.scanner.samples import sample_estate_path
+
+    sample = str(sample_estate_path())
+    report = json.loads(scan(runner, sample, "--format", "json", "--fail-on", "none").stdout)
+    table = tmp_path / "table.txt"
+    result = scan(runner, sample, "--fail-on", "none", "--output", str(table))
+    assert result.exit_code == 0, result.output
+    text = table.read_text()
+    assert report["checks_failed"] > 50
+    assert f"… and {report['checks_failed'] - 50} more failing checks" in text
+    # rows in the report's order: the first finding's check is among them
+    assert report["findings"][0]["check_id"] in text.split("Failing checks", 1)[1]

@@ -179,13 +179,13 @@ def _summarise(console: Console, report: dict[str, Any], score: str) -> None:
     from tutela.scanner.outputs.failing import failing_checks
     from tutela.scanner.outputs.table import render_table
 
-    rows = failing_checks(report)  # most severe first
-    render_table(report, console, failing=rows[:TABLE_ROWS], max_rows=TABLE_ROWS)
-    if len(rows) > TABLE_ROWS:
-        console.print(
-            f"… and {len(rows) - TABLE_ROWS} more failing checks (all of them: --json, --sarif "
-            "or --junit)."
-        )
+    render_table(
+        report,
+        console,
+        failing=failing_checks(report),  # most severe first
+        max_rows=TABLE_ROWS,
+        more_hint="all of them: --json, --sarif or --junit",
+    )
     if report.get("report_id"):
         label = report.get("scan_label")
         where = f" · label {escape(str(label))}" if label else " · no label"

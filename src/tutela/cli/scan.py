@@ -155,6 +155,7 @@ def _scan_and_write(
 ) -> bool:
     """Read, assess and write the report; True when the gate failed."""
     from tutela.scanner.outputs.failing import failing_checks_of
+    from tutela.scanner.outputs.table import MAX_ROWS
     from tutela.scanner.scan import run_scan
     from tutela.scanner.sources import SourceError
 
@@ -169,7 +170,9 @@ def _scan_and_write(
         narrator=narrator,
         catalog=catalog,
     )
-    failing = None if full else failing_checks_of(assessment)
+    # A table shows only its first rows: the others are counted, not built.
+    limit = MAX_ROWS if output_format is Format.table else None
+    failing = None if full else failing_checks_of(assessment, limit)
     _write(report, failing, output_format, output)
     if one_shot_process:
         kept_alive.extend((estate, assessment, report, failing))
@@ -254,14 +257,16 @@ def _write(
     from tutela.scanner.outputs.table import render_table
 
     if output_format is Format.table:
+        total = report.header["checks_failed"]  # ``failing`` holds only the rows shown
         if output is None:
-            render_table(report.header, Console(highlight=False), failing=failing)
+            render_table(
+                report.header, Console(highlight=False), failing=failing, failing_total=total
+            )
             return
         with _opened(output) as handle:
             text = io.TextIOWrapper(handle, encoding="utf-8")
-            render_table(
-                report.header, Console(file=text, width=120, highlight=False), failing=failing
-            )
+            console = Console(file=text, width=120, highlight=False)
+            render_table(report.header, console, failing=failing, failing_total=total)
             text.flush()
             text.detach()
         return

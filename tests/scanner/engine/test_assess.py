@@ -173,3 +173,15 @@ def test_diff_sorts_findings_into_new_resolved_unchanged_and_severity_changes() 
         diff_reports({"findings": []}, {"aggregate_score": 5, "findings": []})["score_delta"]
         is None
     )
+
+
+def test_the_first_failing_results_are_those_of_the_full_order() -> None:
+    estate = Estate(
+        [account(f"oai-{i}", properties={}, diagnostic_settings=[]) for i in (3, 1, 2, 0)]
+    )
+    first = assess(estate, catalog(), ["iso42001"], as_of=AS_OF).failed_in_order(3)
+    every = assess(estate, catalog(), ["iso42001"], as_of=AS_OF).failed_in_order()
+    assert len(every) == 8
+    assert [(r.check.id, r.resource.name) for r in first] == [
+        (r.check.id, r.resource.name) for r in every[:3]
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -106,11 +107,16 @@ class Assessment:
             patterns is not None and any(fnmatch.fnmatchcase(resource_type, p) for p in patterns)
         )
 
-    def failed_in_order(self) -> list[CheckResult]:
-        """The failing results in report order: most severe first, then by check and resource."""
+    def failed_in_order(self, limit: int | None = None) -> list[CheckResult]:
+        """The failing results in report order: most severe first, then by check and resource.
+
+        With ``limit``, only the first ones (found without sorting them all, unless already).
+        """
         if self._failed_in_order is None:
+            if limit is not None:
+                return heapq.nsmallest(limit, self.failed, key=_report_order)
             self._failed_in_order = sorted(self.failed, key=_report_order)
-        return self._failed_in_order
+        return self._failed_in_order[:limit]
 
     def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, bool]]:
         """The controls a failing result is evidence against, each with its by-analogy mark."""

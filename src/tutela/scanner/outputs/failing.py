@@ -34,7 +34,8 @@ def _sorted(rows: Iterable[FailingCheck]) -> list[FailingCheck]:
     return sorted(rows, key=lambda r: (_ORDER[r.severity], r.check_id, r.resource))
 
 
-def failing_checks_of(assessment: Assessment) -> list[FailingCheck]:
+def failing_checks_of(assessment: Assessment, limit: int | None = None) -> list[FailingCheck]:
+    """The assessment's failing checks, most severe first; only the first ``limit`` if given."""
     rows = []
     # The controls and frameworks of a check are the same for each resource it fails on.
     mapped: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -43,7 +44,7 @@ def failing_checks_of(assessment: Assessment) -> list[FailingCheck]:
             tuple(sorted({c.control_id for c in controls})),
             tuple(dict.fromkeys(c.framework for c in controls)),
         )
-    for result in assessment.failed_in_order():  # already in the rows' order
+    for result in assessment.failed_in_order(limit):  # already in the rows' order
         check, resource = result.check, result.resource
         control_ids, frameworks = mapped[check.id]
         rows.append(

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from tutela.scanner.outputs.failing import FailingCheck, failing_checks
 
+MAX_ROWS = 50  # failing checks a table shows; the other formats hold them all
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
@@ -22,8 +23,15 @@ def render_table(
     console: Console,
     *,
     failing: list[FailingCheck] | None = None,
-    max_rows: int = 50,
+    failing_total: int | None = None,
+    max_rows: int = MAX_ROWS,
+    more_hint: str = "--format json for all",
 ) -> None:
+    """The summary, then the first ``max_rows`` failing checks, most severe first.
+
+    ``failing`` saves regrouping the report's findings; it may hold only the first rows when
+    ``failing_total`` says how many there are.
+    """
     summary = Table(title="Tutela compliance scan", show_header=True, title_justify="left")
     for column in (
         "framework",
@@ -56,7 +64,8 @@ def render_table(
         f"{report.get('checks_unknown', 0)} could not be decided · findings: {counts}"
     )
     rows = failing if failing is not None else failing_checks(report)
-    if not rows:
+    total = len(rows) if failing_total is None else failing_total
+    if not total:
         console.print("[green]No failing checks.[/]")
         return
     table = Table(show_header=True, title="Failing checks", title_justify="left")
@@ -70,5 +79,5 @@ def render_table(
             ", ".join(row.controls),
         )
     console.print(table)
-    if len(rows) > max_rows:
-        console.print(f"… and {len(rows) - max_rows} more failing checks (--format json for all).")
+    if total > max_rows:
+        console.print(f"… and {total - max_rows} more failing checks ({more_hint}).")
