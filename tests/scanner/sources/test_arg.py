@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import gc
+import os
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -283,6 +285,21 @@ def test_unreadable_files_are_refused(tmp_path: Path, content: bytes, problem: s
     path.write_bytes(content)
     with pytest.raises(SourceError, match=problem):
         read_estate([path])
+
+
+def test_a_file_that_cannot_be_mapped_is_read(tmp_path: Path) -> None:
+    """Regular files are memory-mapped; a pipe (``<(az graph query …)``) is read instead."""
+    fifo = tmp_path / "export.json"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(FIXTURE.read_bytes(),))
+    writer.start()
+    try:
+        from_pipe = read_estate([fifo])
+    finally:
+        writer.join(timeout=10)
+    from_file = read_estate([FIXTURE])
+    assert [r.id for r in from_pipe] == [r.id for r in from_file]
+    assert len(from_file) > 10
 
 
 def test_a_refused_export_leaves_garbage_collection_on() -> None:

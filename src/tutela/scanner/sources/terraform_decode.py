@@ -119,7 +119,7 @@ _EXPRESSIONS = msgspec.json.Decoder(_Expressions)
 # --- decoding -----------------------------------------------------------------------------------
 
 
-def decode_plan(data: bytes) -> dict[str, Any] | None:
+def decode_plan(data: bytes | memoryview) -> dict[str, Any] | None:
     """The parts of the plan in ``data`` the reader uses; None if it is not plainly a plan."""
     if not _PLAN_START.match(data) or not _is_utf8(data):
         return None
@@ -139,14 +139,16 @@ def decode_plan(data: bytes) -> dict[str, Any] | None:
     return plan
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_utf8(data: bytes | memoryview) -> bool:
     """Whether all of ``data`` is UTF-8, as orjson requires: msgspec checks only what it keeps."""
-    if data.isascii():  # most plans: one quick pass
-        return True
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         for start in range(0, len(data), _CHUNK):
-            decoder.decode(data[start : start + _CHUNK])
+            chunk = bytes(data[start : start + _CHUNK])
+            if not chunk.isascii():  # most plans are ASCII: one quick pass over each chunk
+                decoder.decode(chunk)
+            elif decoder.getstate()[0]:  # a character cut at the chunk's start, never completed
+                return False
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
