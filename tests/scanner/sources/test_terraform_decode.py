@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 
@@ -21,7 +22,7 @@ from tests.scanner.sources.test_terraform import broken_plan
 from tutela.scanner.estate import Resource
 from tutela.scanner.sources import SourceError, load_json, parse_document, read_estate
 from tutela.scanner.sources.terraform import unsupported_types
-from tutela.scanner.sources.terraform_decode import decode_plan
+from tutela.scanner.sources.terraform_decode import decode_plan, expressions_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BENCH = Path(__file__).resolve().parents[3] / "bench"
@@ -92,11 +93,20 @@ def test_the_decoded_plan_leaves_out_what_the_reader_never_reads() -> None:
     for record in decoded["resource_changes"]:
         assert set(record) <= {"address", "type", "mode", "module_address", "index", "change"}
         assert set(record["change"]) == {"actions", "after", "after_unknown"}
-    configuration = orjson.dumps(decoded["configuration"]["root_module"]).decode()
+    resources = decoded["configuration"]["root_module"]["resources"]
+    assert all(isinstance(r["expressions"], msgspec.Raw) for r in resources), "not decoded yet"
+    configuration = orjson.dumps([expressions_of(r) for r in resources]).decode()
     assert "constant_value" not in configuration
     assert '"references"' in configuration
+    assert all(not isinstance(r["expressions"], msgspec.Raw) for r in resources), "decoded once"
     original = _document("tf_plan_ai_landing_zone")["configuration"]
     assert decoded["configuration"]["provider_config"] == original["provider_config"]
+
+
+def test_expressions_of_an_unexpected_shape_read_as_the_generic_reader_reads_them() -> None:
+    config = {"expressions": msgspec.Raw(b'{"tags": "not an expression", "n": [1, 2]}')}
+    assert expressions_of(config) == {"tags": "not an expression", "n": [1, 2]}
+    assert expressions_of({"expressions": {"a": {}}}) == {"a": {}}  # the generic reader's dict
 
 
 def test_nested_blocks_keep_their_references_and_positions() -> None:
@@ -117,7 +127,7 @@ def test_nested_blocks_keep_their_references_and_positions() -> None:
     decoded = decode_plan(orjson.dumps(document))
     assert decoded is not None
     (kept,) = decoded["configuration"]["root_module"]["resources"]
-    assert kept["expressions"] == {
+    assert expressions_of(kept) == {
         "subnet_id": {"references": ["azurerm_subnet.s.id", "azurerm_subnet.s"]},
         "private_service_connection": [
             {},

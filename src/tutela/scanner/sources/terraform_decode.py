@@ -10,8 +10,9 @@ which name only what the reader uses, so the rest is skipped without being built
   and ``after_unknown``;
 - ``prior_state``: the values of its data sources (a managed resource's values stay unread);
 - ``configuration``: the provider configuration, module calls and outputs as they are, and of
-  each resource its address, ``provider_config_key`` and the expressions that have
-  ``references`` (a constant expression duplicates ``after`` and resolves nothing).
+  each resource its address, ``provider_config_key`` and its expressions kept as raw JSON,
+  decoded on first use (``expressions_of``) to those that have ``references`` (a constant
+  expression duplicates ``after`` and resolves nothing).
 
 The result has the document's own shape with those parts left out, so ``terraform_plan.Plan``
 reads it exactly as it reads the whole document. Anything unexpected (invalid JSON or UTF-8, a
@@ -87,7 +88,7 @@ _Expressions = dict[str, _Expression | list[msgspec.Raw]]
 class _ConfigResource(TypedDict, total=False):
     address: Any
     provider_config_key: Any
-    expressions: _Expressions | None
+    expressions: msgspec.Raw  # decoded only when a reference is looked up: see expressions_of
 
 
 class _ModuleCall(TypedDict, total=False):
@@ -182,9 +183,28 @@ def _prune_module(module: dict[str, Any] | None) -> None:
     for resource in module.get("resources") or ():
         expressions = resource.get("expressions")
         if expressions is not None:
-            resource["expressions"] = _references_only(expressions)
+            # Copied out of the input: only the few resources whose values are unknown at plan
+            # time ever have their expressions read, so most are never decoded at all.
+            resource["expressions"] = expressions.copy()
     for call in (module.get("module_calls") or {}).values():
         _prune_module(call.get("module"))
+
+
+def expressions_of(config: dict[str, Any]) -> Any:
+    """A configuration resource's ``expressions``, decoded (once) if the fast reader kept them raw.
+
+    Decoded like the rest of the plan: the referencing expressions only. Expressions of an
+    unexpected shape are decoded as they are, as the generic reader would have them.
+    """
+    found = config.get("expressions")
+    if not isinstance(found, msgspec.Raw):
+        return found
+    try:
+        decoded = _references_only(_EXPRESSIONS.decode(found))
+    except msgspec.DecodeError:  # (a ValidationError is a DecodeError too)
+        decoded = msgspec.json.decode(found)
+    config["expressions"] = decoded
+    return decoded
 
 
 def _references_only(expressions: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from tutela.scanner.estate import UNKNOWN
+from tutela.scanner.sources.terraform_decode import expressions_of
 from tutela.scanner.sources.terraform_plan import (
     MODULE_STEP,
     Instance,
@@ -51,7 +52,7 @@ class Resolver:
         value = read(instance.values, steps)
         if value is not UNKNOWN:
             return value
-        references = dig(read(instance.config.get("expressions"), steps), "references")
+        references = dig(read(expressions_of(instance.config), steps), "references")
         if not isinstance(references, list):
             return UNKNOWN
         return self._referenced(references, instance.module, instance.index, 0)
