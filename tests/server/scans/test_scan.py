@@ -161,6 +161,9 @@ def test_scan_is_counted_and_stored_with_its_label(platform: Platform) -> None:
     assert item["critical_count"] == report["critical_count"]
     stored = platform.client.get(f"/report/{report['report_id']}", headers=tenant.headers)
     assert stored.json()["scan_label"] == "deadbeef42"
+    # The report is encoded once: what /scan answered is what was sealed and is served back.
+    assert stored.json() == report
+    assert report["tenant_id"] == tenant.id
 
 
 def test_scan_of_all_linked_subscriptions_or_one(platform: Platform) -> None:
