@@ -42,6 +42,7 @@ def _describe(exc: Exception) -> str | None:
             "limits",
             "psycopg",
             "redis",
+            "celery",
         }
     ):
         return f"the server extra is not installed ({exc.name}); run: pip install 'tutela[server]'"

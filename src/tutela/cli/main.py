@@ -8,7 +8,7 @@ import sys
 import typer
 
 from tutela import __version__
-from tutela.cli import gate, scan, server_commands
+from tutela.cli import gate, job_commands, scan, server_commands
 from tutela.cli.errors import one_line_errors
 
 app = typer.Typer(
@@ -25,6 +25,9 @@ app.add_typer(server_commands.db_app, name="db")
 app.add_typer(server_commands.admin_app, name="admin")
 app.add_typer(server_commands.keys_app, name="keys")
 app.add_typer(server_commands.reports_app, name="reports")
+app.command("worker")(job_commands.worker)
+app.command("beat")(job_commands.beat)
+app.add_typer(job_commands.jobs_app, name="jobs")
 
 
 @app.command()

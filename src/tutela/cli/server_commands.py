@@ -277,11 +277,14 @@ def keys_revoke(
 @one_line_errors
 def reports_purge() -> None:
     """Delete reports past their plan's history window, in every tenant (the retention job)."""
-    from tutela.server.reports.retention import purge_once
+    from tutela.server.db import utcnow
+    from tutela.server.jobs.inprocess import run_job
+    from tutela.server.jobs.registry import REPORTS_PURGE
+    from tutela.server.jobs.registry import reports_purge as purge
 
     runtime = _runtime()
     try:
-        purged = purge_once(runtime)
+        result = run_job(runtime, REPORTS_PURGE, lambda: purge(runtime, utcnow()))
     finally:
         runtime.close()
-    console.print(f"Deleted {sum(purged.values())} expired report(s) in {len(purged)} tenant(s).")
+    console.print(result.detail)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,11 +17,12 @@ from tutela.server.catalog.router import router as catalog_router
 from tutela.server.config import Settings, load_settings
 from tutela.server.db import transaction
 from tutela.server.errors import DomainError, install_error_handlers
+from tutela.server.governance.router import router as governance_router
+from tutela.server.jobs.inprocess import Scheduler
 from tutela.server.keys.router import router as keys_router
 from tutela.server.middleware import BodyLimit, RequestContextMiddleware
 from tutela.server.observability import configure_logging
 from tutela.server.openapi import document_routes
-from tutela.server.reports.retention import run_periodically
 from tutela.server.reports.router import router as reports_router
 from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.scans.router import router as scans_router
@@ -47,6 +46,10 @@ TAGS = [
     {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
     {"name": "scans", "description": "Scans of your subscriptions, dry runs and IaC scans."},
     {"name": "reports", "description": "Saved reports: history, diffs, deletion."},
+    {
+        "name": "governance",
+        "description": "Continuous governance: scheduled scans, drift, their history.",
+    },
 ]
 
 
@@ -79,17 +82,15 @@ def _lifespan(runtime: Runtime) -> Any:
         # many allocations trigger (about half of a 1,000-resource scan's time otherwise).
         gc.collect()
         gc.freeze()
-        hours = runtime.settings.retention_interval_hours
-        retention = (
-            asyncio.create_task(run_periodically(runtime, hours * 3600)) if hours > 0 else None
-        )
+        # With Celery, `tutela beat` and `tutela worker` run the jobs instead.
+        scheduler = Scheduler(runtime) if runtime.settings.job_backend == "inprocess" else None
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
-            if retention is not None:
-                retention.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await retention
+            if scheduler is not None:
+                await scheduler.stop()
             runtime.close()
 
     return lifespan
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         keys_router,
         scans_router,
         reports_router,
+        governance_router,
     ):
         document_routes(router.routes)
         app.include_router(router)

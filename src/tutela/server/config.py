@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     redis_url: str | None = Field(
-        default=None, description="redis://… enables shared rate limits (and, later, workers)."
+        default=None,
+        description="redis://… shares rate limits between API processes; with "
+        "TUTELA_JOB_BACKEND=celery it is also the job broker.",
     )
     platform_key_file: Path | None = Field(
         default=None,
@@ -67,6 +69,65 @@ class Settings(BaseSettings):
         "max_body_bytes.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    public_url: str | None = Field(
+        default=None,
+        description="The API's address as users reach it, for links in emails; default "
+        "http://host:port.",
+    )
+
+    # Background jobs (governance scans, retention): see tutela.server.jobs.
+    job_backend: Literal["inprocess", "celery"] = Field(
+        default="inprocess",
+        description="inprocess: the API process runs the jobs on a timer (embedded default). "
+        "celery: `tutela worker` and `tutela beat` run them, with TUTELA_REDIS_URL as broker.",
+    )
+    job_queue: str = Field(
+        default="tutela",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="The Celery queue (one per deployment sharing a Redis).",
+    )
+    scheduler_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often due governance scans are looked for (0: never; in-process "
+        "scheduler and Celery beat alike).",
+    )
+    governance_lease_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="How long a worker holds a tenant's governance scan; a worker that dies "
+        "mid-scan loses it after this and the scan is retried.",
+    )
+    governance_retry_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Wait before retrying a failed governance scan; doubles per failure, "
+        "capped at the cadence's interval.",
+    )
+    drift_score_drop: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="A governance score this many points below the previous one is drift.",
+    )
+
+    # Email: the local outbox folder unless TUTELA_SMTP_HOST is set.
+    email_from: str = Field(default="Tutela <tutela@localhost>")
+    outbox_dir: Path | None = Field(
+        default=None, description="Folder of .eml files when no SMTP host; default data_dir/outbox."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS (refuse if absent)."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle to verify the SMTP server's certificate (default: the system's).",
+    )
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -102,6 +163,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
 
+    @field_validator("job_backend")
+    @classmethod
+    def _broker_for_celery(cls, value: str, info: ValidationInfo) -> str:
+        if value == "celery" and not info.data.get("redis_url"):
+            raise ValueError("celery needs a broker: set TUTELA_REDIS_URL (redis://…)")
+        return value
+
     @field_validator("key_expiry_max_days")
     @classmethod
     def _at_least_default(cls, value: int, info: ValidationInfo) -> int:
@@ -119,6 +187,14 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_platform_key_file(self) -> Path:
         return self.platform_key_file or self.data_dir / "platform.key"
+
+    @cached_property
+    def resolved_outbox_dir(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @cached_property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

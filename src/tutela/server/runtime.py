@@ -17,6 +17,7 @@ from tutela.server.db import make_engine, make_session_factory, transaction
 from tutela.server.reports.envelope import KeyWrapper, PlatformKeyWrapper
 
 if TYPE_CHECKING:
+    from tutela.scanner.sources.azure_arm import Transport
     from tutela.server.auth.ratelimit import KeyRateLimiter
     from tutela.server.auth.service import AuthCache, KeyVerifier
     from tutela.server.keys.service import KeyPolicy
@@ -33,6 +34,9 @@ class Runtime:
     auth_cache: AuthCache
     verifier: KeyVerifier
     rate_limiter: KeyRateLimiter
+    # Handed to the Azure SDK by live scans; None is its own HTTP session. Tests give one
+    # that replays recorded responses.
+    azure_transport: Transport | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:

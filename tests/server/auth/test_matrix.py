@@ -47,6 +47,8 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     },
     # "{report_id}" is replaced by the path value of that name, like a path parameter.
     ("POST", "/reports/diff"): {"report_a": "{report_id}", "report_b": "{report_id}"},
+    ("PUT", "/governance"): {"cadence": "daily"},
+    ("DELETE", "/governance/history"): {"selective": False},
     ("PUT", "/tenant/credentials"): {
         "tenant_id": "8d2bf1a4-4c1e-4f0e-9d6c-1f2e3a4b5c6d",
         "client_id": "0b6c2f4e-7a1d-4e8b-9c3f-5d6e7f8a9b0c",
@@ -56,6 +58,11 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("PUT", "/admin/tenants/{tenant_id}/plan"): {"plan": "professional"},
     ("POST", "/admin/tenants/{tenant_id}/users"): {"email": "new@example.com", "role": "member"},
     ("PUT", "/admin/tenants/{tenant_id}/users/{user_id}/role"): {"role": "owner"},
+}
+
+# Required query parameters, filled like BODIES.
+QUERIES: dict[tuple[str, str], dict[str, object]] = {
+    ("GET", "/reports/diff"): {"report_a": "{report_id}", "report_b": "{report_id}"},
 }
 
 
@@ -149,7 +156,11 @@ def call(
     body = BODIES.get((endpoint.method, endpoint.path))
     assert body is not None or not endpoint.has_body, f"add a body for {endpoint} to BODIES"
     payload = _filled(body, values or {}) if body is not None else None
-    return platform.client.request(endpoint.method, url, headers=headers, json=payload).status_code
+    query = QUERIES.get((endpoint.method, endpoint.path))
+    params = _filled(query, values or {}) if query is not None else None
+    return platform.client.request(
+        endpoint.method, url, headers=headers, json=payload, params=params  # type: ignore[arg-type]
+    ).status_code
 
 
 def check_all(

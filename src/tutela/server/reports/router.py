@@ -27,9 +27,8 @@ router = APIRouter(tags=["reports"])
 
 ReportReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ))]
 ReportDeleter = Annotated[Caller, Depends(Authorize(Scope.REPORT_DELETE))]
-ReportIdPath = Annotated[
-    str, Path(pattern=r"^COMP-\d{8}-\d{6}$", examples=["COMP-20261123-093005"])
-]
+REPORT_ID_PATTERN = r"^COMP-\d{8}-\d{6}$"
+ReportIdPath = Annotated[str, Path(pattern=REPORT_ID_PATTERN, examples=["COMP-20261123-093005"])]
 
 
 @router.get("/reports", summary="Saved reports, newest first, within your plan's history window")
@@ -104,3 +103,18 @@ def diff_reports(
         utcnow(),
     )
     return DocumentResponse(result)
+
+
+@router.get(
+    "/reports/diff",
+    summary="The same diff, for a link (drift alerts link here)",
+    response_model=ReportDiff,
+)
+def diff_reports_link(
+    report_a: Annotated[str, Query(pattern=REPORT_ID_PATTERN, description="The earlier report.")],
+    report_b: Annotated[str, Query(pattern=REPORT_ID_PATTERN, description="The later report.")],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: ReportReader,
+) -> DocumentResponse:
+    return diff_reports(DiffRequest(report_a=report_a, report_b=report_b), session, runtime, caller)

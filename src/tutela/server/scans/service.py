@@ -30,7 +30,12 @@ from tutela.server.runtime import Runtime
 from tutela.server.scans.sources import NoResourceSource, live_estate, snapshot_estate
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.repository import TenantRepository
-from tutela.server.tenants.service import caller_tenant, open_credentials, usage_period
+from tutela.server.tenants.service import (
+    AzureCredentials,
+    caller_tenant,
+    open_credentials,
+    usage_period,
+)
 
 
 class QuotaExceeded(Forbidden):
@@ -72,7 +77,8 @@ def check_frameworks(catalog: Catalog, plan_id: str, requested: Sequence[str]) -
     return [f for f in catalog.framework_ids if f in wanted]
 
 
-def _subscriptions(tenant: Tenant, requested: str | None) -> list[str]:
+def linked_subscriptions(tenant: Tenant, requested: str | None = None) -> list[str]:
+    """The subscriptions a scan covers: all linked, or the one requested (404 if not linked)."""
     linked = [s.subscription_id for s in tenant.subscriptions]
     if not linked:
         raise NoResourceSource(
@@ -96,54 +102,61 @@ def _check_quota(session: Session, tenant: Tenant, catalog: Catalog, now: dt.dat
 
 
 @dataclass
-class _Prepared:
-    tenant_id: str
-    plan: str
-    frameworks: list[str]
+class TenantSource:
+    """Where one scan of a tenant's subscriptions reads from: snapshots, or Azure live."""
+
     subscriptions: list[str]
-    narrate: bool
-    estate: Estate | None  # None: to be read live from Azure
-    credentials: Any
+    estate: Estate | None  # None: to be read live from Azure with the credentials
+    credentials: AzureCredentials | None
 
-
-def _prepare(runtime: Runtime, caller: Caller, options: ScanOptions, now: dt.datetime) -> _Prepared:
-    with transaction(runtime.sessions, readonly=True) as session:
-        tenant = caller_tenant(session, caller)
-        frameworks = check_frameworks(runtime.catalog, tenant.plan, options.frameworks)
-        subscriptions = _subscriptions(tenant, options.subscription_id)
-        if not options.dry_run:
-            _check_quota(session, tenant, runtime.catalog, now)
-        narrate = options.generate_narrative
-        if narrate is None:
-            narrate = runtime.catalog.plan(tenant.plan).narratives_default
-        credentials = open_credentials(tenant, runtime.keys.credentials_key)
-        estate = None
-        if credentials is None:
-            estate = snapshot_estate(session, tenant, subscriptions, runtime.document_keys)
-        return _Prepared(
-            tenant.id, tenant.plan, frameworks, subscriptions, narrate, estate, credentials
+    def read(self, runtime: Runtime) -> tuple[Estate, str]:
+        """The estate and its source's name; reading Azure happens here, outside transactions."""
+        if self.estate is not None:
+            return self.estate, "snapshot"
+        assert self.credentials is not None
+        return (
+            live_estate(self.credentials, self.subscriptions, transport=runtime.azure_transport),
+            "azure",
         )
+
+
+def tenant_source(
+    session: Session, runtime: Runtime, tenant: Tenant, subscriptions: list[str]
+) -> TenantSource:
+    """How to read these subscriptions of the tenant; 409 naming those that cannot be read."""
+    credentials = open_credentials(tenant, runtime.keys.credentials_key)
+    estate = None
+    if credentials is None:
+        estate = snapshot_estate(session, tenant, subscriptions, runtime.document_keys)
+    return TenantSource(subscriptions, estate, credentials)
 
 
 def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -> ReportDocument:
     """POST /scan and /scan/dry-run: the linked subscriptions (or one), live or from snapshots."""
     now = utcnow()
-    prepared = _prepare(runtime, caller, options, now)
-    source = "snapshot"
-    estate = prepared.estate
-    if estate is None:
-        estate = live_estate(prepared.credentials, prepared.subscriptions)
-        source = "azure"
+    with transaction(runtime.sessions, readonly=True) as session:
+        tenant = caller_tenant(session, caller)
+        frameworks = check_frameworks(runtime.catalog, tenant.plan, options.frameworks)
+        subscriptions = linked_subscriptions(tenant, options.subscription_id)
+        if not options.dry_run:
+            _check_quota(session, tenant, runtime.catalog, now)
+        source = tenant_source(session, runtime, tenant, subscriptions)
+        narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
+    estate, source_name = source.read(runtime)
     return _assess_and_store(
         runtime,
         caller,
         estate,
-        prepared.frameworks,
+        frameworks,
         options,
         now,
-        narrate=prepared.narrate,
-        extra={"subscriptions": prepared.subscriptions, "source": source},
+        narrate=narrate,
+        extra={"subscriptions": source.subscriptions, "source": source_name},
     )
+
+
+def _narrate(catalog: Catalog, plan_id: str, requested: bool | None) -> bool:
+    return catalog.plan(plan_id).narratives_default if requested is None else requested
 
 
 def scan_iac(
@@ -156,9 +169,7 @@ def scan_iac(
         frameworks = check_frameworks(runtime.catalog, tenant.plan, options.frameworks)
         if not options.dry_run:
             _check_quota(session, tenant, runtime.catalog, now)
-        narrate = options.generate_narrative
-        if narrate is None:
-            narrate = runtime.catalog.plan(tenant.plan).narratives_default
+        narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
     try:
         kind = detect_kind(document, "body")
         if kind == "arg":
@@ -169,6 +180,32 @@ def scan_iac(
     return _assess_and_store(
         runtime, caller, estate, frameworks, options, now, narrate=narrate, extra={"source": kind}
     )
+
+
+def assess_estate(
+    runtime: Runtime,
+    tenant_id: str | None,
+    estate: Estate,
+    frameworks: list[str],
+    now: dt.datetime,
+    *,
+    narrate: bool,
+    label: str | None,
+    dry_run: bool = False,
+) -> ReportDocument:
+    """Run the engine on an estate: the report document, not yet stored."""
+    narrator = DeterministicNarrator(runtime.catalog) if narrate else None
+    _, document = run_scan(
+        estate,
+        frameworks,
+        scan_ts=now,
+        narrator=narrator,
+        catalog=runtime.catalog,
+        tenant_id=tenant_id,
+        label=label,
+        dry_run=dry_run,
+    )
+    return document
 
 
 def _assess_and_store(
@@ -182,14 +219,13 @@ def _assess_and_store(
     narrate: bool,
     extra: dict[str, Any],
 ) -> ReportDocument:
-    narrator = DeterministicNarrator(runtime.catalog) if narrate else None
-    _, document = run_scan(
+    document = assess_estate(
+        runtime,
+        caller.tenant_id,
         estate,
         frameworks,
-        scan_ts=now,
-        narrator=narrator,
-        catalog=runtime.catalog,
-        tenant_id=caller.tenant_id,
+        now,
+        narrate=narrate,
         label=options.label,
         dry_run=options.dry_run,
     )

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
 
+from tutela.scanner.catalog import Catalog
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
+from tutela.server.db import utcnow
+from tutela.server.governance.service import view_of as governance_view
 from tutela.server.runtime import RuntimeDep, SessionDep
 from tutela.server.tenants import service
 from tutela.server.tenants.schemas import (
@@ -24,8 +28,9 @@ TenantReader = Annotated[Caller, Depends(Authorize(Scope.TENANT_READ))]
 TenantWriter = Annotated[Caller, Depends(Authorize(Scope.TENANT_WRITE))]
 
 
-def tenant_me(profile: service.TenantProfile) -> TenantMe:
+def tenant_me(session: Session, profile: service.TenantProfile, catalog: Catalog) -> TenantMe:
     tenant, plan = profile.tenant, profile.plan
+    governance = governance_view(session, tenant, catalog, utcnow())
     return TenantMe(
         tenant_id=tenant.id,
         name=tenant.name,
@@ -37,15 +42,15 @@ def tenant_me(profile: service.TenantProfile) -> TenantMe:
         subscription_limit=plan.max_subscriptions,
         azure_subscription_ids=[s.subscription_id for s in tenant.subscriptions],
         azure_credentials_set=tenant.azure_credentials is not None,
-        governance_enabled=plan.governance_cadence != "manual",
-        governance_cadence=plan.governance_cadence,
+        governance_enabled=governance.automatic,
+        governance_cadence=governance.cadence,
         report_history_days=plan.history_days,
     )
 
 
 @router.get("/me", summary="Your tenant: plan, quota use, linked subscriptions, governance")
 def get_tenant_me(session: SessionDep, runtime: RuntimeDep, caller: TenantReader) -> TenantMe:
-    return tenant_me(service.profile(session, caller, runtime.catalog))
+    return tenant_me(session, service.profile(session, caller, runtime.catalog), runtime.catalog)
 
 
 @router.put("/subscriptions", summary="Replace the linked Azure subscription ids")
@@ -53,7 +58,7 @@ def put_subscriptions(
     body: SubscriptionsUpdate, session: SessionDep, runtime: RuntimeDep, caller: TenantWriter
 ) -> TenantMe:
     profile = service.replace_subscriptions(session, caller, runtime.catalog, body.subscription_ids)
-    return tenant_me(profile)
+    return tenant_me(session, profile, runtime.catalog)
 
 
 @router.put(

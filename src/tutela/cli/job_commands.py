@@ -1,0 +1,176 @@
+"""Commands that run background jobs: worker, beat (Celery) and jobs run-due / status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tutela.cli.errors import CliError, one_line_errors
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from tutela.server.config import Settings
+
+console = Console(highlight=False, soft_wrap=True)
+jobs_app = typer.Typer(help="Background jobs: governance scans, retention.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    from tutela.server.config import load_settings
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _celery(settings: Settings) -> Celery:
+    from tutela.server.jobs.celery_app import create_celery
+
+    if settings.job_backend != "celery":
+        raise CliError(
+            "workers need TUTELA_JOB_BACKEND=celery and TUTELA_REDIS_URL (the broker); "
+            "the embedded default runs jobs inside `tutela serve`"
+        )
+    return create_celery(settings)
+
+
+def _parse_now(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--now: not an ISO 8601 time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise CliError(f"--now: give a time zone, e.g. {value}Z or {value}+00:00")
+    return moment.astimezone(dt.UTC)
+
+
+@one_line_errors
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Worker processes (default: one per CPU).")
+    ] = 0,
+    beat: Annotated[
+        bool, typer.Option("--beat", help="Also run the beat clock in this worker (one only).")
+    ] = False,
+    loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+) -> None:
+    """Run a Celery worker: governance scans and retention, from the Redis queue."""
+    from tutela.server.migrate import upgrade
+    from tutela.server.observability import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    upgrade(settings.resolved_database_url)
+    argv = ["worker", f"--loglevel={loglevel}", "--queues", settings.job_queue]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    if beat:
+        argv += ["--beat", f"--schedule={settings.data_dir / 'celerybeat-schedule'}"]
+    _celery(settings).worker_main(argv)
+
+
+@one_line_errors
+def beat(
+    loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+) -> None:
+    """Run Celery beat, the clock that sends the periodic jobs (run exactly one)."""
+    from tutela.server.observability import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _celery(settings).start(
+        [
+            "beat",
+            f"--loglevel={loglevel}",
+            f"--schedule={settings.data_dir / 'celerybeat-schedule'}",
+        ]
+    )
+
+
+@jobs_app.command("run-due")
+@one_line_errors
+def run_due(
+    now: Annotated[
+        str | None,
+        typer.Option(help="Act as if it were this time (ISO 8601 with zone), to test a schedule."),
+    ] = None,
+) -> None:
+    """Run every periodic job once, here: due governance scans, then retention (for cron)."""
+    from tutela.server.db import utcnow
+    from tutela.server.jobs.inprocess import run_job
+    from tutela.server.jobs.registry import (
+        GOVERNANCE_DUE,
+        REPORTS_PURGE,
+        governance_due,
+        reports_purge,
+    )
+    from tutela.server.migrate import upgrade
+    from tutela.server.runtime import Runtime
+
+    moment = _parse_now(now) or utcnow()
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    runtime = Runtime.start(settings)
+    try:
+        due = run_job(runtime, GOVERNANCE_DUE, lambda: governance_due(runtime, moment))
+        purge = run_job(runtime, REPORTS_PURGE, lambda: reports_purge(runtime, moment))
+    finally:
+        runtime.close()
+    console.print(f"Governance at {moment:%Y-%m-%d %H:%M:%S}Z: {due.detail}")
+    console.print(f"Retention: {purge.detail}")
+    if due.failures:
+        raise typer.Exit(1)
+
+
+@jobs_app.command("status")
+@one_line_errors
+def status() -> None:
+    """Each job's last run, the queue's depth, and governance scans due, running, failing."""
+    from tutela.server.db import utcnow
+    from tutela.server.jobs.status import jobs_status
+    from tutela.server.migrate import upgrade
+    from tutela.server.runtime import Runtime
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    runtime = Runtime.start(settings)
+    try:
+        report = jobs_status(runtime, utcnow())
+    finally:
+        runtime.close()
+    if report.backend == "celery":
+        depth = report.broker_error or f"{report.queue_depth} waiting"
+        console.print(f"Backend: celery, queue '{report.queue}': {depth}")
+    else:
+        console.print("Backend: in-process (the API process runs the jobs)")
+    console.print(
+        f"Governance: {report.due_now} due, {report.running} running, {report.failing} failing"
+    )
+    table = Table("job", "runs", "last started", "last finished", "status", "detail", "worker")
+    for run in report.runs:
+        table.add_row(
+            run.name,
+            str(run.runs),
+            _when(run.last_started_at),
+            _when(run.last_finished_at),
+            run.last_status or "running",
+            run.last_detail or "",
+            run.last_worker or "",
+        )
+    if report.runs:
+        console.print(table)
+    else:
+        console.print("No job has run yet.")
+    if report.broker_error:
+        raise typer.Exit(1)
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}Z" if moment else "-"

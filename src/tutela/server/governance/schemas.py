@@ -1,0 +1,87 @@
+"""GET/PUT /governance and DELETE /governance/history bodies (the seed's shapes, plus ours)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from tutela.server.schemas import InputModel, OutputModel
+
+REPORT_ID_PATTERN = r"^COMP-\d{8}-\d{6}$"
+CadenceName = Literal["manual", "biweekly", "daily"]
+
+
+class HistoryEntry(OutputModel):
+    report_id: str = Field(examples=["COMP-20261123-060012"])
+    score: int | None
+    ts: dt.datetime
+
+
+class DriftFinding(OutputModel):
+    severity: str
+    control_id: str
+    check_id: str
+    title: str
+    resource: str
+
+
+class DriftOut(OutputModel):
+    """What changed in the last governance scan from the one before it."""
+
+    detected: bool
+    previous_report_id: str | None
+    report_id: str | None
+    score_before: int | None
+    score_after: int | None
+    score_delta: int | None
+    new_findings: int
+    new_critical_or_high: int
+    raised_to_critical_or_high: int
+    resolved: int
+    examples: list[DriftFinding]
+
+
+class LastError(OutputModel):
+    detail: str
+    ts: dt.datetime | None
+    failures: int = Field(description="Failed attempts since the last successful scan.")
+
+
+class GovernanceOut(OutputModel):
+    governance_enabled: bool = Field(description="Whether scans run automatically.")
+    cadence: CadenceName = Field(description="The cadence in effect.")
+    plan_cadence: CadenceName = Field(description="The most frequent cadence the plan allows.")
+    allowed_cadences: list[CadenceName]
+    last_scan_ts: dt.datetime | None
+    next_scan_ts: dt.datetime | None
+    governance_score: int | None
+    drift_detected: bool
+    drift: DriftOut | None
+    last_error: LastError | None
+    history: list[HistoryEntry] = Field(description="Governance reports, newest first.")
+
+
+class GovernanceUpdate(InputModel):
+    governance_enabled: bool | None = Field(
+        default=None, description="false pauses automatic scans; true resumes them."
+    )
+    cadence: CadenceName | None = Field(
+        default=None, description="At most as frequent as the plan allows."
+    )
+
+
+class HistoryDelete(InputModel):
+    selective: bool = Field(
+        default=False, description="true: delete only report_id; false: all governance history."
+    )
+    report_id: str | None = Field(
+        default=None, pattern=REPORT_ID_PATTERN, description="The report, when selective."
+    )
+
+
+class HistoryDeleted(OutputModel):
+    status: Literal["ok"] = "ok"
+    deleted: int
+    report_id: str | None = Field(default=None, exclude_if=lambda v: v is None)

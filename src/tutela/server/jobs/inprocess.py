@@ -1,0 +1,87 @@
+"""The embedded engine: the API process runs the periodic jobs itself, on asyncio timers.
+
+Each job runs in a worker thread (the scans are synchronous), one run at a time per job; a run
+that fails is logged and recorded, and the timer goes on. Governance is looked at every
+``TUTELA_SCHEDULER_INTERVAL_SECONDS``; retention every ``TUTELA_RETENTION_INTERVAL_HOURS``.
+Both run once at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+
+from tutela.server.db import utcnow
+from tutela.server.jobs.registry import (
+    GOVERNANCE_DUE,
+    REPORTS_PURGE,
+    JobResult,
+    governance_due,
+    recorded,
+    reports_purge,
+)
+from tutela.server.runtime import Runtime
+
+log = logging.getLogger("tutela.jobs")
+
+
+def run_job(runtime: Runtime, name: str, job: Callable[[], JobResult]) -> JobResult:
+    """Run a job now, in this thread, recorded in job_runs."""
+    with recorded(runtime, name) as results:
+        results.append(job())
+    return results[-1]
+
+
+def periodic_jobs(runtime: Runtime) -> list[tuple[str, float, Callable[[], JobResult]]]:
+    """(name, interval in seconds, job) of every enabled periodic job."""
+    settings = runtime.settings
+    jobs: list[tuple[str, float, Callable[[], JobResult]]] = []
+    if settings.scheduler_interval_seconds > 0:
+        jobs.append(
+            (
+                GOVERNANCE_DUE,
+                settings.scheduler_interval_seconds,
+                lambda: governance_due(runtime, utcnow()),
+            )
+        )
+    if settings.retention_interval_hours > 0:
+        jobs.append(
+            (
+                REPORTS_PURGE,
+                settings.retention_interval_hours * 3600,
+                lambda: reports_purge(runtime, utcnow()),
+            )
+        )
+    return jobs
+
+
+class Scheduler:
+    """Runs the periodic jobs while the app lives: ``start()`` it at start-up, then ``stop()``."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for name, interval, job in periodic_jobs(self.runtime):
+            self._tasks.append(asyncio.create_task(self._every(name, interval, job), name=name))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _every(self, name: str, interval: float, job: Callable[[], JobResult]) -> None:
+        while True:
+            try:
+                await run_in_threadpool(run_job, self.runtime, name, job)
+            except Exception:
+                log.exception("job_failed job=%s", name)  # recorded; the timer goes on
+            await asyncio.sleep(interval)
