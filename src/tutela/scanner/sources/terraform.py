@@ -93,25 +93,25 @@ class _Builder:
         return built
 
     def _resource(self, instance: Instance, mapping: Mapping) -> Resource | None:
+        compiled = _compiled(mapping)
+        arm_type = compiled.arm_type
         body: dict[str, Any] = {}
         if mapping.placement == "azapi":
             azapi_body = self._azapi_body(instance)
             if azapi_body is None:
                 return None
             body = azapi_body
-        for path, value in mapping.constants.items():
-            _put(body, _steps(path), value)
-        self._apply(instance, mapping.attrs, body)
+            arm_type = str(instance.values.get("type")).split("@")[0].lower()
+        for steps, value in compiled.constants:
+            _put(body, steps, value)
+        self._apply(instance, compiled.rules, body)
         arm_id = self.resolver.arm_id(instance)
-        arm_type = mapping.arm_type
-        if mapping.placement == "azapi":
-            arm_type = str(instance.values.get("type")).split("@")[0]
         properties = body.get("properties")
         tags = body.get("tags")
         subscription_id, resource_group = _placement(arm_id)
         return Resource(
             id=arm_id,
-            type=arm_type.lower(),
+            type=arm_type,
             name=self.resolver.name(instance),
             subscription_id=subscription_id,
             resource_group=resource_group,
@@ -138,25 +138,35 @@ class _Builder:
             return None
         return dict(body) if isinstance(body, dict) else {}
 
-    def _apply(self, instance: Instance, attrs: tuple[Attr, ...], body: dict[str, Any]) -> None:
+    def _apply(self, instance: Instance, rules: list[_Rule], body: dict[str, Any]) -> None:
+        """Write each attribute the instance sets into ``body``: the loop every resource runs
+        once per attribute of its mapping, hence the fast paths (see ``_Rule``)."""
         refs: InstanceRefs | None = None  # made on first need
         values: dict[Any, Any] = instance.values
-        for attr, key, sources, target, convert in _compiled(attrs):
-            if key is not None:  # the common case: one top-level attribute, no other spelling
-                value: Any = values.get(key)
+        for rule in rules:
+            key = rule.key
+            if key is not None:  # one spelling, at most a block deep: most attributes
+                if rule.block is None:
+                    value: Any = values.get(key)
+                else:
+                    block = values.get(rule.block)  # in the plan, a list of one object
+                    if type(block) is list and block and type(block[0]) is dict:
+                        value = block[0].get(key)
+                    else:
+                        value = read(values, rule.sources[0])
                 if value is None or value == "" or (type(value) is list and not value):
                     continue
-                if value is UNKNOWN and attr.ref:
-                    value = self.resolver.resolve(instance, (key,))
+                if value is UNKNOWN and rule.ref:
+                    value = self.resolver.resolve(instance, rule.sources[0])
                     if value is None or value == "" or (type(value) is list and not value):
                         continue
-            elif sources is None:
-                value = values
+            elif not rule.sources:
+                value = values  # "*": the whole resource
             else:
                 value = None
-                for steps in sources:  # the first set spelling; a known one before an unknown
-                    found = values.get(steps[0]) if len(steps) == 1 else read(values, steps)
-                    if found is UNKNOWN and attr.ref:
+                for steps in rule.sources:  # the first set spelling; a known one before an unknown
+                    found = read(values, steps)
+                    if found is UNKNOWN and rule.ref:
                         found = self.resolver.resolve(instance, steps)
                     if found is None or found == "" or (type(found) is list and not found):
                         continue
@@ -165,12 +175,30 @@ class _Builder:
                         break
                 if value is None:
                     continue
+            convert = rule.convert
             if convert is not None and value is not UNKNOWN:
                 refs = refs or InstanceRefs(self.resolver, instance)
-                value = _pruned(convert(value, refs))
-                if value is None:
+                value = convert(value, refs)
+                if type(value) is dict or type(value) is list:
+                    value = _pruned(value)
+                elif value is None:
                     continue
-            _put(body, target, value)
+            # _put inlined for its usual case: a new member of objects (made as needed)
+            parents = rule.parents
+            if parents is not None:
+                node: Any = body
+                for step in parents:
+                    child = node.get(step)
+                    if child is None:
+                        child = node[step] = {}
+                    elif type(child) is not dict:
+                        break
+                    node = child
+                else:
+                    if node.get(rule.last) is None:
+                        node[rule.last] = value
+                        continue
+            _put(body, rule.target, value)
 
     def _merge(self, instance: Instance, by_id: dict[str, Resource]) -> None:
         """Merge a resource that only amends another (a node pool, a customer-managed key)."""
@@ -182,9 +210,10 @@ class _Builder:
         if target is None:
             return  # amends a resource outside this plan
         part: dict[str, Any] = {}
-        for path, value in mapping.constants.items():
-            _put(part, _steps(path), value)
-        self._apply(instance, mapping.attrs, part)
+        compiled = _compiled(mapping)
+        for path, value in compiled.constants:
+            _put(part, path, value)
+        self._apply(instance, compiled.rules, part)
         steps = _steps(mapping.merge_at)
         holder: dict[str, Any] = {"properties": target.properties}
         appended = isinstance(read(holder, steps), list)  # a list (agent pools) gets one more
@@ -265,31 +294,56 @@ def _steps(path: str) -> tuple[str | int, ...]:
 
 
 _Steps = tuple[str | int, ...]
-_Compiled = tuple[Attr, str | None, tuple[_Steps, ...] | None, _Steps, Any]
-_COMPILED: dict[int, list[_Compiled]] = {}
 
 
-def _compiled(attrs: tuple[Attr, ...]) -> list[_Compiled]:
-    """Each attribute with its top-level key (when that is its only source), its source paths
-    (None: the whole resource), its target path and its conversion."""
-    found = _COMPILED.get(id(attrs))  # the table's tuples live as long as the module
-    if found is None:
-        found = _COMPILED[id(attrs)] = [_compile(attr) for attr in attrs]
+class _Rule:
+    """One ``Attr`` compiled for ``_apply``: its paths split into steps once, not per instance.
+
+    ``key`` is set when the attribute has one spelling of one or two names: ``key`` alone is a
+    top-level attribute, ``block`` + ``key`` a member of a block (``network_acls.bypass``), read
+    where the plan has it, in the block's first object; anything else (aliases, list indexes, an
+    odd shape) is read by ``read`` from ``sources``, which is empty for ``*`` (the whole
+    resource). ``parents`` are the names of the objects the target is in (``properties``,
+    ``networkAcls``), None when the target indexes a list: only ``_put`` writes those.
+    """
+
+    __slots__ = ("block", "convert", "key", "last", "parents", "ref", "sources", "target")
+
+    def __init__(self, attr: Attr) -> None:
+        self.ref, self.convert = attr.ref, attr.convert
+        paths = () if attr.source == "*" else (attr.source, *attr.aliases)
+        self.sources: tuple[_Steps, ...] = tuple(_steps(path) for path in paths)
+        names = self.sources[0] if len(self.sources) == 1 else ()
+        plain = 0 < len(names) <= 2 and all(type(name) is str for name in names)
+        self.key = str(names[-1]) if plain else None
+        self.block = str(names[0]) if plain and len(names) == 2 else None
+        self.target = _steps(attr.target)
+        self.last = self.target[-1]
+        parents = self.target[:-1]
+        plain = all(type(step) is str for step in parents)
+        self.parents = tuple(str(step) for step in parents) if plain else None
+
+
+class _Compiled:
+    """A ``Mapping`` as each of its instances uses it: rules, constants, the lower-case type."""
+
+    __slots__ = ("arm_type", "constants", "mapping", "rules")
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.rules = [_Rule(attr) for attr in mapping.attrs]
+        self.constants = tuple((_steps(path), value) for path, value in mapping.constants.items())
+        self.arm_type = mapping.arm_type.lower()
+
+
+_COMPILED: dict[int, _Compiled] = {}
+
+
+def _compiled(mapping: Mapping) -> _Compiled:
+    found = _COMPILED.get(id(mapping))
+    if found is None or found.mapping is not mapping:  # (an id is only unique while in use)
+        found = _COMPILED[id(mapping)] = _Compiled(mapping)
     return found
-
-
-def _compile(attr: Attr) -> _Compiled:
-    if attr.source == "*":
-        return attr, None, None, _steps(attr.target), attr.convert
-    sources = tuple(_steps(p) for p in (attr.source, *attr.aliases))
-    single = sources[0][0] if len(sources) == 1 and len(sources[0]) == 1 else None
-    return (
-        attr,
-        str(single) if single is not None else None,
-        sources,
-        _steps(attr.target),
-        attr.convert,
-    )
 
 
 def _placement(arm_id: str) -> tuple[str | None, str | None]:

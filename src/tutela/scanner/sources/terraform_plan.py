@@ -25,10 +25,21 @@ MODULE_STEP = re.compile(r"module\.([^.\[]+)((?:\[[^\]]*\])?)")
 class Instance:
     """One resource instance of the plan, its values with unknowns marked."""
 
-    __slots__ = ("address", "arm_id", "config", "index", "mapping", "module", "tf_type", "values")
+    __slots__ = (
+        "address",
+        "arm_id",
+        "base",
+        "config",
+        "index",
+        "mapping",
+        "module",
+        "tf_type",
+        "values",
+    )
 
     def __init__(self, address: str, tf_type: str, module: str, index: Any, values: Any) -> None:
         self.address, self.tf_type, self.module, self.index = address, tf_type, module, index
+        self.base = base_address(address)
         self.values: dict[str, Any] = values if isinstance(values, dict) else {}
         self.mapping: Mapping | None = MAPPINGS.get(tf_type)
         self.config: dict[str, Any] = {}
@@ -171,7 +182,11 @@ class Plan:
                 prefix = module[: match.end()]
                 self.module_keys.setdefault(_unkeyed(prefix), set()).add(prefix)
         self.instances[address] = instance
-        self.by_base.setdefault(base_address(address), []).append(instance)
+        same = self.by_base.get(instance.base)
+        if same is None:
+            self.by_base[instance.base] = [instance]
+        else:
+            same.append(instance)
         self.types[tf_type] += 1
         if instance.mapping is None and tf_type.startswith(("azurerm_", "azapi_")):
             self.skipped[tf_type] += 1
@@ -180,24 +195,31 @@ class Plan:
         """Index the configuration's modules and resources; a malformed part is ignored."""
         if not isinstance(configuration, dict):
             return
-
-        def walk(module: Any, path: tuple[str, ...]) -> None:
-            if not isinstance(module, dict):
-                return
-            self.config_modules[path] = module
-            for resource in module.get("resources") or []:
-                if isinstance(resource, dict) and isinstance(resource.get("address"), str):
-                    self.config_resources[(path, resource["address"])] = resource
-            calls = module.get("module_calls")
-            for name, call in calls.items() if isinstance(calls, dict) else ():
-                if isinstance(call, dict):
-                    walk(call.get("module"), (*path, name))
-
-        walk(configuration.get("root_module"), ())
+        self._read_config_module(configuration.get("root_module"), ())
+        paths: dict[str, tuple[str, ...]] = {}  # module address → its path of module names
         for instance in self.instances.values():
-            cut = len(instance.module) + 1 if instance.module else 0
-            local = base_address(instance.address)[cut:]
-            instance.config = self.config_resources.get((module_names(instance.module), local), {})
+            module = instance.module
+            path = paths.get(module)
+            if path is None:
+                path = paths[module] = module_names(module)
+            local = instance.base[len(module) + 1 :] if module else instance.base
+            found = self.config_resources.get((path, local))
+            instance.config = {} if found is None else found
+
+    def _read_config_module(self, module: Any, path: tuple[str, ...]) -> None:
+        # (A method, not a function nested in _read_configuration: a nested function calling
+        # itself is a reference cycle, which would keep the whole plan alive until the next
+        # garbage collection rather than free it once read.)
+        if not isinstance(module, dict):
+            return
+        self.config_modules[path] = module
+        for resource in module.get("resources") or []:
+            if isinstance(resource, dict) and isinstance(resource.get("address"), str):
+                self.config_resources[(path, resource["address"])] = resource
+        calls = module.get("module_calls")
+        for name, call in calls.items() if isinstance(calls, dict) else ():
+            if isinstance(call, dict):
+                self._read_config_module(call.get("module"), (*path, name))
 
     def _provider_subscriptions(self, configuration: Any) -> dict[str, str]:
         providers = (

@@ -217,11 +217,14 @@ class Resolver:
 class InstanceRefs:
     """What a conversion in the mapping table may ask about the instance it converts."""
 
-    __slots__ = ("_instance", "_resolver", "subscription")
+    __slots__ = ("_instance", "_resolver")
 
     def __init__(self, resolver: Resolver, instance: Instance) -> None:
         self._resolver, self._instance = resolver, instance
-        self.subscription = resolver.plan.subscription(instance)
+
+    @property
+    def subscription(self) -> str:  # looked up on demand: few conversions ask
+        return self._resolver.plan.subscription(self._instance)
 
     def resolve(self, steps: tuple[str | int, ...]) -> Any:
         return self._resolver.resolve(self._instance, steps)
