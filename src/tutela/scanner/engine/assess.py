@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import heapq
+import itertools
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -115,7 +117,7 @@ class Assessment:
         if self._failed_in_order is None:
             if limit is not None:
                 return heapq.nsmallest(limit, self.failed, key=_report_order)
-            self._failed_in_order = sorted(self.failed, key=_report_order)
+            self._failed_in_order = _in_report_order(self.failed)
         return self._failed_in_order[:limit]
 
     def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, bool]]:
@@ -142,6 +144,28 @@ class Assessment:
 
 def _report_order(result: CheckResult) -> tuple[int, str, str]:
     return (_SEVERITY_ORDER[result.check.severity], result.check.id, result.resource.id)
+
+
+_CHECK_OF = operator.attrgetter("check.severity", "check.id")
+_RESOURCE_ID_OF = operator.attrgetter("resource.id")
+
+
+def _in_report_order(results: list[CheckResult]) -> list[CheckResult]:
+    """``sorted(results, key=_report_order)``, faster for a few hundred thousand results.
+
+    The evaluation leaves a check's results in runs (one per resource type), so they are
+    gathered per check, in order, run by run; the checks are put in report order and each
+    check's results are sorted by resource id alone. Both sorts are stable and the gathering
+    keeps the results' order, so results with equal keys stay in the order ``sorted`` leaves
+    them; the keys are read in C (``attrgetter``) and compared as strings, not tuples.
+    """
+    by_check: dict[tuple[str, str], list[CheckResult]] = {}
+    for check, run in itertools.groupby(results, key=_CHECK_OF):
+        by_check.setdefault(check, []).extend(run)
+    ordered: list[CheckResult] = []
+    for check in sorted(by_check, key=lambda c: (_SEVERITY_ORDER[c[0]], c[1])):
+        ordered += sorted(by_check[check], key=_RESOURCE_ID_OF)
+    return ordered
 
 
 def control_map(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, list[MappedControl]]:

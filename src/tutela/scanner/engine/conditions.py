@@ -21,6 +21,7 @@ not see. ``exists`` decides on absence itself, and ``count`` counts an absent li
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,6 +200,9 @@ def _equals(expected: Any) -> Callable[[Any], Tri]:
         return lambda value: (
             value.casefold() == want if type(value) is str else _fold(value) == want
         )
+    if isinstance(want, bool):
+        # The next most common: a switch. A boolean folds to itself, and bools are singletons.
+        return lambda value: value is want if type(value) is bool else _fold(value) == want
     return lambda value: _fold(value) == want
 
 
@@ -244,8 +248,9 @@ def _contains(expected: Any) -> Callable[[Any], Tri]:
 
 
 def _like(expected: Any) -> Callable[[Any], Tri]:
-    pattern = str(expected).casefold()
-    return lambda value: isinstance(value, str) and fnmatch.fnmatchcase(value.casefold(), pattern)
+    # fnmatch.fnmatchcase(value, pattern), its pattern compiled here rather than at each call.
+    match = re.compile(fnmatch.translate(str(expected).casefold())).match
+    return lambda value: isinstance(value, str) and match(value.casefold()) is not None
 
 
 _OPERATORS: dict[str, Callable[[Any], Callable[[Any], Tri]]] = {
@@ -300,6 +305,8 @@ def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
     if negate:
         positive = test
         test = lambda value: not positive(value)  # noqa: E731 -- the negated operator
+    # An absent value is decided the same way each time: by the default, or unknown without one.
+    when_absent = test(default) if has_default else None
 
     # The hot path of every check: one read, one evidence entry, one comparison.
     def leaf(ctx: Context, obj: Any) -> Tri:
@@ -309,9 +316,7 @@ def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
             return None
         if value is MISSING or value is None:
             ctx.evidence.append(absent_note)
-            if not has_default:
-                return None
-            return test(default)
+            return when_absent
         ctx.evidence.append((shown, value))
         return test(value)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,33 +23,50 @@ class CheckResult:
     check: CheckSpec
     resource: Resource
     status: Status
-    evidence: tuple[tuple[str, Any], ...]
+    evidence: Evidence
+
+
+Evidence = tuple[tuple[str, Any], ...]
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def evidence_key(evidence: Evidence) -> Hashable | None:
+    """A dict key under which equal evidence is always written the same; None if there is none.
+
+    A large scan's results saw only a few hundred distinct evidence tuples, so writers cache what
+    they make of one. Equal values must also print the same: ``True == 1`` and ``0.0 == -0.0``
+    do not, so the key holds the values' types, and only strings, integers, booleans and None
+    (whose equal values of one type print alike) are cached; other evidence gets no key. The
+    common case, every value a string, is the evidence itself (it cannot equal a keyed pair).
+    """
+    for _, value in evidence:
+        if type(value) is not str:
+            break
+    else:
+        return evidence
+    kinds = tuple([type(value) for _, value in evidence])
+    return (evidence, kinds) if _PLAIN_TYPES.issuperset(kinds) else None
 
 
 @dataclass(slots=True)
 class CompiledCheck:
     spec: CheckSpec
     applies: Compiled | None
-    rule: Callable[[Context], Tri]
+    rule: Compiled  # called with the context and its resource
 
 
 def compile_check(spec: CheckSpec, as_of: dt.date) -> CompiledCheck:
     applies = compile_condition(spec.applies_if) if spec.applies_if else None
-    if spec.pass_if is not None:
-        condition = compile_condition(spec.pass_if)
+    if spec.pass_if is not None:  # the condition is the rule: no call in between
+        return CompiledCheck(spec, applies, compile_condition(spec.pass_if))
+    assert spec.evaluator is not None
+    evaluator = EVALUATORS.get(spec.evaluator)
+    if evaluator is None:
+        raise KeyError(f"check {spec.id} names unknown evaluator {spec.evaluator!r}")
+    params = spec.params
 
-        def rule(ctx: Context) -> Tri:
-            return condition(ctx, ctx.resource)
-
-    else:
-        assert spec.evaluator is not None
-        evaluator = EVALUATORS.get(spec.evaluator)
-        if evaluator is None:
-            raise KeyError(f"check {spec.id} names unknown evaluator {spec.evaluator!r}")
-        params = spec.params
-
-        def rule(ctx: Context) -> Tri:
-            return evaluator(ctx, params, as_of)
+    def rule(ctx: Context, _resource: Resource) -> Tri:
+        return evaluator(ctx, params, as_of)
 
     return CompiledCheck(spec, applies, rule)
 
@@ -90,7 +107,7 @@ def _evaluate(
                         kept.append(CheckResult(spec, resource, "unknown", tuple(evidence)))
                         continue
                     evidence.clear()
-                outcome = rule(ctx)
+                outcome = rule(ctx, resource)
                 if outcome is True and not keep_passes:
                     passed += 1
                 else:

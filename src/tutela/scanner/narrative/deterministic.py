@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.scanner.catalog.checks import CheckSpec
 from tutela.scanner.engine.assess import Assessment, MappedControl
-from tutela.scanner.engine.evaluate import CheckResult
+from tutela.scanner.engine.evaluate import CheckResult, evidence_key
 
 _RESOURCE_NOUNS = {
     "microsoft.cognitiveservices/accounts": "Azure AI Services account",
@@ -54,6 +55,8 @@ class DeterministicNarrator:
         self._frameworks = {f.id: f.name for f in self._catalog.frameworks}
         self._about_checks: dict[str, str] = {}
         self._closings: dict[tuple[str, MappedControl, bool], str] = {}
+        # What the check saw, by evidence_key: a large scan repeats a few hundred evidence tuples.
+        self._seen: dict[Hashable, str] = {}
 
     def prepare(self, assessment: Assessment) -> None:
         """Nothing to prepare: every part is written from the finding alone."""
@@ -65,8 +68,17 @@ class DeterministicNarrator:
             about_check = self._about_checks[check.id] = (
                 f"fails {check.id}: {check.title}. {check.description.strip()} Tutela read: "
             )
-        seen = describe_evidence(result.evidence) or "no value"
+        seen = self._described(result.evidence)
         return f"The {resource_noun(resource.type)} '{resource.name}' {about_check}{seen}. "
+
+    def _described(self, evidence: tuple[tuple[str, Any], ...]) -> str:
+        key = evidence_key(evidence)
+        seen = self._seen.get(key) if key is not None else None
+        if seen is None:
+            seen = describe_evidence(evidence) or "no value"
+            if key is not None:
+                self._seen[key] = seen
+        return seen
 
     def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
         key = (result.check.id, control, by_analogy)

@@ -35,32 +35,46 @@ def _sorted(rows: Iterable[FailingCheck]) -> list[FailingCheck]:
 
 
 def failing_checks_of(assessment: Assessment, limit: int | None = None) -> list[FailingCheck]:
-    """The assessment's failing checks, most severe first; only the first ``limit`` if given."""
-    rows = []
-    # The controls and frameworks of a check are the same for each resource it fails on.
+    """The assessment's failing checks, most severe first; only the first ``limit`` if given.
+
+    A row is made once per failing result (hundreds of thousands in a large scan): the fields
+    that come from the check are gathered once per check, and the row is made as the tuple
+    ``FailingCheck._make`` would make, without calling the generated ``__new__`` per row.
+    """
+    # The check's fields, then the resource's, then the controls and frameworks (the same for
+    # each resource the check fails on), then the evidence.
+    about_check: dict[str, tuple[str, str, str, str, str]] = {}
     mapped: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for check_id, controls in assessment.mapping.items():
         mapped[check_id] = (
             tuple(sorted({c.control_id for c in controls})),
             tuple(dict.fromkeys(c.framework for c in controls)),
         )
+    make = tuple.__new__
+    rows = []
     for result in assessment.failed_in_order(limit):  # already in the rows' order
         check, resource = result.check, result.resource
-        control_ids, frameworks = mapped[check.id]
-        rows.append(
-            FailingCheck(
+        fields = about_check.get(check.id)
+        if fields is None:
+            fields = about_check[check.id] = (
                 check.id,
                 check.severity,
                 check.title,
                 check.description,
                 check.remediation,
-                resource.id,
-                resource.name,
-                resource.type,
-                resource.origin,
-                control_ids,
-                frameworks,
-                result.evidence,
+            )
+        rows.append(
+            make(
+                FailingCheck,
+                (
+                    *fields,
+                    resource.id,
+                    resource.name,
+                    resource.type,
+                    resource.origin,
+                    *mapped[check.id],
+                    result.evidence,
+                ),
             )
         )
     return rows

@@ -110,8 +110,7 @@ def sarif_chunks(
             }
         ],
     }
-    results = (_result(templates[row.check_id], row) for row in rows)
-    return with_list(document, results, depth=_RESULT_DEPTH, indent=indent)
+    return with_list(document, _results(rows, templates), depth=_RESULT_DEPTH, indent=indent)
 
 
 def _first_rows(rows: list[FailingCheck]) -> dict[str, FailingCheck]:
@@ -121,10 +120,15 @@ def _first_rows(rows: list[FailingCheck]) -> dict[str, FailingCheck]:
     return first
 
 
-def _result(template: Template, row: FailingCheck) -> bytes:
-    uri, address = _location(row)
-    fingerprint = hashlib.sha256(f"{row.check_id}|{row.resource.lower()}".encode()).hexdigest()
-    return template.fill(str(row.resource_name), uri, address, fingerprint, row.resource)
+def _results(rows: list[FailingCheck], templates: dict[str, Template]) -> Iterator[bytes]:
+    """Each row's result: its rule's template filled with the row's texts."""
+    sha256 = hashlib.sha256
+    for row in rows:
+        uri, address = _location(row)
+        fingerprint = sha256(f"{row.check_id}|{row.resource.lower()}".encode()).hexdigest()
+        yield templates[row.check_id].fill(
+            str(row.resource_name), uri, address, fingerprint, row.resource
+        )
 
 
 def sarif_document(
