@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from tests.serving import DemoServer as Server
+from tutela.cli import server_commands
 from tutela.cli.main import app
 from tutela.server.app import create_app
 from tutela.server.config import load_settings
@@ -141,6 +142,8 @@ def test_operator_key_lifecycle_create_list_revoke(
 ) -> None:
     # The app and the CLI are separate runtimes: no cached verification may hide the revocation.
     monkeypatch.setenv("TUTELA_KEY_CACHE_SECONDS", "0")
+    # The table's console was made at import, maybe 80 columns wide: "revoked" would wrap.
+    monkeypatch.setattr(server_commands.console, "width", 200)
     ok("db", "upgrade")
     with TestClient(create_app(load_settings()), raise_server_exceptions=False) as client:
         created = ok("keys", "create", "--operator", "ops@example.com")

@@ -159,7 +159,11 @@ def call(
     query = QUERIES.get((endpoint.method, endpoint.path))
     params = _filled(query, values or {}) if query is not None else None
     return platform.client.request(
-        endpoint.method, url, headers=headers, json=payload, params=params  # type: ignore[arg-type]
+        endpoint.method,
+        url,
+        headers=headers,
+        json=payload,
+        params=params,  # type: ignore[arg-type]
     ).status_code
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import socket
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -360,22 +359,6 @@ def test_throttling_is_503_with_retry_after() -> None:
     assert error.headers == {"Retry-After": "60"}
     assert str(error.detail).startswith("Azure could not be scanned: Azure kept throttling")
     assert "HTTP 429" in str(error.detail)
-
-
-@pytest.fixture
-def azure_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every HTTPS request goes through a proxy that refuses connections: Azure is unreachable.
-
-    The environment is changed, not the code: requests reads the proxy variables. The port is
-    bound but never listened on, so connecting to it is refused at once, network or not.
-    """
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
-        for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "https_proxy"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("HTTPS_PROXY", proxy)
-        yield
 
 
 @pytest.mark.usefixtures("azure_unreachable")

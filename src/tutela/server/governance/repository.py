@@ -43,6 +43,7 @@ class GovernanceRepository:
 
     def default(self, now: dt.datetime) -> GovernanceState:
         """A new tenant's state: follow the plan's cadence, first scan due at once."""
+        now = now.replace(microsecond=0)  # schedules count whole seconds, like report ids
         return GovernanceState(
             tenant_id=self.tenant_id,
             enabled=True,

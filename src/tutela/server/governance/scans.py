@@ -73,6 +73,7 @@ def ensure_states(runtime: Runtime, now: dt.datetime) -> int:
 
 def due_tenants(runtime: Runtime, now: dt.datetime) -> list[str]:
     """Tenants whose automatic governance scan is due now, oldest slot first."""
+    now = now.replace(microsecond=0)
     ensure_states(runtime, now)
     with transaction(runtime.sessions, readonly=True) as session:
         rows = due_states(session, now)
@@ -86,13 +87,13 @@ def due_tenants(runtime: Runtime, now: dt.datetime) -> list[str]:
 
 def run_due(runtime: Runtime, now: dt.datetime | None = None) -> list[Outcome]:
     """Scan every due tenant in turn (the in-process scheduler and `tutela jobs run-due`)."""
-    now = now or utcnow()
+    now = (now or utcnow()).replace(microsecond=0)
     return [scan_tenant(runtime, tenant_id, now) for tenant_id in due_tenants(runtime, now)]
 
 
 def scan_tenant(runtime: Runtime, tenant_id: str, now: dt.datetime | None = None) -> Outcome:
     """One tenant's governance scan, if it is due and nobody else is running it."""
-    now = now or utcnow()
+    now = (now or utcnow()).replace(microsecond=0)  # report ids and the state count seconds
     owner = f"{worker_name()}:{uuid.uuid4().hex[:8]}"
     lease = dt.timedelta(seconds=runtime.settings.governance_lease_seconds)
     with transaction(runtime.sessions) as session:

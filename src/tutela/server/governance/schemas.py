@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer
 
 from tutela.server.schemas import InputModel, OutputModel
 
 REPORT_ID_PATTERN = r"^COMP-\d{8}-\d{6}$"
+# To the second, like report ids and the seed's example: "2026-05-12T06:00:00Z".
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda t: t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str),
+]
 CadenceName = Literal["manual", "biweekly", "daily"]
 
 
 class HistoryEntry(OutputModel):
     report_id: str = Field(examples=["COMP-20261123-060012"])
     score: int | None
-    ts: dt.datetime
+    ts: Timestamp
 
 
 class DriftFinding(OutputModel):
@@ -45,7 +50,7 @@ class DriftOut(OutputModel):
 
 class LastError(OutputModel):
     detail: str
-    ts: dt.datetime | None
+    ts: Timestamp | None
     failures: int = Field(description="Failed attempts since the last successful scan.")
 
 
@@ -54,8 +59,8 @@ class GovernanceOut(OutputModel):
     cadence: CadenceName = Field(description="The cadence in effect.")
     plan_cadence: CadenceName = Field(description="The most frequent cadence the plan allows.")
     allowed_cadences: list[CadenceName]
-    last_scan_ts: dt.datetime | None
-    next_scan_ts: dt.datetime | None
+    last_scan_ts: Timestamp | None
+    next_scan_ts: Timestamp | None
     governance_score: int | None
     drift_detected: bool
     drift: DriftOut | None

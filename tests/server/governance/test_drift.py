@@ -1,0 +1,79 @@
+"""Drift between two governance reports: new serious findings, raised severities, score drops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tutela.server.governance.drift import detect_drift, drift_email
+
+
+def finding(check: str, severity: str, resource: str = "/subscriptions/s/r/a") -> dict[str, Any]:
+    return {
+        "control_id": f"ISO42001-{check}",
+        "check_id": check,
+        "resource": resource,
+        "severity": severity,
+        "status": "fail",
+        "title": f"{check} fails",
+    }
+
+
+def report(report_id: str, score: int, *findings: dict[str, Any]) -> dict[str, Any]:
+    return {"report_id": report_id, "aggregate_score": score, "findings": list(findings)}
+
+
+def test_a_new_critical_or_high_finding_is_drift() -> None:
+    before = report("A", 80, finding("X", "medium"))
+    after = report("B", 80, finding("X", "medium"), finding("Y", "high"))
+    drift = detect_drift(before, after, score_drop=5)
+    assert drift["detected"] is True
+    assert (drift["new_findings"], drift["new_critical_or_high"]) == (1, 1)
+    assert drift["examples"] == [
+        {
+            "severity": "high",
+            "control_id": "ISO42001-Y",
+            "check_id": "Y",
+            "title": "Y fails",
+            "resource": "/subscriptions/s/r/a",
+        }
+    ]
+
+
+def test_new_medium_or_low_findings_alone_are_not_drift() -> None:
+    before = report("A", 80)
+    after = report("B", 78, finding("X", "medium"), finding("Z", "low"))
+    drift = detect_drift(before, after, score_drop=5)
+    assert (drift["detected"], drift["new_findings"], drift["score_delta"]) == (False, 2, -2)
+
+
+def test_a_finding_raised_to_high_is_drift_lowered_is_not() -> None:
+    raised = detect_drift(
+        report("A", 80, finding("X", "medium")), report("B", 80, finding("X", "high")), 5
+    )
+    assert (raised["detected"], raised["raised_to_critical_or_high"]) == (True, 1)
+    lowered = detect_drift(
+        report("A", 80, finding("X", "critical")), report("B", 80, finding("X", "high")), 5
+    )
+    assert (lowered["detected"], lowered["raised_to_critical_or_high"]) == (False, 0)
+
+
+def test_a_score_drop_of_the_threshold_or_more_is_drift() -> None:
+    assert detect_drift(report("A", 80), report("B", 75), score_drop=5)["detected"] is True
+    assert detect_drift(report("A", 80), report("B", 76), score_drop=5)["detected"] is False
+    assert detect_drift(report("A", 80), report("B", 90), score_drop=5)["detected"] is False
+    assert detect_drift(report("A", 80), report("B", 10), score_drop=0)["detected"] is False
+
+
+def test_the_alert_names_the_changes_and_links_the_diff() -> None:
+    findings = [finding(f"C{n:02}", "critical", f"/subscriptions/s/r/{n}") for n in range(25)]
+    drift = detect_drift(report("COMP-1", 90), report("COMP-2", 60, *findings), score_drop=5)
+    email = drift_email("owner@bank.example", "Contoso\r\nBcc: x@evil.example", drift, "https://t")
+    assert email.recipients == ("owner@bank.example",)
+    assert email.subject == (
+        "Tutela: compliance drift in Contoso Bcc: x@evil.example (score 90 → 60 (-30 points))"
+    )
+    assert "New critical or high findings: 25" in email.text
+    assert email.text.count("[critical]") == 20
+    assert "… and 5 more." in email.text
+    assert "https://t/reports/diff?report_a=COMP-1&report_b=COMP-2" in email.text
+    assert "https://t/report/COMP-2" in email.text
