@@ -48,7 +48,8 @@ def test_utc_intervals_ignore_daylight_saving_time() -> None:
     scheduled = dt.datetime(2027, 3, 27, 6, 0, tzinfo=london)  # 06:00 GMT = 06:00 UTC
     following = next_slot(scheduled, "daily", scheduled + dt.timedelta(seconds=1))
     assert following == at("2027-03-28T06:00")
-    assert following is not None and following.tzinfo == UTC
+    assert following is not None
+    assert following.tzinfo == UTC
     assert following - scheduled == dt.timedelta(hours=24)
     assert following.astimezone(london).hour == 7
 
