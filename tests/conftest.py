@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, dropped when the block ends."""
     try:
         import psycopg
 
@@ -61,6 +62,20 @@ def postgres_url() -> Iterator[str]:
     finally:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+    with new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def own_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test alone (other tests' tenants would be due too)."""
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

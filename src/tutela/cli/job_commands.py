@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from tutela.cli.errors import CliError, one_line_errors
 
@@ -26,6 +25,16 @@ def _settings() -> Settings:
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def _log_once(level: str) -> None:
+    """tutela's lines go out through its own handler only, not again through Celery's."""
+    import logging
+
+    from tutela.server.observability import configure_logging
+
+    configure_logging(level)
+    logging.getLogger("tutela").propagate = False
 
 
 def _celery(settings: Settings) -> Celery:
@@ -63,10 +72,9 @@ def worker(
 ) -> None:
     """Run a Celery worker: governance scans and retention, from the Redis queue."""
     from tutela.server.migrate import upgrade
-    from tutela.server.observability import configure_logging
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    _log_once(settings.log_level)
     upgrade(settings.resolved_database_url)
     argv = ["worker", f"--loglevel={loglevel}", "--queues", settings.job_queue]
     if concurrency:
@@ -81,10 +89,8 @@ def beat(
     loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
 ) -> None:
     """Run Celery beat, the clock that sends the periodic jobs (run exactly one)."""
-    from tutela.server.observability import configure_logging
-
     settings = _settings()
-    configure_logging(settings.log_level)
+    _log_once(settings.log_level)
     _celery(settings).start(
         [
             "beat",
@@ -153,21 +159,14 @@ def status() -> None:
     console.print(
         f"Governance: {report.due_now} due, {report.running} running, {report.failing} failing"
     )
-    table = Table("job", "runs", "last started", "last finished", "status", "detail", "worker")
-    for run in report.runs:
-        table.add_row(
-            run.name,
-            str(run.runs),
-            _when(run.last_started_at),
-            _when(run.last_finished_at),
-            run.last_status or "running",
-            run.last_detail or "",
-            run.last_worker or "",
-        )
-    if report.runs:
-        console.print(table)
-    else:
+    if not report.runs:
         console.print("No job has run yet.")
+    for run in report.runs:  # one line per job: greppable, and never wrapped into a table cell
+        console.print(
+            f"{run.name}: {run.last_status or 'running'}, {run.runs} run(s); last started "
+            f"{_when(run.last_started_at)}, finished {_when(run.last_finished_at)} on "
+            f"{run.last_worker or '-'}: {run.last_detail or ''}".rstrip(": ")
+        )
     if report.broker_error:
         raise typer.Exit(1)
 

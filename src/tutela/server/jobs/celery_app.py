@@ -58,7 +58,10 @@ def create_celery(settings: Settings) -> Celery:
         # An unacknowledged message (its worker died) comes back after this; by then the
         # lease has expired too, so the redelivered task can take the tenant.
         broker_transport_options={"visibility_timeout": lease + 60},
+        # Our log lines (configure_logging) go to stderr as they are, not again through
+        # Celery's logger.
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
         timezone="UTC",
         enable_utc=True,
         beat_schedule=_schedule(settings),
