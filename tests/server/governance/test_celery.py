@@ -263,7 +263,8 @@ def test_two_workers_racing_for_a_tenant_make_one_report(
     finished = [line for line in output.splitlines() if "job_finished" in line]
     assert len(finished) == 2, output[-4000:]
     assert sum("skipped (not due, or another worker has it)" in line for line in finished) == 1
-    assert first.poll() is None and second.poll() is None  # both workers alive: they raced
+    assert first.poll() is None  # both workers alive: they raced
+    assert second.poll() is None
 
 
 def test_a_worker_killed_mid_scan_leaves_no_report_and_the_scan_is_retried(
