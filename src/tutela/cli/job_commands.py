@@ -63,8 +63,8 @@ def _parse_now(value: str | None) -> dt.datetime | None:
 @one_line_errors
 def worker(
     concurrency: Annotated[
-        int, typer.Option(min=1, help="Worker processes (default: one per CPU).")
-    ] = 0,
+        int | None, typer.Option(min=1, help="Worker processes (default: one per CPU).")
+    ] = None,
     beat: Annotated[
         bool, typer.Option("--beat", help="Also run the beat clock in this worker (one only).")
     ] = False,
@@ -77,7 +77,7 @@ def worker(
     _log_once(settings.log_level)
     upgrade(settings.resolved_database_url)
     argv = ["worker", f"--loglevel={loglevel}", "--queues", settings.job_queue]
-    if concurrency:
+    if concurrency is not None:
         argv.append(f"--concurrency={concurrency}")
     if beat:
         argv += ["--beat", f"--schedule={settings.data_dir / 'celerybeat-schedule'}"]

@@ -1,0 +1,108 @@
+"""`tutela jobs run-due`, `tutela jobs status`, and `tutela worker` refusing without Celery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from tests.platform import Platform
+from tests.server.scans.estates import link, link_sample_snapshot
+from tutela.cli.main import app
+from tutela.server.config import Settings
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture
+def settings(settings_factory, monkeypatch: pytest.MonkeyPatch) -> Settings:  # type: ignore[no-untyped-def]
+    made: Settings = settings_factory()
+    monkeypatch.setenv("TUTELA_DATA_DIR", str(made.data_dir))
+    return made
+
+
+def test_run_due_scans_due_tenants_at_the_given_time(settings: Settings) -> None:
+    with Platform(settings) as platform:
+        tenant = platform.tenant("professional")
+        link_sample_snapshot(platform, tenant)
+        platform.tenant("starter")  # manual governance: never due
+
+    first = run("jobs", "run-due", "--now", "2027-11-01T06:00:00Z")
+
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines() == [
+        "Governance at 2027-11-01 06:00:00Z: 1 due: 1 scanned (0 with drift), 0 failed, 0 skipped",
+        "Retention: Deleted 0 expired report(s) in 0 tenant(s).",
+    ]
+    same_slot = run("jobs", "run-due", "--now", "2027-11-08T06:00:00+00:00")
+    assert "0 due: 0 scanned" in same_slot.output
+    next_slot = run("jobs", "run-due", "--now", "2027-11-15T08:00:00+02:00")  # 06:00 UTC
+    assert "1 due: 1 scanned" in next_slot.output
+    with Platform(settings) as platform:
+        history = platform.client.get("/governance", headers=tenant.headers).json()["history"]
+    assert [h["ts"] for h in history] == ["2027-11-15T06:00:00Z", "2027-11-01T06:00:00Z"]
+
+    status = run("jobs", "status")
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    assert lines[0] == "Backend: in-process (the API process runs the jobs)"
+    assert lines[1].startswith("Governance: 0 due, 0 running, 0 failing")
+    assert any(line.startswith("governance.run_due: ok, 3 run(s); ") for line in lines)
+    assert any(line.startswith("reports.purge: ok, 3 run(s); ") for line in lines)
+
+
+def test_run_due_exits_1_when_a_scan_failed(settings: Settings) -> None:
+    with Platform(settings) as platform:
+        tenant = platform.tenant("enterprise")
+        link(platform, tenant, "b3e71d05-9a42-4c8e-8f1b-2d6a0c5e9f37")  # linked, no snapshot
+    result = run("jobs", "run-due", "--now", "2027-11-01T06:00:00Z")
+    assert result.exit_code == 1, result.output
+    assert "1 due: 0 scanned (0 with drift), 1 failed, 0 skipped" in result.output
+    status = run("jobs", "status")
+    assert "Governance: 0 due, 0 running, 1 failing" in status.output
+    assert "governance.run_due: failed, 1 run(s)" in status.output
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("tomorrow", "error: --now: not an ISO 8601 time: 'tomorrow'"),
+        ("2027-11-01T06:00:00", "error: --now: give a time zone, e.g. 2027-11-01T06:00:00Z"),
+    ],
+)
+def test_a_bad_now_is_one_line(settings: Settings, value: str, message: str) -> None:
+    result = run("jobs", "run-due", "--now", value)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[0].startswith(message)
+    assert "Traceback" not in result.output
+
+
+def test_worker_and_beat_need_the_celery_backend(settings: Settings) -> None:
+    for command in ("worker", "beat"):
+        result = run(command)
+        assert result.exit_code == 1
+        assert result.output.startswith("error: workers need TUTELA_JOB_BACKEND=celery")
+
+
+def test_celery_without_a_broker_is_refused(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUTELA_JOB_BACKEND", "celery")
+    result = run("worker")
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "error: TUTELA_JOB_BACKEND: celery needs a broker: set TUTELA_REDIS_URL (redis://…)"
+    )
+
+
+def test_status_says_when_the_broker_is_unreachable(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TUTELA_JOB_BACKEND", "celery")
+    monkeypatch.setenv("TUTELA_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    result = run("jobs", "status")
+    assert result.exit_code == 1
+    assert result.output.startswith("Backend: celery, queue 'tutela': broker unreachable: ")
