@@ -53,7 +53,16 @@ def test_every_typed_call_is_documented() -> None:
         for name, value in vars(session).items()
         if type(value).__module__ == _resources.__name__
     }
-    assert set(groups) == {"frameworks", "plans", "tenant", "snapshots", "scans", "reports", "keys"}
+    assert set(groups) == {
+        "frameworks",
+        "plans",
+        "tenant",
+        "snapshots",
+        "scans",
+        "reports",
+        "governance",
+        "keys",
+    }
     missing = [
         f"session.{group}.{method}("
         for group, cls in groups.items()

@@ -13,8 +13,10 @@ from tutela.sdk.models import (
     ApiKey,
     ApiKeyCreated,
     ApiKeyRevoked,
+    Cadence,
     CredentialsStored,
     Framework,
+    GovernanceState,
     Plan,
     Report,
     ReportDeleted,
@@ -135,6 +137,22 @@ class AsyncReports(_Resource):
     async def diff(self, report_a: str, report_b: str) -> ReportDiff:
         """What changed from ``report_a`` to ``report_b``."""
         return await self._session._run(op.diff_reports(report_a, report_b))
+
+
+class AsyncGovernance(_Resource):
+    async def get(self) -> GovernanceState:
+        """Continuous governance: cadence, last and next scan, drift, history (Professional+)."""
+        return await self._session._run(op.get_governance())
+
+    async def set(
+        self, *, enabled: bool | None = None, cadence: Cadence | None = None
+    ) -> GovernanceState:
+        """Pause or resume scheduled scans, or choose a cadence no faster than the plan's."""
+        return await self._session._run(op.set_governance(enabled, cadence))
+
+    async def delete_history(self, report_id: str | None = None) -> ReportDeleted:
+        """Delete one governance report, or (no id) the whole governance history."""
+        return await self._session._run(op.delete_governance_history(report_id))
 
 
 class AsyncKeys(_Resource):

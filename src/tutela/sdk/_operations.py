@@ -16,8 +16,10 @@ from tutela.sdk.models import (
     ApiKey,
     ApiKeyCreated,
     ApiKeyRevoked,
+    Cadence,
     CredentialsStored,
     Framework,
+    GovernanceState,
     Health,
     Page,
     Plan,
@@ -201,6 +203,27 @@ def delete_manual_reports() -> Call[ReportDeleted]:
 def diff_reports(report_a: str, report_b: str) -> Call[ReportDiff]:
     body = {"report_a": report_a, "report_b": report_b}
     return Call("POST", "/reports/diff", parse_as(ReportDiff), json=body)
+
+
+# --- governance --------------------------------------------------------------------------------
+
+
+def get_governance() -> Call[GovernanceState]:
+    return Call("GET", "/governance", parse_as(GovernanceState))
+
+
+def set_governance(enabled: bool | None, cadence: Cadence | None) -> Call[GovernanceState]:
+    body = {
+        key: value
+        for key, value in (("governance_enabled", enabled), ("cadence", cadence))
+        if value is not None
+    }
+    return Call("PUT", "/governance", parse_as(GovernanceState), json=body)
+
+
+def delete_governance_history(report_id: str | None) -> Call[ReportDeleted]:
+    body = {"selective": report_id is not None, "report_id": report_id}
+    return Call("DELETE", "/governance/history", parse_as(ReportDeleted), json=body)
 
 
 # --- API keys ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tutela import __version__
 from tutela.sdk import _operations as op
 from tutela.sdk._async_resources import (
     AsyncFrameworks,
+    AsyncGovernance,
     AsyncKeys,
     AsyncPlans,
     AsyncReports,
@@ -29,7 +30,16 @@ from tutela.sdk._async_resources import (
 )
 from tutela.sdk._connection import AsyncConnection, Connection
 from tutela.sdk._flow import Call, Operation, Outcome, Pages, SessionConfig
-from tutela.sdk._resources import Frameworks, Keys, Plans, Reports, Scans, Snapshots, Tenant
+from tutela.sdk._resources import (
+    Frameworks,
+    Governance,
+    Keys,
+    Plans,
+    Reports,
+    Scans,
+    Snapshots,
+    Tenant,
+)
 from tutela.sdk.models import Health, Page, ScopeInfo
 
 T = TypeVar("T")
@@ -105,6 +115,7 @@ class Session(_Sessions):
         self.snapshots = Snapshots(self)
         self.scans = Scans(self)
         self.reports = Reports(self)
+        self.governance = Governance(self)
         self.keys = Keys(self)
 
     def health(self) -> Health:
@@ -171,6 +182,7 @@ class AsyncSession(_Sessions):
         self.snapshots = AsyncSnapshots(self)
         self.scans = AsyncScans(self)
         self.reports = AsyncReports(self)
+        self.governance = AsyncGovernance(self)
         self.keys = AsyncKeys(self)
 
     async def health(self) -> Health:

@@ -211,6 +211,31 @@ class ReportDiff(APIModel):
     severity_changes: list[dict[str, Any]] = Field(default_factory=list)
 
 
+Cadence = Literal["manual", "biweekly", "daily"]
+
+
+class GovernanceHistoryEntry(APIModel):
+    report_id: str
+    score: int | None = None
+    ts: dt.datetime
+
+
+class GovernanceState(APIModel):
+    """``GET /governance``: the schedule of continuous governance, drift and history."""
+
+    governance_enabled: bool
+    cadence: str
+    plan_cadence: str | None = None
+    allowed_cadences: list[str] = Field(default_factory=list)
+    last_scan_ts: dt.datetime | None = None
+    next_scan_ts: dt.datetime | None = None
+    governance_score: int | None = None
+    drift_detected: bool = False
+    drift: dict[str, Any] | None = None
+    last_error: dict[str, Any] | None = None
+    history: list[GovernanceHistoryEntry] = Field(default_factory=list)
+
+
 class ApiKey(APIModel):
     """One of your API keys; never its secret."""
 
