@@ -315,3 +315,32 @@ def test_a_worker_killed_mid_scan_leaves_no_report_and_the_scan_is_retried(
     assert after.last_report_id == report.report_id
     assert after.last_scan_at is not None
     assert after.last_scan_at - dt.timedelta(seconds=1) <= utcnow()
+
+
+def test_beat_alone_queues_the_periodic_jobs_and_status_counts_them(
+    platform: Platform, workers: Workers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    queue = platform.settings.job_queue
+    client = redis.Redis.from_url(platform.settings.redis_url or "")
+    beat = subprocess.Popen(
+        [TUTELA, "beat"],
+        env=environment(platform.settings),
+        stdout=(workers.logs / "beat.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    workers.started.append(beat)  # stopped with the workers
+    try:
+        wait_for(lambda: client.llen(queue) >= 2, "beat to send two looks", workers, timeout=60)
+    finally:
+        client.close()
+    for key, value in environment(platform.settings).items():
+        if key.startswith("TUTELA_"):
+            monkeypatch.setenv(key, value)
+    status = CliRunner().invoke(app, ["jobs", "status"])
+    assert status.exit_code == 0, status.output
+    waiting = int(status.output.split(f"queue '{queue}': ")[1].split(" waiting")[0])
+    assert waiting >= 2
+    assert "No job has run yet." in status.output  # nobody consumes: no worker runs

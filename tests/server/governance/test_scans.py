@@ -269,3 +269,18 @@ def test_the_api_process_runs_due_scans_at_start(settings_factory) -> None:  # t
         assert run.last_detail == "1 due: 1 scanned (0 with drift), 0 failed, 0 skipped"
         assert len(governance_reports(platform, tenant.id)) == 1
         assert governance(platform, tenant)["governance_score"] is not None
+
+
+def test_governance_reports_are_kept_for_the_plans_history_window(platform: Platform) -> None:
+    from tutela.server.jobs.registry import reports_purge
+
+    tenant = platform.tenant("professional")  # 90 days of history
+    link_sample_snapshot(platform, tenant)
+    [old] = due(platform, NOW, tenant)
+    [recent] = due(platform, NOW + 84 * DAY, tenant)
+
+    result = reports_purge(platform.runtime, NOW + 91 * DAY)
+
+    assert result.detail == "Deleted 1 expired report(s) in 1 tenant(s)."
+    assert [r.report_id for r in governance_reports(platform, tenant.id)] == [recent.report_id]
+    assert old.report_id != recent.report_id
