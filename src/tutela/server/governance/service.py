@@ -82,15 +82,24 @@ def view(session: Session, caller: Caller, catalog: Catalog, now: dt.datetime) -
     return view_of(session, tenant, catalog, now)
 
 
-def view_of(session: Session, tenant: Tenant, catalog: Catalog, now: dt.datetime) -> GovernanceView:
+def view_of(
+    session: Session,
+    tenant: Tenant,
+    catalog: Catalog,
+    now: dt.datetime,
+    *,
+    with_history: bool = True,
+) -> GovernanceView:
     state = GovernanceRepository(session, tenant.id).get_or_default(now)
     plan_cadence = catalog.plan(tenant.plan).governance_cadence
-    history, _ = ReportRepository(session, tenant.id).page(
-        since=history_start(catalog, tenant.plan, now),
-        report_type=GOVERNANCE,
-        cursor=None,
-        limit=HISTORY_LIMIT,
-    )
+    history: list[Report] = []
+    if with_history:
+        history, _ = ReportRepository(session, tenant.id).page(
+            since=history_start(catalog, tenant.plan, now),
+            report_type=GOVERNANCE,
+            cursor=None,
+            limit=HISTORY_LIMIT,
+        )
     return GovernanceView(
         tenant,
         state,

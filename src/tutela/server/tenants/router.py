@@ -30,7 +30,7 @@ TenantWriter = Annotated[Caller, Depends(Authorize(Scope.TENANT_WRITE))]
 
 def tenant_me(session: Session, profile: service.TenantProfile, catalog: Catalog) -> TenantMe:
     tenant, plan = profile.tenant, profile.plan
-    governance = governance_view(session, tenant, catalog, utcnow())
+    governance = governance_view(session, tenant, catalog, utcnow(), with_history=False)
     return TenantMe(
         tenant_id=tenant.id,
         name=tenant.name,
