@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from tests.platform import Platform, TenantCtx
+from tests.server.notify.mail import parse
 from tutela.server.governance.models import GovernanceState
 from tutela.server.reports.models import Report
 
@@ -48,11 +47,7 @@ def outbox(platform: Platform) -> list[EmailMessage]:
     folder = Path(platform.settings.resolved_outbox_dir)
     if not folder.exists():
         return []
-    parser = BytesParser(policy=policy.default)
-    return [
-        parser.parsebytes(path.read_bytes())  # type: ignore[misc]
-        for path in sorted(folder.glob("*.eml"))
-    ]
+    return [parse(path.read_bytes()) for path in sorted(folder.glob("*.eml"))]
 
 
 def iso(moment: dt.datetime) -> str:

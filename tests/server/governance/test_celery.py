@@ -17,8 +17,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from typer.testing import CliRunner
 from tests.platform import Platform, TenantCtx
 from tests.server.governance.helpers import governance, governance_reports, state
 from tests.server.notify.loopback import Collector, LoopbackController
+from tests.server.notify.mail import parse
 from tests.server.scans.estates import DEV, link_sample_snapshot, sample_records, upload_snapshot
 from tutela.cli.main import app
 from tutela.server.config import Settings
@@ -218,9 +217,9 @@ def test_a_worker_runs_due_scans_end_to_end_and_mails_drift(
     [received] = wait_for(lambda: collector.received, "the drift email", workers)
     owner = platform.client.get("/tenant/me", headers=tenant.headers).json()["purchaser_email"]
     assert received.rcpt_tos == [owner]
-    message = BytesParser(policy=policy.default).parsebytes(received.content)
+    message = parse(received.content)
     assert str(message["Subject"]).startswith("Tutela: compliance drift in ")
-    assert f"report_b={reports[1].report_id}" in message.get_content()  # type: ignore[attr-defined]
+    assert f"report_b={reports[1].report_id}" in message.get_content()
 
     for name in ("governance.run_due", "governance.scan_tenant"):
         run = job_run(platform, name)

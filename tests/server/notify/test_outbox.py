@@ -7,14 +7,12 @@ import os
 import re
 import stat
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_settings
+from tests.server.notify.mail import body, parse
 from tutela.server.notify import Email, EmailNotSent, notifier_from
 from tutela.server.notify import outbox as outbox_module
 
@@ -28,19 +26,6 @@ EMAIL = Email(
 )
 
 
-def read(path: Path) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def body(message: EmailMessage, subtype: str) -> str:
-    part = message.get_body((subtype,))
-    assert part is not None, f"no text/{subtype} part"
-    content: str = part.get_content()
-    return content.replace("\r\n", "\n")  # the file is RFC 5322: lines end in CRLF
-
-
 def test_message_is_written_as_an_eml_file(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, email_from="Tutela <alerts@tutela.example>")
     assert not settings.resolved_outbox_dir.exists()
@@ -51,7 +36,7 @@ def test_message_is_written_as_an_eml_file(tmp_path: Path) -> None:
     assert FILE_NAME.match(path.name), path.name
     raw = path.read_bytes()
     assert b"\n" not in raw.replace(b"\r\n", b""), "every line ends in CRLF"
-    message = read(path)
+    message = parse(path.read_bytes())
     assert message["From"] == "Tutela <alerts@tutela.example>"
     assert message["To"] == "ops@example.com, sec@example.com"
     assert message["Subject"] == EMAIL.subject
@@ -73,7 +58,9 @@ def test_files_sort_in_the_order_they_were_written(tmp_path: Path) -> None:
     for number in range(5):
         notifier.send(Email(to="ops@example.com", subject=f"message {number}", text="t"))
     files = sorted((tmp_path / "outbox").iterdir())
-    assert [read(path)["Subject"] for path in files] == [f"message {n}" for n in range(5)]
+    assert [parse(path.read_bytes())["Subject"] for path in files] == [
+        f"message {n}" for n in range(5)
+    ]
 
 
 def test_messages_written_at_the_same_instant_get_their_own_files(
@@ -93,7 +80,7 @@ def test_messages_written_at_the_same_instant_get_their_own_files(
 
     files = sorted((tmp_path / "outbox").iterdir())
     assert [path.name[:24] for path in files] == ["20261123T143005.000000Z-"] * 2
-    assert {read(path)["Subject"] for path in files} == {"first", "second"}
+    assert {parse(path.read_bytes())["Subject"] for path in files} == {"first", "second"}
 
 
 def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:

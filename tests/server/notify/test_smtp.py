@@ -8,9 +8,6 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ from tests.server.notify.loopback import (
     accept_only,
     issue_ca,
 )
+from tests.server.notify.mail import body, parse
 from tutela.server.config import Settings
 from tutela.server.notify import Email, EmailNotSent, Notifier, notifier_from
 
@@ -91,19 +89,6 @@ def smtp_settings(tmp_path: Path, port: int, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return make_settings(tmp_path, **values)
-
-
-def parse(content: bytes) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(content)
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def body(message: EmailMessage, subtype: str) -> str:
-    part = message.get_body((subtype,))
-    assert part is not None, f"no text/{subtype} part"
-    content: str = part.get_content()
-    return content.replace("\r\n", "\n")  # on the wire lines end in CRLF
 
 
 def free_port() -> int:

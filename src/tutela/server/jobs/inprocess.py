@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -25,8 +24,6 @@ from tutela.server.jobs.registry import (
     reports_purge,
 )
 from tutela.server.runtime import Runtime
-
-log = logging.getLogger("tutela.jobs")
 
 
 def run_job(runtime: Runtime, name: str, job: Callable[[], JobResult]) -> JobResult:
@@ -80,8 +77,7 @@ class Scheduler:
 
     async def _every(self, name: str, interval: float, job: Callable[[], JobResult]) -> None:
         while True:
-            try:
+            # A failed run is logged and recorded by run_job; the timer goes on.
+            with contextlib.suppress(Exception):
                 await run_in_threadpool(run_job, self.runtime, name, job)
-            except Exception:
-                log.exception("job_failed job=%s", name)  # recorded; the timer goes on
             await asyncio.sleep(interval)
