@@ -7,7 +7,7 @@ import datetime as dt
 import gc
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated
@@ -111,6 +111,14 @@ def scan(
     llm_api_key: Annotated[
         str | None, typer.Option(envvar="TUTELA_LLM_API_KEY", help="API key for the model.")
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes that write a large JSON or SARIF report (default: one per core).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Scan files offline and gate: exit 0 passed, 1 gate failed, 2 bad input, 3 crash."""
     from tutela.scanner.catalog import load_catalog
@@ -132,10 +140,12 @@ def scan(
     # Large inputs make millions of small acyclic objects: the cycle collector would only walk
     # them again and again (a scan creates no reference cycles worth collecting). They are all
     # gone when _scan_and_write returns, before the collector is switched back on.
+    # Long reports are encoded by several processes, unless a narrator would be asked by each.
+    workers = (jobs or _default_jobs()) if narrator is None or _asks_nobody(narrator) else 1
     gc.disable()
     try:
         failed = _scan_and_write(
-            paths, selected, catalog, narrator, full, output_format, output, fail_on
+            paths, selected, catalog, narrator, output_format, output, fail_on, workers
         )
     finally:
         if not one_shot_process:
@@ -148,13 +158,13 @@ def _scan_and_write(
     selected: tuple[str, ...],
     catalog: Catalog,
     narrator: Narrator | None,
-    full: bool,
     output_format: Format,
     output: Path | None,
     fail_on: FailOn,
+    jobs: int,
 ) -> bool:
     """Read, assess and write the report; True when the gate failed."""
-    from tutela.scanner.outputs.failing import failing_checks_of
+    from tutela.scanner.outputs.failing import FailingRows, failing_checks_of
     from tutela.scanner.outputs.table import MAX_ROWS
     from tutela.scanner.scan import run_scan
     from tutela.scanner.sources import SourceError
@@ -170,10 +180,14 @@ def _scan_and_write(
         narrator=narrator,
         catalog=catalog,
     )
-    # A table shows only its first rows: the others are counted, not built.
-    limit = MAX_ROWS if output_format is Format.table else None
-    failing = None if full else failing_checks_of(assessment, limit)
-    _write(report, failing, output_format, output)
+    failing: Sequence[FailingCheck] | None = None
+    if output_format is Format.table:  # only the first rows are shown: the others are counted
+        failing = failing_checks_of(assessment, MAX_ROWS)
+    elif output_format is Format.sarif:  # rows made as their blocks are written
+        failing = FailingRows(assessment)
+    elif output_format is Format.junit:
+        failing = failing_checks_of(assessment)
+    _write(report, failing, output_format, output, jobs)
     if one_shot_process:
         kept_alive.extend((estate, assessment, report, failing))
     return gate_failed(report.header, fail_on)
@@ -246,15 +260,29 @@ def _say_what_was_skipped(paths: list[Path]) -> None:
             )
 
 
+def _default_jobs() -> int:
+    from tutela.scanner.outputs.turns import default_jobs
+
+    return default_jobs()
+
+
+def _asks_nobody(narrator: Narrator) -> bool:
+    from tutela.scanner.narrative.deterministic import DeterministicNarrator
+
+    return isinstance(narrator, DeterministicNarrator)
+
+
 def _write(
     report: ReportDocument,
-    failing: list[FailingCheck] | None,
+    failing: Sequence[FailingCheck] | None,
     output_format: Format,
     output: Path | None,
+    jobs: int,
 ) -> None:
     from tutela.scanner.outputs.junit import junit_xml
-    from tutela.scanner.outputs.sarif import sarif_chunks
+    from tutela.scanner.outputs.sarif import sarif_blocks
     from tutela.scanner.outputs.table import render_table
+    from tutela.scanner.outputs.turns import write_blocks
 
     if output_format is Format.table:
         total = report.header["checks_failed"]  # ``failing`` holds only the rows shown
@@ -270,18 +298,14 @@ def _write(
             text.flush()
             text.detach()
         return
-    if output_format is Format.json:
-        with _opened(output) as handle:
-            report.write(handle)
-            handle.write(b"\n")
-        return
     with _opened(output) as handle:
-        if output_format is Format.sarif:
-            for chunk in sarif_chunks(report.header, failing):
-                handle.write(chunk)
-            handle.write(b"\n")
+        if output_format is Format.json:
+            report.write(handle, jobs=jobs)
+        elif output_format is Format.sarif:
+            write_blocks(handle, sarif_blocks(report.header, failing), jobs=jobs)
         else:
-            handle.write(junit_xml(report.header, failing) + b"\n")
+            handle.write(junit_xml(report.header, None if failing is None else list(failing)))
+        handle.write(b"\n")
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutela.scanner.outputs.encoding import Template, with_list
+from tutela.scanner.outputs.encoding import BLOCK_ITEMS, Template, in_list
 from tutela.scanner.outputs.report import dumps
 
 AWKWARD = ['","', "a\\", '\\"', "", "100%", "%s", "line\nbreak", "é\u2028", '"', ","]
@@ -32,12 +32,14 @@ def test_a_template_needs_one_text_per_slot() -> None:
 def test_a_streamed_list_is_what_orjson_writes(indent: bool, count: int) -> None:
     items = [{"n": n, "text": AWKWARD[n % len(AWKWARD)]} for n in range(count)]
     template = Template({"n": 0, "text": Template.SLOT}, depth=2, indent=indent)
-    filled = (
+    filled = [
         template.fill(item["text"]).replace(b'"n":0', b'"n":%d' % item["n"])
         if not indent
         else template.fill(item["text"]).replace(b'"n": 0', b'"n": %d' % item["n"])
         for item in items
-    )
+    ]
     document = {"head": 1, "items": Template.SLOT, "tail": [2]}
-    written = b"".join(with_list(document, filled, depth=2, indent=indent))
+    blocks = in_list(document, lambda a, b: filled[a:b], count, depth=2, indent=indent)
+    assert blocks.count == -(-count // BLOCK_ITEMS)  # the list comes in blocks, never whole
+    written = b"".join(blocks.chunks())
     assert written == dumps({"head": 1, "items": items, "tail": [2]}, indent=indent)

@@ -11,17 +11,17 @@ encoded bytes starts a line.
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from tutela.scanner.outputs.report import dumps
+from tutela.scanner.outputs.turns import Blocks
 
 _SLOT = "\x00slot\x00"  # a string no document holds: orjson writes it as \u0000slot\u0000
-_BATCH_ITEMS = 1_000  # items per chunk of a streamed list
+BLOCK_ITEMS = 1_000  # items per block of a list
 
 
 def members(fields: dict[str, Any], *, depth: int, indent: bool) -> bytes:
@@ -72,26 +72,32 @@ class Template:
         return self._format % tuple(orjson.dumps(texts)[2:-2].split(b'","'))
 
 
-def with_list(
-    document: dict[str, Any], items: Iterable[bytes], *, depth: int, indent: bool
-) -> Iterator[bytes]:
+def in_list(
+    document: dict[str, Any],
+    items: Callable[[int, int], list[bytes]],
+    total: int,
+    *,
+    depth: int,
+    indent: bool,
+    block_items: int = BLOCK_ITEMS,
+) -> Blocks:
     """The document with the one value that is ``Template.SLOT`` replaced by a list of items.
 
-    ``items`` are encoded objects at ``depth`` (as ``Template.fill`` makes them); the list is
-    written in chunks of items joined by their separator as they come, so it is never whole in
-    memory.
+    ``items(start, stop)`` gives items ``start … stop - 1``, encoded objects at ``depth`` (as
+    ``Template.fill`` makes them); there are ``total``. A block holds ``block_items`` of them,
+    joined by their separator, so the list is never whole in memory.
     """
     encoded = dumps(document, indent=indent)
     before, after = re.split(re.escape(b'"' + escaped(_SLOT) + b'"'), encoded, maxsplit=1)
-    yield before + b"["
     line = b"\n" + b"  " * depth if indent else b""  # each item starts a line when indented
     separator = b"," + line
-    items = iter(items)
-    before_batch = line  # the first item has no comma before it
-    while batch := list(itertools.islice(items, _BATCH_ITEMS)):
-        yield before_batch + separator.join(batch)
-        before_batch = separator
-    if indent and before_batch is separator:  # some items: the bracket closes on its own line
-        yield b"\n" + b"  " * (depth - 1) + b"]" + after
-    else:
-        yield b"]" + after
+
+    def block(index: int) -> list[bytes]:
+        start = index * block_items
+        batch = items(start, min(total, start + block_items))
+        return [(line if index == 0 else separator) + separator.join(batch)]
+
+    count = -(-total // block_items)
+    if indent and count:  # some items: the bracket closes on its own line
+        return Blocks(before + b"[", count, block, b"\n" + b"  " * (depth - 1) + b"]" + after)
+    return Blocks(before + b"[", count, block, b"]" + after)

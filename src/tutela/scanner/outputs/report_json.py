@@ -13,7 +13,7 @@ the two together.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from typing import IO, Any, NamedTuple
 
 import orjson
@@ -23,8 +23,9 @@ from tutela.scanner.engine.evaluate import CheckResult, evidence_key
 from tutela.scanner.narrative import Narrator
 from tutela.scanner.outputs.encoding import escaped, members
 from tutela.scanner.outputs.report import evidence_list, json_default
+from tutela.scanner.outputs.turns import Blocks, write_blocks
 
-_CHUNK_PARTS = 10_000  # encoded parts per written chunk (4 per finding): a few MiB
+_BLOCK_RESULTS = 1_000  # failing results per block: about 7,000 findings, a few MiB
 
 
 class ReportDocument:
@@ -42,37 +43,48 @@ class ReportDocument:
         self._narrator = narrator
         self._compact_findings: bytes | None = None
 
-    def write(self, out: IO[bytes], *, indent: bool = True) -> None:
-        """Stream the document to ``out``."""
-        for chunk in self._chunks(indent):
-            out.write(chunk)
+    def write(self, out: IO[bytes], *, indent: bool = True, jobs: int = 1) -> None:
+        """Stream the document to ``out``, its findings encoded by up to ``jobs`` processes.
+
+        Only a narrator that asks nobody (the deterministic one, or none) may be given more than
+        one job: the others would each ask it again.
+        """
+        write_blocks(out, self._blocks(indent), jobs=jobs)
 
     def json(self) -> bytes:
         """The compact document with the header as it is now."""
         if self._compact_findings is None:
-            self._compact_findings = b"".join(_FindingsEncoder(self, indent=False).chunks())
-        return b"".join(self._chunks(False, findings=self._compact_findings))
+            encoder = _FindingsEncoder(self, indent=False)
+            self._compact_findings = b"".join(encoder.blocks(b"", b"").chunks())
+        return b"".join(self._blocks(False, findings=self._compact_findings).chunks())
 
     def to_dict(self) -> dict[str, Any]:
         """The document as Python data."""
         parsed: dict[str, Any] = orjson.loads(self.json())
         return parsed
 
-    def _chunks(self, indent: bool, findings: bytes | None = None) -> Iterator[bytes]:
-        yield b"{"
-        separator = b""
+    def _blocks(self, indent: bool, findings: bytes | None = None) -> Blocks:
+        """The document: the header's members around the findings, which are the blocks."""
+        head: list[bytes] = [b"{"]
+        tail: list[bytes] = []
+        into, separator = head, b""
         for key, value in self.header.items():
-            if key != "findings":
-                yield separator + members({key: value}, depth=0, indent=indent)
+            if key == "findings":
+                # The key as orjson writes it before an empty list; the list follows it.
+                head.append(separator + members({key: []}, depth=0, indent=indent)[:-2])
+                into = tail
             else:
-                # The key as orjson writes it before an empty list, then the list streamed.
-                yield separator + members({key: []}, depth=0, indent=indent)[:-2]
-                if findings is None:
-                    yield from _FindingsEncoder(self, indent=indent).chunks()
-                else:
-                    yield findings
+                into.append(separator + members({key: value}, depth=0, indent=indent))
             separator = b","
-        yield b"\n}" if indent else b"}"
+        tail.append(b"\n}" if indent else b"}")
+        if findings is not None:  # encoded already: the document has no blocks to encode
+            head.append(findings)
+            return Blocks(b"".join(head), 0, _no_block, b"".join(tail))
+        return _FindingsEncoder(self, indent=indent).blocks(b"".join(head), b"".join(tail))
+
+
+def _no_block(index: int) -> list[bytes]:
+    raise IndexError(index)
 
 
 class _Shared(NamedTuple):
@@ -103,6 +115,7 @@ class _FindingsEncoder:
 
     def __init__(self, document: ReportDocument, *, indent: bool) -> None:
         self.assessment = document._assessment
+        self.results = self.assessment.failed_in_order()
         self.narrator = document._narrator
         self.indent = indent
         self.shared: dict[tuple[str, str], _Shared] = {}
@@ -118,18 +131,26 @@ class _FindingsEncoder:
             for key in ("resource", "resource_name", "resource_type", "origin")
         )
 
-    def chunks(self) -> Iterator[bytes]:
+    def blocks(self, head: bytes, tail: bytes) -> Blocks:
+        """The findings array between ``head`` and ``tail``, a block per ``_BLOCK_RESULTS``."""
         if self.narrator is not None:
             self.narrator.prepare(self.assessment)
+        count = -(-len(self.results) // _BLOCK_RESULTS)
+        if count == 0:  # not one finding
+            return Blocks(head + b"[]", 0, self.block, tail)
+        return Blocks(head, count, self.block, (b"\n  ]" if self.indent else b"]") + tail)
+
+    def block(self, index: int) -> list[bytes]:
+        """The parts of the findings of the block's results (the first opens the array)."""
+        start = index * _BLOCK_RESULTS
         # The loop runs once per failing result: what it calls is bound to local names.
         dumps = orjson.dumps
         shared_parts, evidence_part = self.shared_parts, self.evidence_part
         opening = self.narrator.opening if self.narrator is not None else None
         name_key, close = b"," + self.name_key, self.close
         narrative = b""
-        pending: list[bytes] = []
-        first = True
-        for result in self.assessment.failed_in_order():
+        parts: list[bytes] = []
+        for result in self.results[start : start + _BLOCK_RESULTS]:
             resource = result.resource
             shared = shared_parts(result)
             if opening is not None:
@@ -148,26 +169,12 @@ class _FindingsEncoder:
             )
             if shared.tails is not None:
                 for head, tail in zip(shared.heads, shared.tails, strict=True):
-                    pending += (head, about, tail, seen)
+                    parts += (head, about, tail, seen)
             else:
-                self.add_asking_closings(pending, result, shared, about, seen)
-            if len(pending) >= _CHUNK_PARTS:
-                yield self.joined(pending, first)
-                first = False
-        if first and not pending:  # not one finding
-            yield b"[]"
-            return
-        pending.append(b"\n  ]" if self.indent else b"]")
-        yield self.joined(pending, first)
-
-    @staticmethod
-    def joined(pending: list[bytes], first: bool) -> bytes:
-        """The pending parts as one chunk (emptying the list); the first opens the array."""
-        if first:
-            pending[0] = b"[" + pending[0][1:]  # no comma before the first finding
-        chunk = b"".join(pending)
-        pending.clear()
-        return chunk
+                self.add_asking_closings(parts, result, shared, about, seen)
+        if index == 0:
+            parts[0] = b"[" + parts[0][1:]  # no comma before the first finding
+        return parts
 
     def add_asking_closings(
         self, pending: list[bytes], result: CheckResult, shared: _Shared, about: bytes, seen: bytes

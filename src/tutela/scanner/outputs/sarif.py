@@ -9,14 +9,15 @@ report came from files, and at the resource id otherwise.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from tutela import __version__
-from tutela.scanner.outputs.encoding import Template, with_list
-from tutela.scanner.outputs.failing import FailingCheck, failing_checks
+from tutela.scanner.outputs.encoding import Template, in_list
+from tutela.scanner.outputs.failing import FailingCheck, FailingRows, failing_checks
+from tutela.scanner.outputs.turns import Blocks
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
@@ -78,15 +79,21 @@ def _result_template(row: FailingCheck, rule_index: int, *, indent: bool) -> Tem
 _RESULT_DEPTH = 4  # document → runs → the run → results → a result
 
 
-def sarif_chunks(
-    report: Mapping[str, Any], failing: list[FailingCheck] | None = None, *, indent: bool = True
-) -> Iterator[bytes]:
-    """SARIF for a report, streamed; ``failing`` saves regrouping its findings when known."""
+def sarif_blocks(
+    report: Mapping[str, Any],
+    failing: Sequence[FailingCheck] | None = None,
+    *,
+    indent: bool = True,
+) -> Blocks:
+    """SARIF for a report, in blocks of results; ``failing`` saves regrouping its findings.
+
+    ``failing`` is best a ``FailingRows``: its rows are then made by whichever process writes
+    their block (``outputs.turns``).
+    """
     rows = failing if failing is not None else failing_checks(report)
     first = _first_rows(rows)  # a rule per check, in the order the results meet them
     templates = {
-        rule_id: _result_template(row, index, indent=indent)
-        for index, (rule_id, row) in enumerate(first.items())
+        row.check_id: _result_template(row, index, indent=indent) for index, row in enumerate(first)
     }
     document = {
         "$schema": SCHEMA,
@@ -98,7 +105,7 @@ def sarif_chunks(
                         "name": "Tutela",
                         "version": __version__,
                         "informationUri": "https://github.com/tutela/tutela",
-                        "rules": [_rule(row) for row in first.values()],
+                        "rules": [_rule(row) for row in first],
                     }
                 },
                 "results": Template.SLOT,
@@ -110,25 +117,45 @@ def sarif_chunks(
             }
         ],
     }
-    return with_list(document, _results(rows, templates), depth=_RESULT_DEPTH, indent=indent)
+
+    def results(start: int, stop: int) -> list[bytes]:
+        return _results(rows[start:stop], templates)
+
+    return in_list(document, results, len(rows), depth=_RESULT_DEPTH, indent=indent)
 
 
-def _first_rows(rows: list[FailingCheck]) -> dict[str, FailingCheck]:
+def sarif_chunks(
+    report: Mapping[str, Any],
+    failing: Sequence[FailingCheck] | None = None,
+    *,
+    indent: bool = True,
+) -> Iterator[bytes]:
+    """SARIF for a report, streamed in one process."""
+    return sarif_blocks(report, failing, indent=indent).chunks()
+
+
+def _first_rows(rows: Sequence[FailingCheck]) -> list[FailingCheck]:
+    if isinstance(rows, FailingRows):
+        return rows.first_per_check()
     first: dict[str, FailingCheck] = {}
     for row in rows:
         first.setdefault(row.check_id, row)
-    return first
+    return list(first.values())
 
 
-def _results(rows: list[FailingCheck], templates: dict[str, Template]) -> Iterator[bytes]:
+def _results(rows: Sequence[FailingCheck], templates: dict[str, Template]) -> list[bytes]:
     """Each row's result: its rule's template filled with the row's texts."""
     sha256 = hashlib.sha256
+    results = []
     for row in rows:
         uri, address = _location(row)
         fingerprint = sha256(f"{row.check_id}|{row.resource.lower()}".encode()).hexdigest()
-        yield templates[row.check_id].fill(
-            str(row.resource_name), uri, address, fingerprint, row.resource
+        results.append(
+            templates[row.check_id].fill(
+                str(row.resource_name), uri, address, fingerprint, row.resource
+            )
         )
+    return results
 
 
 def sarif_document(

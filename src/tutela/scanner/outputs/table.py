@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -22,7 +22,7 @@ def render_table(
     report: Mapping[str, Any],
     console: Console,
     *,
-    failing: list[FailingCheck] | None = None,
+    failing: Sequence[FailingCheck] | None = None,
     failing_total: int | None = None,
     max_rows: int = MAX_ROWS,
     more_hint: str = "--format json for all",
