@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -228,9 +232,6 @@ def test_the_console_script_exits_with_the_gate_code_and_complete_output(
     open_estate: Path, tmp_path: Path
 ) -> None:
     """The real process, which leaves without teardown: its output must still be whole."""
-    import subprocess
-    import sys
-
     tutela = Path(sys.executable).with_name("tutela")
     done = subprocess.run(
         [str(tutela), "scan", str(open_estate), "--format", "json", "--fail-on", "high"],
@@ -309,3 +310,52 @@ def test_a_table_shows_the_first_failing_checks_and_counts_the_rest(
     assert f"… and {report['checks_failed'] - 50} more failing checks" in text
     # rows in the report's order: the first finding's check is among them
     assert report["findings"][0]["check_id"] in text.split("Failing checks", 1)[1]
+
+
+def test_a_long_json_report_written_by_two_processes_is_the_same(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """12,000 failing results: twelve blocks, dealt to two processes with --jobs 2."""
+    estate = tmp_path / "many.json"
+    accounts = [account(f"oai-{n:04}", publicNetworkAccess="Enabled") for n in range(1000)]
+    estate.write_text(json.dumps({"data": accounts}))
+    forked: list[int] = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    written = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs-{jobs}.json"
+        result = scan(
+            runner, str(estate), "--format", "json", "--fail-on", "none", "--jobs", jobs,
+            "--output", str(out),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        written[jobs] = re.sub(rb'"scan_ts": "[^"]+"', b'"scan_ts": ""', out.read_bytes())
+    assert len(forked) == 1  # --jobs 1 forked nothing; --jobs 2 one worker
+    assert written["1"] == written["2"]
+    # The console script, writing to its standard output (a pipe), gives the same bytes.
+    tutela = Path(sys.executable).with_name("tutela")
+    done = subprocess.run(
+        [str(tutela), "scan", str(estate), "--format", "json", "--fail-on", "none", "--jobs", "2"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.sub(rb'"scan_ts": "[^"]+"', b'"scan_ts": ""', done.stdout) == written["2"]
+    report = json.loads(written["2"])
+    assert report["checks_failed"] == 12_000
+    assert (
+        len(report["findings"])
+        == report["critical_count"]
+        + report["high_count"]
+        + report["medium_count"]
+        + report["low_count"]
+    )

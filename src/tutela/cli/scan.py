@@ -115,7 +115,7 @@ def scan(
         int | None,
         typer.Option(
             min=1,
-            help="Processes that write a large JSON or SARIF report (default: one per core).",
+            help="Processes that encode a large JSON report (default: one per core).",
             show_default=False,
         ),
     ] = None,
@@ -140,8 +140,12 @@ def scan(
     # Large inputs make millions of small acyclic objects: the cycle collector would only walk
     # them again and again (a scan creates no reference cycles worth collecting). They are all
     # gone when _scan_and_write returns, before the collector is switched back on.
-    # Long reports are encoded by several processes, unless a narrator would be asked by each.
-    workers = (jobs or _default_jobs()) if narrator is None or _asks_nobody(narrator) else 1
+    # A long JSON report is encoded by several processes, unless each would ask a narrator.
+    # (SARIF is not: what a forked process copies of the scan's memory costs about what it
+    # saves there, as measured in bench/RESULTS.md.)
+    workers = 1
+    if full and (narrator is None or _asks_nobody(narrator)):
+        workers = jobs or _default_jobs()
     gc.disable()
     try:
         failed = _scan_and_write(
@@ -302,7 +306,7 @@ def _write(
         if output_format is Format.json:
             report.write(handle, jobs=jobs)
         elif output_format is Format.sarif:
-            write_blocks(handle, sarif_blocks(report.header, failing), jobs=jobs)
+            write_blocks(handle, sarif_blocks(report.header, failing))
         else:
             handle.write(junit_xml(report.header, None if failing is None else list(failing)))
         handle.write(b"\n")

@@ -94,89 +94,116 @@ def write_in_turns(
         for index in range(count):
             _write_all(fd, encode(index))
         return
-    # ring[k]: where worker k's turn arrives; only worker k - 1 keeps the end that gives it.
-    ring = [os.pipe() for _ in range(jobs)]
-    open_ends = {end for pair in ring for end in pair}
+    ring = _Ring(jobs)
     children: list[int] = []
     try:
         for worker in range(1, jobs):
-            sys.stdout.flush()
+            sys.stdout.flush()  # (or the child would inherit, and one day write, these buffers)
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:  # pragma: no cover -- runs in the child (its coverage is not collected)
-                _child(worker, ring, fd, count, encode)
+                _child(ring, worker, fd, count, encode)
             children.append(pid)
-        open_ends -= _keep_own_ends(ring, 0)
-        _work(0, ring, fd, count, encode)
-        _wait(children)
+        ring.keep(0)
+        _work(ring, 0, fd, count, encode)
+        failed = sum(_exit_code(pid) != 0 for pid in children)  # each ends after its last block
         children.clear()
+        if failed:
+            raise WorkerFailed(f"{failed} output worker(s) failed")
+    except WorkerFailed as exc:
+        _stop(children)
+        said = "; ".join(ring.reports())  # every child has ended: what the failed ones said
+        detail = f" ({said})" if said else ""
+        raise WorkerFailed(f"{exc}{detail}; the output is incomplete") from None
     finally:
-        for pid in children:  # this process failed: the others stop at once
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-        for end in open_ends:
+        _stop(children)  # this process failed: the others stop at once
+        ring.close()
+
+
+def _exit_code(pid: int) -> int:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def _stop(children: list[int]) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    children.clear()
+
+
+class _Ring:
+    """The pipes the workers share: ``turns[k]`` brings worker k its turn (only worker k - 1
+    keeps the end that gives it), and ``errors`` brings the parent a failed child's one line."""
+
+    def __init__(self, jobs: int) -> None:
+        self.turns = [os.pipe() for _ in range(jobs)]
+        self.errors = os.pipe()
+        self._open = {end for pair in (*self.turns, self.errors) for end in pair}
+
+    def keep(self, worker: int) -> None:
+        """Close every end this worker does not use (so a dead peer's pipe reads as ended)."""
+        jobs = len(self.turns)
+        unused = {read_end for k, (read_end, _) in enumerate(self.turns) if k != worker}
+        unused |= {
+            write_end for k, (_, write_end) in enumerate(self.turns) if k != (worker + 1) % jobs
+        }
+        unused.add(self.errors[1] if worker == 0 else self.errors[0])
+        for end in unused & self._open:
             os.close(end)
+        self._open -= unused
+
+    def wait_turn(self, worker: int) -> None:
+        if os.read(self.turns[worker][0], 1) != b".":  # the pipe ended: the predecessor died
+            before = (worker - 1) % len(self.turns)
+            raise WorkerFailed(f"output worker {before} stopped before its turn")
+
+    def give_turn(self, worker: int) -> None:
+        os.write(self.turns[(worker + 1) % len(self.turns)][1], b".")
+
+    def report(self, line: str) -> None:
+        os.write(self.errors[1], line.encode()[:512] + b"\n")  # (atomic: under PIPE_BUF)
+
+    def reports(self) -> list[str]:
+        """The children's lines, once every child has ended."""
+        chunks = []
+        while chunk := os.read(self.errors[0], 4096):
+            chunks.append(chunk)
+        return b"".join(chunks).decode(errors="replace").splitlines()
+
+    def close(self) -> None:
+        for end in self._open:
+            os.close(end)
+        self._open.clear()
 
 
 def _child(
-    worker: int,
-    ring: list[tuple[int, int]],
-    fd: int,
-    count: int,
-    encode: Callable[[int], Sequence[bytes]],
+    ring: _Ring, worker: int, fd: int, count: int, encode: Callable[[int], Sequence[bytes]]
 ) -> None:  # pragma: no cover -- runs in the child
     """A forked worker: its blocks, then ``os._exit`` (never the parent's clean-up or buffers)."""
     code = 1
     try:
         gc.disable()  # collecting would touch, and so copy, every page shared with the parent
-        _keep_own_ends(ring, worker)
-        _work(worker, ring, fd, count, encode)
+        ring.keep(worker)
+        _work(ring, worker, fd, count, encode)
         code = 0
-    except BaseException as exc:  # reported in one line; the parent raises WorkerFailed
+    except BaseException as exc:  # the parent raises WorkerFailed with this line
         with contextlib.suppress(Exception):
-            os.write(2, f"error: output worker {worker}: {type(exc).__name__}: {exc}\n".encode())
+            ring.report(f"output worker {worker}: {type(exc).__name__}: {exc}")
     finally:
         os._exit(code)
 
 
-def _keep_own_ends(ring: list[tuple[int, int]], worker: int) -> set[int]:
-    """Close every end of the ring but this worker's (reading its turn, giving the next one's);
-    return the ends closed."""
-    jobs = len(ring)
-    closed = {read_end for k, (read_end, _) in enumerate(ring) if k != worker}
-    closed |= {write_end for k, (_, write_end) in enumerate(ring) if k != (worker + 1) % jobs}
-    for end in closed:
-        os.close(end)
-    return closed
-
-
 def _work(
-    worker: int,
-    ring: list[tuple[int, int]],
-    fd: int,
-    count: int,
-    encode: Callable[[int], Sequence[bytes]],
+    ring: _Ring, worker: int, fd: int, count: int, encode: Callable[[int], Sequence[bytes]]
 ) -> None:
-    jobs = len(ring)
-    my_turn, next_turn = ring[worker][0], ring[(worker + 1) % jobs][1]
-    for index in range(worker, count, jobs):
+    for index in range(worker, count, len(ring.turns)):
         block = encode(index)  # while the others write theirs
-        if index > 0 and os.read(my_turn, 1) != b".":
-            raise WorkerFailed(f"output worker {(worker - 1) % jobs} stopped before its turn")
+        if index > 0:
+            ring.wait_turn(worker)
         _write_all(fd, block)
-        os.write(next_turn, b".")
-
-
-def _wait(children: list[int]) -> None:
-    failed = []
-    for pid in children:
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            failed.append(pid)
-    if failed:
-        raise WorkerFailed(f"{len(failed)} output worker(s) failed: the output is incomplete")
+        ring.give_turn(worker)
 
 
 def _write_all(fd: int, parts: Sequence[bytes]) -> None:
