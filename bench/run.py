@@ -56,6 +56,10 @@ class Run:
     peak_mib: float
     exit_code: int | None  # None: killed at the timeout
     load: float | None = None  # the 1-minute load average just before: other work skews times
+    # The most memory the process and the workers it forked held at once: their proportional
+    # set sizes (shared pages split between them), summed, sampled every SAMPLE_S. None: no
+    # /proc here. ``peak_mib`` alone misses what a forked worker copies of its parent's pages.
+    tree_peak_mib: float | None = None
 
 
 @dataclass
@@ -107,6 +111,7 @@ def measure(command: list[str], timeout: float, stdout: Path | None = None) -> R
 
     timer = threading.Timer(timeout, kill)
     timer.start()
+    sampler = _TreeMemory(process.pid)
     try:
         _, status, usage = os.wait4(process.pid, 0)
     except BaseException:  # interrupted: leave no scan running behind us
@@ -114,12 +119,57 @@ def measure(command: list[str], timeout: float, stdout: Path | None = None) -> R
         raise
     finally:
         timer.cancel()
+        sampler.stop()
         if stdout:
             out.close()  # type: ignore[union-attr]
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
     code = None if killed.is_set() else process.returncode
-    return Run(round(wall, 3), round(usage.ru_maxrss / 1024, 1), code, load)
+    return Run(round(wall, 3), round(usage.ru_maxrss / 1024, 1), code, load, sampler.peak_mib)
+
+
+SAMPLE_S = 0.05
+
+
+class _TreeMemory(threading.Thread):
+    """Samples the summed PSS of a process and its children (``/proc/PID/task/PID/children``:
+    a scan's forked workers) until stopped; ``peak_mib`` is the largest sum seen."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_kib, self.readable = pid, 0, Path("/proc/self/smaps_rollup").exists()
+        self._stop_event = threading.Event()
+        if self.readable:
+            self.start()
+
+    @property
+    def peak_mib(self) -> float | None:
+        return round(self.peak_kib / 1024, 1) if self.readable else None
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        if self.is_alive():
+            self.join()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(SAMPLE_S):
+            self.peak_kib = max(self.peak_kib, self._sample())
+
+    def _sample(self) -> int:
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        except OSError:
+            return 0
+        return sum(_pss_kib(pid) for pid in [str(self.pid), *children])
+
+
+def _pss_kib(pid: str) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # ended meanwhile
+        return 0
+    found = re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE)
+    return int(found.group(1)) if found else 0
 
 
 def isolation() -> list[str]:
