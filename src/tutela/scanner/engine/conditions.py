@@ -44,22 +44,27 @@ class _Missing:
 
 MISSING = _Missing()
 
-_ROOTS: dict[str, Callable[[Resource], Any]] = {
-    "id": lambda r: r.id,
-    "name": lambda r: r.name,
-    "type": lambda r: r.type,
-    "kind": lambda r: MISSING if r.kind is None else r.kind,
-    "location": lambda r: MISSING if r.location is None else r.location,
-    "sku": lambda r: MISSING if r.sku is None else r.sku,
-    "tags": lambda r: r.tags,
-    "identity": lambda r: MISSING if r.identity is None else r.identity,
-    "properties": lambda r: r.properties,
-    "diagnosticSettings": lambda r: (
+# Each root reads a field of the resource given (a compiled condition's ``obj``) in one call.
+_ROOTS: dict[str, Callable[[Context, Resource], Any]] = {
+    "id": lambda _ctx, r: r.id,
+    "name": lambda _ctx, r: r.name,
+    "type": lambda _ctx, r: r.type,
+    "kind": lambda _ctx, r: MISSING if r.kind is None else r.kind,
+    "location": lambda _ctx, r: MISSING if r.location is None else r.location,
+    "sku": lambda _ctx, r: MISSING if r.sku is None else r.sku,
+    "tags": lambda _ctx, r: r.tags,
+    "identity": lambda _ctx, r: MISSING if r.identity is None else r.identity,
+    "properties": lambda _ctx, r: r.properties,
+    "diagnosticSettings": lambda _ctx, r: (
         UNKNOWN if r.diagnostic_settings is None else r.diagnostic_settings
     ),
-    "roleAssignments": lambda r: UNKNOWN if r.role_assignments is None else r.role_assignments,
-    "securityPricings": lambda r: UNKNOWN if r.security_pricings is None else r.security_pricings,
-    "policyAssignments": lambda r: (
+    "roleAssignments": lambda _ctx, r: (
+        UNKNOWN if r.role_assignments is None else r.role_assignments
+    ),
+    "securityPricings": lambda _ctx, r: (
+        UNKNOWN if r.security_pricings is None else r.security_pricings
+    ),
+    "policyAssignments": lambda _ctx, r: (
         UNKNOWN if r.policy_assignments is None else r.policy_assignments
     ),
 }
@@ -121,6 +126,39 @@ def _path_reader(steps: tuple[str, ...]) -> Callable[[Any], Any]:
     return lambda obj: lookup(obj, steps)
 
 
+def _properties_reader(steps: tuple[str, ...]) -> Callable[[Context, Any], Any]:
+    """``properties.…`` read in one call: most fields of most checks are one or two steps there.
+
+    The same as ``_path_reader(steps)`` applied to the resource's properties, without the call
+    in between.
+    """
+    if len(steps) == 1:
+        (key,) = steps
+
+        def one(_ctx: Context, obj: Any) -> Any:
+            props = obj.properties
+            if type(props) is dict:
+                return props.get(key, MISSING)
+            return UNKNOWN if props is UNKNOWN or type(props) is UnknownObject else MISSING
+
+        return one
+    if len(steps) == 2:
+        first, second = steps
+
+        def two(_ctx: Context, obj: Any) -> Any:
+            props = obj.properties
+            if type(props) is not dict:
+                return UNKNOWN if props is UNKNOWN or type(props) is UnknownObject else MISSING
+            value = props.get(first, MISSING)
+            if type(value) is dict:
+                return value.get(second, MISSING)
+            return UNKNOWN if value is UNKNOWN or type(value) is UnknownObject else MISSING
+
+        return two
+    read = _path_reader(steps)
+    return lambda _ctx, obj: read(obj.properties)
+
+
 def _resolver(path: str) -> Callable[[Context, Any], Any]:
     """A function reading ``path`` from the resource (or from the element, inside ``where``)."""
     parts = tuple(path.split("."))
@@ -148,14 +186,13 @@ def _resolver(path: str) -> Callable[[Context, Any], Any]:
     if root is None:
         raise ConditionError(f"unknown field root {parts[0]!r} in {path!r}")
     if parts[0] == "tags":
-        return lambda _ctx, obj: lookup(root(obj), rest, 0)
+        return lambda ctx, obj: lookup(root(ctx, obj), rest, 0)
     if parts[0] == "properties" and rest:
-        read = _path_reader(rest)
-        return lambda _ctx, obj: read(obj.properties)
+        return _properties_reader(rest)
     if not rest:
-        return lambda _ctx, obj: root(obj)
+        return root
     read = _path_reader(rest)
-    return lambda _ctx, obj: read(root(obj))
+    return lambda ctx, obj: read(root(ctx, obj))
 
 
 def _element_resolver(path: str) -> Callable[[Context, Any], Any]:
@@ -249,7 +286,20 @@ def _contains(expected: Any) -> Callable[[Any], Tri]:
 
 def _like(expected: Any) -> Callable[[Any], Tri]:
     # fnmatch.fnmatchcase(value, pattern), its pattern compiled here rather than at each call.
-    match = re.compile(fnmatch.translate(str(expected).casefold())).match
+    pattern = str(expected).casefold()
+    literal = pattern.strip("*")
+    if not any(c in literal for c in "*?["):
+        # Most patterns are a literal with a leading or a trailing ``*`` (a role definition's
+        # GUID, a prefix) or both, which a string method decides several times faster than a regex.
+        if pattern == "*" + literal:
+            return lambda value: isinstance(value, str) and value.casefold().endswith(literal)
+        if pattern == literal + "*":
+            return lambda value: isinstance(value, str) and value.casefold().startswith(literal)
+        if pattern == "*" + literal + "*":
+            return lambda value: isinstance(value, str) and literal in value.casefold()
+        if pattern == literal:
+            return lambda value: isinstance(value, str) and value.casefold() == literal
+    match = re.compile(fnmatch.translate(pattern)).match
     return lambda value: isinstance(value, str) and match(value.casefold()) is not None
 
 

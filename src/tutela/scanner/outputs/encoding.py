@@ -71,6 +71,26 @@ class Template:
             return self._format % ()
         return self._format % tuple(orjson.dumps(texts)[2:-2].split(b'","'))
 
+    @staticmethod
+    def fill_each(templates: list[Template], texts: list[str]) -> list[bytes]:
+        """``[t.fill(*its texts) for t in templates]``, each template's texts in turn in ``texts``.
+
+        Every template has the same number of slots. A block of a large report fills a thousand
+        templates: encoding all their texts in one ``orjson.dumps`` and cutting them apart in one
+        ``split`` (as ``fill`` does for one) costs about half as much as a ``fill`` per template.
+        """
+        slots = {template._slots for template in templates}
+        if len(slots) > 1:
+            raise ValueError("templates with different numbers of slots")
+        per = slots.pop() if slots else 0
+        if len(texts) != per * len(templates):
+            raise ValueError(f"{len(texts)} texts for {len(templates)} templates of {per} slots")
+        if not texts:
+            return [template._format % () for template in templates]
+        pieces = iter(orjson.dumps(texts)[2:-2].split(b'","'))
+        each = zip(*[pieces] * per, strict=True)  # the pieces, ``per`` at a time
+        return [template._format % filled for template, filled in zip(templates, each, strict=True)]
+
 
 def in_list(
     document: dict[str, Any],

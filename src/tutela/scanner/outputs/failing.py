@@ -66,6 +66,11 @@ class FailingRows(Sequence[FailingCheck]):
     def __len__(self) -> int:
         return len(self._results)
 
+    @property
+    def results(self) -> list[CheckResult]:
+        """The failing results the rows are made from, in the rows' order (one per row)."""
+        return self._results
+
     @overload
     def __getitem__(self, index: int) -> FailingCheck: ...
 

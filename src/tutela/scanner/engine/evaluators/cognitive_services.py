@@ -108,8 +108,9 @@ def _judge_policy(ctx: Context, policy: Resource, params: dict[str, Any]) -> Tri
         filters = []
     base = str(props.get("basePolicyName") or "")
     inherits_default = base.casefold().startswith("microsoft.default")
+    by_name = _by_name_and_source(filters)
     for filter_name, source in _required_filters(params):
-        verdict = _judge_filter(ctx, where, filters, filter_name, source, inherits_default)
+        verdict = _judge_filter(ctx, where, by_name, filter_name, source, inherits_default)
         failed = failed or verdict is False
         undecided = undecided or verdict is None
     if failed:
@@ -124,24 +125,30 @@ def _required_filters(params: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs + [(name, "Prompt") for name in shields]
 
 
+def _by_name_and_source(filters: list[Any]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The policy's filters by (``_key`` of the name, source without case), in the policy's order.
+
+    Nine (filter, source) pairs are looked up in each policy: its filters are keyed once.
+    """
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for entry in filters:
+        if isinstance(entry, dict):
+            source = str(entry.get("source", "")).casefold()
+            found.setdefault((_key(entry.get("name")), source), []).append(entry)
+    return found
+
+
 def _judge_filter(
     ctx: Context,
     where: str,
-    filters: list[Any],
+    by_name: dict[tuple[str, str], list[dict[str, Any]]],
     name: str,
     source: str,
     inherits_default: bool,
 ) -> Tri:
     """One (filter, source) pair: False if disabled or not blocking, None if not decidable."""
     label = f"{where}.contentFilters[{name}/{source}]"
-    wanted, wanted_source = _key(name), source.casefold()
-    entries = [
-        f
-        for f in filters
-        if isinstance(f, dict)
-        and _key(f.get("name")) == wanted
-        and str(f.get("source", "")).casefold() == wanted_source
-    ]
+    entries = by_name.get((_key(name), source.casefold()), [])
     if not entries:
         # Filters a custom policy leaves out come from its base policy.
         ctx.evidence.append((label, "<not set; Microsoft default base policy applies>"))
