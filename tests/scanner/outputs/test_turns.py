@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,20 @@ def test_the_blocks_reach_the_output_in_order_from_every_worker(tmp_path: Path) 
     assert pids[0] == os.getpid()  # worker 0 is this process
     assert len(set(pids)) == 3  # block i by worker i % 3
     assert all(pids[i] == pids[i % 3] for i in range(50))
+
+
+def test_the_last_block_never_waits_on_a_worker_that_has_finished(tmp_path: Path) -> None:
+    """The child ends after block 5; the parent writes block 6 later and passes no turn on."""
+
+    def encode(index: int) -> list[bytes]:
+        if index == 6:
+            time.sleep(0.3)  # the child has ended by now: its end of the turn pipe is closed
+        return _block(index)
+
+    out = tmp_path / "out"
+    with out.open("wb") as handle:
+        write_in_turns(handle.fileno(), 7, encode, jobs=2)
+    assert [index for index, _ in _written(out)] == list(range(7))
 
 
 def test_the_output_is_what_one_process_writes(tmp_path: Path) -> None:

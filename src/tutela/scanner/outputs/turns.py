@@ -203,7 +203,8 @@ def _work(
         if index > 0:
             ring.wait_turn(worker)
         _write_all(fd, block)
-        ring.give_turn(worker)
+        if index + 1 < count:  # (after the last block, the next worker may have ended)
+            ring.give_turn(worker)
 
 
 def _write_all(fd: int, parts: Sequence[bytes]) -> None:
