@@ -11,6 +11,7 @@ those lists; Defender pricings and policy assignments are seen only when the pla
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 from collections import Counter
@@ -21,6 +22,7 @@ import orjson
 from tutela.scanner.estate import UNKNOWN, Resource
 from tutela.scanner.sources.relate import relate
 from tutela.scanner.sources.terraform_convert import Attr, Mapping
+from tutela.scanner.sources.terraform_map import MAPPINGS
 from tutela.scanner.sources.terraform_plan import (
     PLACEHOLDER_SUBSCRIPTION,
     Instance,
@@ -72,7 +74,8 @@ class _Builder:
 
     def resources(self) -> list[Resource]:
         built: list[Resource] = []
-        by_id: dict[str, Resource] = {}
+        # Resources by id, for the instances that amend another: only a plan with some needs it.
+        by_id: dict[str, Resource] | None = {} if self._has_merges() else None
         merges: list[Instance] = []
         for instance in self.plan.instances.values():
             mapping = instance.mapping
@@ -85,12 +88,19 @@ class _Builder:
             if resource is None:
                 continue
             built.append(resource)
-            by_id.setdefault(resource.key, resource)
+            if by_id is not None:
+                by_id.setdefault(resource.key, resource)
             if instance.tf_type == "azurerm_storage_account":
                 built.append(_blob_service(resource))
         for instance in merges:
+            assert by_id is not None
             self._merge(instance, by_id)
         return built
+
+    def _has_merges(self) -> bool:
+        """Whether any instance only amends another (``placement == "merge"``)."""
+        mappings = (MAPPINGS.get(tf_type) for tf_type in self.plan.types)
+        return any(mapping is not None and mapping.placement == "merge" for mapping in mappings)
 
     def _resource(self, instance: Instance, mapping: Mapping) -> Resource | None:
         compiled = _compiled(mapping)
@@ -109,20 +119,22 @@ class _Builder:
         properties = body.get("properties")
         tags = body.get("tags")
         subscription_id, resource_group = _placement(arm_id)
-        return Resource(
-            id=arm_id,
-            type=arm_type,
-            name=self.resolver.name(instance),
-            subscription_id=subscription_id,
-            resource_group=resource_group,
-            location=body.get("location"),
-            kind=body.get("kind"),
-            sku=body.get("sku"),
-            tags=tags if isinstance(tags, dict) else {},
-            identity=body.get("identity"),
-            properties=properties if isinstance(properties, dict) else {},
-            origin=f"{self.plan.source}: {instance.address}",
+        # Positional, as in arg._resource: several times faster than keywords (see _FIELDS).
+        resource = Resource(
+            arm_id,
+            arm_type,
+            self.resolver.name(instance),
+            subscription_id,
+            resource_group,
+            body.get("location"),
+            body.get("kind"),
+            body.get("sku"),
+            tags if isinstance(tags, dict) else {},
+            body.get("identity"),
+            properties if isinstance(properties, dict) else {},
         )
+        resource.origin = f"{self.plan.source}: {instance.address}"
+        return resource
 
     def _azapi_body(self, instance: Instance) -> dict[str, Any] | None:
         """The ARM body of an azapi_resource; None (counted) if known only after apply."""
@@ -140,9 +152,17 @@ class _Builder:
 
     def _apply(self, instance: Instance, rules: list[_Rule], body: dict[str, Any]) -> None:
         """Write each attribute the instance sets into ``body``: the loop every resource runs
-        once per attribute of its mapping, hence the fast paths (see ``_Rule``)."""
+        once per attribute of its mapping, hence the fast paths (see ``_Rule``).
+
+        Consecutive attributes often go into the same object (``properties``): the object the
+        last write walked to is kept and used again for the same ``parents``. Only ``_put`` can
+        replace an object on that walk (a write here only fills an empty member), so after it the
+        next write walks again.
+        """
         refs: InstanceRefs | None = None  # made on first need
         values: dict[Any, Any] = instance.values
+        walked: tuple[str, ...] | None = None  # the parents of the last write, and their object
+        walked_node: dict[str, Any] = body
         for rule in rules:
             key = rule.key
             if key is not None:  # one spelling, at most a block deep: most attributes
@@ -154,11 +174,12 @@ class _Builder:
                         value = block[0].get(key)
                     else:
                         value = read(values, rule.sources[0])
-                if value is None or value == "" or (type(value) is list and not value):
+                # unset (None, "" or []): one truth test rules out most values (see _unset)
+                if not value and (value is None or type(value) is str or type(value) is list):
                     continue
                 if value is UNKNOWN and rule.ref:
                     value = self.resolver.resolve(instance, rule.sources[0])
-                    if value is None or value == "" or (type(value) is list and not value):
+                    if _unset(value):
                         continue
             elif not rule.sources:
                 value = values  # "*": the whole resource
@@ -168,7 +189,7 @@ class _Builder:
                     found = read(values, steps)
                     if found is UNKNOWN and rule.ref:
                         found = self.resolver.resolve(instance, steps)
-                    if found is None or found == "" or (type(found) is list and not found):
+                    if _unset(found):
                         continue
                     value = found
                     if found is not UNKNOWN:
@@ -186,18 +207,24 @@ class _Builder:
             # _put inlined for its usual case: a new member of objects (made as needed)
             parents = rule.parents
             if parents is not None:
-                node: Any = body
-                for step in parents:
-                    child = node.get(step)
-                    if child is None:
-                        child = node[step] = {}
-                    elif type(child) is not dict:
-                        break
-                    node = child
+                node: Any
+                if parents is walked:  # the same objects as the last write: found already
+                    node = walked_node
                 else:
-                    if node.get(rule.last) is None:
-                        node[rule.last] = value
-                        continue
+                    node = body
+                    for step in parents:
+                        child = node.get(step)
+                        if child is None:
+                            child = node[step] = {}
+                        elif type(child) is not dict:
+                            break
+                        node = child
+                    else:
+                        walked, walked_node = parents, node
+                if parents is walked and node.get(rule.last) is None:
+                    node[rule.last] = value
+                    continue
+            walked = None  # _put may replace any object: walk again
             _put(body, rule.target, value)
 
     def _merge(self, instance: Instance, by_id: dict[str, Resource]) -> None:
@@ -221,15 +248,22 @@ class _Builder:
         target.properties = holder["properties"]
 
 
+def _unset(value: Any) -> bool:
+    """Whether the plan leaves the attribute unset: null, ``""`` or ``[]`` (a falsy ``false``, ``0``
+    or ``{}`` is a value). Plan values are plain JSON types, so the type tests are exact."""
+    return not value and (value is None or type(value) is str or type(value) is list)
+
+
 def _blob_service(account: Resource) -> Resource:
-    return Resource(
-        id=f"{account.id}/blobServices/default",
-        type="microsoft.storage/storageaccounts/blobservices",
-        name="default",
-        subscription_id=account.subscription_id,
-        resource_group=account.resource_group,
-        origin=account.origin,
+    service = Resource(  # positional, as in _Builder._resource
+        f"{account.id}/blobServices/default",
+        "microsoft.storage/storageaccounts/blobservices",
+        "default",
+        account.subscription_id,
+        account.resource_group,
     )
+    service.origin = account.origin
+    return service
 
 
 # --- writing ARM bodies -------------------------------------------------------------------------
@@ -276,16 +310,25 @@ def _set(node: Any, step: str | int, value: Any) -> None:
 
 
 def _pruned(value: Any) -> Any:
-    """The value without None members (a converter's blank fields are absent, not null)."""
+    """The value without None members (a converter's blank fields are absent, not null).
+
+    Loops rather than comprehensions: on Python 3.11 each comprehension is a call of its own,
+    and this runs for every object or list a conversion makes."""
     if type(value) is dict:
-        return {
-            k: _pruned(v) if type(v) is dict or type(v) is list else v
-            for k, v in value.items()
-            if v is not None
-        }
+        kept = {}
+        for key, member in value.items():
+            if member is not None:
+                kept[key] = _pruned(member) if type(member) in _CONTAINERS else member
+        return kept
     if type(value) is list:
-        return [_pruned(v) if type(v) is dict or type(v) is list else v for v in value]
+        items = []
+        for item in value:
+            items.append(_pruned(item) if type(item) in _CONTAINERS else item)
+        return items
     return value
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -294,6 +337,7 @@ def _steps(path: str) -> tuple[str | int, ...]:
 
 
 _Steps = tuple[str | int, ...]
+_PARENTS: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple for equal parents: see _Rule
 
 
 class _Rule:
@@ -304,7 +348,8 @@ class _Rule:
     where the plan has it, in the block's first object; anything else (aliases, list indexes, an
     odd shape) is read by ``read`` from ``sources``, which is empty for ``*`` (the whole
     resource). ``parents`` are the names of the objects the target is in (``properties``,
-    ``networkAcls``), None when the target indexes a list: only ``_put`` writes those.
+    ``networkAcls``), None when the target indexes a list: only ``_put`` writes those. Rules with
+    equal parents share one tuple, so ``_apply`` tells by ``is`` that it has just walked them.
     """
 
     __slots__ = ("block", "convert", "key", "last", "parents", "ref", "sources", "target")
@@ -319,9 +364,9 @@ class _Rule:
         self.block = str(names[0]) if plain and len(names) == 2 else None
         self.target = _steps(attr.target)
         self.last = self.target[-1]
-        parents = self.target[:-1]
-        plain = all(type(step) is str for step in parents)
-        self.parents = tuple(str(step) for step in parents) if plain else None
+        parents = tuple(step for step in self.target[:-1] if type(step) is str)
+        plain = len(parents) == len(self.target) - 1
+        self.parents = _PARENTS.setdefault(parents, parents) if plain else None
 
 
 class _Compiled:
@@ -353,3 +398,22 @@ def _placement(arm_id: str) -> tuple[str | None, str | None]:
         return None, None
     group = (parts[4] or None) if len(parts) > 4 and parts[3].lower() == "resourcegroups" else None
     return parts[2] or None, group
+
+
+# The order _Builder._resource passes Resource's fields in; checked on import, so a change to
+# estate.py fails loudly here instead of filling the wrong fields.
+_FIELDS = (
+    "id",
+    "type",
+    "name",
+    "subscription_id",
+    "resource_group",
+    "location",
+    "kind",
+    "sku",
+    "tags",
+    "identity",
+    "properties",
+)
+if tuple(field.name for field in dataclasses.fields(Resource))[: len(_FIELDS)] != _FIELDS:
+    raise ImportError("tutela.scanner.estate.Resource's fields changed order: update _resource")

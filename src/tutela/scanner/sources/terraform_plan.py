@@ -39,7 +39,8 @@ class Instance:
 
     def __init__(self, address: str, tf_type: str, module: str, index: Any, values: Any) -> None:
         self.address, self.tf_type, self.module, self.index = address, tf_type, module, index
-        self.base = base_address(address)
+        # base_address(address), spelled out: this runs once per instance of the plan
+        self.base = address[: address.rfind("[")] if address.endswith("]") else address
         self.values: dict[str, Any] = values if isinstance(values, dict) else {}
         self.mapping: Mapping | None = MAPPINGS.get(tf_type)
         self.config: dict[str, Any] = {}
@@ -64,7 +65,8 @@ class Plan:
         self.module_keys: dict[str, set[str]] = {}
         self.skipped: Counter[str] = Counter()
         self.config_modules: dict[tuple[str, ...], dict[str, Any]] = {}
-        self.config_resources: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}
+        # a configuration module's path of module names → its resources by (local) address
+        self.config_resources: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
         self._read_resources(document)
         self._read_configuration(document.get("configuration"))
         self.provider_subscriptions = self._provider_subscriptions(document.get("configuration"))
@@ -104,7 +106,11 @@ class Plan:
         if not isinstance(changes, list):
             raise self.error(f"resource_changes is {_kind(changes)}, not a list")
         for number, record in enumerate(changes):
-            address, tf_type = self._identify(record, "resource_changes", number)
+            # _identify's tests on the usual well-formed record, inlined: once per resource
+            address = record.get("address") if type(record) is dict else None
+            tf_type = record.get("type") if address else None
+            if type(address) is not str or type(tf_type) is not str or not tf_type:
+                address, tf_type = self._identify(record, "resource_changes", number)
             change = record.get("change")
             if type(change) is not dict:
                 raise self.error(f"resource_changes[{number}] ({address}) has no change object")
@@ -118,7 +124,8 @@ class Plan:
                 raise self.error(
                     f"resource_changes[{number}].change.after is {_kind(after)}, not an object"
                 )
-            values = _overlay(after, change.get("after_unknown"))
+            unknown = change.get("after_unknown")  # usually {}: nothing to overlay
+            values = _overlay(after, unknown) if unknown else after
             module = record.get("module_address") or ""
             self._add(
                 record.get("mode"), address, tf_type, str(module), record.get("index"), values
@@ -182,9 +189,10 @@ class Plan:
                 prefix = module[: match.end()]
                 self.module_keys.setdefault(_unkeyed(prefix), set()).add(prefix)
         self.instances[address] = instance
-        same = self.by_base.get(instance.base)
+        base = instance.base
+        same = self.by_base.get(base)
         if same is None:
-            self.by_base[instance.base] = [instance]
+            self.by_base[base] = [instance]
         else:
             same.append(instance)
         self.types[tf_type] += 1
@@ -196,14 +204,15 @@ class Plan:
         if not isinstance(configuration, dict):
             return
         self._read_config_module(configuration.get("root_module"), ())
-        paths: dict[str, tuple[str, ...]] = {}  # module address → its path of module names
+        in_module: dict[str, dict[str, dict[str, Any]]] = {}  # module address → its resources
         for instance in self.instances.values():
             module = instance.module
-            path = paths.get(module)
-            if path is None:
-                path = paths[module] = module_names(module)
+            resources = in_module.get(module)
+            if resources is None:
+                resources = self.config_resources.get(module_names(module), {})
+                in_module[module] = resources
             local = instance.base[len(module) + 1 :] if module else instance.base
-            found = self.config_resources.get((path, local))
+            found = resources.get(local)
             instance.config = {} if found is None else found
 
     def _read_config_module(self, module: Any, path: tuple[str, ...]) -> None:
@@ -213,9 +222,10 @@ class Plan:
         if not isinstance(module, dict):
             return
         self.config_modules[path] = module
+        resources = self.config_resources.setdefault(path, {})
         for resource in module.get("resources") or []:
             if isinstance(resource, dict) and isinstance(resource.get("address"), str):
-                self.config_resources[(path, resource["address"])] = resource
+                resources[resource["address"]] = resource
         calls = module.get("module_calls")
         for name, call in calls.items() if isinstance(calls, dict) else ():
             if isinstance(call, dict):
