@@ -63,16 +63,20 @@ def default_jobs() -> int:
 
 
 def write_blocks(out: IO[bytes], blocks: Blocks, *, jobs: int = 1) -> None:
-    """Write the output to ``out``, its blocks encoded by up to ``jobs`` processes."""
-    jobs = min(jobs, blocks.count // MIN_BLOCKS_PER_JOB)
-    fd = _descriptor(out) if jobs > 1 and hasattr(os, "fork") else None
+    """Write the output to ``out``, its blocks encoded by up to ``jobs`` processes.
+
+    To a file descriptor, a block's parts go out as they are (``writev``): joining them first
+    would copy every byte once more (2.5 GB for the JSON report of 100,000 resources).
+    """
+    fd = _descriptor(out)
     if fd is None:
         for chunk in blocks.chunks():
             out.write(chunk)
         return
     out.write(blocks.head)
-    out.flush()  # what is buffered goes out before any worker writes to the descriptor
-    write_in_turns(fd, blocks.count, blocks.encode, jobs=jobs)
+    out.flush()  # what is buffered goes out before any block is written to the descriptor
+    workers = min(jobs, blocks.count // MIN_BLOCKS_PER_JOB) if hasattr(os, "fork") else 1
+    write_in_turns(fd, blocks.count, blocks.encode, jobs=workers)
     out.write(blocks.tail)
 
 
