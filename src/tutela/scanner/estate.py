@@ -88,6 +88,24 @@ class Resource:
         return self.id[: marker + len("/providers/")] + "/".join(segments[:-2])
 
 
+# Sources that build many resources pass these first fields by position, several times faster
+# than by keyword for this dataclass: their order is part of Resource's contract (a test holds
+# the two together).
+POSITIONAL_FIELDS: Final = (
+    "id",
+    "type",
+    "name",
+    "subscription_id",
+    "resource_group",
+    "location",
+    "kind",
+    "sku",
+    "tags",
+    "identity",
+    "properties",
+)
+
+
 class Estate:
     """The resources of one scan, indexed by type and by id."""
 
