@@ -137,15 +137,15 @@ def scan(
         if full
         else None
     )
-    # Large inputs make millions of small acyclic objects: the cycle collector would only walk
-    # them again and again (a scan creates no reference cycles worth collecting). They are all
-    # gone when _scan_and_write returns, before the collector is switched back on.
     # A long JSON report is encoded by several processes, unless each would ask a narrator.
     # (SARIF is not: what a forked process copies of the scan's memory costs about what it
     # saves there, as measured in bench/RESULTS.md.)
     workers = 1
     if full and (narrator is None or _asks_nobody(narrator)):
         workers = jobs or _default_jobs()
+    # Large inputs make millions of small acyclic objects: the cycle collector would only walk
+    # them again and again (a scan creates no reference cycles worth collecting). They are all
+    # gone when _scan_and_write returns, before the collector is switched back on.
     gc.disable()
     try:
         failed = _scan_and_write(
