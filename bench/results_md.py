@@ -66,6 +66,11 @@ def _peak(m: dict[str, Any]) -> float:
     return max(max(float(r["peak_mib"]), float(r.get("tree_peak_mib") or 0)) for r in m["runs"])
 
 
+def _references(m: dict[str, Any]) -> list[float]:
+    """The machine's speed before each run: the reference workload's seconds (run.py)."""
+    return [r["reference_s"] for r in m["runs"] if r.get("reference_s")]
+
+
 def _timed_out(m: dict[str, Any]) -> bool:
     return any(r["exit_code"] is None for r in m["runs"])
 
@@ -188,11 +193,18 @@ def _targets(measurements: dict[str, Any]) -> list[str]:
             wall, peak = _median(found[0]), _peak(found[0])
             fast = wall is not None and wall < TARGET_SECONDS
             small = peak < TARGET_MIB
+            walls = [r["wall_s"] for r in found[0]["runs"] if r["exit_code"] is not None]
+            spread = f" (runs {min(walls):.2f} to {max(walls):.2f})" if len(walls) > 1 else ""
+            references = _references(found[0])
+            speed = (
+                f"; reference workload {statistics.median(references):.2f} s" if references else ""
+            )
             lines.append(
-                f"- {kind}, {output}: {wall if wall is not None else float('nan'):.2f} s "
+                f"- {kind}, {output}: {wall if wall is not None else float('nan'):.2f} s{spread} "
                 f"({'met' if fast else 'NOT met'}: < {TARGET_SECONDS:.0f} s), "
                 f"peak {peak:,.0f} MiB ({'met' if small else 'NOT met'}: < 1 GiB); "
                 + _speedup_target(measurements, largest, kind, output)
+                + speed
             )
     return lines
 
@@ -252,10 +264,19 @@ def render(results: dict[str, Any]) -> str:
 
 def _load(measurements: dict[str, Any]) -> list[str]:
     loads = [r["load"] for m in measurements.values() for r in m["runs"] if r.get("load")]
-    if not loads:
-        return []
-    low, high = min(loads), max(loads)
-    return [f"- 1-minute load average before the measured runs: {low:.2f} to {high:.2f}"]
+    lines = []
+    if loads:
+        low, high = min(loads), max(loads)
+        lines.append(f"- 1-minute load average before the measured runs: {low:.2f} to {high:.2f}")
+    references = [s for m in measurements.values() for s in _references(m)]
+    if references:
+        lines.append(
+            f"- The machine's speed: the reference workload (bench/run.py `REFERENCE_CODE`, a "
+            f"fixed pure-Python loop and 300,000 small objects, timed before each Tutela run) "
+            f"took {min(references):.2f} to {max(references):.2f} s, median "
+            f"{statistics.median(references):.2f} s. The same code's times move with it."
+        )
+    return lines
 
 
 def _sources(measurements: dict[str, Any]) -> list[str]:

@@ -60,6 +60,8 @@ class Run:
     # set sizes (shared pages split between them), summed, sampled every SAMPLE_S. None: no
     # /proc here. ``peak_mib`` alone misses what a forked worker copies of its parent's pages.
     tree_peak_mib: float | None = None
+    # This machine's speed just before the run: REFERENCE_CODE's time (see reference_seconds).
+    reference_s: float | None = None
 
 
 @dataclass
@@ -90,8 +92,39 @@ def _limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT[0], MEMORY_LIMIT[0]))
 
 
-def measure(command: list[str], timeout: float, stdout: Path | None = None) -> Run:
-    """Run one process; its wall time and peak RSS (``wait4``: the child and what it waited for)."""
+# A fixed pure-Python workload, timed in its own process before each Tutela run: a loop and a
+# few hundred thousand small objects, what a scan is made of. A shared virtual machine's speed
+# moves from one minute to the next (by a quarter and more here); this says how fast it was.
+REFERENCE_CODE = """\
+import time
+started = time.perf_counter()
+total = 0
+for number in range(3_000_000):
+    total += number
+made = [{"id": str(number), "n": number} for number in range(300_000)]
+print(time.perf_counter() - started)
+"""
+
+
+def reference_seconds() -> float | None:
+    """How long REFERENCE_CODE takes now (None if it could not run)."""
+    done = subprocess.run(  # noqa: S603 -- our own fixed code
+        [sys.executable, "-c", REFERENCE_CODE], capture_output=True, text=True, check=False
+    )
+    try:
+        return round(float(done.stdout), 3)
+    except ValueError:
+        return None
+
+
+def measure(
+    command: list[str], timeout: float, stdout: Path | None = None, *, reference: bool = False
+) -> Run:
+    """Run one process; its wall time and peak RSS (``wait4``: the child and what it waited for).
+
+    With ``reference``, the machine's speed is timed first (``reference_seconds``).
+    """
+    speed = reference_seconds() if reference else None
     out = stdout.open("wb") if stdout else subprocess.DEVNULL
     load = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
@@ -125,7 +158,8 @@ def measure(command: list[str], timeout: float, stdout: Path | None = None) -> R
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
     code = None if killed.is_set() else process.returncode
-    return Run(round(wall, 3), round(usage.ru_maxrss / 1024, 1), code, load, sampler.peak_mib)
+    peak = round(usage.ru_maxrss / 1024, 1)
+    return Run(round(wall, 3), peak, code, load, sampler.peak_mib, speed)
 
 
 SAMPLE_S = 0.05
@@ -314,7 +348,7 @@ def bench_size(
             m.source = source_digest()
             m.findings, m.failed_pairs, m.resources_seen = counts
             for _ in range(options.repeat):
-                run = measure([*wrap, *command], options.tutela_timeout)
+                run = measure([*wrap, *command], options.tutela_timeout, reference=True)
                 m.runs.append(run)
                 if run.exit_code not in (0, None):  # --fail-on none: anything else is a crash
                     m.failure = f"exit {run.exit_code} (out of memory?)"

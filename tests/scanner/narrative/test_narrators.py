@@ -13,7 +13,7 @@ from tutela.scanner.engine.assess import Assessment, Finding, MappedControl, ass
 from tutela.scanner.engine.evaluate import CheckResult
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative import Narrator, narrative
-from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.narrative.deterministic import DeterministicNarrator, resource_noun
 from tutela.scanner.narrative.llm import LLMNarrator, make_client
 
 CATALOG = load_catalog()
@@ -62,6 +62,12 @@ def test_deterministic_narrative_names_resource_evidence_control_and_fix() -> No
     assert "ISO42001-A.9.2" in narrated
     assert "ISO/IEC 42001" in narrated
     assert CATALOG.check("AOAI-LOCAL-AUTH").remediation.strip() in narrated
+
+
+def test_a_resource_is_named_by_its_kind_or_else_by_its_type_name() -> None:
+    assert resource_noun(ACCOUNT) == "Azure AI Services account"
+    assert resource_noun("microsoft.web/sites/slots") == "slots"
+    assert resource_noun("sites") == "sites"
 
 
 def test_deterministic_narrative_says_when_a_mapping_is_by_analogy() -> None:

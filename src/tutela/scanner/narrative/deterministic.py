@@ -33,7 +33,8 @@ _RESOURCE_NOUNS = {
 
 
 def resource_noun(resource_type: str) -> str:
-    return _RESOURCE_NOUNS.get(resource_type, resource_type.rsplit("/", 1)[-1])
+    noun = _RESOURCE_NOUNS.get(resource_type)  # (not a default: it would be made every time)
+    return resource_type.rsplit("/", 1)[-1] if noun is None else noun
 
 
 def describe_evidence(evidence: tuple[tuple[str, Any], ...], limit: int = 3) -> str:
