@@ -3,10 +3,10 @@
     python bench/run.py --sizes 1000,10000,100000 --repeat 3
 
 For each size: generate the estate (or reuse it), then time each scan as a separate process (wall
-time; peak RSS from ``wait4``), ``--repeat`` times: Tutela on the Terraform plan, the ARM template
-and the Resource Graph export (``--format json`` and ``--format sarif``), Checkov on the plan and
-the template. Both tools run with no network (``unshare -rn`` when the kernel allows it, Checkov
-also with ``--skip-download`` and its own offline settings). Measurements are kept in
+time; peak RSS from ``wait4``): ``--repeat`` rounds of Tutela, each on the Terraform plan, the ARM
+template and the Resource Graph export in every output (table, json, sarif), then Checkov on the
+plan and the template. Both tools run with no network (``unshare -rn`` when the kernel allows it,
+Checkov also with ``--skip-download`` and its own offline settings). Measurements are kept in
 ``bench/.data/results.json`` and merged, so sizes can be run separately; RESULTS.md is rendered
 from all of them. ``--profile`` adds a cProfile of Tutela on the largest plan and export.
 """
@@ -335,10 +335,15 @@ def source_digest() -> str:
 def bench_size(
     size: int, options: argparse.Namespace, wrap: list[str], results: dict[str, Any]
 ) -> list[Measurement]:
+    """Tutela's runs in rounds, then Checkov's.
+
+    Each round runs every input and output once, so the machine's speed, which moves from one
+    minute to the next, falls on all of them alike rather than on whichever ran in a slow minute.
+    """
     directory = estate_files(size, options.seed)
     manifest = orjson.loads((directory / "manifest.json").read_bytes())
     results.setdefault("inputs", {})[str(size)] = manifest
-    done: list[Measurement] = []
+    timed: list[tuple[Measurement, list[str]]] = []
     for kind, name in INPUTS.items():
         path = directory / name
         counts = count_tutela(path, wrap, options.tutela_timeout)
@@ -347,16 +352,21 @@ def bench_size(
             m = Measurement(size, kind, "tutela", output_format, _shown(command))
             m.source = source_digest()
             m.findings, m.failed_pairs, m.resources_seen = counts
-            for _ in range(options.repeat):
-                run = measure([*wrap, *command], options.tutela_timeout, reference=True)
-                m.runs.append(run)
-                if run.exit_code not in (0, None):  # --fail-on none: anything else is a crash
-                    m.failure = f"exit {run.exit_code} (out of memory?)"
-                    break
-            _report(m)
-            done.append(m)
-        if kind in CHECKOV_FRAMEWORKS and not options.no_checkov:
-            done.append(_bench_checkov(size, kind, path, options, wrap))
+            timed.append((m, command))
+    for _ in range(options.repeat):
+        for m, command in timed:
+            if m.failure:
+                continue
+            run = measure([*wrap, *command], options.tutela_timeout, reference=True)
+            m.runs.append(run)
+            if run.exit_code not in (0, None):  # --fail-on none: anything else is a crash
+                m.failure = f"exit {run.exit_code} (out of memory?)"
+    done = [m for m, _ in timed]
+    for m in done:
+        _report(m)
+    if not options.no_checkov:
+        for kind in CHECKOV_FRAMEWORKS:
+            done.append(_bench_checkov(size, kind, directory / INPUTS[kind], options, wrap))
     return done
 
 

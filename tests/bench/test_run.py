@@ -5,9 +5,12 @@ bench/ is not a package: its modules import each other by name, so the directory
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import asdict
 from pathlib import Path
+
+import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
@@ -59,3 +62,28 @@ def test_results_without_reference_times_say_nothing_of_them() -> None:
 
     assert "reference workload" not in text
     assert "- terraform, table: 4.20 s (met: < 5 s)" in text
+
+
+def test_tutela_is_timed_in_rounds_of_every_input_and_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow minute falls on one run of each measurement, not on all runs of one."""
+    for name in run.INPUTS.values():
+        (tmp_path / name).write_text("{}")
+    timed: list[str] = []
+
+    def measure(command: list[str], timeout: float, **_: object) -> run.Run:
+        timed.append(f"{Path(command[2]).name} {command[4]}")
+        return run.Run(0.1, 50.0, 0)
+
+    monkeypatch.setattr(run, "estate_files", lambda size, seed: tmp_path)
+    (tmp_path / "manifest.json").write_bytes(b"{}")
+    monkeypatch.setattr(run, "count_tutela", lambda path, wrap, timeout: (1, 1, 1))
+    monkeypatch.setattr(run, "measure", measure)
+    options = argparse.Namespace(seed=42, repeat=2, tutela_timeout=60, no_checkov=True)
+
+    done = run.bench_size(60, options, [], {})
+
+    one_round = [f"{name} {fmt}" for name in run.INPUTS.values() for fmt in run.FORMATS]
+    assert timed == one_round * 2
+    assert [len(m.runs) for m in done] == [2] * len(one_round)
