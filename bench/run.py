@@ -344,7 +344,7 @@ def bench_size(
     manifest = orjson.loads((directory / "manifest.json").read_bytes())
     results.setdefault("inputs", {})[str(size)] = manifest
     timed: list[tuple[Measurement, list[str]]] = []
-    for kind, name in INPUTS.items():
+    for kind, name in ({} if options.no_tutela else INPUTS).items():
         path = directory / name
         counts = count_tutela(path, wrap, options.tutela_timeout)
         for output_format in FORMATS:
@@ -483,6 +483,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--checkov", help="a checkov executable (default: bench/.venv-checkov's)")
     parser.add_argument("--no-checkov", action="store_true", help="time Tutela only")
+    parser.add_argument(
+        "--no-tutela",
+        action="store_true",
+        help="time Checkov only (Tutela's earlier measurements are kept)",
+    )
     parser.add_argument("--timeout", type=float, default=1200, help="Checkov's limit per run, s")
     parser.add_argument("--tutela-timeout", type=float, default=600)
     parser.add_argument(
@@ -504,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         "--note", action="append", default=[], help="a line for RESULTS.md (kept; repeatable)"
     )
     options = parser.parse_args(argv)
+    if options.no_checkov and options.no_tutela:
+        parser.error("--no-checkov and --no-tutela leave nothing to time")
     sizes = [int(s) for s in options.sizes.split(",") if s.strip()]
     results = load_results()
     results["notes"] = [*results.get("notes", []), *options.note]

@@ -80,10 +80,79 @@ def test_tutela_is_timed_in_rounds_of_every_input_and_output(
     (tmp_path / "manifest.json").write_bytes(b"{}")
     monkeypatch.setattr(run, "count_tutela", lambda path, wrap, timeout: (1, 1, 1))
     monkeypatch.setattr(run, "measure", measure)
-    options = argparse.Namespace(seed=42, repeat=2, tutela_timeout=60, no_checkov=True)
+    options = argparse.Namespace(
+        seed=42, repeat=2, tutela_timeout=60, no_checkov=True, no_tutela=False
+    )
 
     done = run.bench_size(60, options, [], {})
 
     one_round = [f"{name} {fmt}" for name in run.INPUTS.values() for fmt in run.FORMATS]
     assert timed == one_round * 2
     assert [len(m.runs) for m in done] == [2] * len(one_round)
+
+
+def test_no_tutela_times_checkov_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--no-tutela: Checkov can be timed on an idle machine apart from Tutela's rounds."""
+    for name in run.INPUTS.values():
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "manifest.json").write_bytes(b"{}")
+    timed: list[str] = []
+
+    def measure(command: list[str], timeout: float, **_: object) -> run.Run:
+        timed.append(Path(command[0]).name)
+        return run.Run(1.0, 50.0, 0)
+
+    monkeypatch.setattr(run, "estate_files", lambda size, seed: tmp_path)
+    monkeypatch.setattr(run, "measure", measure)
+    monkeypatch.setattr(run, "count_checkov", lambda output: (3, 3, 9))
+    options = argparse.Namespace(
+        seed=42, repeat=2, checkov_once_from=10**6, checkov="checkov", timeout=60,
+        no_checkov=False, no_tutela=True,
+    )  # fmt: skip
+
+    done = run.bench_size(60, options, [], {})
+
+    assert [m.tool for m in done] == ["checkov"] * len(run.CHECKOV_FRAMEWORKS)
+    assert timed == ["checkov"] * 2 * len(run.CHECKOV_FRAMEWORKS)
+
+
+def test_nothing_to_time_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        run.main(["--no-checkov", "--no-tutela"])
+    assert refused.value.code == 2
+    assert "leave nothing to time" in capsys.readouterr().err
+
+
+def _timed(size: int, kind: str, tool: str, fmt: str, wall: float | None) -> dict:
+    """One measurement of a single run; ``wall`` None: it timed out at 600 s."""
+    m = run.Measurement(size, kind, tool, fmt, f"{tool} {kind} {fmt}", timeout_s=600.0)
+    m.runs = [run.Run(600.0 if wall is None else wall, 100.0, None if wall is None else 0)]
+    return asdict(m)
+
+
+def test_throughput_sets_start_up_aside_and_bounds_a_timed_out_checkov() -> None:
+    """(N2 - N1) / (t2 - t1) for both tools; a Checkov timeout makes the ratio a lower bound."""
+    walls = {
+        ("arm", "tutela", "json"): (0.3, 0.7, 4.3),
+        ("arm", "checkov", "json"): (4.0, 22.0, 202.0),
+        ("terraform", "tutela", "json"): (0.3, 0.8, 5.3),
+        ("terraform", "checkov", "json"): (7.0, 120.0, None),
+    }
+    measurements = {
+        f"{size}/{kind}/{tool}/{fmt}": _timed(size, kind, tool, fmt, wall)
+        for (kind, tool, fmt), times in walls.items()
+        for size, wall in zip((1_000, 10_000, 100_000), times, strict=True)
+    }
+
+    text = results_md.render({"measurements": measurements})
+
+    # ARM, 10,000 → 100,000: Tutela 90,000 / 3.6 s = 25,000/s; Checkov 90,000 / 180 s = 500/s.
+    assert "| arm | 10,000 → 100,000 | json | 25,000 | 500 | 50x |" in text
+    # ARM, 1,000 → 10,000: Tutela 9,000 / 0.4 s = 22,500/s; Checkov 9,000 / 18 s = 500/s.
+    assert "| arm | 1,000 → 10,000 | json | 22,500 | 500 | 45x |" in text
+    # The plan: Checkov timed out at 100,000, so it took more than 600 - 120 s for 90,000.
+    assert "| terraform | 10,000 → 100,000 | json | 20,000 | < 188 | > 107x |" in text
+    assert "- arm, json: 4.30 s (met: < 5 s)" in text
+    assert "speed-up over Checkov 47.0x (target ≥ 20x), throughput 10,000 → 100,000 50x" in text
+    # Tutela measured no table output here: nothing is made up for it.
+    assert "| arm | 10,000 → 100,000 | table | n/a | 500 | n/a |" in text
