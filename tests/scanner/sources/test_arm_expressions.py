@@ -8,14 +8,8 @@ from typing import Any
 import pytest
 
 from tutela.scanner.estate import UNKNOWN
-from tutela.scanner.sources.arm_expressions import (
-    Deployment,
-    Evaluator,
-    ExpressionError,
-    is_expression,
-    literal,
-    parse,
-)
+from tutela.scanner.sources.arm_expressions import Deployment, Evaluator
+from tutela.scanner.sources.arm_parse import ExpressionError, is_expression, literal, parse
 
 SUB = "3f2a6b1e-8c4d-4e7a-9b15-2d6c0f9e4a71"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/rg-ai"
