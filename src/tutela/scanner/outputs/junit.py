@@ -7,11 +7,33 @@ passing case that counts the checks that passed.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
 from tutela.scanner.outputs.failing import FailingCheck, failing_checks
+
+# What XML 1.0 cannot hold at all, even escaped: control characters and lone surrogates.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _shown(text: str) -> str:
+    """``text`` with what XML cannot hold written as ``\\xNN`` or ``\\uNNNN`` (names hold any)."""
+    return _NOT_XML.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _xml_safe(root: ET.Element) -> None:
+    for element in root.iter():
+        if element.text:
+            element.text = _shown(element.text)
+        for name, value in element.attrib.items():
+            element.attrib[name] = _shown(value)
 
 
 def _evidence(items: tuple[tuple[str, Any], ...]) -> str:
@@ -71,5 +93,6 @@ def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = No
     suites.set("failures", str(total_failures))
     suites.set("skipped", str(total_skipped))
     suites.set("errors", "0")
+    _xml_safe(suites)
     data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return data

@@ -3,7 +3,8 @@
 One rule per check, listing the controls its failure is evidence against, and one result per
 failing (check, resource). Severities become GitHub's ``security-severity`` scores (critical 9.5,
 high 8.0, medium 5.5, low 3.0). A result points at the file the resource was declared in when the
-report came from files, and at the resource id otherwise.
+report came from files (relative to the working directory, see ``artifact_uri``), and at the
+resource id otherwise.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -111,18 +114,19 @@ def sarif_blocks(
         ],
     }
 
+    uris = _Uris()
     if isinstance(rows, FailingRows):
         # A result needs four of a row's twelve fields: read them from the assessment's results
         # rather than make each row (a third of the time SARIF takes).
         failed = rows.results
 
         def results(start: int, stop: int) -> list[bytes]:
-            return _results(map(_RESULT_FIELDS, failed[start:stop]), templates)
+            return _results(map(_RESULT_FIELDS, failed[start:stop]), templates, uris)
 
     else:
 
         def results(start: int, stop: int) -> list[bytes]:
-            return _results(map(_ROW_FIELDS, rows[start:stop]), templates)
+            return _results(map(_ROW_FIELDS, rows[start:stop]), templates, uris)
 
     return in_list(document, results, len(rows), depth=_RESULT_DEPTH, indent=indent)
 
@@ -152,7 +156,9 @@ _RESULT_FIELDS = operator.attrgetter("check.id", "resource.id", "resource.name",
 
 
 def _results(
-    fields: Iterable[tuple[str, str, str, str | None]], templates: dict[str, Template]
+    fields: Iterable[tuple[str, str, str, str | None]],
+    templates: dict[str, Template],
+    uris: _Uris,
 ) -> list[bytes]:
     """Each result: its rule's template filled with the row's texts.
 
@@ -164,14 +170,41 @@ def _results(
     texts: list[str] = []
     for check_id, resource, name, origin in fields:
         if origin:
-            uri, _, address = origin.partition(": ")
-            address = address or resource
+            path, _, address = origin.partition(": ")
+            uri, address = uris[path], address or resource
         else:
             uri, address = resource.lstrip("/"), resource
         fingerprint = sha256(f"{check_id}|{resource.lower()}".encode()).hexdigest()
         filled.append(templates[check_id])
         texts += (str(name), uri, address, fingerprint, resource)
     return Template.fill_each(filled, texts)
+
+
+def artifact_uri(path: str, cwd: Path) -> str:
+    """A scanned file as SARIF's ``artifactLocation.uri``, which GitHub maps onto the repository.
+
+    Relative to the working directory (the checkout's root, in CI) when the file lies below it,
+    else a ``file://`` URI; forward slashes, and percent-encoded where a URI needs it.
+    """
+    file = Path(path)
+    if file.is_absolute():
+        try:
+            file = file.relative_to(cwd)
+        except ValueError:
+            return file.as_uri()
+    return quote(file.as_posix())
+
+
+class _Uris(dict[str, str]):
+    """Each file's uri, worked out once per report (a report names a handful of files)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cwd = Path.cwd()
+
+    def __missing__(self, path: str) -> str:
+        uri = self[path] = artifact_uri(path, self.cwd)
+        return uri
 
 
 def sarif_document(
