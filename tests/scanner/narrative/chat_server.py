@@ -20,7 +20,7 @@ from typing import Any
 @dataclass
 class ChatServer:
     url: str
-    mode: str = "ok"
+    mode: str = "ok"  # ok, error, garbage, partial, slow, garbage-once
     requests: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
 
@@ -64,7 +64,9 @@ def chat_server() -> Iterator[ChatServer]:
             if state.mode == "slow":
                 time.sleep(1.0)
             items = json.loads(body["messages"][-1]["content"])["items"]
-            if state.mode == "garbage":
+            if state.mode == "garbage" or (
+                state.mode == "garbage-once" and len(state.requests) == 1
+            ):
                 content = "I am sorry, I cannot answer in JSON."
             else:
                 answered = items[:-1] if state.mode == "partial" else items
@@ -73,7 +75,7 @@ def chat_server() -> Iterator[ChatServer]:
                         "narratives": [
                             {
                                 "id": item["id"],
-                                "narrative": f"LLM: {item['check']} ({item['control']})",
+                                "narrative": f"LLM: {item['check']} ({item['what_was_seen']})",
                             }
                             for item in answered
                         ]

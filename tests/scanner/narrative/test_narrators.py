@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -48,6 +49,12 @@ class Findings:
 
     def findings(self) -> list[Finding]:
         return self.items
+
+    def failed_in_order(self) -> list[CheckResult]:
+        return list({id(f.result): f.result for f in self.items}.values())
+
+    def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, bool]]:
+        return [(f.control, f.by_analogy) for f in self.items if f.result is result]
 
 
 def prepared(narrator: Narrator, items: list[Finding]) -> list[str]:
@@ -99,18 +106,37 @@ def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
         client = make_client(api_key="test-key", base_url=f"{server.url}/v1")
         narrator = LLMNarrator(client, "gpt-4o-mini", batch_size=2)
         same_evidence = [finding(resource=f"oai-{i}") for i in range(5)]
+        # The same check and evidence under another framework's control: the same model text.
+        sr = MappedControl("sr11_7", "SR117-MRM-ACCESS", "Access", False)
+        other_control = finding(resource="oai-sr", control=sr, by_analogy=True)
         others = [finding(check_id=c) for c in ("AML-WS-CMK", "AOAI-DIAG-LOGS", "AOAI-CMK")]
-        narrated = prepared(narrator, same_evidence + others)
+        narrated = prepared(narrator, [*same_evidence, other_control, *others])
         # 4 distinct (check, evidence) keys in batches of 2 → 2 requests.
         assert len(server.requests) == 2
-        assert all(n.startswith("LLM: ") for n in narrated)
-        assert len(set(narrated[:5])) == 1
-        assert prepared(narrator, [finding(resource="oai-again")]) == narrated[:1]
+        assert all(" LLM: " in n for n in narrated)
+        model_texts = {n.split(" LLM: ")[1].split(" Under ")[0] for n in narrated[:6]}
+        assert len(model_texts) == 1
+        assert "'oai-0' fails AOAI-LOCAL-AUTH" in narrated[0]
+        assert "'oai-sr' fails AOAI-LOCAL-AUTH" in narrated[5]
+        assert "by analogy" in narrated[5]
+        # The closing (control, fix) is the deterministic one, answered or not.
+        assert narrated[0].endswith(DeterministicNarrator().closing(*finding()))
+        assert CATALOG.check("AOAI-LOCAL-AUTH").remediation.strip() in narrated[0]
+        assert prepared(narrator, [finding(resource="oai-again")]) == [
+            narrated[0].replace("oai-0", "oai-again")
+        ]
         assert len(server.requests) == 2, "a cached narrative costs no request"
         sent = server.requests[0]
         assert sent["model"] == "gpt-4o-mini"
         assert sent["response_format"] == {"type": "json_object"}
+        items = json.loads(sent["messages"][-1]["content"])["items"]
         assert "oai-" not in sent["messages"][-1]["content"], "resource names are not sent"
+        assert items[0]["controls"] == [
+            "iso42001 ISO42001-A.9.2 Processes for responsible use of AI systems"
+        ]
+        assert items[0]["what_was_seen"] == (
+            "properties.disableLocalAuth is <absent; service default False>"
+        )
 
 
 def test_azure_openai_paths_are_used_for_an_azure_endpoint() -> None:
@@ -121,7 +147,7 @@ def test_azure_openai_paths_are_used_for_an_azure_endpoint() -> None:
             "/openai/deployments/narrator-deployment/chat/completions"
         )
         assert "api-version=2024-10-21" in server.paths[0]
-        assert narrated.startswith("LLM: ")
+        assert " LLM: " in narrated
 
 
 @pytest.mark.parametrize("mode", ["error", "garbage", "slow"])
@@ -137,13 +163,35 @@ def test_llm_failure_falls_back_to_the_deterministic_narrative(mode: str) -> Non
         assert narrator.failures == 1
 
 
+def test_a_failing_endpoint_is_asked_once_not_once_per_batch() -> None:
+    """A scan waits for a dead or erring endpoint once; the rest is narrated without it."""
+    items = [finding(check_id=c) for c in ("AOAI-LOCAL-AUTH", "AML-WS-CMK", "AOAI-DIAG-LOGS")]
+    with chat_server() as server:
+        server.mode = "error"
+        client = make_client(api_key="k", base_url=f"{server.url}/v1")
+        narrator = LLMNarrator(client, "m", batch_size=1)
+        narrated = prepared(narrator, items)
+        assert narrator.requests == 1
+        assert len(server.requests) == 2, "the client's one retry, then no other batch"
+        assert narrated == [text(DeterministicNarrator(), f) for f in items]
+    # A malformed answer is that batch's problem only: the next batches are still asked.
+    with chat_server() as server:
+        server.mode = "garbage-once"
+        client = make_client(api_key="k", base_url=f"{server.url}/v1")
+        narrator = LLMNarrator(client, "m", batch_size=1)
+        narrated = prepared(narrator, items)
+        assert narrator.requests == 3
+        assert narrated[0] == text(DeterministicNarrator(), items[0])
+        assert all(" LLM: " in n for n in narrated[1:])
+
+
 def test_items_missing_from_the_answer_fall_back_one_by_one() -> None:
     with chat_server() as server:
         server.mode = "partial"
         client = make_client(api_key="k", base_url=f"{server.url}/v1")
         first, second = finding(), finding(check_id="AML-WS-CMK")
         narrated = prepared(LLMNarrator(client, "m"), [first, second])
-        assert narrated[0].startswith("LLM: ")
+        assert " LLM: " in narrated[0]
         assert narrated[1] == text(DeterministicNarrator(), second)
 
 

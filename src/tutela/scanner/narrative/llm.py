@@ -1,10 +1,15 @@
 """The LLM narrator: batched chat completions through the ``openai`` library.
 
 Works with Azure OpenAI (``AzureOpenAI``) or any OpenAI-compatible endpoint (``OpenAI`` with a
-base URL). Findings with the same check, framework and evidence share one narrative, cached for
-the narrator's life, so a thousand identical failures cost one request. Any failure (timeout,
-HTTP error, malformed answer, a missing item) gives those findings the deterministic narrative:
-a scan never fails because of narratives.
+base URL). The model writes what a failing result means, once per check and evidence: results
+with the same check and the same evidence share one text, cached for the narrator's life, so a
+thousand identical failures cost one item of one request. The rest of a narrative (the resource's
+name, each control, the fix) is the deterministic narrator's.
+
+Any failure gives the deterministic narrative instead: a scan never fails because of narratives.
+A malformed answer or a missing item affects only its own batch or item; an endpoint that fails
+(unreachable, timing out, refusing the key, erring) is not asked again by this narrator, so a scan
+waits for it once, not once per batch.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import logging
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from tutela.scanner.engine.assess import Assessment, Finding, MappedControl
+from tutela.scanner.engine.assess import Assessment, MappedControl
 from tutela.scanner.engine.evaluate import CheckResult
-from tutela.scanner.narrative import narrative
-from tutela.scanner.narrative.deterministic import DeterministicNarrator, describe_evidence
+from tutela.scanner.narrative.deterministic import (
+    DeterministicNarrator,
+    describe_evidence,
+    resource_noun,
+)
 
 if TYPE_CHECKING:
     import openai
@@ -26,9 +34,10 @@ log = logging.getLogger("tutela.narrative")
 
 SYSTEM_PROMPT = (
     "You explain cloud compliance findings to risk officers at regulated firms. For each item, "
-    "write 2-3 plain-English sentences: what is misconfigured, why it matters for the named "
-    "regulatory control, and the fix. Do not name the resource; do not invent facts beyond the "
-    'item. Answer with JSON only: {"narratives": [{"id": <item id>, "narrative": "<text>"}]}.'
+    "write 2-3 plain-English sentences: what is misconfigured, given what was seen, and why it "
+    "matters for the regulatory controls listed. Do not name the resource, do not give the fix "
+    "(it is added after your text), and do not invent facts beyond the item. Answer with JSON "
+    'only: {"narratives": [{"id": <item id>, "narrative": "<text>"}]}.'
 )
 
 
@@ -54,17 +63,19 @@ def make_client(
     return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1)
 
 
-def _key(result: CheckResult, control: MappedControl) -> Hashable:
-    return (result.check.id, control.framework, control.control_id, repr(result.evidence))
+def _key(result: CheckResult) -> Hashable:
+    return (result.check.id, repr(result.evidence))
 
 
 class LLMNarrator:
-    """Narratives from a model, one request per batch of distinct (check, control, evidence).
+    """Narratives whose opening a model writes, one request per batch of (check, evidence).
 
-    The model's text is the whole narrative: ``opening`` is empty and ``closing`` carries it.
+    The opening names the resource and the check, then gives the model's text; the closing (the
+    control, the analogy, the fix) is the deterministic narrator's, so it is the same whether the
+    model answered or not.
     """
 
-    closing_per_control = False  # the model's text depends on the evidence too
+    closing_per_control = True  # the closing is the deterministic one
 
     def __init__(
         self,
@@ -83,30 +94,44 @@ class LLMNarrator:
         self._cache: dict[Hashable, str] = {}
         self.requests = 0
         self.failures = 0
+        self.gave_up = False  # the endpoint failed: the rest is narrated without it
 
     def prepare(self, assessment: Assessment) -> None:
-        """Ask the model for every narrative not cached yet, in batches."""
-        pending: dict[Hashable, Finding] = {}
-        for finding in assessment.findings():
-            key = _key(finding.result, finding.control)
+        """Ask the model for every (check, evidence) not cached yet, in batches."""
+        pending: dict[Hashable, CheckResult] = {}
+        for result in assessment.failed_in_order():
+            key = _key(result)
             if key not in self._cache:
-                pending.setdefault(key, finding)
+                pending.setdefault(key, result)
         keys = list(pending)
         for start in range(0, len(keys), self._batch_size):
+            if self.gave_up:
+                log.warning(
+                    "narrative_fallback reason=endpoint_failed skipped=%d", len(keys) - start
+                )
+                return
             batch = keys[start : start + self._batch_size]
-            self._cache.update(self._ask([(k, pending[k]) for k in batch]))
+            self._cache.update(self._ask(assessment, [(k, pending[k]) for k in batch]))
 
     def opening(self, result: CheckResult) -> str:
-        return ""
+        text = self._cache.get(_key(result))
+        if not text:
+            return self._fallback.opening(result)
+        check, resource = result.check, result.resource
+        return (
+            f"The {resource_noun(resource.type)} '{resource.name}' fails {check.id}: "
+            f"{check.title}. {text} "
+        )
 
     def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
-        cached = self._cache.get(_key(result, control))
-        if cached:
-            return cached
-        return narrative(self._fallback, result, control, by_analogy)
+        return self._fallback.closing(result, control, by_analogy)
 
-    def _ask(self, batch: list[tuple[Hashable, Finding]]) -> dict[Hashable, str]:
-        items = [_item(index, finding) for index, (_, finding) in enumerate(batch)]
+    def _ask(
+        self, assessment: Assessment, batch: list[tuple[Hashable, CheckResult]]
+    ) -> dict[Hashable, str]:
+        import openai
+
+        items = [_item(index, assessment, result) for index, (_, result) in enumerate(batch)]
         self.requests += 1
         try:
             response = self._client.chat.completions.create(
@@ -123,6 +148,8 @@ class LLMNarrator:
             answers = _parse(content)
         except Exception as exc:  # any failure degrades to the deterministic narrative
             self.failures += 1
+            # The endpoint itself failed (not one answer): asking again would only wait again.
+            self.gave_up = isinstance(exc, openai.APIError)
             log.warning("narrative_fallback reason=%s", type(exc).__name__)
             return {}
         found: dict[Hashable, str] = {}
@@ -133,16 +160,18 @@ class LLMNarrator:
         return found
 
 
-def _item(index: int, finding: Finding) -> dict[str, Any]:
-    check, control = finding.result.check, finding.control
+def _item(index: int, assessment: Assessment, result: CheckResult) -> dict[str, Any]:
+    check = result.check
     return {
         "id": index,
         "check": check.title,
+        "about": check.description.strip(),
         "severity": check.severity,
-        "framework": control.framework,
-        "control": f"{control.control_id} {control.title}",
-        "what_was_seen": describe_evidence(finding.result.evidence),
-        "remediation": check.remediation,
+        "what_was_seen": describe_evidence(result.evidence),
+        "controls": [
+            f"{control.framework} {control.control_id} {control.title}"
+            for control, _ in assessment.controls_for(result)
+        ],
     }
 
 
