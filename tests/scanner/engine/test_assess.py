@@ -122,6 +122,56 @@ def test_resource_types_reached_by_analogy_mark_findings() -> None:
     assert [f.by_analogy for f in marked.findings()] == [True]
 
 
+def test_generative_ai_kinds_of_a_type_are_reached_by_analogy_under_sr_26_2() -> None:
+    """Azure AI Foundry hubs and projects are Azure ML workspaces: only their kind tells them."""
+    import json
+
+    from tutela.scanner.scan import run_scan
+
+    workspace = "microsoft.machinelearningservices/workspaces"
+    estate = Estate(
+        [
+            make_resource(
+                {
+                    "type": workspace,
+                    "name": name,
+                    "kind": kind,
+                    "properties": {"publicNetworkAccess": "Enabled"},
+                }
+            )
+            for name, kind in (("classic", "Default"), ("foundry", "hub"), ("bare", None))
+        ]
+    )
+    shipped = load_catalog()
+    result = assess(estate, shipped, ["sr11_7"], as_of=AS_OF)
+    marks = {
+        f.result.resource.name: f.by_analogy
+        for f in result.findings()
+        if f.result.check.id == "AML-WS-PUBLIC-ACCESS"
+    }
+    assert marks == {"classic": False, "foundry": True, "bare": False}
+
+    # The report shares parts between results of one check: never between these three.
+    _, report = run_scan(estate, ["sr11_7"], scan_ts=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    mapped = {
+        f["resource_name"]: f["mapping"]
+        for f in json.loads(report.json())["findings"]
+        if f["check_id"] == "AML-WS-PUBLIC-ACCESS"
+    }
+    assert mapped == {"classic": "direct", "foundry": "by analogy", "bare": "direct"}
+
+
+def test_analogy_kinds_name_a_lower_cased_type_and_some_kinds() -> None:
+    for kinds in ({"Microsoft.MachineLearningServices/workspaces": ("Hub",)}, {"a/b": ()}):
+        with pytest.raises(ValueError, match=r"lower-cased ARM type|no kinds"):
+            FrameworkControls(
+                framework="sr11_7",
+                control_prefix="SR117",
+                analogy_resource_kinds=kinds,
+                controls=(ControlSpec(id="X", title="x", checks=("A-B",)),),
+            )
+
+
 def test_a_check_listed_directly_and_by_analogy_is_refused() -> None:
     with pytest.raises(ValueError, match="both directly and by analogy"):
         FrameworkControls(

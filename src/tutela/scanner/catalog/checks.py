@@ -95,6 +95,9 @@ class FrameworkControls(_Data):
     # Resource types (``*`` wildcards) the framework reaches only by analogy: every finding on
     # them is marked so, whichever list the check is in (generative AI under SR 26-2).
     analogy_resource_types: tuple[str, ...] = ()
+    # Kinds of a type reached only by analogy, where the type as a whole is reached directly
+    # (Azure AI Foundry hubs and projects are kinds of the Azure ML workspace type).
+    analogy_resource_kinds: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     controls: tuple[ControlSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -107,6 +110,20 @@ class FrameworkControls(_Data):
                     "both directly and by analogy"
                 )
         return self
+
+    @field_validator("analogy_resource_kinds")
+    @classmethod
+    def _kinds_of_lower_types(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for resource_type, kinds in value.items():
+            if (
+                resource_type != resource_type.lower()
+                or "/" not in resource_type
+                or "*" in resource_type
+            ):
+                raise ValueError(f"resource type {resource_type!r} must be a lower-cased ARM type")
+            if not kinds:
+                raise ValueError(f"no kinds given for {resource_type!r}")
+        return value
 
     @field_validator("control_prefix")
     @classmethod

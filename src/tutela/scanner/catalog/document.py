@@ -71,6 +71,16 @@ def render_catalogue(catalog: Catalog) -> str:
         lines.append("")
         lines.append(f"{framework.publisher}, {framework.version}, {framework.published}.")
         lines.append("")
+        reached = [f"`{t}`" for t in controls.analogy_resource_types] + [
+            f"`{t}` of kind {', '.join(kinds)}"
+            for t, kinds in controls.analogy_resource_kinds.items()
+        ]
+        if reached:
+            lines.append(
+                f"Every finding on these resources is by analogy, whichever list its check is in: "
+                f"{'; '.join(reached)}."
+            )
+            lines.append("")
         lines.append("| control | title | checks |")
         lines.append("|---|---|---|")
         for control in controls.controls:

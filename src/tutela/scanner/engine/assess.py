@@ -15,14 +15,14 @@ import fnmatch
 import heapq
 import itertools
 import operator
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import SEVERITIES, CheckSpec, finding_control_id
 from tutela.scanner.engine.evaluate import CheckResult, evaluate_counting_passes
-from tutela.scanner.estate import Estate
+from tutela.scanner.estate import Estate, Resource
 
 SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1}
 _SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
@@ -40,13 +40,27 @@ class MappedControl(NamedTuple):
 class Finding(NamedTuple):
     """A failing result as evidence against one mapped control: one entry of a report's findings.
 
-    ``by_analogy`` is the control's own mark, or set because the framework reaches the resource's
-    type only by analogy.
+    ``by_analogy`` is the control's own mark, or set because the framework reaches the resource
+    (its type, or its kind of that type) only by analogy.
     """
 
     result: CheckResult
     control: MappedControl
     by_analogy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnalogyScope:
+    """The resources a framework reaches only by analogy (catalog/README.md, Controls)."""
+
+    types: tuple[str, ...] = ()  # lower-cased ARM types, ``*`` wildcards
+    kinds: Mapping[str, frozenset[str]] = field(default_factory=dict)  # type → lower-cased kinds
+
+    def covers(self, resource_type: str, kind: object) -> bool:
+        if any(fnmatch.fnmatchcase(resource_type, pattern) for pattern in self.types):
+            return True
+        kinds = self.kinds.get(resource_type)
+        return kinds is not None and isinstance(kind, str) and kind.lower() in kinds
 
 
 @dataclass(slots=True)
@@ -76,7 +90,7 @@ class Assessment:
         failed: list[CheckResult],
         unknown_results: list[CheckResult],
         mapping: dict[str, list[MappedControl]],
-        analogy_types: dict[str, tuple[str, ...]],
+        analogy: dict[str, AnalogyScope],
         framework_results: dict[str, FrameworkResult],
         aggregate_score: int | None,
         checks_passed: int,
@@ -92,9 +106,11 @@ class Assessment:
         self.checks_failed = len(failed)
         self.checks_unknown = len(unknown_results)
         self.checks_evaluated = checks_passed + self.checks_failed + self.checks_unknown
-        self._analogy_types = analogy_types
+        self._analogy = analogy
+        # Types whose kinds can decide the analogy: their results are told apart by kind too.
+        self._kinded_types = {t for scope in analogy.values() for t in scope.kinds}
         self._failed_in_order: list[CheckResult] | None = None
-        self._controls_for: dict[tuple[str, str], list[tuple[MappedControl, bool]]] = {}
+        self._controls_for: dict[tuple[str, Hashable], list[tuple[MappedControl, bool]]] = {}
         self.severity_counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
         for result in failed:
             self.severity_counts[result.check.severity] += len(mapping[result.check.id])
@@ -103,11 +119,21 @@ class Assessment:
             for check_id, controls in mapping.items()
         }
 
-    def by_analogy(self, control: MappedControl, resource_type: str) -> bool:
-        patterns = self._analogy_types.get(control.framework)
+    def by_analogy(self, control: MappedControl, resource: Resource) -> bool:
+        scope = self._analogy.get(control.framework)
         return control.by_analogy or (
-            patterns is not None and any(fnmatch.fnmatchcase(resource_type, p) for p in patterns)
+            scope is not None and scope.covers(resource.type, resource.kind)
         )
+
+    def mapping_class(self, resource: Resource) -> Hashable:
+        """What decides how a resource's results map onto controls: its type, else with its kind.
+
+        Results of one check whose resources share a class have the same controls and marks.
+        """
+        if resource.type in self._kinded_types:
+            kind = resource.kind
+            return (resource.type, kind.lower() if isinstance(kind, str) else None)
+        return resource.type
 
     def failed_in_order(self, limit: int | None = None) -> list[CheckResult]:
         """The failing results in report order: most severe first, then by check and resource.
@@ -122,11 +148,11 @@ class Assessment:
 
     def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, bool]]:
         """The controls a failing result is evidence against, each with its by-analogy mark."""
-        key = (result.check.id, result.resource.type)
+        key = (result.check.id, self.mapping_class(result.resource))
         controls = self._controls_for.get(key)
         if controls is None:
             controls = self._controls_for[key] = [
-                (control, self.by_analogy(control, result.resource.type))
+                (control, self.by_analogy(control, result.resource))
                 for control in self.mapping[result.check.id]
             ]
         return controls
@@ -188,12 +214,20 @@ def control_map(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, list[M
     return mapping
 
 
-def _analogy_types(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, tuple[str, ...]]:
+def _analogy(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, AnalogyScope]:
     found = {}
     for framework in frameworks:
         controls = catalog.controls_of(framework)
-        if controls is not None and controls.analogy_resource_types:
-            found[framework] = controls.analogy_resource_types
+        if controls is not None and (
+            controls.analogy_resource_types or controls.analogy_resource_kinds
+        ):
+            found[framework] = AnalogyScope(
+                controls.analogy_resource_types,
+                {
+                    resource_type: frozenset(kind.lower() for kind in kinds)
+                    for resource_type, kinds in controls.analogy_resource_kinds.items()
+                },
+            )
     return found
 
 
@@ -267,7 +301,7 @@ def assess(
         failed=failed,
         unknown_results=unknown,
         mapping=mapping,
-        analogy_types=_analogy_types(catalog, frameworks),
+        analogy=_analogy(catalog, frameworks),
         framework_results=per_framework,
         aggregate_score=_score(total_passed, total_decided),
         checks_passed=sum(passes.values()),

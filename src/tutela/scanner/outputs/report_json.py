@@ -118,7 +118,7 @@ class _FindingsEncoder:
         self.results = self.assessment.failed_in_order()
         self.narrator = document._narrator
         self.indent = indent
-        self.shared: dict[tuple[str, str], _Shared] = {}
+        self.shared: dict[tuple[str, Hashable], _Shared] = {}
         self.closings: dict[str, bytes] = {}  # each closing text asked per result, encoded
         self.evidence: dict[Hashable, bytes] = {}  # evidence_key → the encoded evidence member
         # A finding is an object at depth 2 (document → findings list → finding). Every finding
@@ -189,9 +189,11 @@ class _FindingsEncoder:
             pending += (head, about, closing, shared.remediation, seen)
 
     def shared_parts(self, result: CheckResult) -> _Shared:
-        """The parts shared by the results of this check on this type, made at the first."""
+        """The parts shared by the results of this check on resources of one mapping class (their
+        type, or type and kind: ``Assessment.mapping_class``), made at the first."""
         check, resource_type = result.check, result.resource.type
-        shared = self.shared.get((check.id, resource_type))
+        key = (check.id, self.assessment.mapping_class(result.resource))
+        shared = self.shared.get(key)
         if shared is not None:
             return shared
         about_check = self.members(
@@ -230,9 +232,7 @@ class _FindingsEncoder:
             elif tails is not None:
                 tails.append(closing + remediation)
         about_check = b"," + self.type_key + type_value + b"," + about_check
-        shared = self.shared[check.id, resource_type] = _Shared(
-            heads, about_check, tails, remediation
-        )
+        shared = self.shared[key] = _Shared(heads, about_check, tails, remediation)
         return shared
 
     def shared_closing(
