@@ -200,6 +200,40 @@ def test_frameworks_naming_none_are_refused(
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_a_large_input_shows_each_stage_on_a_terminal(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    import tutela.cli.progress
+
+    terminal = io.StringIO()
+    console = Console(file=terminal, force_terminal=True, width=120)
+    monkeypatch.setattr(tutela.cli.progress, "err_console", console)
+    monkeypatch.setattr(tutela.cli.progress, "PROGRESS_THRESHOLD_BYTES", 1)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps([account(f"oai-{i}") for i in range(3)]))
+    second.write_text(json.dumps([account("oai-other")]))
+    out = tmp_path / "report.json"
+    args = (str(first), str(second), "--format", "json", "--output", str(out), "--fail-on", "none")
+
+    result = scan(runner, *args)
+
+    assert result.exit_code == 0, result.output
+    shown = terminal.getvalue()
+    for stage in ("Reading first.json (0 MiB)", "Reading second.json", "Checking 5 resources"):
+        assert stage in shown
+    assert "Writing the report" in shown
+    assert json.loads(out.read_text())["resources_scanned"] == 5  # 4 accounts, 1 subscription
+    # Not a terminal: nothing is drawn, whatever the size.
+    log = io.StringIO()
+    monkeypatch.setattr(tutela.cli.progress, "err_console", Console(file=log, width=120))
+    assert scan(runner, *args).exit_code == 0
+    assert log.getvalue() == ""
+
+
 def test_sarif_and_junit_files(runner: CliRunner, open_estate: Path, tmp_path: Path) -> None:
     sarif = tmp_path / "out.sarif"
     result = scan(runner, str(open_estate), "--format", "sarif", "--output", str(sarif))

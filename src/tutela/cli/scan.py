@@ -18,13 +18,13 @@ from rich.console import Console
 from tutela.cli.errors import err_console, fail
 
 if TYPE_CHECKING:
+    from tutela.cli.progress import Stages
     from tutela.scanner.catalog import Catalog
     from tutela.scanner.estate import Estate
     from tutela.scanner.narrative import Narrator
     from tutela.scanner.outputs.failing import FailingCheck
     from tutela.scanner.outputs.report_json import ReportDocument
 
-PROGRESS_THRESHOLD_BYTES = 5 * 1024 * 1024
 USAGE_EXIT = 2  # bad usage or unreadable input
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -170,30 +170,34 @@ def _scan_and_write(
     jobs: int,
 ) -> bool:
     """Read, assess and write the report; True when the gate failed."""
+    from tutela.cli.progress import stages_for
     from tutela.scanner.outputs.failing import FailingRows, failing_checks_of
     from tutela.scanner.outputs.table import MAX_ROWS
     from tutela.scanner.scan import run_scan
     from tutela.scanner.sources import SourceError
 
-    try:
-        estate = _read(paths)
-    except SourceError as exc:
-        raise _usage_error(str(exc)) from None
-    assessment, report = run_scan(
-        estate,
-        selected,
-        scan_ts=dt.datetime.now(dt.UTC),
-        narrator=narrator,
-        catalog=catalog,
-    )
-    failing: Sequence[FailingCheck] | None = None
-    if output_format is Format.table:  # only the first rows are shown: the others are counted
-        failing = failing_checks_of(assessment, MAX_ROWS)
-    elif output_format is Format.sarif:  # rows made as their blocks are written
-        failing = FailingRows(assessment)
-    elif output_format is Format.junit:
-        failing = failing_checks_of(assessment)
-    _write(report, failing, output_format, output, jobs)
+    with stages_for(paths) as stages:
+        try:
+            estate = _read(paths, stages)
+        except SourceError as exc:
+            raise _usage_error(str(exc)) from None
+        assessment, report = run_scan(
+            estate,
+            selected,
+            scan_ts=dt.datetime.now(dt.UTC),
+            narrator=narrator,
+            catalog=catalog,
+            progress=stages.checking(len(estate)),
+        )
+        failing: Sequence[FailingCheck] | None = None
+        if output_format is Format.table:  # only the first rows are shown: the others counted
+            failing = failing_checks_of(assessment, MAX_ROWS)
+        elif output_format is Format.sarif:  # rows made as their blocks are written
+            failing = FailingRows(assessment)
+        elif output_format is Format.junit:
+            failing = failing_checks_of(assessment)
+        with stages.writing(to_terminal=output is None and sys.stdout.isatty()):
+            _write(report, failing, output_format, output, jobs)
     if one_shot_process:
         kept_alive.extend((estate, assessment, report, failing))
     return gate_failed(report.header, fail_on)
@@ -228,27 +232,25 @@ def _narrator(
     return LLMNarrator(client, model)
 
 
-def _read(paths: list[Path]) -> Estate:
-    from rich.progress import Progress
-
+def _read(paths: list[Path], stages: Stages) -> Estate:
+    from tutela.scanner.estate import Estate as EmptyEstate
     from tutela.scanner.sources import read_estate
 
-    sizes = [p.stat().st_size if p.is_file() else 0 for p in paths]
-    if sum(sizes) < PROGRESS_THRESHOLD_BYTES or not err_console.is_terminal:
-        estate = read_estate(paths)
-    else:
-        from tutela.scanner.estate import Estate as EmptyEstate
-
+    if len(paths) == 1:
+        with stages.reading(paths[0], _size(paths[0])):
+            estate = read_estate(paths)
+    else:  # one by one, each shown as it is read
         estate = EmptyEstate()
-        with Progress(console=err_console, transient=True) as progress:
-            task = progress.add_task("Reading", total=sum(sizes))
-            for path, size in zip(paths, sizes, strict=True):
-                progress.update(task, description=f"Reading {path.name}")
+        for path in paths:
+            with stages.reading(path, _size(path)):
                 for resource in read_estate([path]):
                     estate.add(resource)
-                progress.advance(task, size)
     _say_what_was_skipped(paths)
     return estate
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
 
 
 def _say_what_was_skipped(paths: list[Path]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.scanner.engine.assess import Assessment, assess
+from tutela.scanner.engine.evaluate import Progress
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative import Narrator
 from tutela.scanner.outputs.report import report_header
@@ -46,14 +47,15 @@ def run_scan(
     scan_ts: dt.datetime,
     narrator: Narrator | None = None,
     catalog: Catalog | None = None,
+    progress: Progress | None = None,
     **header_fields: Any,
 ) -> tuple[Assessment, ReportDocument]:
     """Assess the estate and make its report; findings are narrated when a narrator is given.
 
     The findings are encoded when the report is written (``ReportDocument.write`` or ``json``);
-    the header's totals are ready at once.
+    the header's totals are ready at once. ``progress`` follows the evaluation.
     """
     catalog = catalog or load_catalog()
-    assessment = assess(estate, catalog, frameworks, as_of=scan_ts.date())
+    assessment = assess(estate, catalog, frameworks, as_of=scan_ts.date(), progress=progress)
     header = report_header(assessment, scan_ts=scan_ts, **header_fields)
     return assessment, ReportDocument(header, assessment, narrator)

@@ -172,6 +172,22 @@ def test_analogy_kinds_name_a_lower_cased_type_and_some_kinds() -> None:
             )
 
 
+def test_progress_follows_every_check_on_every_resource_up_to_the_total() -> None:
+    estate = Estate([account(f"oai-{i}", properties={}) for i in range(3)])
+    seen: list[tuple[int, int]] = []
+    shipped = load_catalog()
+
+    assess(estate, shipped, ["iso42001"], as_of=AS_OF, progress=lambda *s: seen.append(s))
+
+    applicable = [c for c in shipped.checks if ACCOUNT in c.resource_types]
+    mapped = {c for controls in shipped.controls if controls.framework == "iso42001"
+              for control in controls.controls for c in control.checks}  # fmt: skip
+    pairs = 3 * len([c for c in applicable if c.id in mapped])
+    assert pairs > 0
+    assert [total for _, total in seen] == [pairs] * len(seen)
+    assert [done for done, _ in seen] == list(range(3, pairs + 1, 3))
+
+
 def test_a_check_listed_directly_and_by_analogy_is_refused() -> None:
     with pytest.raises(ValueError, match="both directly and by analogy"):
         FrameworkControls(

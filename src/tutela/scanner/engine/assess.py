@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import SEVERITIES, CheckSpec, finding_control_id
-from tutela.scanner.engine.evaluate import CheckResult, evaluate_counting_passes
+from tutela.scanner.engine.evaluate import CheckResult, Progress, evaluate_counting_passes
 from tutela.scanner.estate import Estate, Resource
 
 SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1}
@@ -241,14 +241,18 @@ def assess(
     frameworks: Sequence[str],
     *,
     as_of: dt.date,
+    progress: Progress | None = None,
 ) -> Assessment:
-    """Evaluate the checks that evidence the frameworks' controls, and score the results."""
+    """Evaluate the checks that evidence the frameworks' controls, and score the results.
+
+    ``progress``, if given, follows the evaluation (``evaluate_counting_passes``).
+    """
     unknown_ids = set(frameworks) - set(catalog.framework_ids)
     if unknown_ids:
         raise ValueError(f"unknown frameworks {sorted(unknown_ids)}")
     mapping = control_map(catalog, frameworks)
     checks: list[CheckSpec] = [c for c in catalog.checks if c.id in mapping]
-    kept, passes = evaluate_counting_passes(estate, checks, as_of=as_of)
+    kept, passes = evaluate_counting_passes(estate, checks, as_of=as_of, progress=progress)
 
     # Tally per check first (cheap), then roll the checks up into their frameworks.
     tally = {c.id: [passes.get(c.id, 0), 0, 0] for c in checks}  # passed, failed, unknown

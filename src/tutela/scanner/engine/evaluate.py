@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,6 +13,7 @@ from tutela.scanner.engine.evaluators import EVALUATORS
 from tutela.scanner.estate import Estate, Resource
 
 Status = Literal["pass", "fail", "unknown"]
+Progress = Callable[[int, int], None]  # (check-resource pairs done, pairs in all)
 _STATUS: dict[Tri, Status] = {True: "pass", False: "fail", None: "unknown"}
 
 
@@ -72,12 +73,18 @@ def compile_check(spec: CheckSpec, as_of: dt.date) -> CompiledCheck:
 
 
 def _evaluate(
-    estate: Estate, checks: Iterable[CheckSpec], as_of: dt.date, *, keep_passes: bool
+    estate: Estate,
+    checks: Iterable[CheckSpec],
+    as_of: dt.date,
+    *,
+    keep_passes: bool,
+    progress: Progress | None = None,
 ) -> tuple[list[CheckResult], dict[str, int]]:
     """Every applicable (check, resource) pair decided, grouped by resource type, in estate order.
 
     Returns the results kept (every one, or all but the passes) and the passes counted per check.
     This loop runs once per pair: hundreds of thousands of times for a large estate.
+    ``progress`` is told the pairs done and the total after each check on each type.
     """
     by_type: dict[str, list[CompiledCheck]] = {}
     for spec in checks:
@@ -86,6 +93,9 @@ def _evaluate(
             by_type.setdefault(resource_type, []).append(compiled)
     kept: list[CheckResult] = []
     passes: dict[str, int] = {}
+    done = total = 0
+    if progress is not None:
+        total = sum(len(estate.of_type(t)) * len(by_type[t]) for t in estate.types if t in by_type)
     for resource_type in estate.types:
         compiled_checks = by_type.get(resource_type)
         if not compiled_checks:
@@ -114,6 +124,9 @@ def _evaluate(
                     kept.append(CheckResult(spec, resource, _STATUS[outcome], tuple(evidence)))
             if passed:
                 passes[spec.id] = passes.get(spec.id, 0) + passed
+            if progress is not None:
+                done += len(resources)
+                progress(done, total)
     return kept, passes
 
 
@@ -125,10 +138,14 @@ def evaluate_estate(
 
 
 def evaluate_counting_passes(
-    estate: Estate, checks: Iterable[CheckSpec], *, as_of: dt.date
+    estate: Estate,
+    checks: Iterable[CheckSpec],
+    *,
+    as_of: dt.date,
+    progress: Progress | None = None,
 ) -> tuple[list[CheckResult], dict[str, int]]:
     """The failing and undecided results, and only a count of passes per check id.
 
     Passes are most results on a healthy estate; not keeping them saves time and memory.
     """
-    return _evaluate(estate, checks, as_of, keep_passes=False)
+    return _evaluate(estate, checks, as_of, keep_passes=False, progress=progress)
