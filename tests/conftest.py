@@ -103,6 +103,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "data_dir": data_dir,
         "rate_limit": "100000/minute",
+        "tenant_rate_limit": "100000/minute",
         "log_level": "DEBUG",
     }
     values.update(overrides)

@@ -101,7 +101,7 @@ def test_create_tenant_prints_a_key_once_that_works_against_the_app(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["admin", "create-tenant", "--email", "a@bank.example", "--plan", "gold"], ["gold"]),
+        (["admin", "create-tenant", "--email", "a@bank.example", "--plan", "gold"], ["plan"]),
         (["admin", "create-tenant", "--email", "not-an-email", "--plan", "starter"], ["email"]),
         (["keys", "create"], ["--operator", "--tenant"]),
         (["keys", "create", "--operator", "ops@example.com", "--scopes", "nope:x"], ["nope:x"]),
@@ -163,6 +163,33 @@ def test_operator_key_lifecycle_create_list_revoke(
         assert key_id in revoked.stdout
         assert client.get("/admin/tenants", headers={"X-API-Key": secret}).status_code == 401
         assert "revoked" in ok("keys", "list", "--operators").stdout
+
+
+NASTY_NAME = (
+    "\x1b[31mred\x1b[0m \x1b]8;;https://x.example\x07a\x1b]8;;\x07 \x9b2J"
+    "[bold]b[/bold] [link=https://x.example]c[/link]\r\u202eevil"
+)
+
+
+def test_names_are_listed_without_terminal_sequences_or_markup(
+    data_dir: Path, api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tenant user's key named ``ESC[31m…`` coloured the operator's terminal."""
+    monkeypatch.setattr(server_commands.console, "width", 400)
+    created = ok("admin", "create-tenant", "--email", "a@bank.example", "--plan", "starter")
+    tenant_id = re.search(r"Tenant (\S+) created", created.stdout)
+    assert tenant_id, created.stdout
+    key = api.post(
+        "/api-keys",
+        headers={"X-API-Key": one_secret(created.stdout)},
+        json={"name": NASTY_NAME, "scopes": ["tenant:read"]},
+    )
+    assert key.status_code == 201, key.text
+
+    listed = ok("keys", "list", "--tenant", tenant_id.group(1)).stdout
+
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", listed), repr(listed)
+    assert "red a [bold]b[/bold] [link=https://x.example]c[/link]evil" in listed
 
 
 # --- serve --demo, a real process ---------------------------------------------------------------

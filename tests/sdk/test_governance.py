@@ -45,7 +45,9 @@ def test_read_choose_a_cadence_and_delete_history(
         deleted = session.governance.delete_history(entry.report_id)
         assert (deleted.deleted, deleted.report_id) == (1, entry.report_id)
         assert session.governance.get().history == []
-        assert session.governance.delete_history().deleted == 0
+        with pytest.raises(ValueError, match="everything=True"):
+            session.governance.delete_history()  # never a silent wipe
+        assert session.governance.delete_history(everything=True).deleted == 0
 
     starter = new_tenant("starter")
     with server.session(starter.key) as session, pytest.raises(PermissionDeniedError) as raised:

@@ -78,6 +78,9 @@ def test_health_frameworks_plans_and_scopes(session: Session) -> None:
     assert plans["free_trial"].frameworks == ["iso42001", "sr11_7"]
     assert plans["enterprise"].scan_quota is None
     assert plans["enterprise"].features.scorecard is True
+    assert {p.id: p.max_resources_per_scan for p in plans.values()} == {
+        p.id: p.max_resources_per_scan for p in load_catalog().plans
+    }
 
     scopes = session.scopes()
     assert all(isinstance(s, ScopeInfo) for s in scopes)

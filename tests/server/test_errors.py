@@ -71,6 +71,19 @@ def test_invalid_body_is_422_naming_the_field_without_echoing_its_value(
     assert _subscriptions(platform, tenant) == []
 
 
+def test_a_key_the_caller_made_up_is_not_echoed_in_the_location(platform: Platform) -> None:
+    tenant = platform.tenant()
+    made_up = "<script>alert(1)</script>\n"
+    body = {"name": "ci", "scopes": ["tenant:read"], made_up: 1, "plain_extra": 2}
+    response = platform.client.post("/api-keys", headers=tenant.headers, json=body)
+    assert response.status_code == 422
+    assert "<script>" not in response.text
+    assert [e["loc"] for e in response.json()["detail"]] == [
+        ["body", "(a key you sent)"],
+        ["body", "plain_extra"],
+    ]
+
+
 # --- 413: body too large ------------------------------------------------------------------------
 
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
+from tests.conftest import make_settings
 from tests.platform import Platform
 from tutela.server.db import Base, after_commit, transaction
 from tutela.server.errors import PlanRestriction
 from tutela.server.keys.models import ApiKey
-from tutela.server.migrate import alembic_config
+from tutela.server.migrate import alembic_config, upgrade
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.repository import UserRepository
 
@@ -107,3 +112,22 @@ def test_postgres_backend_is_really_postgres(postgres_url: str, settings_factory
     with Platform(settings_factory(database_url=postgres_url)) as platform:
         assert platform.runtime.engine.dialect.name == "postgresql"
         assert platform.client.get("/health").json()["status"] == "ok"
+
+
+def test_the_sqlite_database_is_created_private(tmp_path: Path) -> None:
+    """Like the platform key: the database, its -wal and -shm files are the owner's alone."""
+    settings = make_settings(tmp_path / "data")
+    previous = os.umask(0o022)  # a common umask: without care, files are world-readable
+    try:
+        settings.data_dir.mkdir()
+        upgrade(settings.resolved_database_url)
+        with Platform(settings) as platform:
+            platform.tenant("starter")  # a write: the -wal and -shm files exist now
+            database = Path(make_url(settings.resolved_database_url).database or "")
+            files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+            assert all(path.exists() for path in files), files
+            assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in files} == {
+                path.name: 0o600 for path in files
+            }
+    finally:
+        os.umask(previous)

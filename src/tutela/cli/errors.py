@@ -8,7 +8,8 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+
+from tutela.cli.text import shown
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -21,8 +22,9 @@ class CliError(Exception):
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` (plain text: brackets in a file name are not markup) and exit ``code``."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+    """Print ``message`` and exit ``code``: plain text (brackets in a file name are not markup,
+    and a name's terminal escape sequences are dropped)."""
+    err_console.print(f"[bold red]error:[/] {shown(message)}", markup=True)
     return typer.Exit(code)
 
 

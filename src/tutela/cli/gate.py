@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from tutela.cli.errors import err_console
 from tutela.cli.gate_context import ci_label, describe
 from tutela.cli.scan import SEVERITY_RANK, FailOn, gate_failed
+from tutela.cli.text import shown
+from tutela.redaction import redact
 
 if TYPE_CHECKING:
     from tutela.sdk import Report, Session
@@ -38,10 +39,8 @@ class GateError(Exception):
 
 
 def _fail(message: str, secret: str) -> typer.Exit:
-    line = " ".join(message.split())
-    if len(secret) >= 8:  # a shorter "key" is no secret, and would mangle words it occurs in
-        line = line.replace(secret, "[redacted]")
-    err_console.print(f"[bold red]error:[/] {escape(line)}", markup=True)
+    line = redact(" ".join(message.split()), [secret], "[redacted]")
+    err_console.print(f"[bold red]error:[/] {shown(line)}", markup=True)
     return typer.Exit(USAGE_EXIT)
 
 
@@ -188,12 +187,12 @@ def _summarise(console: Console, report: dict[str, Any], score: str) -> None:
     )
     if report.get("report_id"):
         label = report.get("scan_label")
-        where = f" · label {escape(str(label))}" if label else " · no label"
+        where = f" · label {shown(str(label))}" if label else " · no label"
         console.print(f"Report [bold]{report['report_id']}[/] saved{where}")
     else:
         console.print("Dry run: the report was not saved and used no scan quota.")
     if score:
-        console.print(escape(score))
+        console.print(shown(score))
 
 
 def _verdict(console: Console, report: dict[str, Any], fail_on: FailOn, score_reason: str) -> bool:
@@ -205,14 +204,14 @@ def _verdict(console: Console, report: dict[str, Any], fail_on: FailOn, score_re
     if score_reason:
         reasons.append(score_reason)
     if reasons:
-        console.print(f"[bold red]BLOCKED[/]: {escape('; '.join(reasons))}.")
+        console.print(f"[bold red]BLOCKED[/]: {shown('; '.join(reasons))}.")
         return True
     why = (
         "--fail-on none, findings do not block"
         if fail_on is FailOn.none
         else f"no finding at or above --fail-on {fail_on.value}"
     )
-    console.print(f"[bold green]PASSED[/]: {escape(why)}.")
+    console.print(f"[bold green]PASSED[/]: {shown(why)}.")
     return False
 
 
@@ -341,11 +340,11 @@ def gate(
         document = _read_iac(iac) if iac is not None else None
         if label is None and (detected := ci_label(os.environ)) is not None:
             label = detected[0]
-            console.print(f"Label {escape(label)} (detected from {detected[1]})")
+            console.print(f"Label {shown(label)} (detected from {detected[1]})")
         chosen = [f.strip() for f in frameworks.split(",") if f.strip()] if frameworks else None
         what = f"{iac} (IaC)" if iac else f"subscription {subscription}" if subscription else ""
         console.print(
-            f"Scanning {escape(what or 'the linked subscriptions')} through {escape(where)}"
+            f"Scanning {shown(what or 'the linked subscriptions')} through {shown(where)}"
             + (" (dry run)" if dry_run else "")
         )
         with _session(where, key, timeout, retries) as session:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -46,6 +49,30 @@ def _celery(settings: Settings) -> Celery:
             "the embedded default runs jobs inside `tutela serve`"
         )
     return create_celery(settings)
+
+
+@contextlib.contextmanager
+def _warnings_without_tracebacks() -> Iterator[None]:
+    """run-due's own lines say how each job went, and a job that raised ends the command with
+    one error line: meanwhile the jobs' warnings (a tenant's scan failing) are bare lines on
+    stderr, without tracebacks and without repeating the failure that the error line gives."""
+    import logging
+
+    class FirstLines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:  # the sys.stderr of the moment: the one a test runner captures, too
+                sys.stderr.write((record.getMessage().splitlines() or [""])[0] + "\n")
+            except Exception:
+                self.handleError(record)
+
+    handler = FirstLines(logging.WARNING)
+    handler.addFilter(lambda record: not record.getMessage().startswith("job_failed "))
+    tutela_log = logging.getLogger("tutela")
+    tutela_log.addHandler(handler)
+    try:
+        yield
+    finally:
+        tutela_log.removeHandler(handler)
 
 
 def _parse_now(value: str | None) -> dt.datetime | None:
@@ -122,13 +149,14 @@ def run_due(
 
     moment = _parse_now(now) or utcnow()
     settings = _settings()
-    upgrade(settings.resolved_database_url)
-    runtime = Runtime.start(settings)
-    try:
-        due = run_job(runtime, GOVERNANCE_DUE, lambda: governance_due(runtime, moment))
-        purge = run_job(runtime, REPORTS_PURGE, lambda: reports_purge(runtime, moment))
-    finally:
-        runtime.close()
+    with _warnings_without_tracebacks():
+        upgrade(settings.resolved_database_url)
+        runtime = Runtime.start(settings)
+        try:
+            due = run_job(runtime, GOVERNANCE_DUE, lambda: governance_due(runtime, moment))
+            purge = run_job(runtime, REPORTS_PURGE, lambda: reports_purge(runtime, moment))
+        finally:
+            runtime.close()
     console.print(f"Governance at {moment:%Y-%m-%d %H:%M:%S}Z: {due.detail}")
     console.print(f"Retention: {purge.detail}")
     if due.failures:

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from tutela.cli.errors import err_console, fail
+from tutela.cli.text import plain
 
 if TYPE_CHECKING:
     from tutela.cli.progress import Stages
@@ -150,13 +151,42 @@ def scan(
     # gone when _scan_and_write returns, before the collector is switched back on.
     gc.disable()
     try:
-        failed = _scan_and_write(
-            paths, selected, catalog, narrator, output_format, output, fail_on, workers
-        )
+        header = _scan_and_write(paths, selected, catalog, narrator, output_format, output, workers)
     finally:
         if not one_shot_process:
             gc.enable()
+    failed = gate_failed(header, fail_on)
+    # Always on stderr, so a CI log says why the step passed or failed whatever went to stdout.
+    err_console.print(verdict_line(header, fail_on, output_format, output), markup=False)
     raise typer.Exit(1 if failed else 0)
+
+
+def verdict_line(
+    header: dict[str, object], fail_on: FailOn, output_format: Format, output: Path | None
+) -> str:
+    """One line: passed or blocked at which threshold, the counts, where the report went."""
+    counts = {
+        severity: int(str(header.get(f"{severity}_count") or 0)) for severity in SEVERITY_RANK
+    }
+    found = ", ".join(f"{count} {severity}" for severity, count in counts.items())
+    unknown = int(str(header.get("checks_unknown") or 0))
+    where = (
+        f"{output_format.value} on stdout"
+        if output is None
+        else f"{output_format.value} written to {plain(output)}"
+    )
+    if fail_on is FailOn.none:
+        verdict = "PASSED (--fail-on none: findings never block)"
+    elif gate_failed(header, fail_on):
+        at_or_above = sum(
+            count
+            for severity, count in counts.items()
+            if SEVERITY_RANK[severity] <= SEVERITY_RANK[fail_on.value]
+        )
+        verdict = f"BLOCKED at --fail-on {fail_on.value} ({at_or_above} finding(s) at or above it)"
+    else:
+        verdict = f"PASSED --fail-on {fail_on.value} (no finding at or above it)"
+    return f"{verdict}: findings {found}; {unknown} check(s) unknown; report: {where}"
 
 
 def _scan_and_write(
@@ -166,10 +196,9 @@ def _scan_and_write(
     narrator: Narrator | None,
     output_format: Format,
     output: Path | None,
-    fail_on: FailOn,
     jobs: int,
-) -> bool:
-    """Read, assess and write the report; True when the gate failed."""
+) -> dict[str, object]:
+    """Read, assess and write the report; the report's header (scores and counts)."""
     from tutela.cli.progress import stages_for
     from tutela.scanner.outputs.failing import FailingRows, failing_checks_of
     from tutela.scanner.outputs.table import MAX_ROWS
@@ -200,7 +229,7 @@ def _scan_and_write(
             _write(report, failing, output_format, output, jobs)
     if one_shot_process:
         kept_alive.extend((estate, assessment, report, failing))
-    return gate_failed(report.header, fail_on)
+    return report.header
 
 
 def _narrator(

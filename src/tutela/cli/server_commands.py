@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from tutela.cli.errors import CliError, one_line_errors
+from tutela.cli.text import shown
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -140,7 +142,45 @@ def create_tenant(
         )
         tenant_id, secret = created.tenant.id, created.owner_key.secret
     console.print(f"Tenant {tenant_id} created (plan: {plan}).")
-    _show_secret(f"API key of its owner {email}", secret)
+    _show_secret(f"API key of its owner {shown(email)}", secret)
+
+
+class NewUserRole(StrEnum):
+    """Roles an operator gives a new user (each tenant has its one owner from create-tenant)."""
+
+    member = "member"
+    auditor = "auditor"
+    admin = "admin"
+
+
+@admin_app.command("add-user")
+@one_line_errors
+def add_user(
+    tenant: Annotated[str, typer.Option(help="The tenant's id.")],
+    email: Annotated[str, typer.Option(help="The new user's email.")],
+    role: Annotated[NewUserRole, typer.Option(help="The user's role in the tenant.")],
+) -> None:
+    """Add a user to a tenant (audit-logged); prints the user's first key once.
+
+    For a pipeline, then give the user a key with only what it needs:
+    `tutela keys create --tenant ID --email E --scopes scan:run,report:read`.
+    """
+    from tutela.server.admin.schemas import UserCreate
+    from tutela.server.admin.service import add_user as add
+
+    body = _validated(UserCreate, email=email, role=role.value)
+    with _unit_of_work() as (runtime, session):
+        created = add(
+            session,
+            runtime.key_policy(),
+            actor=CLI_ACTOR,
+            tenant_id=tenant,
+            email=str(body.email),
+            role=body.role,
+        )
+        user_id, secret = created.user.id, created.key.secret
+    console.print(f"User {user_id} ({role.value}) added to tenant {shown(tenant)}.")
+    _show_secret(f"First API key of {shown(email)}, with every {role.value} scope", secret)
 
 
 def _validated(model: type, **values: object):  # type: ignore[no-untyped-def]
@@ -208,7 +248,7 @@ def keys_create(
             expires_in_days=expires_in_days,
         )
         key_id, secret, expires = issued.key.id, issued.secret, issued.key.expires_at
-    console.print(f"Key {key_id} for {owner.email}, expires {expires:%Y-%m-%d %H:%M} UTC.")
+    console.print(f"Key {key_id} for {shown(owner.email)}, expires {expires:%Y-%m-%d %H:%M} UTC.")
     _show_secret("Secret", secret)
 
 
@@ -239,14 +279,15 @@ def keys_list(
             Column("scopes", overflow="fold"),
         )
         for key in keys:
+            # Names are chosen by tenant users: no escape sequence or markup reaches the terminal.
             table.add_row(
                 key.id,
-                key.name,
+                shown(key.name),
                 key.prefix + "…",
                 key_status(key, now),
                 f"{key.expires_at:%Y-%m-%d}",
                 f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used",
-                ", ".join(key.scopes),
+                shown(", ".join(key.scopes)),
             )
     console.print(table)
 

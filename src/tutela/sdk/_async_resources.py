@@ -17,6 +17,7 @@ from tutela.sdk.models import (
     CredentialsStored,
     Framework,
     GovernanceState,
+    MemberApiKey,
     Plan,
     Report,
     ReportDeleted,
@@ -150,9 +151,11 @@ class AsyncGovernance(_Resource):
         """Pause or resume scheduled scans, or choose a cadence no faster than the plan's."""
         return await self._session._run(op.set_governance(enabled, cadence))
 
-    async def delete_history(self, report_id: str | None = None) -> ReportDeleted:
-        """Delete one governance report, or (no id) the whole governance history."""
-        return await self._session._run(op.delete_governance_history(report_id))
+    async def delete_history(
+        self, report_id: str | None = None, *, everything: bool = False
+    ) -> ReportDeleted:
+        """Delete one governance report, or (``everything=True``) the whole governance history."""
+        return await self._session._run(op.delete_governance_history(report_id, everything))
 
 
 class AsyncKeys(_Resource):
@@ -179,3 +182,11 @@ class AsyncKeys(_Resource):
     async def current(self) -> WhoAmI:
         """The calling key: scopes, expiry, owner, tenant and plan."""
         return await self._session._run(op.current_key())
+
+    def list_members(self, page_size: int = 50) -> AsyncIterator[MemberApiKey]:
+        """Every key of every user of your tenant (owners and admins: tenant:write, keys:read)."""
+        return self._session._iterate(op.list_member_keys(page_size))
+
+    async def revoke_member(self, key_id: str) -> ApiKeyRevoked:
+        """Revoke any key of your tenant's users (tenant:write, keys:write); audit-logged."""
+        return await self._session._run(op.revoke_member_key(key_id))

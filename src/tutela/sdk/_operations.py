@@ -21,6 +21,7 @@ from tutela.sdk.models import (
     Framework,
     GovernanceState,
     Health,
+    MemberApiKey,
     Page,
     Plan,
     Report,
@@ -221,8 +222,11 @@ def set_governance(enabled: bool | None, cadence: Cadence | None) -> Call[Govern
     return Call("PUT", "/governance", parse_as(GovernanceState), json=body)
 
 
-def delete_governance_history(report_id: str | None) -> Call[ReportDeleted]:
-    body = {"selective": report_id is not None, "report_id": report_id}
+def delete_governance_history(report_id: str | None, everything: bool) -> Call[ReportDeleted]:
+    # The server deletes the whole history only when asked in so many words: so does the SDK.
+    if (report_id is None) == (not everything):
+        raise ValueError("pass a report_id, or everything=True for the whole history (not both)")
+    body = {"selective": False} if everything else {"report_id": report_id}
     return Call("DELETE", "/governance/history", parse_as(ReportDeleted), json=body)
 
 
@@ -252,6 +256,18 @@ def rename_key(key_id: str, name: str) -> Call[ApiKey]:
 
 def revoke_key(key_id: str) -> Call[ApiKeyRevoked]:
     return Call("DELETE", f"/api-keys/{_segment(key_id)}", parse_as(ApiKeyRevoked))
+
+
+def list_member_keys(page_size: int) -> Pages[MemberApiKey]:
+    def page(cursor: str | None) -> Call[Page[MemberApiKey]]:
+        params = {"limit": page_size, "cursor": cursor}
+        return Call("GET", "/tenant/api-keys", parse_as(Page[MemberApiKey]), params=params)
+
+    return Pages(page)
+
+
+def revoke_member_key(key_id: str) -> Call[ApiKeyRevoked]:
+    return Call("DELETE", f"/tenant/api-keys/{_segment(key_id)}", parse_as(ApiKeyRevoked))
 
 
 def current_key() -> Call[WhoAmI]:

@@ -17,6 +17,7 @@ from tutela.sdk.models import (
     CredentialsStored,
     Framework,
     GovernanceState,
+    MemberApiKey,
     Plan,
     Report,
     ReportDeleted,
@@ -148,9 +149,11 @@ class Governance(_Resource):
         """Pause or resume scheduled scans, or choose a cadence no faster than the plan's."""
         return self._session._run(op.set_governance(enabled, cadence))
 
-    def delete_history(self, report_id: str | None = None) -> ReportDeleted:
-        """Delete one governance report, or (no id) the whole governance history."""
-        return self._session._run(op.delete_governance_history(report_id))
+    def delete_history(
+        self, report_id: str | None = None, *, everything: bool = False
+    ) -> ReportDeleted:
+        """Delete one governance report, or (``everything=True``) the whole governance history."""
+        return self._session._run(op.delete_governance_history(report_id, everything))
 
 
 class Keys(_Resource):
@@ -175,3 +178,11 @@ class Keys(_Resource):
     def current(self) -> WhoAmI:
         """The calling key: scopes, expiry, owner, tenant and plan."""
         return self._session._run(op.current_key())
+
+    def list_members(self, page_size: int = 50) -> Iterator[MemberApiKey]:
+        """Every key of every user of your tenant (owners and admins: tenant:write, keys:read)."""
+        return self._session._iterate(op.list_member_keys(page_size))
+
+    def revoke_member(self, key_id: str) -> ApiKeyRevoked:
+        """Revoke any key of your tenant's users (tenant:write, keys:write); audit-logged."""
+        return self._session._run(op.revoke_member_key(key_id))

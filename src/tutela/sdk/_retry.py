@@ -16,6 +16,9 @@ RETRY_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteP
 BACKOFF_FIRST: Final = 0.5
 BACKOFF_CAP: Final = 8.0
 RETRY_AFTER_CAP: Final = 60.0
+# How long, in all, one call waits for the first attempt of its POST to finish on the server
+# (409 answers to a retry carrying the same Idempotency-Key): a scan may take minutes.
+IN_PROGRESS_WAIT_CAP: Final = 600.0
 
 
 def backoff(attempt: int) -> float:
@@ -61,3 +64,26 @@ def retry_delay(
     if wait is None:
         return backoff(attempt)
     return wait if wait <= RETRY_AFTER_CAP else None
+
+
+def in_progress_delay(
+    request: httpx.Request,
+    outcome: httpx.Response | httpx.TransportError,
+    waited: float,
+    retries: int,
+) -> float | None:
+    """Seconds to wait when a retried POST finds its first attempt still running, else None.
+
+    The server answers a repeat of a running keyed POST with 409 and ``Retry-After``; waiting
+    gets the first attempt's answer (its replay) instead of running the POST twice. These waits
+    do not use up ``retries`` (there would be none left for a long scan), but are bounded by
+    ``IN_PROGRESS_WAIT_CAP`` in all; with ``retries=0`` nothing is retried.
+    """
+    if retries == 0 or "idempotency-key" not in request.headers:
+        return None
+    if not isinstance(outcome, httpx.Response) or outcome.status_code != 409:
+        return None
+    wait = retry_after(outcome.headers)
+    if wait is None or wait > RETRY_AFTER_CAP or waited + wait > IN_PROGRESS_WAIT_CAP:
+        return None
+    return wait

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 import httpx
 
+from tutela.redaction import redact as redact_values
 from tutela.sdk._retry import retry_after
 
 REDACTED: Final = "[redacted]"
@@ -38,11 +39,9 @@ MESSAGE_CHARS: Final = 1000  # a proxy's HTML error page is cut, not printed who
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` on one line, every secret in it replaced, cut at ``MESSAGE_CHARS``."""
-    line = " ".join(text.split())
-    for secret in secrets:
-        if secret:
-            line = line.replace(secret, REDACTED)
+    """``text`` on one line, every secret in it replaced (as a whole value, see
+    ``tutela.redaction``), cut at ``MESSAGE_CHARS``."""
+    line = redact_values(" ".join(text.split()), secrets, REDACTED)
     return line if len(line) <= MESSAGE_CHARS else line[: MESSAGE_CHARS - 1] + "…"
 
 
@@ -110,7 +109,15 @@ class NotFoundError(APIError):
 
 
 class ConflictError(APIError):
-    """409: the object already exists or the change conflicts with its state."""
+    """409: the object already exists or the change conflicts with its state.
+
+    With ``retry_after``: the first attempt of this POST (same Idempotency-Key) is still
+    running; the SDK waits for it, and raises this only when it stopped waiting.
+    """
+
+    @property
+    def retry_after(self) -> float | None:
+        return retry_after(self.headers)
 
 
 class PayloadTooLargeError(APIError):

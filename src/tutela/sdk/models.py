@@ -67,6 +67,7 @@ class Plan(APIModel):
     name: str
     scan_quota: int | None = None  # None: unlimited
     max_subscriptions: int | None = None  # None: unlimited
+    max_resources_per_scan: int | None = None  # None: a server from before the limit
     frameworks: list[str] = Field(default_factory=list)
     history_days: int
     governance_cadence: str
@@ -242,12 +243,21 @@ class ApiKey(APIModel):
     id: str
     name: str
     prefix: str
-    scopes: list[str]
+    # None for a key holding a scope the calling key lacks (which it may not rename or revoke).
+    scopes: list[str] | None = None
     status: str
     created_at: dt.datetime
     expires_at: dt.datetime
     last_used_at: dt.datetime | None = None
     never_used: bool = False
+
+
+class MemberApiKey(ApiKey):
+    """A key of any user of your tenant, as owners and admins see it (``keys.list_members``)."""
+
+    user_id: str
+    owner_email: str
+    owner_role: str
 
 
 class ApiKeyCreated(ApiKey):

@@ -10,19 +10,23 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
 
 from tutela import __version__
 from tutela.server.admin.router import router as admin_router
 from tutela.server.catalog.router import router as catalog_router
 from tutela.server.config import Settings, load_settings
 from tutela.server.db import transaction
+from tutela.server.docs import install_swagger_ui
 from tutela.server.errors import DomainError, install_error_handlers
 from tutela.server.governance.router import router as governance_router
+from tutela.server.idempotency.middleware import IdempotencyMiddleware
+from tutela.server.idempotency.openapi import document_idempotency
 from tutela.server.jobs.inprocess import Scheduler
 from tutela.server.keys.router import router as keys_router
 from tutela.server.middleware import BodyLimit, RequestContextMiddleware
 from tutela.server.observability import configure_logging
-from tutela.server.openapi import document_routes
+from tutela.server.openapi import document_routes, error_responses
 from tutela.server.reports.router import router as reports_router
 from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.scans.router import router as scans_router
@@ -52,6 +56,9 @@ TAGS = [
     },
 ]
 
+
+# Smaller answers gain too little from gzip to be worth a compressor each.
+GZIP_MINIMUM_BYTES = 1024
 
 # Routes whose bodies are files (exports, plans): TUTELA_MAX_UPLOAD_BYTES instead of the default.
 UPLOAD_ROUTES = (
@@ -101,14 +108,16 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         title="Tutela admin API",
         version=__version__,
         description="For platform operators: keys with the `admin:*` scopes.",
-        docs_url="/api-docs",
+        docs_url=None,  # install_swagger_ui: served from the server, not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
         generate_unique_id_function=_operation_id,
     )
     admin.state.runtime = runtime
     install_error_handlers(admin)
+    install_swagger_ui(admin)
     document_routes(admin_router.routes)
+    document_idempotency(admin_router.routes)
     admin.include_router(admin_router)
     return admin
 
@@ -122,7 +131,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        docs_url="/api-docs",
+        docs_url=None,  # install_swagger_ui: served from the server, not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
         generate_unique_id_function=_operation_id,
@@ -130,12 +139,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_swagger_ui(app)
 
     # On a router documented before inclusion, like the others: responses added to a route
     # that already exists lose their models (no ErrorOut schema in the spec).
     health_router = APIRouter(tags=["health"])
 
-    @health_router.get("/health", summary="Platform health; no authentication")
+    @health_router.get(
+        "/health",
+        summary="Platform health; no authentication",
+        responses=error_responses(503),
+    )
     def health(runtime: RuntimeDep) -> Health:
         try:
             with transaction(runtime.sessions, readonly=True) as session:
@@ -159,8 +173,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         governance_router,
     ):
         document_routes(router.routes)
+        document_idempotency(router.routes)
         app.include_router(router)
     app.mount("/admin", create_admin_app(runtime))
+    # Added before RequestContextMiddleware, so inside it: body limits and correlation ids
+    # apply to replays too; around the /admin mount, so admin POSTs are covered.
+    app.add_middleware(IdempotencyMiddleware, runtime=runtime)
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -169,4 +187,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             for method, path in UPLOAD_ROUTES
         ],
     )
+    # Outermost: every answer leaves compressed for a client that accepts gzip (the SDK's httpx
+    # does, and decodes it), 413s and replays included. Reports are JSON that repeats a few
+    # thousand texts: level 6 makes them about 100 times smaller at about 300 MB/s.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     return app

@@ -48,11 +48,23 @@ class Settings(BaseSettings):
     key_expiry_default_days: int = Field(default=30, ge=1)
     key_expiry_max_days: int = Field(default=365, ge=1)
     key_cache_seconds: float = Field(
-        default=5.0, ge=0, description="How long a verified key is cached in one process."
+        default=5.0,
+        ge=0,
+        description="How long a verified key is cached in one process; a revocation, role, "
+        "suspension or plan change reaches every process at once regardless (the auth epoch).",
+    )
+    max_keys_per_user: int = Field(
+        default=50,
+        ge=1,
+        description="Live (unrevoked, unexpired) API keys one user may hold; one more is a 409.",
     )
     key_last_used_debounce_seconds: float = Field(default=60.0, ge=0)
     rate_limit: str = Field(
         default="600/minute", description="Per-key request limit, in the `limits` notation."
+    )
+    tenant_rate_limit: str = Field(
+        default="1800/minute",
+        description="Per-tenant request limit across all its keys, in the `limits` notation.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     retention_interval_hours: float = Field(
@@ -67,6 +79,18 @@ class Settings(BaseSettings):
         le=2**31 - 1,  # sizes are kept in 32-bit integer columns
         description="Body limit of uploads (subscription snapshots, IaC files) instead of "
         "max_body_bytes.",
+    )
+    idempotency_retention_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="How long the answer to a POST with an Idempotency-Key is replayed; older "
+        "records are ignored and purged by the retention job.",
+    )
+    idempotency_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A running keyed POST renews its hold on the key this often (a third of "
+        "it); a holder that died is taken over by a retry once this much time has passed.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     public_url: str | None = Field(
@@ -145,7 +169,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "tenant_rate_limit")
     @classmethod
     def _parse_limit(cls, value: str) -> str:
         from limits import parse

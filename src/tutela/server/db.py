@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -63,6 +65,7 @@ class IdMixin:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
+        _create_private(make_url(url).database)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -70,6 +73,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _create_private(database: str | None) -> None:
+    """Create a SQLite database file readable by its owner only (0600, like the platform key).
+
+    SQLite gives the -wal and -shm files it makes beside it the database file's mode, so they
+    are private too; without this all three take the umask's mode (often world-readable).
+    An existing file is left as it is: its mode is the operator's choice.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process created it first
+        pass
+    except FileNotFoundError:  # no such directory: SQLite reports it, as it always did
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route, compile_path, get_route_path
 
 from tutela.server.observability import correlation_id
 
@@ -92,12 +94,58 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     errors = [
         {k: v for k, v in error.items() if k in ("loc", "msg", "type")} for error in exc.errors()
     ]
+    for error in errors:
+        error["loc"] = [_position(part) for part in error.get("loc", ())]
     return _render(422, errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
+SENT_KEY = "(a key you sent)"
+
+
+def _position(part: Any) -> Any:
+    """A ``loc`` element as shown: an index or a field name; a key the caller made up (an
+    unknown field, a map's key) is not echoed unless it reads as a plain name."""
+    if isinstance(part, int) or (isinstance(part, str) and _FIELD_NAME.match(part)):
+        return part
+    return SENT_KEY
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return _render(exc.status_code, exc.detail, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    detail = exc.detail
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | UnicodeError):
+        # FastAPI's "There was an error parsing the body", when its JSON decoder gave up.
+        detail = "The body could not be read as JSON: not UTF-8, or nested too deeply"
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        if request.method == "OPTIONS":
+            # RFC 9110 9.3.7: OPTIONS asks what the resource supports; no key needed to ask.
+            return Response(status_code=204, headers=headers)
+    return _render(exc.status_code, detail, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of the resource the path names (as in the OpenAPI document), and OPTIONS.
+
+    The resource is the path template of the first route that matches the path, as routing
+    picks it: /api-keys/current, not /api-keys/{key_id}. Starlette's own 405 names the methods
+    of one route only: GET alone for /reports, which also answers DELETE.
+    """
+    from tutela.server.openapi import api_routes  # openapi.py imports this module's users
+
+    app = request.app
+    # API routes (through included routers), then the app's own: the docs and the spec.
+    routes: list[tuple[str, Route]] = [*api_routes(app)]
+    routes += [(r.path, r) for r in app.routes if type(r) is Route]
+    path = get_route_path(request.scope)
+    resource = next((t for t, _ in routes if compile_path(t)[0].fullmatch(path)), None)
+    methods = {"OPTIONS"}
+    for template, route in routes:
+        if template == resource:
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,7 @@ from tutela.server.observability import (
     reset_correlation_id,
     set_correlation_id,
 )
+from tutela.server.text import UNSTORABLE_MESSAGE, UNSTORABLE_TYPE, is_storable
 
 log = logging.getLogger("tutela.http")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -80,6 +82,10 @@ class RequestContextMiddleware:
             if declared and declared.isdigit() and int(declared) > limit:
                 await self._too_large(send, state, limit)
                 return
+            unstorable = unstorable_url_part(scope)
+            if unstorable is not None:
+                await self._unstorable(send, state, unstorable)
+                return
             await self._serve(scope, receive, send, state, limit)
         finally:
             reset_correlation_id(token)
@@ -134,19 +140,43 @@ class RequestContextMiddleware:
             )
 
     async def _too_large(self, send: Send, state: dict[str, Any], limit: int) -> None:
-        body = json.dumps({"detail": f"Request body exceeds the limit of {limit} bytes"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    *_extra_headers(state),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _reply(send, state, 413, f"Request body exceeds the limit of {limit} bytes")
+
+    async def _unstorable(self, send: Send, state: dict[str, Any], part: str) -> None:
+        detail = [{"loc": [part], "msg": UNSTORABLE_MESSAGE, "type": UNSTORABLE_TYPE}]
+        await _reply(send, state, 422, detail)
+
+
+def unstorable_url_part(scope: Scope) -> str | None:
+    """The part of the URL ("path" or "query") whose decoded text no store can hold, if any.
+
+    Checked before routing, so a path id or a query filter with a NUL is the same 422 on SQLite
+    (which would store or look it up) and PostgreSQL (which cannot).
+    """
+    if not is_storable(scope["path"]):
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    # As Starlette reads them: percent-decoded, undecodable UTF-8 replaced.
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if not (is_storable(name) and is_storable(value)):
+            return "query"
+    return None
+
+
+async def _reply(send: Send, state: dict[str, Any], status: int, detail: Any) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *_extra_headers(state),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _extra_headers(state: dict[str, Any]) -> list[tuple[bytes, bytes]]:

@@ -1,7 +1,9 @@
 """Every table, imported in one place so metadata is complete for Alembic and tests."""
 
-from tutela.server.audit.models import AuditEvent
+from tutela.server.audit.models import AuditEvent, KeySource
+from tutela.server.auth.models import AuthEpoch
 from tutela.server.governance.models import GovernanceState
+from tutela.server.idempotency.models import IdempotencyRecord
 from tutela.server.jobs.models import JobRun
 from tutela.server.keys.models import ApiKey
 from tutela.server.reports.models import Report, Snapshot
@@ -10,8 +12,11 @@ from tutela.server.tenants.models import ScanUsage, Tenant, TenantSubscription, 
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "AuthEpoch",
     "GovernanceState",
+    "IdempotencyRecord",
     "JobRun",
+    "KeySource",
     "Report",
     "ScanUsage",
     "Snapshot",

@@ -17,14 +17,23 @@ from tutela.server.schemas import ErrorOut
 _DOCUMENTED = "_tutela_documented"
 
 _ERRORS = {
+    400: "The body could not be read as JSON: not UTF-8, or nested too deeply",
     401: "Missing, malformed, unknown, expired or revoked API key",
     403: "Outside the key's scopes, tenant suspended, or not in the tenant's plan",
     404: "Not found (also for another tenant's objects)",
     413: "Request body too large",
     422: "Invalid request: the detail lists each field error",
+    409: "Conflicts with the current state; the detail says with what",
     429: "Rate limited; retry after the `Retry-After` seconds",
     500: "Internal error; the detail carries a correlation id",
+    502: "Azure could not be read (network, access or its answer); the detail names the cause",
+    503: "Unavailable for now (Azure throttling, or the database is down); retry later",
 }
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for the errors a route answers beyond those every route documents."""
+    return {code: {"model": ErrorOut, "description": _ERRORS[code]} for code in sorted(codes)}
 
 
 def find_authorize(dependant: Dependant) -> Authorize | None:
@@ -39,12 +48,13 @@ def find_authorize(dependant: Dependant) -> Authorize | None:
 
 
 def _error_responses(authenticated: bool, has_body: bool) -> dict[int | str, dict[str, Any]]:
+    # 422 everywhere: a NUL in any path or query string is one (middleware.py).
     codes = [500, 422]
     if authenticated:
         codes += [401, 403, 404, 429]
     if has_body:
-        codes.append(413)
-    return {code: {"model": ErrorOut, "description": _ERRORS[code]} for code in sorted(codes)}
+        codes += [400, 413]
+    return error_responses(*codes)
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:

@@ -14,13 +14,21 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tutela.server.errors import InvalidInput
+from tutela.server.text import is_storable
 
 T = TypeVar("T")
 Row = TypeVar("Row")
 
 LimitParam = Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")]
+# The cursors this server writes are under 120 characters; a longer one was not written here.
+MAX_CURSOR_LENGTH = 200
+MAX_ROW_ID_LENGTH = 64
 CursorParam = Annotated[
-    str | None, Query(description="`next_cursor` of the previous page; omit for the first page.")
+    str | None,
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        description="`next_cursor` of the previous page; omit for the first page.",
+    ),
 ]
 
 
@@ -35,11 +43,27 @@ def encode_cursor(created_at: dt.datetime, row_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    """The (created_at, id) a cursor of ours holds; anything else is a 422, never a 500.
+
+    The instant is made UTC here, so an offset that moves it past year 1 or 9999 fails now and
+    not when a backend binds it, and a naive one (no cursor of ours) is refused alike on SQLite
+    and PostgreSQL.
+    """
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("cursor too long")
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         created, row_id = json.loads(raw)
-        return dt.datetime.fromisoformat(created), str(row_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        if not isinstance(created, str) or not isinstance(row_id, str):
+            raise TypeError("cursor fields are not strings")
+        after = dt.datetime.fromisoformat(created)
+        if after.tzinfo is None:
+            raise ValueError("naive cursor instant")
+        if len(row_id) > MAX_ROW_ID_LENGTH or not is_storable(row_id):
+            raise ValueError("cursor id is not one of ours")
+        return after.astimezone(dt.UTC), row_id
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
+        # UnicodeDecodeError and json.JSONDecodeError are ValueErrors.
         raise InvalidInput(("query", "cursor"), "Invalid pagination cursor") from None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -18,6 +19,7 @@ from tutela.server.reports.envelope import KeyWrapper, PlatformKeyWrapper
 
 if TYPE_CHECKING:
     from tutela.scanner.sources.azure_arm import Transport
+    from tutela.server.audit.signins import SignInAudit
     from tutela.server.auth.ratelimit import KeyRateLimiter
     from tutela.server.auth.service import AuthCache, KeyVerifier
     from tutela.server.keys.service import KeyPolicy
@@ -59,8 +61,17 @@ class Runtime:
             verifier=KeyVerifier(
                 sessions, keys.api_key_pepper, cache, settings.key_last_used_debounce_seconds
             ),
-            rate_limiter=KeyRateLimiter(settings.rate_limit, settings.redis_url),
+            rate_limiter=KeyRateLimiter(
+                settings.rate_limit, settings.redis_url, tenant_limit=settings.tenant_rate_limit
+            ),
         )
+
+    @cached_property
+    def sign_ins(self) -> SignInAudit:
+        """Failed sign-ins and keys used from new addresses, into the audit log."""
+        from tutela.server.audit.signins import SignInAudit
+
+        return SignInAudit(self.sessions)
 
     def key_policy(self) -> KeyPolicy:
         from tutela.server.keys.service import KeyPolicy
@@ -69,6 +80,7 @@ class Runtime:
             self.keys.api_key_pepper,
             self.settings.key_expiry_default_days,
             self.settings.key_expiry_max_days,
+            self.settings.max_keys_per_user,
         )
 
     def close(self) -> None:

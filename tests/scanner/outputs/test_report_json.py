@@ -100,6 +100,19 @@ def test_json_follows_the_header_and_encodes_the_findings_once() -> None:
     assert document.json() == dumps(second, indent=False)
 
 
+def test_the_streamed_document_is_json_whether_encoded_before_or_not() -> None:
+    fresh = sample_report(report_id="COMP-1")
+    streamed = b"".join(fresh.compact_chunks())  # a dry run's answer: encoded as it is sent
+    assert streamed == dumps(orjson.loads(streamed), indent=False)
+    stored = sample_report(report_id="COMP-1")
+    sealed = stored.json()  # a stored report's: sent from the bytes that were sealed
+    chunks = list(stored.compact_chunks())
+    assert b"".join(chunks) == sealed == streamed
+    assert all(isinstance(c, memoryview) and c.obj is sealed for c in chunks), "views, not copies"
+    empty = run_scan(Estate(), ["iso42001"], scan_ts=SCAN_TS, catalog=CATALOG)[1]
+    assert b"".join(empty.compact_chunks()) == empty.json() == dumps(empty.to_dict(), indent=False)
+
+
 def test_an_estate_without_failures_writes_an_empty_list() -> None:
     _, document = run_scan(Estate(), ["iso42001"], scan_ts=SCAN_TS, catalog=CATALOG)
     for indent in (True, False):

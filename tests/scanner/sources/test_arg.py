@@ -204,7 +204,7 @@ def _record(**fields: Any) -> dict[str, Any]:
         pytest.param(
             _with_record({"id": 7, "type": "a/b"}), 'record data[2] has no "id"', id="id-number"
         ),
-        pytest.param(_with_record({"id": "/x"}), 'record data[2] (/x) has no "type"', id="no-type"),
+        pytest.param(_with_record({"id": "/x"}), 'record data[2] has no "type"', id="no-type"),
         pytest.param(
             _with_record(_record(properties=[])),
             'data[2]: "properties" is a list',

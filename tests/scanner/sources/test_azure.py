@@ -214,6 +214,16 @@ def test_bad_credentials_give_the_identity_platform_reason() -> None:
     assert transport.sent(ARM_HOST) == []  # nothing is queried without a token
 
 
+@pytest.mark.parametrize("secret", ["a", "1", "-", "4e", "2a10"])
+def test_a_short_secret_is_not_spelled_out_by_redacting_guids(secret: str) -> None:
+    """A one-character secret was replaced wherever it occurred in the GUIDs of the message."""
+    message, _ = failure("sign_in_invalid_secret.json", principal=Principal(client_secret=secret))
+    assert message == (
+        f"azure: sign-in failed for service principal {CLIENT} in tenant {TENANT}: "
+        "AADSTS7000215: Invalid client secret provided."
+    )
+
+
 def test_forbidden_diagnostic_settings_are_unknown_with_a_warning() -> None:
     result, _ = scan("diagnostics_forbidden.json")
     assert get(result.estate, STORAGE).diagnostic_settings is None

@@ -180,6 +180,7 @@ def test_audit_log_records_lifecycle_without_secrets(
         "tenant.suspended",
         "tenant.reactivated",
         "key.created",
+        "key.new_source",  # the owner's key, first used (after that request's own event)
         "key.renamed",
         "key.revoked",
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 from sqlalchemy import select
 
 from tests.platform import Platform, TenantCtx
@@ -172,9 +173,76 @@ def test_delete_all_governance_history(platform: Platform) -> None:
     [event] = audit(platform, tenant, "governance.history_deleted")
     assert event.details == {"selective": False, "deleted": 2, "report_ids": sorted(ids)}
     assert platform.client.get(f"/report/{manual}", headers=tenant.headers).status_code == 200
-    # With no body at all: the seed's default, all history.
-    again = platform.client.delete("/governance/history", headers=tenant.headers)
+    again = platform.client.request(
+        "DELETE", "/governance/history", headers=tenant.headers, json={"selective": False}
+    )
     assert again.json() == {"status": "ok", "deleted": 0}
+
+
+def test_a_named_report_deletes_that_report_or_nothing(platform: Platform) -> None:
+    """Observed: {"report_id": …} without "selective" deleted the whole history."""
+    tenant = platform.tenant("enterprise")
+    link_sample_snapshot(platform, tenant)
+    manual = scan(platform, tenant)["report_id"]
+    older, newer = scanned(platform, tenant, LATER, LATER + DAY)
+
+    def delete(body: object) -> httpx.Response:
+        response: httpx.Response = platform.client.request(
+            "DELETE", "/governance/history", headers=tenant.headers, json=body
+        )
+        return response
+
+    one = delete({"report_id": newer})
+    assert (one.status_code, one.json()) == (
+        200,
+        {"status": "ok", "deleted": 1, "report_id": newer},
+    )
+    assert [r.report_id for r in governance_reports(platform, tenant.id)] == [older]
+
+    for absent in (newer, manual, "COMP-20000101-000000"):
+        assert delete({"report_id": absent}).status_code == 404
+    assert [r.report_id for r in governance_reports(platform, tenant.id)] == [older]
+    [event] = audit(platform, tenant, "governance.history_deleted")
+    assert event.details == {"selective": True, "deleted": 1, "report_ids": [newer]}
+
+
+def test_wiping_everything_must_be_asked_for(platform: Platform) -> None:
+    tenant = platform.tenant("enterprise")
+    link_sample_snapshot(platform, tenant)
+    [report_id] = scanned(platform, tenant, LATER)
+
+    unclear = {
+        "no body": platform.client.delete("/governance/history", headers=tenant.headers),
+        "{}": platform.client.request(
+            "DELETE", "/governance/history", headers=tenant.headers, json={}
+        ),
+        "null": platform.client.request(
+            "DELETE", "/governance/history", headers=tenant.headers, json=None
+        ),
+    }
+    for case, response in unclear.items():
+        assert response.status_code == 422, case
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body"], case
+        assert '{"selective": false}' in error["msg"], case
+
+    for body, field in (
+        ({"selective": "true", "report_id": report_id}, "selective"),
+        ({"selective": 1, "report_id": report_id}, "selective"),
+        ({"selective": "false"}, "selective"),
+        ({"selective": 0}, "selective"),
+        ({"selective": False, "report_id": report_id}, "selective"),  # contradictory
+        ({"selective": True}, "report_id"),
+        ({"report_id": report_id, "all": True}, "all"),
+    ):
+        response = platform.client.request(
+            "DELETE", "/governance/history", headers=tenant.headers, json=body
+        )
+        assert response.status_code == 422, body
+        assert response.json()["detail"][0]["loc"][:2] == ["body", field], body
+        assert report_id not in response.text
+    assert [r.report_id for r in governance_reports(platform, tenant.id)] == [report_id]
+    assert audit(platform, tenant, "governance.history_deleted") == []
 
 
 def test_another_tenants_governance_report_is_404_and_untouched(platform: Platform) -> None:
@@ -189,7 +257,9 @@ def test_another_tenants_governance_report_is_404_and_untouched(platform: Platfo
     )
     assert response.status_code == 404
     assert response.json()["detail"] == f"Report {report_id} not found"
-    wiped = platform.client.request("DELETE", "/governance/history", headers=other.headers, json={})
+    wiped = platform.client.request(
+        "DELETE", "/governance/history", headers=other.headers, json={"selective": False}
+    )
     assert wiped.json()["deleted"] == 0
     assert len(governance_reports(platform, owner.id)) == 1
     assert governance(platform, other)["history"] == []

@@ -34,9 +34,10 @@ from tests.server.scans.estates import (
     upload_snapshot,
 )
 from tutela.server.config import Settings
+from tutela.server.reports.ids import REPORT_ID_PATTERN
 from tutela.server.reports.models import Report
 from tutela.server.reports.schemas import ReportOut
-from tutela.server.scans.sources import SourceUnavailable, live_estate
+from tutela.server.scans.sources import AzureCredentialsRejected, SourceUnavailable, live_estate
 from tutela.server.tenants.service import AzureCredentials
 
 SettingsFactory = Callable[..., Settings]
@@ -54,7 +55,7 @@ SEED_FINDING_FIELDS = {
     "narrative",
     "remediation",
 }
-REPORT_ID = re.compile(r"^COMP-\d{8}-\d{6}$")
+REPORT_ID = re.compile(REPORT_ID_PATTERN)
 SCAN_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
@@ -199,16 +200,20 @@ def test_the_clean_estate_has_no_critical_finding(platform: Platform) -> None:
 # --- request errors ---------------------------------------------------------------------------
 
 
-def test_unknown_frameworks_are_422_listing_the_valid_ids(platform: Platform) -> None:
+def test_unknown_frameworks_are_422_naming_positions_and_the_valid_ids(platform: Platform) -> None:
     tenant = platform.tenant("starter")
     link_sample_snapshot(platform, tenant)
+    script = "<script>alert(1)</script>"
     response = platform.client.post(
-        "/scan", headers=tenant.headers, json={"frameworks": ["iso42001", "hipaa", "gdpr"]}
+        "/scan", headers=tenant.headers, json={"frameworks": ["iso42001", script, "gdpr"]}
     )
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", "frameworks"]
-    assert "hipaa, gdpr" in error["msg"]
+    # The caller's text is never echoed: positions name what was wrong.
+    assert script not in response.text
+    assert "gdpr" not in response.text
+    assert error["msg"].startswith("Not a framework id: frameworks[1], frameworks[2];")
     assert error["msg"].endswith("valid ids: " + ", ".join(ALL_FRAMEWORKS))
     assert scan_count(platform, tenant) == 0
     assert stored_reports(platform, tenant) == 0
@@ -334,17 +339,18 @@ def test_live_estate_reads_azure_through_the_given_transport() -> None:
     assert transport.requests
 
 
-def test_bad_credentials_are_502_naming_the_cause() -> None:
+def test_bad_credentials_are_422_naming_the_cause() -> None:
     transport = ReplayTransport.of("sign_in.json", "estate.json", "sign_in_invalid_secret.json")
     credentials = AzureCredentials(AZURE_TENANT, AZURE_CLIENT, WRONG_SECRET)
-    with pytest.raises(SourceUnavailable) as raised:
+    with pytest.raises(AzureCredentialsRejected) as raised:
         live_estate(credentials, [AZURE_SUBSCRIPTION], transport=transport)
     error = raised.value
-    assert error.status_code == 502
+    assert error.status_code == 422
     assert error.headers == {}
     assert error.detail == (
-        f"Azure could not be scanned: sign-in failed for service principal {AZURE_CLIENT} in "
-        f"tenant {AZURE_TENANT}: AADSTS7000215: Invalid client secret provided."
+        f"Azure rejected the stored credentials: sign-in failed for service principal "
+        f"{AZURE_CLIENT} in tenant {AZURE_TENANT}: AADSTS7000215: Invalid client secret "
+        "provided. Correct them with PUT /tenant/credentials."
     )
     assert WRONG_SECRET not in error.detail
 
@@ -365,7 +371,7 @@ def test_throttling_is_503_with_retry_after() -> None:
 def test_a_failed_live_scan_is_502_and_counts_nothing(platform: Platform) -> None:
     tenant = platform.tenant("starter")
     link(platform, tenant, AZURE_SUBSCRIPTION)
-    secret = "Zp4~verySecretValue.Qq81-nRt"
+    secret = "Zp4~verySecretValue.Qq81-nRt~kW7x"
     stored = platform.client.put(
         "/tenant/credentials",
         headers=tenant.headers,
@@ -504,7 +510,8 @@ def test_iac_frameworks_restrict_the_report(platform: Platform) -> None:
 
     unknown = iac(platform, tenant, content, frameworks="iso42001,hipaa")
     assert unknown.status_code == 422
-    assert "hipaa" in detail(unknown)
+    assert "hipaa" not in detail(unknown)  # the position is named, not the caller's text
+    assert detail(unknown).startswith("Not a framework id: frameworks[1];")
     free = platform.tenant("free_trial")
     assert iac(platform, free, content).json()["frameworks"] == ["iso42001", "sr11_7"]
     outside = iac(platform, free, content, frameworks="dora")

@@ -325,6 +325,17 @@ def test_records_of_other_subscriptions_are_422_saying_how_many(platform: Platfo
     assert platform.client.get(url(subscription_id), headers=tenant.headers).status_code == 404
 
 
+def test_a_made_up_subscription_in_an_id_is_counted_not_echoed(platform: Platform) -> None:
+    tenant, subscription_id = linked_tenant(platform)
+    forged = account(subscription_id)
+    forged["id"] = forged["id"].replace(subscription_id, "<script>alert(1)</script>")
+    del forged["subscriptionId"]
+    response = upload(platform, tenant, subscription_id, export(account(subscription_id), forged))
+    assert response.status_code == 422
+    assert "1 record of 1 other subscription (…)" in message(response)
+    assert "<script>" not in response.text
+
+
 def test_records_of_another_subscription_by_id_alone_are_refused(platform: Platform) -> None:
     tenant, subscription_id = linked_tenant(platform)
     foreign = account(str(uuid.uuid4()))

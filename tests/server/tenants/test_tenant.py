@@ -199,6 +199,27 @@ def test_credentials_body_is_validated(platform: Platform) -> None:
     )
 
 
+@pytest.mark.parametrize("secret", ["x", "s3cret", "a" * 31])
+def test_a_client_secret_too_short_to_be_azures_is_refused(platform: Platform, secret: str) -> None:
+    """Azure's secrets are 40 characters; a short one is guessable and cannot be redacted."""
+    tenant = platform.tenant()
+    response = platform.client.put(
+        "/tenant/credentials", headers=tenant.headers, json={**CREDENTIALS, "client_secret": secret}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "client_secret"]
+    assert "must be at least 32 characters" in error["msg"]
+    assert secret not in response.text
+    assert (
+        platform.client.get("/tenant/me", headers=tenant.headers).json()["azure_credentials_set"]
+        is False
+    )
+    at_the_minimum = {**CREDENTIALS, "client_secret": "b" * 32}
+    stored = platform.client.put("/tenant/credentials", headers=tenant.headers, json=at_the_minimum)
+    assert stored.status_code == 200
+
+
 def test_member_cannot_change_the_tenant(platform: Platform) -> None:
     tenant = platform.tenant()
     _, member = platform.user(tenant, role="member")

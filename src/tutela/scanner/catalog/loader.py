@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tutela.scanner.catalog.checks import CheckSpec, ControlSpec, FrameworkControls
 
@@ -45,6 +45,9 @@ class Plan(_Data):
     name: str
     scan_quota: int | None
     max_subscriptions: int | None
+    # Resources one scan may cover (IaC body, snapshots, live estate): what bounds a scan's
+    # memory and report size, so every plan has one (no null).
+    max_resources_per_scan: int = Field(gt=0)
     frameworks: tuple[str, ...]
     history_days: int
     governance_cadence: Cadence

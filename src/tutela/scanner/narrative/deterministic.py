@@ -1,4 +1,10 @@
-"""The default narrator: a paragraph assembled from the check, the control and the evidence."""
+"""The default narrator: what is specific to one finding, assembled from its result and control.
+
+A finding already carries its check's ``title``, ``description`` and ``remediation`` and its
+control's ``control_title``: the narrative does not repeat them (at 10,000 resources that
+repetition was 0.9 KB of each 2.1 KB finding). It says which resource failed, what Tutela read
+on it, and what that means under the control: framework, control id, severity, analogy.
+"""
 
 from __future__ import annotations
 
@@ -49,12 +55,11 @@ def describe_evidence(evidence: tuple[tuple[str, Any], ...], limit: int = 3) -> 
 class DeterministicNarrator:
     """Narratives that need no model: the same finding always reads the same."""
 
-    closing_per_control = True  # the closing names the control, the severity and the fix
+    closing_per_control = True  # the closing names the framework, control and severity only
 
     def __init__(self, catalog: Catalog | None = None) -> None:
         self._catalog = catalog or load_catalog()
         self._frameworks = {f.id: f.name for f in self._catalog.frameworks}
-        self._about_checks: dict[str, str] = {}
         self._closings: dict[tuple[str, MappedControl, bool], str] = {}
         # What the check saw, by evidence_key: a large scan repeats a few hundred evidence tuples.
         self._seen: dict[Hashable, str] = {}
@@ -63,14 +68,12 @@ class DeterministicNarrator:
         """Nothing to prepare: every part is written from the finding alone."""
 
     def opening(self, result: CheckResult) -> str:
-        check, resource = result.check, result.resource
-        about_check = self._about_checks.get(check.id)
-        if about_check is None:
-            about_check = self._about_checks[check.id] = (
-                f"fails {check.id}: {check.title}. {check.description.strip()} Tutela read: "
-            )
+        resource = result.resource
         seen = self._described(result.evidence)
-        return f"The {resource_noun(resource.type)} '{resource.name}' {about_check}{seen}. "
+        return (
+            f"The {resource_noun(resource.type)} '{resource.name}' fails {result.check.id}: "
+            f"Tutela read {seen}. "
+        )
 
     def _described(self, evidence: tuple[tuple[str, Any], ...]) -> str:
         key = evidence_key(evidence)
@@ -91,13 +94,9 @@ class DeterministicNarrator:
     def _closing(self, check: CheckSpec, control: MappedControl, by_analogy: bool) -> str:
         framework = self._frameworks.get(control.framework, control.framework)
         analogy = (
-            " The mapping is by analogy: the guidance does not reach this kind of resource "
-            "directly, but its principle applies."
-            if by_analogy
-            else ""
+            ", by analogy (the guidance does not name this kind of resource)" if by_analogy else ""
         )
         return (
             f"Under {framework} this is a {check.severity}-severity gap against "
-            f"{control.control_id} ({control.title}).{analogy} "
-            f"To fix it: {check.remediation.strip()}"
+            f"{control.control_id}{analogy}."
         )

@@ -4,7 +4,8 @@ Works with Azure OpenAI (``AzureOpenAI``) or any OpenAI-compatible endpoint (``O
 base URL). The model writes what a failing result means, once per check and evidence: results
 with the same check and the same evidence share one text, cached for the narrator's life, so a
 thousand identical failures cost one item of one request. The rest of a narrative (the resource's
-name, each control, the fix) is the deterministic narrator's.
+name, each control and severity) is the deterministic narrator's; the fix is not in it, since
+every finding carries its check's ``remediation`` beside the narrative.
 
 Any failure gives the deterministic narrative instead: a scan never fails because of narratives.
 A malformed answer or a missing item affects only its own batch or item; an endpoint that fails
@@ -36,8 +37,8 @@ SYSTEM_PROMPT = (
     "You explain cloud compliance findings to risk officers at regulated firms. For each item, "
     "write 2-3 plain-English sentences: what is misconfigured, given what was seen, and why it "
     "matters for the regulatory controls listed. Do not name the resource, do not give the fix "
-    "(it is added after your text), and do not invent facts beyond the item. Answer with JSON "
-    'only: {"narratives": [{"id": <item id>, "narrative": "<text>"}]}.'
+    "(the finding carries it separately), and do not invent facts beyond the item. Answer with "
+    'JSON only: {"narratives": [{"id": <item id>, "narrative": "<text>"}]}.'
 )
 
 
@@ -70,9 +71,10 @@ def _key(result: CheckResult) -> Hashable:
 class LLMNarrator:
     """Narratives whose opening a model writes, one request per batch of (check, evidence).
 
-    The opening names the resource and the check, then gives the model's text; the closing (the
-    control, the analogy, the fix) is the deterministic narrator's, so it is the same whether the
-    model answered or not.
+    The opening names the resource and the check id, then gives the model's text; the closing (the
+    framework, the control id, the severity, the analogy) is the deterministic narrator's, so it is
+    the same whether the model answered or not. Neither repeats the check's title, description or
+    remediation, which the finding carries in fields of their own.
     """
 
     closing_per_control = True  # the closing is the deterministic one
@@ -118,10 +120,7 @@ class LLMNarrator:
         if not text:
             return self._fallback.opening(result)
         check, resource = result.check, result.resource
-        return (
-            f"The {resource_noun(resource.type)} '{resource.name}' fails {check.id}: "
-            f"{check.title}. {text} "
-        )
+        return f"The {resource_noun(resource.type)} '{resource.name}' fails {check.id}: {text} "
 
     def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
         return self._fallback.closing(result, control, by_analogy)

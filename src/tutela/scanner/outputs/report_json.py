@@ -13,7 +13,8 @@ the two together.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import io
+from collections.abc import Hashable, Iterator
 from typing import IO, Any, NamedTuple
 
 import orjson
@@ -26,13 +27,16 @@ from tutela.scanner.outputs.report import evidence_list, json_default
 from tutela.scanner.outputs.turns import Blocks, write_blocks
 
 _BLOCK_RESULTS = 1_000  # failing results per block: about 7,000 findings, a few MiB
+_SLICE = 1 << 22  # bytes per chunk when an encoded document is streamed again
 
 
 class ReportDocument:
     """A scan's report: its fields in ``header`` (``findings`` a placeholder) and its findings.
 
     The findings are encoded when the document is written; ``json()`` keeps the compact encoding
-    of the findings, so the API can store and answer the same bytes after setting the report id.
+    it made, so the API can store and answer the same bytes after setting the report id, and
+    ``compact_chunks()`` streams it (or, never encoded, encodes it a block at a time) without
+    another whole copy.
     """
 
     def __init__(
@@ -41,7 +45,8 @@ class ReportDocument:
         self.header = header
         self._assessment = assessment
         self._narrator = narrator
-        self._compact_findings: bytes | None = None
+        # json()'s document and where its findings array starts and ends in it.
+        self._compact: tuple[bytes, int, int] | None = None
 
     def write(self, out: IO[bytes], *, indent: bool = True, jobs: int = 1) -> None:
         """Stream the document to ``out``, its findings encoded by up to ``jobs`` processes.
@@ -52,16 +57,53 @@ class ReportDocument:
         write_blocks(out, self._blocks(indent), jobs=jobs)
 
     def json(self) -> bytes:
-        """The compact document with the header as it is now."""
-        if self._compact_findings is None:
-            encoder = _FindingsEncoder(self, indent=False)
-            self._compact_findings = b"".join(encoder.blocks(b"", b"").chunks())
-        return b"".join(self._blocks(False, findings=self._compact_findings).chunks())
+        """The compact document with the header as it is now.
+
+        Made in one buffer a block at a time (``BytesIO.getvalue`` hands its buffer over), so
+        the document is in memory once, not also as the list of its blocks and a joined copy.
+        """
+        head, tail = self._ends()
+        out = io.BytesIO()
+        if self._compact is None:
+            for chunk in _FindingsEncoder(self, indent=False).blocks(head, tail).chunks():
+                out.write(chunk)
+        else:  # the header changed since (a report id given): the same findings around it
+            data, start, end = self._compact
+            if data[:start] == head and data[end:] == tail:
+                return data
+            with memoryview(data) as view:
+                out.write(head)
+                out.write(view[start:end])
+                out.write(tail)
+            self._compact = None
+            del data
+        data = out.getvalue()
+        self._compact = (data, len(head), len(data) - len(tail))
+        return data
+
+    def compact_chunks(self) -> Iterator[bytes | memoryview]:
+        """The compact document a piece at a time, the same bytes as ``json()``.
+
+        Once ``json()`` made it (a stored report), views of it, not copies (whoever keeps the
+        pieces keeps that one document); otherwise encoded a block at a time, never whole in
+        memory (a dry run's answer).
+        """
+        if self._compact is None:
+            yield from _FindingsEncoder(self, indent=False).blocks(*self._ends()).chunks()
+            return
+        view = memoryview(self.json())
+        for start in range(0, len(view), _SLICE):
+            yield view[start : start + _SLICE]
 
     def to_dict(self) -> dict[str, Any]:
         """The document as Python data."""
         parsed: dict[str, Any] = orjson.loads(self.json())
         return parsed
+
+    def _ends(self) -> tuple[bytes, bytes]:
+        """The compact document before and after its findings array."""
+        blocks = self._blocks(False, findings=b"")
+        return blocks.head, blocks.tail
 
     def _blocks(self, indent: bool, findings: bytes | None = None) -> Blocks:
         """The document: the header's members around the findings, which are the blocks."""

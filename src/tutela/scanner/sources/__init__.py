@@ -130,6 +130,14 @@ def _read_document(path: Path, source: str) -> tuple[Any, SourceKind | None]:
         raise SourceError(source, f"cannot be read ({exc.strerror})") from None
 
 
+def decode_document(data: bytes | memoryview, source: str) -> tuple[Any, SourceKind | None]:
+    """A document's JSON as ``tutela scan`` reads a file, and its kind when that told it.
+
+    The API reads IaC bodies with it too: a plan through ``terraform_decode``, else orjson.
+    """
+    return _decode(data, source)
+
+
 def _decode(data: bytes | memoryview, source: str) -> tuple[Any, SourceKind | None]:
     from tutela.scanner.sources.terraform_decode import decode_plan
 

@@ -119,9 +119,7 @@ def _resource(record: Any, path: str, source: str) -> Resource:
     if not isinstance(resource_id, str) or not resource_id:
         raise SourceError(source, f'record {path} has no "id" (a non-empty string)')
     if not isinstance(resource_type, str) or not resource_type:
-        raise SourceError(
-            source, f'record {path} ({resource_id}) has no "type" (a non-empty string)'
-        )
+        raise SourceError(source, f'record {path} has no "type" (a non-empty string)')
     name = get("name")
     subscription_id = get("subscriptionId")
     resource_group = get("resourceGroup")

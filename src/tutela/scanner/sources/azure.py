@@ -28,6 +28,7 @@ from azure.identity import ClientSecretCredential
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
+from tutela.redaction import redact
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.estate import SUBSCRIPTION_TYPE, Estate, Resource
 from tutela.scanner.sources import SourceError
@@ -92,11 +93,16 @@ class AzureSourceError(SourceError):
     """A live scan that cannot go on; the message names the cause and never holds the secret.
 
     ``throttled`` says Azure kept answering 429: worth retrying later, unlike other causes.
+    ``credentials_rejected`` says the identity platform refused the service principal (bad
+    tenant id, client id or secret): trying again cannot help until the credentials change.
     """
 
-    def __init__(self, problem: str, *, throttled: bool = False) -> None:
+    def __init__(
+        self, problem: str, *, throttled: bool = False, credentials_rejected: bool = False
+    ) -> None:
         super().__init__(SOURCE, problem)
         self.throttled = throttled
+        self.credentials_rejected = credentials_rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,16 +170,26 @@ def _sign_in(principal: ServicePrincipal, transport: Transport) -> ClientSecretC
             principal.tenant_id, principal.client_id, principal.client_secret, transport=transport
         )
     except ValueError as exc:  # an empty or malformed tenant or client id
-        raise AzureSourceError(_redacted(f"cannot sign in: {exc}", principal)) from None
+        raise AzureSourceError(
+            _redacted(f"cannot sign in: {exc}", principal), credentials_rejected=True
+        ) from None
     try:
         credential.get_token(ARM_SCOPE)
     except ClientAuthenticationError as exc:
+        # azure-identity raises this both for the identity platform's refusal (an AADSTS
+        # answer) and for a sign-in request that never got an answer (network): only the
+        # former is the credentials' fault.
+        reason = _identity_reason(exc)
+        code = _AADSTS_CODE.search(reason)
         raise AzureSourceError(
             _redacted(
                 f"sign-in failed for service principal {principal.client_id} in tenant "
-                f"{principal.tenant_id}: {_identity_reason(exc)}",
+                f"{principal.tenant_id}: {reason}",
                 principal,
-            )
+            ),
+            throttled=code is not None and code.group(1) in _AADSTS_THROTTLED,
+            credentials_rejected=code is not None
+            and code.group(1) not in _AADSTS_THROTTLED | _AADSTS_TRANSIENT,
         ) from None
     return credential
 
@@ -340,6 +356,13 @@ def _explain(exc: AzureError, principal: ServicePrincipal) -> str:
     return f"the Azure request failed: {_first_line(exc.message)}"
 
 
+_AADSTS_CODE = re.compile(r"\bAADSTS(\d+)\b")
+# Identity platform answers that are not about the credentials: its own transient failure, and
+# its throttling of the tenant. Every other AADSTS answer at sign-in refuses the credentials.
+_AADSTS_TRANSIENT = frozenset({"90033"})
+_AADSTS_THROTTLED = frozenset({"90055"})
+
+
 def _identity_reason(exc: ClientAuthenticationError) -> str:
     """The identity platform's reason (``AADSTS7000215: Invalid client secret provided.``)."""
     text = _first_line(exc.message)
@@ -360,6 +383,4 @@ def _first_line(text: object) -> str:
 
 def _redacted(text: str, principal: ServicePrincipal) -> str:
     """One line that cannot hold the client secret, whatever an error message quoted."""
-    secret = principal.client_secret
-    line = " ".join(text.split())
-    return line.replace(secret, "[secret]") if secret else line
+    return redact(" ".join(text.split()), [principal.client_secret], "[secret]")

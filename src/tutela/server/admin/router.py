@@ -24,6 +24,7 @@ from tutela.server.auth.scopes import Scope
 from tutela.server.db import utcnow
 from tutela.server.keys.schemas import ApiKeyCreated
 from tutela.server.keys.service import IssuedKey
+from tutela.server.openapi import error_responses
 from tutela.server.pagination import CursorParam, LimitParam, Page
 from tutela.server.runtime import RuntimeDep, SessionDep
 from tutela.server.tenants.models import Tenant
@@ -135,7 +136,10 @@ def list_users(tenant_id: str, session: SessionDep, caller: AdminReader) -> list
 
 
 @router.post(
-    "/tenants/{tenant_id}/users", status_code=201, summary="Add a user (first key shown once)"
+    "/tenants/{tenant_id}/users",
+    status_code=201,
+    summary="Add a user (first key shown once)",
+    responses=error_responses(409),
 )
 def add_user(
     tenant_id: str, body: UserCreate, session: SessionDep, runtime: RuntimeDep, caller: AdminWriter

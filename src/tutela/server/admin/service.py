@@ -13,6 +13,7 @@ from tutela.scanner.catalog import Catalog
 from tutela.server.admin.repository import AdminRepository
 from tutela.server.audit import service as audit
 from tutela.server.audit.models import AuditEvent
+from tutela.server.auth import epoch as auth_epoch
 from tutela.server.auth.scopes import ROLE_SCOPES, Role
 from tutela.server.auth.service import AuthCache
 from tutela.server.db import after_commit
@@ -50,7 +51,7 @@ def _tenant(session: Session, tenant_id: str) -> Tenant:
 def _known_plan(catalog: Catalog, plan: str) -> str:
     if plan not in catalog.plan_ids:
         raise InvalidInput(
-            ("body", "plan"), f"Unknown plan '{plan}'; valid plans: {', '.join(catalog.plan_ids)}"
+            ("body", "plan"), f"Not a plan id; valid plans: {', '.join(catalog.plan_ids)}"
         )
     return plan
 
@@ -189,6 +190,7 @@ def change_plan(
             target=f"tenant:{tenant.id}",
             details={"from": old, "to": plan},
         )
+        auth_epoch.bump(session)  # every API process drops its cached keys at once
         after_commit(session, lambda: cache.invalidate_tenant(tenant_id))
     return tenant
 
@@ -207,6 +209,7 @@ def set_status(
             tenant_id=tenant.id,
             target=f"tenant:{tenant.id}",
         )
+        auth_epoch.bump(session)  # every API process drops its cached keys at once
         after_commit(session, lambda: cache.invalidate_tenant(tenant_id))
     return tenant
 
@@ -221,7 +224,7 @@ def add_user(
     tenant = _tenant(session, tenant_id)
     users = UserRepository(session)
     if users.find_by_email(tenant.id, email) is not None:
-        raise Conflict(f"User {email} already exists in this tenant")
+        raise Conflict("A user with this email already exists in this tenant")
     user = users.add(User(tenant_id=tenant.id, email=email, role=Role(role).value))
     audit.record(
         session,
@@ -252,6 +255,7 @@ def change_role(
             target=f"user:{user.id}",
             details={"email": user.email, "from": old, "to": user.role},
         )
+        auth_epoch.bump(session)  # every API process drops its cached keys at once
         after_commit(session, lambda: cache.invalidate_user(user_id))
     return user
 

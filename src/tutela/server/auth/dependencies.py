@@ -1,8 +1,9 @@
 """Authorization declared as typed dependencies: ``Authorize(Scope.X, min_plan=...)``.
 
-The verification order is: shape and checksum → hash lookup → revoked / expired / suspended →
-rate limit → scope → plan gate. A route's ``Authorize`` also documents its scopes and plan in
-the OpenAPI document (see ``tutela.server.openapi``).
+The verification order is: shape and checksum → auth epoch and hash lookup → revoked /
+expired / suspended → rate limit (the key's, then the tenant's) → scope → plan gate. A route's
+``Authorize`` also documents its scopes and plan in the OpenAPI document (see
+``tutela.server.openapi``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from tutela.server.audit.signins import failure_reason, note_use, source_of
+from tutela.server.auth import tokens
 from tutela.server.auth.caller import Caller
+from tutela.server.auth.ratelimit import binding
 from tutela.server.auth.scopes import Scope, sort_scopes
 from tutela.server.errors import Forbidden, NotAuthenticated, PlanRestriction, RateLimited
 from tutela.server.runtime import Runtime, get_runtime
@@ -55,11 +59,21 @@ class Authorize:
         x_api_key: Annotated[str | None, Depends(api_key_header)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Caller:
-        caller = runtime.verifier.verify(presented_key(x_api_key, credentials))
+        key = presented_key(x_api_key, credentials)
+        try:
+            caller = runtime.verifier.verify(key)
+        except (NotAuthenticated, Forbidden) as refused:  # audited, at most 1/minute/source
+            key_hash = runtime.verifier.hash(key) if tokens.is_well_formed(key) else None
+            runtime.sign_ins.failed(source_of(request), failure_reason(refused), key_hash)
+            raise
+        note_use(runtime.sign_ins, request, background, caller)
         request.state.key_expires_at = caller.key_expires_at
         request.state.key_prefix = caller.key_prefix
 
         decision = runtime.rate_limiter.hit(caller.key_id)
+        if decision.allowed and caller.tenant_id is not None:
+            # Every key of the tenant draws on one shared budget too.
+            decision = binding(decision, runtime.rate_limiter.hit_tenant(caller.tenant_id))
         request.state.rate_limit = decision
         if not decision.allowed:
             raise RateLimited(decision.retry_after)

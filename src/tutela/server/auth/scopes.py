@@ -28,7 +28,8 @@ class Scope(StrEnum):
 
 _DESCRIPTIONS = {
     Scope.TENANT_READ: "Read the tenant's plan, quota use and linked subscriptions",
-    Scope.TENANT_WRITE: "Link subscriptions and set Azure credentials and snapshots",
+    Scope.TENANT_WRITE: "Link subscriptions, set Azure credentials and snapshots, and (with "
+    "keys:read / keys:write) list and revoke the keys of the tenant's users",
     Scope.SCAN_RUN: "Run scans and dry runs",
     Scope.REPORT_READ: "Read reports, diffs and report exports",
     Scope.REPORT_DELETE: "Delete reports",

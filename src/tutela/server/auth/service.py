@@ -2,8 +2,10 @@
 
 The cache maps a key hash to a snapshot of the key, its owner and its tenant for
 ``key_cache_seconds``. Mutations that change what a key may do (revoke, suspend, plan or role
-change) invalidate it after their transaction commits, so in one process they take effect on
-the next request; across API processes the cache lifetime bounds the delay.
+change) bump the auth epoch in their own transaction (see ``auth.epoch``); every request reads the
+epoch first and uses only entries cached under that same epoch, so the change reaches every API
+process sharing the database on its next request. The process that made the change also drops
+the entries it concerns once its transaction commits.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tutela.server.auth import epoch as auth_epoch
 from tutela.server.auth import tokens
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.scopes import Scope, scopes_for_role
@@ -45,34 +48,45 @@ class _KeyRecord:
     tenant_status: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    record: _KeyRecord
+    stored_at: dt.datetime
+    epoch: int  # the auth epoch read before the record was loaded
+
+
 class AuthCache:
-    """Process-local, short-lived cache of key records, with targeted invalidation."""
+    """Process-local, short-lived cache of key records, valid only within one auth epoch."""
 
     def __init__(self, ttl_seconds: float, clock: Callable[[], dt.datetime] = utcnow) -> None:
         self._ttl = dt.timedelta(seconds=ttl_seconds)
         self._clock = clock
-        self._entries: dict[str, tuple[_KeyRecord, dt.datetime]] = {}
+        self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
-    def get(self, key_hash: str) -> _KeyRecord | None:
+    @property
+    def enabled(self) -> bool:
+        return self._ttl.total_seconds() > 0
+
+    def get(self, key_hash: str, epoch: int) -> _KeyRecord | None:
         with self._lock:
             entry = self._entries.get(key_hash)
             if entry is None:
                 return None
-            record, stored_at = entry
-            if self._clock() - stored_at >= self._ttl:
+            # An entry of another epoch may predate a revocation made anywhere: never use it.
+            if entry.epoch != epoch or self._clock() - entry.stored_at >= self._ttl:
                 del self._entries[key_hash]
                 return None
-            return record
+            return entry.record
 
-    def put(self, key_hash: str, record: _KeyRecord) -> None:
-        if self._ttl.total_seconds() > 0:
+    def put(self, key_hash: str, record: _KeyRecord, epoch: int) -> None:
+        if self.enabled:
             with self._lock:
-                self._entries[key_hash] = (record, self._clock())
+                self._entries[key_hash] = _Entry(record, self._clock(), epoch)
 
     def _drop(self, matches: Callable[[_KeyRecord], bool]) -> None:
         with self._lock:
-            for key_hash in [h for h, (r, _) in self._entries.items() if matches(r)]:
+            for key_hash in [h for h, e in self._entries.items() if matches(e.record)]:
                 del self._entries[key_hash]
 
     def invalidate_key(self, key_id: str) -> None:
@@ -110,12 +124,14 @@ class KeyVerifier:
         if not tokens.is_well_formed(presented):
             raise NotAuthenticated("Malformed API key")
         key_hash = self.hash(presented)
-        record = self.cache.get(key_hash)
+        # The epoch is read before the record, so a record cached under it is at least as new.
+        epoch = self._epoch() if self.cache.enabled else 0
+        record = self.cache.get(key_hash, epoch)
         if record is None:
             record = self._load(key_hash)
             if record is None:
                 raise NotAuthenticated("Invalid API key")
-            self.cache.put(key_hash, record)
+            self.cache.put(key_hash, record, epoch)
         if record.revoked:
             raise NotAuthenticated("API key has been revoked")
         if record.expires_at <= self._clock():
@@ -134,6 +150,10 @@ class KeyVerifier:
             plan=record.plan,
             scopes=frozenset(granted) & scopes_for_role(record.role),
         )
+
+    def _epoch(self) -> int:
+        with transaction(self._sessions, readonly=True) as session:
+            return auth_epoch.current(session)
 
     def _load(self, key_hash: str) -> _KeyRecord | None:
         statement = (

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
@@ -40,6 +41,10 @@ class PlanOut(OutputModel):
     name: str
     scan_quota: int | None
     max_subscriptions: int | None
+    max_resources_per_scan: int = Field(
+        description="Resources one scan may cover: an IaC body, the subscriptions' snapshots "
+        "or live estate together, or one snapshot upload; over it the request is a 413."
+    )
     frameworks: list[str]
     history_days: int
     governance_cadence: str

@@ -17,6 +17,7 @@ from tutela.server.governance.schemas import (
     HistoryDelete,
     HistoryDeleted,
 )
+from tutela.server.reports.deletion import DeletionRequest
 from tutela.server.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/governance", tags=["governance"])
@@ -49,14 +50,18 @@ def put_governance(
     return GovernanceOut.model_validate(view.as_dict())
 
 
-@router.delete("/history", summary="Delete all governance reports, or one (audit-logged)")
+@router.delete(
+    "/history",
+    summary="Delete one governance report, or explicitly all of them (audit-logged)",
+    description='`{"report_id": "COMP-…"}` deletes that governance report or nothing (404); '
+    '`{"selective": false}` deletes the whole governance history. No body, `{}`, or a body '
+    "that asks for both is a 422 that says how to ask; `selective` is a JSON boolean.",
+)
 def delete_history(
     session: SessionDep,
     caller: GovernanceWriter,
     body: Annotated[HistoryDelete | None, Body()] = None,
 ) -> HistoryDeleted:
-    body = body or HistoryDelete()
-    deleted, report_id = service.delete_history(
-        session, caller, utcnow(), selective=body.selective, report_id=body.report_id
-    )
+    request = None if body is None else DeletionRequest(body.selective, body.report_id)
+    deleted, report_id = service.delete_history(session, caller, utcnow(), request)
     return HistoryDeleted(deleted=deleted, report_id=report_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, PlainSerializer
+from pydantic import Field, PlainSerializer, StrictBool
 
+from tutela.server.reports.ids import REPORT_ID_PATTERN
 from tutela.server.schemas import InputModel, OutputModel
 
-REPORT_ID_PATTERN = r"^COMP-\d{8}-\d{6}$"
 # To the second, like report ids and the seed's example: "2026-05-12T06:00:00Z".
 Timestamp = Annotated[
     dt.datetime,
@@ -78,11 +78,18 @@ class GovernanceUpdate(InputModel):
 
 
 class HistoryDelete(InputModel):
-    selective: bool = Field(
-        default=False, description="true: delete only report_id; false: all governance history."
+    """Which governance reports to delete: one named report, or, said explicitly, all of them."""
+
+    selective: StrictBool | None = Field(
+        default=None,
+        description="true (implied by report_id): delete only report_id. false, with no "
+        "report_id: delete the whole governance history; the only way to ask for that.",
     )
     report_id: str | None = Field(
-        default=None, pattern=REPORT_ID_PATTERN, description="The report, when selective."
+        default=None,
+        pattern=REPORT_ID_PATTERN,
+        description="The one report to delete; if it is not a governance report of yours, 404 "
+        "and nothing is deleted.",
     )
 
 

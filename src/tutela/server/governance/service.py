@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tutela.scanner.catalog import Catalog
 from tutela.server.audit import service as audit
 from tutela.server.auth.caller import Caller
-from tutela.server.errors import InvalidInput, PlanRestriction
+from tutela.server.errors import PlanRestriction
 from tutela.server.governance.cadence import (
     INTERVALS,
     Cadence,
@@ -24,6 +24,7 @@ from tutela.server.governance.cadence import (
 )
 from tutela.server.governance.models import GovernanceState
 from tutela.server.governance.repository import GovernanceRepository
+from tutela.server.reports.deletion import DeletionRequest, one_or_all
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.reports.service import GOVERNANCE, ReportNotFound, history_start
@@ -157,15 +158,18 @@ def _reschedule(state: GovernanceState, cadence: Cadence, now: dt.datetime) -> N
 
 
 def delete_history(
-    session: Session, caller: Caller, now: dt.datetime, *, selective: bool, report_id: str | None
+    session: Session, caller: Caller, now: dt.datetime, request: DeletionRequest | None
 ) -> tuple[int, str | None]:
-    """DELETE /governance/history: every governance report, or the one named; audit-logged."""
+    """DELETE /governance/history: the one report named, or, asked explicitly, every one.
+
+    No body is a 422 (the seed's bodiless call wiped everything): see ``deletion.one_or_all``.
+    """
+    report_id = one_or_all(request, everything="the whole governance history")
+    selective = report_id is not None
     tenant = caller_tenant(session, caller)
     reports = ReportRepository(session, tenant.id)
     state = GovernanceRepository(session, tenant.id).ensure(now)
-    if selective:
-        if report_id is None:
-            raise InvalidInput(("body", "report_id"), "Required when selective is true")
+    if report_id is not None:
         row = reports.get(report_id)
         if row is None or row.type != GOVERNANCE:
             raise ReportNotFound(report_id)

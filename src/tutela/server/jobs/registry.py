@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tutela.server.db import transaction, utcnow
 from tutela.server.governance.scans import due_tenants, scan_tenant, worker_name
+from tutela.server.idempotency.service import idempotency_service
 from tutela.server.jobs.models import JobRun
 from tutela.server.reports.service import purge_expired
 from tutela.server.runtime import Runtime
@@ -62,10 +63,14 @@ def governance_scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> JobRe
 
 
 def reports_purge(runtime: Runtime, now: dt.datetime) -> JobResult:
-    """Delete every tenant's reports past its plan's history window."""
+    """Delete every tenant's reports past its plan's history window, and the Idempotency-Key
+    records past theirs (TUTELA_IDEMPOTENCY_RETENTION_HOURS)."""
     with transaction(runtime.sessions) as session:
         purged = purge_expired(session, runtime.catalog, now)
     detail = f"Deleted {sum(purged.values())} expired report(s) in {len(purged)} tenant(s)."
+    keys = idempotency_service(runtime).purge(now)
+    if keys:  # named only when there were some, so the usual line stays as it was
+        detail += f" Deleted {keys} idempotency record(s) past their window."
     return JobResult(REPORTS_PURGE, detail)
 
 

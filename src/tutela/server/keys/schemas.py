@@ -28,12 +28,12 @@ class ApiKeyUpdate(InputModel):
 
 class ApiKeyPublic(OutputModel):
     @classmethod
-    def of(cls, key: ApiKey, now: dt.datetime) -> Self:
+    def of(cls, key: ApiKey, now: dt.datetime, *, show_scopes: bool = True) -> Self:
         return cls(
             id=key.id,
             name=key.name,
             prefix=key.prefix,
-            scopes=key.scopes,
+            scopes=list(key.scopes) if show_scopes else None,
             status=key_status(key, now),
             created_at=key.created_at,
             expires_at=key.expires_at,
@@ -44,7 +44,10 @@ class ApiKeyPublic(OutputModel):
     id: str
     name: str
     prefix: str = Field(description="The first characters of the key, to recognise it.")
-    scopes: list[str]
+    scopes: list[str] | None = Field(
+        description="The key's scopes; null when it can use a scope the calling key lacks "
+        "(such a key can be neither renamed nor revoked by the calling key)."
+    )
     status: str = Field(description="active, expired or revoked")
     created_at: dt.datetime
     expires_at: dt.datetime
@@ -58,6 +61,21 @@ class ApiKeyCreated(ApiKeyPublic):
     @classmethod
     def issued(cls, key: ApiKey, secret: str, now: dt.datetime) -> ApiKeyCreated:
         return cls(**ApiKeyPublic.of(key, now).model_dump(), key=secret)
+
+
+class TenantApiKey(ApiKeyPublic):
+    """A key of any user of the tenant, as its owner and admins see it."""
+
+    user_id: str
+    owner_email: str
+    owner_role: str
+
+    @classmethod
+    def of_member(
+        cls, key: ApiKey, owner_email: str, owner_role: str, now: dt.datetime, *, show_scopes: bool
+    ) -> TenantApiKey:
+        public = ApiKeyPublic.of(key, now, show_scopes=show_scopes).model_dump()
+        return cls(**public, user_id=key.user_id, owner_email=owner_email, owner_role=owner_role)
 
 
 class ApiKeyRevoked(OutputModel):

@@ -8,6 +8,8 @@ from email.headerregistry import AddressHeader
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+from tutela.server.observability import LogFields
+
 
 class EmailNotSent(Exception):
     """Delivery failed; the message is one line naming the transport and the cause."""
@@ -62,9 +64,9 @@ def _domain_of(sender: str) -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
-def log_fields(message: EmailMessage) -> str:
+def log_fields(message: EmailMessage) -> LogFields:
     """``to=… subject=…`` for a log line: addresses only, the subject quoted, never the body."""
     to = message["To"]
     addresses = [a.addr_spec for a in to.addresses] if isinstance(to, AddressHeader) else [to]
     subject = json.dumps(str(message["Subject"]), ensure_ascii=False)
-    return f"to={','.join(addresses)} subject={subject}"
+    return LogFields(f"to={','.join(addresses)} subject={subject}")

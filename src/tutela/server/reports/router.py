@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
@@ -12,8 +12,11 @@ from tutela.server.auth.scopes import Scope
 from tutela.server.db import utcnow
 from tutela.server.pagination import CursorParam
 from tutela.server.reports import service
+from tutela.server.reports.deletion import DeletionRequest
+from tutela.server.reports.ids import REPORT_ID_DESCRIPTION, REPORT_ID_EXAMPLE, REPORT_ID_PATTERN
 from tutela.server.reports.schemas import (
     DiffRequest,
+    ManualReportsDelete,
     ReportDeleted,
     ReportDiff,
     ReportOut,
@@ -27,8 +30,14 @@ router = APIRouter(tags=["reports"])
 
 ReportReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ))]
 ReportDeleter = Annotated[Caller, Depends(Authorize(Scope.REPORT_DELETE))]
-REPORT_ID_PATTERN = r"^COMP-\d{8}-\d{6}$"
-ReportIdPath = Annotated[str, Path(pattern=REPORT_ID_PATTERN, examples=["COMP-20261123-093005"])]
+ReportIdPath = Annotated[
+    str,
+    Path(
+        pattern=REPORT_ID_PATTERN,
+        examples=[REPORT_ID_EXAMPLE],
+        description=REPORT_ID_DESCRIPTION + ".",
+    ),
+]
 
 
 @router.get("/reports", summary="Saved reports, newest first, within your plan's history window")
@@ -82,9 +91,21 @@ def delete_report(
     return ReportDeleted(deleted=1, report_id=report_id)
 
 
-@router.delete("/reports", summary="Delete every manual report (governance reports stay)")
-def delete_manual_reports(session: SessionDep, caller: ReportDeleter) -> ReportDeleted:
-    return ReportDeleted(deleted=service.delete_manual_reports(session, caller))
+@router.delete(
+    "/reports",
+    summary="Delete every manual report, or one (governance reports stay)",
+    description='No body (the seed\'s call) or `{"selective": false}` deletes every manual '
+    'report. `{"report_id": "COMP-…"}` deletes that manual report or nothing (404). `{}`, or '
+    "a body that asks for both, is a 422 that says how to ask; `selective` is a JSON boolean.",
+)
+def delete_manual_reports(
+    session: SessionDep,
+    caller: ReportDeleter,
+    body: Annotated[ManualReportsDelete | None, Body()] = None,
+) -> ReportDeleted:
+    request = None if body is None else DeletionRequest(body.selective, body.report_id)
+    deleted, report_id = service.delete_manual_reports(session, caller, request)
+    return ReportDeleted(deleted=deleted, report_id=report_id)
 
 
 @router.post(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
+from tutela.server.reports.ids import REPORT_ID_DESCRIPTION, REPORT_ID_EXAMPLE, REPORT_ID_PATTERN
 from tutela.server.schemas import InputModel, OutputModel
 
-ReportId = Field(pattern=r"^COMP-\d{8}-\d{6}$", examples=["COMP-20261123-093005"])
+ReportId = Field(
+    pattern=REPORT_ID_PATTERN, examples=[REPORT_ID_EXAMPLE], description=REPORT_ID_DESCRIPTION
+)
 
 
 class Evidence(OutputModel):
@@ -59,7 +62,9 @@ class UnknownResultOut(OutputModel):
 class ReportOut(OutputModel):
     """A scan report. ``report_id`` is absent from a dry run, which says ``dry_run: true``."""
 
-    report_id: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    report_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description=REPORT_ID_DESCRIPTION
+    )
     tenant_id: str | None
     scan_ts: str = Field(examples=["2026-11-23T09:30:05Z"])
     scan_label: str | None = None
@@ -84,7 +89,7 @@ class ReportOut(OutputModel):
 
 
 class ReportSummary(OutputModel):
-    report_id: str
+    report_id: str = Field(description=REPORT_ID_DESCRIPTION)
     type: Literal["manual", "governance"]
     label: str | None
     frameworks: list[str]
@@ -107,6 +112,22 @@ class ReportDeleted(OutputModel):
     status: Literal["ok"] = "ok"
     deleted: int
     report_id: str | None = Field(default=None, exclude_if=lambda v: v is None)  # one report
+
+
+class ManualReportsDelete(InputModel):
+    """An optional body of DELETE /reports; without a body every manual report goes (the seed)."""
+
+    selective: StrictBool | None = Field(
+        default=None,
+        description="true (implied by report_id): delete only report_id. false, with no "
+        "report_id: every manual report, as a bodiless call does.",
+    )
+    report_id: str | None = Field(
+        default=None,
+        pattern=REPORT_ID_PATTERN,
+        description="The one manual report to delete; if it is not there, 404 and nothing is "
+        "deleted.",
+    )
 
 
 class DiffRequest(InputModel):

@@ -1,9 +1,9 @@
 """Report use cases: store a scan's report, list and read history, delete, diff, retention.
 
-Report ids keep the seed's format ``COMP-YYYYMMDD-HHmmss`` (UTC) and are unique per tenant: a
-report made in a second that already has one takes the next free second, up to a minute later;
-a tenant storing more than one report a second for a minute gets 429 and retries. The id is
-taken inside a savepoint, so two writers racing for one second (PostgreSQL) retry, not fail.
+Report ids keep the seed's format ``COMP-YYYYMMDD-HHmmss`` (UTC, the report's ``scan_ts``) and
+are unique per tenant: further reports of the same second take a suffix, ``-2``, ``-3``, … (see
+``reports.ids``). The id is taken inside a savepoint, so two writers racing for one id
+(PostgreSQL) retry with the next, never fail.
 Reports older than the plan's history window are neither listed nor returned, and
 ``purge_expired`` deletes them.
 """
@@ -23,6 +23,7 @@ from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.server.audit import service as audit
 from tutela.server.auth.caller import Caller
 from tutela.server.errors import DomainError, NotFound
+from tutela.server.reports.deletion import DeletionRequest, one_or_all
 from tutela.server.reports.envelope import (
     DocumentUnreadable,
     KeyWrapper,
@@ -31,14 +32,13 @@ from tutela.server.reports.envelope import (
     open_json,
     seal_json,
 )
+from tutela.server.reports.ids import first_free, second_of
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.repository import TenantRepository
 
-REPORT_ID_FORMAT = "COMP-%Y%m%d-%H%M%S"
 MANUAL, GOVERNANCE = "manual", "governance"
-_ID_ATTEMPTS = 60
 
 
 class ReportNotFound(NotFound):
@@ -58,20 +58,6 @@ class ReportUnreadable(DomainError):
         )
 
 
-class ReportIdsExhausted(DomainError):
-    """Every second of the next minute already names one of this tenant's reports."""
-
-    status_code = 429
-
-    def __init__(self, scan_ts: dt.datetime) -> None:
-        super().__init__(
-            f"Too many reports stored in the minute after {scan_ts:%Y-%m-%d %H:%M:%S} UTC: "
-            "report ids name the second they were made (COMP-YYYYMMDD-HHmmss), one per "
-            "second per tenant; retry in a few seconds (nothing was stored or counted)",
-            headers={"Retry-After": "5"},
-        )
-
-
 def history_start(catalog: Catalog, plan_id: str, now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(days=catalog.plan(plan_id).history_days)
 
@@ -85,21 +71,21 @@ def store_report(
     report_type: str,
     label: str | None,
     scan_ts: dt.datetime,
+    actor: str | None = None,
 ) -> Report:
     """Give the document its report id, seal it and save it with its listing columns.
 
     A scan's ``ReportDocument`` is sealed as the bytes it answers with; a plain dict (a report
     made elsewhere) is encoded here. Either way the document carries its id and tenant after.
+    The audit log records the stored scan (``scan.stored``), by ``actor`` (the caller; by
+    default the governance schedule for a governance report).
     """
     header = document.header if isinstance(document, ReportDocument) else document
     reports = ReportRepository(session, tenant.id)
-    taken = reports.taken_ids(scan_ts.strftime("COMP-%Y%m%d-"))
-    moment = scan_ts.replace(microsecond=0)
-    for _ in range(_ID_ATTEMPTS):
-        report_id = moment.strftime(REPORT_ID_FORMAT)
-        moment += dt.timedelta(seconds=1)
-        if report_id in taken:
-            continue
+    second = second_of(scan_ts)
+    taken = reports.taken_ids(second)
+    while True:  # each pass that fails lost its id to a report another writer stored
+        report_id = first_free(second, taken)
         header["report_id"], header["tenant_id"] = report_id, tenant.id
         data = (
             document.json()
@@ -127,11 +113,25 @@ def store_report(
         try:
             with session.begin_nested():
                 reports.add(row)
-        except IntegrityError:  # another writer took this second first
-            taken.add(report_id)
+        except IntegrityError:
+            taken = reports.taken_ids(second)
+            if report_id not in taken:  # not a race for the id: a real error
+                raise
             continue
+        audit.record(
+            session,
+            actor=actor or ("governance schedule" if report_type == GOVERNANCE else "tutela"),
+            action="scan.stored",
+            tenant_id=tenant.id,
+            target=report_id,
+            details={
+                "type": report_type,
+                "source": header.get("source"),
+                "frameworks": list(header["frameworks"]),
+                "resources_scanned": header.get("resources_scanned", 0),
+            },
+        )
         return row
-    raise ReportIdsExhausted(scan_ts)
 
 
 def list_reports(
@@ -223,10 +223,24 @@ def delete_report(session: Session, caller: Caller, report_id: str) -> None:
     )
 
 
-def delete_manual_reports(session: Session, caller: Caller) -> int:
-    """Delete every manual report; governance reports stay."""
+def delete_manual_reports(
+    session: Session, caller: Caller, request: DeletionRequest | None
+) -> tuple[int, str | None]:
+    """Every manual report (no body, or ``selective: false``), or the one named; audit-logged.
+
+    Governance reports stay either way: a named governance report is a 404 here.
+    """
+    report_id = None if request is None else one_or_all(request, everything="every manual report")
     tenant_id, _ = _tenant_and_plan(session, caller)
-    deleted = ReportRepository(session, tenant_id).delete_of_type(MANUAL)
+    reports = ReportRepository(session, tenant_id)
+    if report_id is not None:
+        row = reports.get(report_id)
+        if row is None or row.type != MANUAL:
+            raise ReportNotFound(report_id)
+        reports.delete(row)
+        deleted = [report_id]
+    else:
+        deleted = reports.delete_of_type(MANUAL)
     audit.record(
         session,
         actor=caller.actor,
@@ -234,7 +248,7 @@ def delete_manual_reports(session: Session, caller: Caller) -> int:
         tenant_id=tenant_id,
         details={"deleted": len(deleted), "report_ids": sorted(deleted)},
     )
-    return len(deleted)
+    return len(deleted), report_id
 
 
 def diff(

@@ -4,7 +4,8 @@ A scan spans three steps so no database transaction stays open while Azure is re
 engine runs: a short read (tenant, plan, quota, sources), the scan itself, and a short write in
 which the quota is counted and the report stored together. The count is one conditional UPDATE,
 so parallel scans can never overshoot the quota; a scan that fails before the write counts
-nothing. Dry runs are executed in full but neither counted nor stored.
+nothing. Dry runs are executed in full but neither counted nor stored. A scan over the plan's
+resources per scan (``limits``) is refused before the engine runs.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from tutela.scanner.estate import Estate
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
 from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.scanner.scan import run_scan
-from tutela.scanner.sources import SourceError, detect_kind, parse_document
+from tutela.scanner.sources import SourceError, decode_document, detect_kind, parse_document
 from tutela.server.auth.caller import Caller
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, InvalidInput, NotFound, PlanRestriction
 from tutela.server.reports.service import MANUAL, store_report
 from tutela.server.runtime import Runtime
+from tutela.server.scans.limits import check_resource_count
 from tutela.server.scans.sources import NoResourceSource, live_estate, snapshot_estate
+from tutela.server.snapshots.service import snapshot_counts
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.repository import TenantRepository
 from tutela.server.tenants.service import (
@@ -59,14 +62,15 @@ def check_frameworks(catalog: Catalog, plan_id: str, requested: Sequence[str]) -
     """
     if not requested:
         return list(catalog.plan(plan_id).frameworks)
-    wanted = list(dict.fromkeys(requested))
-    unknown = [f for f in wanted if f not in catalog.framework_ids]
+    # The detail names positions, never the values sent: they are the caller's text.
+    unknown = [i for i, f in enumerate(requested) if f not in catalog.framework_ids]
     if unknown:
         raise InvalidInput(
             ("body", "frameworks"),
-            f"Unknown framework(s): {', '.join(unknown)}; valid ids: "
+            f"Not a framework id: {', '.join(f'frameworks[{i}]' for i in unknown)}; valid ids: "
             f"{', '.join(catalog.framework_ids)}",
         )
+    wanted = list(dict.fromkeys(requested))
     allowed = catalog.plan(plan_id).frameworks
     outside = [f for f in wanted if f not in allowed]
     if outside:
@@ -108,27 +112,40 @@ class TenantSource:
     subscriptions: list[str]
     estate: Estate | None  # None: to be read live from Azure with the credentials
     credentials: AzureCredentials | None
+    plan: str
 
     def read(self, runtime: Runtime) -> tuple[Estate, str]:
-        """The estate and its source's name; reading Azure happens here, outside transactions."""
+        """The estate and its source's name; reading Azure happens here, outside transactions.
+
+        A live estate over the plan's resources per scan is refused (413) once read, before it
+        is assessed: our Resource Graph reader has no count query to ask first.
+        """
         if self.estate is not None:
             return self.estate, "snapshot"
         assert self.credentials is not None
-        return (
-            live_estate(self.credentials, self.subscriptions, transport=runtime.azure_transport),
-            "azure",
+        estate = live_estate(
+            self.credentials, self.subscriptions, transport=runtime.azure_transport
         )
+        check_resource_count(runtime.catalog.plan(self.plan), len(estate), "the live estate")
+        return estate, "azure"
 
 
 def tenant_source(
     session: Session, runtime: Runtime, tenant: Tenant, subscriptions: list[str]
 ) -> TenantSource:
-    """How to read these subscriptions of the tenant; 409 naming those that cannot be read."""
+    """How to read these subscriptions of the tenant; 409 naming those that cannot be read.
+
+    Snapshots over the plan's resources per scan, together, are refused (413) by the counts
+    stored beside them, before any is decrypted.
+    """
     credentials = open_credentials(tenant, runtime.keys.credentials_key)
     estate = None
     if credentials is None:
+        stored = sum(snapshot_counts(session, tenant.id, subscriptions).values())
+        plan = runtime.catalog.plan(tenant.plan)
+        check_resource_count(plan, stored, "the subscriptions' snapshots")
         estate = snapshot_estate(session, tenant, subscriptions, runtime.document_keys)
-    return TenantSource(subscriptions, estate, credentials)
+    return TenantSource(subscriptions, estate, credentials, tenant.plan)
 
 
 def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -> ReportDocument:
@@ -159,9 +176,7 @@ def _narrate(catalog: Catalog, plan_id: str, requested: bool | None) -> bool:
     return catalog.plan(plan_id).narratives_default if requested is None else requested
 
 
-def scan_iac(
-    runtime: Runtime, caller: Caller, document: Any, options: ScanOptions
-) -> ReportDocument:
+def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions) -> ReportDocument:
     """POST /scan/iac: a Terraform plan or an ARM template, before it is deployed."""
     now = utcnow()
     with transaction(runtime.sessions, readonly=True) as session:
@@ -170,16 +185,37 @@ def scan_iac(
         if not options.dry_run:
             _check_quota(session, tenant, runtime.catalog, now)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
-    try:
-        kind = detect_kind(document, "body")
-        if kind == "arg":
-            raise SourceError("body", "not a Terraform plan or an ARM template")
-        estate = Estate(parse_document(document, "body", kind))
-    except SourceError as exc:
-        raise InvalidInput(("body",), str(exc)) from None
+    estate, kind = read_iac(body)
+    check_resource_count(
+        runtime.catalog.plan(tenant.plan),
+        len(estate),
+        "the Terraform plan" if kind == "terraform" else "the ARM template",
+    )
     return _assess_and_store(
         runtime, caller, estate, frameworks, options, now, narrate=narrate, extra={"source": kind}
     )
+
+
+def read_iac(body: bytes) -> tuple[Estate, str]:
+    """The estate of an IaC body and its kind; 422 when it is neither a plan nor a template.
+
+    Read as ``tutela scan`` reads a file: a plan is decoded with msgspec into only the parts the
+    reader uses (a whole plan parsed into Python objects takes gigabytes at 100,000 resources),
+    anything else with orjson; the parsed document is dropped once its resources are made.
+    """
+    try:
+        document, kind = decode_document(body, "body")
+    except SourceError:
+        raise InvalidInput(("body",), "The body is not valid JSON") from None
+    try:
+        kind = kind or detect_kind(document, "body")
+        if kind == "arg":
+            raise SourceError("body", "not a Terraform plan or an ARM template")
+        resources = parse_document(document, "body", kind)
+    except SourceError as exc:
+        raise InvalidInput(("body",), str(exc)) from None
+    del document
+    return Estate(resources), kind
 
 
 def assess_estate(
@@ -248,5 +284,6 @@ def _assess_and_store(
             report_type=MANUAL,
             label=options.label,
             scan_ts=now,
+            actor=caller.actor,
         )
     return document

@@ -29,6 +29,18 @@ class SourceUnavailable(DomainError):
         self.status_code = 503 if throttled else 502
 
 
+class AzureCredentialsRejected(DomainError):
+    """Azure's identity platform refused the tenant's stored service principal.
+
+    422, not 502: the request was understood, but the credentials it relies on are invalid, and
+    asking again gives the same answer until they are replaced (PUT /tenant/credentials). The
+    SDK and `tutela gate` retry 429 and 502-504 only, so one bad secret is tried once; 401 and
+    403 would blame the caller's Tutela API key instead.
+    """
+
+    status_code = 422
+
+
 class NoResourceSource(DomainError):
     status_code = 409
 
@@ -61,13 +73,19 @@ def live_estate(
     *,
     transport: Transport | None = None,
 ) -> Estate:
-    """The subscriptions read live from Azure; 502 / 503 naming the cause when that fails.
+    """The subscriptions read live from Azure; 502 / 503 naming the cause when that fails,
+    422 when Azure refused the credentials at sign-in.
 
     ``transport`` is handed to the Azure SDK (default: its own HTTP session).
     """
     try:
         return read_live_estate(credentials, subscription_ids, transport=transport).estate
     except AzureSourceError as exc:
+        if exc.credentials_rejected:
+            raise AzureCredentialsRejected(
+                f"Azure rejected the stored credentials: {exc.problem.rstrip('.')}. Correct "
+                "them with PUT /tenant/credentials."
+            ) from None
         raise SourceUnavailable(
             f"Azure could not be scanned: {exc.problem}", throttled=exc.throttled
         ) from None

@@ -46,9 +46,16 @@ def snapshot_out(snapshot: Snapshot) -> SnapshotOut:
     summary="Upload a Resource Graph export as the subscription's snapshot (replaces any)",
     description="Scans read the snapshot in place of a live connection to the subscription. "
     "It is stored encrypted; only its resource count, size and upload time are shown. "
-    "Limit: `TUTELA_MAX_UPLOAD_BYTES` (50 MiB by default).",
+    "Limits: `TUTELA_MAX_UPLOAD_BYTES` (50 MiB by default), and the plan's "
+    "`max_resources_per_scan` (GET /plans): an export no scan could read is not stored.",
     openapi_extra={"requestBody": EXPORT_REQUEST_BODY},
-    responses={413: {"model": ErrorOut, "description": "Export larger than the upload limit"}},
+    responses={
+        413: {
+            "model": ErrorOut,
+            "description": "Export larger than the upload limit, or holding more resources "
+            "than the plan's `max_resources_per_scan`",
+        }
+    },
 )
 def put_snapshot(
     subscription_id: SubscriptionId,
@@ -58,7 +65,7 @@ def put_snapshot(
     runtime: RuntimeDep,
 ) -> SnapshotOut:
     snapshot = service.upload_snapshot(
-        session, caller, runtime.document_keys, str(subscription_id), body
+        session, caller, runtime.document_keys, str(subscription_id), body, runtime.catalog
     )
     return snapshot_out(snapshot)
 

@@ -3,17 +3,23 @@
 An upload is read exactly as a scan will read it (``resources_from_arg``), must hold the records
 of its own subscription only, and is sealed under a fresh data key bound to the tenant and the
 subscription. Its resource count, size and upload time stay in clear. One snapshot per linked
-subscription: a new upload replaces the old one.
+subscription: a new upload replaces the old one. An export holding more resources than the
+tenant's plan allows per scan is refused (413) before anything is stored: no scan could read it.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, Final
 
 import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tutela.scanner.catalog import Catalog
+from tutela.scanner.catalog.loader import Plan
 from tutela.scanner.estate import Resource
 from tutela.scanner.sources import SourceError
 from tutela.scanner.sources.arg import resources_from_arg
@@ -30,6 +36,7 @@ from tutela.server.reports.envelope import (
 )
 from tutela.server.reports.models import Snapshot
 from tutela.server.reports.repository import SnapshotRepository
+from tutela.server.scans.limits import check_resource_count
 from tutela.server.tenants.service import caller_tenant
 
 _EXPECTED: Final = (
@@ -37,6 +44,9 @@ _EXPECTED: Final = (
     'records or {"data": [...]}'
 )
 _NAMED_AT_MOST: Final = 3
+_SUBSCRIPTION_ID: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 
 
 class SubscriptionNotLinked(NotFound):
@@ -95,9 +105,9 @@ def _refuse_other_subscriptions(export: Any, subscription_id: str) -> None:
     if not others:
         return
     count = sum(others.values())
-    named = ", ".join(list(others)[:_NAMED_AT_MOST]) + (
-        ", …" if len(others) > _NAMED_AT_MOST else ""
-    )
+    # Only ids shaped like subscription ids are named: the rest is the caller's text, not echoed.
+    guids = [owner for owner in others if _SUBSCRIPTION_ID.fullmatch(owner)][:_NAMED_AT_MOST]
+    named = ", ".join([*guids, "…"] if len(others) > len(guids) else guids)
     raise InvalidInput(
         ("body",),
         f"The export holds {count} record{'s' if count != 1 else ''} of "
@@ -136,10 +146,16 @@ def save_export(
     subscription_id: str,
     body: bytes,
     actor: str,
+    plan: Plan | None = None,
 ) -> Snapshot:
-    """Validate an export and store it sealed as the subscription's snapshot, replacing any."""
+    """Validate an export and store it sealed as the subscription's snapshot, replacing any.
+
+    With the tenant's ``plan``, an export over its resources per scan is refused (413).
+    """
     subscription_id = subscription_id.lower()
     export, resources = read_export(body, subscription_id)
+    if plan is not None:
+        check_resource_count(plan, len(resources), "the export")
     snapshots = SnapshotRepository(session, tenant_id)
     replaced = snapshots.get(subscription_id) is not None
     wrapped_key, sealed = seal_document(keys, export, _context(tenant_id, subscription_id))
@@ -171,9 +187,14 @@ def save_export(
 
 
 def upload_snapshot(
-    session: Session, caller: Caller, keys: KeyWrapper, subscription_id: str, body: bytes
+    session: Session,
+    caller: Caller,
+    keys: KeyWrapper,
+    subscription_id: str,
+    body: bytes,
+    catalog: Catalog,
 ) -> Snapshot:
-    """The caller's upload for one of its tenant's linked subscriptions."""
+    """The caller's upload for one of its tenant's linked subscriptions, within its plan."""
     tenant = caller_tenant(session, caller)
     subscription_id = subscription_id.lower()
     if subscription_id not in {s.subscription_id for s in tenant.subscriptions}:
@@ -185,6 +206,7 @@ def upload_snapshot(
         subscription_id=subscription_id,
         body=body,
         actor=caller.actor,
+        plan=catalog.plan(tenant.plan),
     )
 
 
@@ -220,6 +242,22 @@ def split_export(export: Any) -> dict[str, list[Any]]:
         if owner is not None:
             parts.setdefault(owner, []).append(record)
     return {owner: own + unscoped for owner, own in parts.items()}
+
+
+def snapshot_counts(
+    session: Session, tenant_id: str, subscription_ids: Sequence[str]
+) -> dict[str, int]:
+    """The resource counts of the subscriptions' stored snapshots (those that have one).
+
+    Read from the clear column alone: no snapshot is loaded or decrypted to count it.
+    """
+    wanted = {s.lower() for s in subscription_ids}
+    rows = session.execute(
+        select(Snapshot.subscription_id, Snapshot.resources).where(
+            Snapshot.tenant_id == tenant_id, Snapshot.subscription_id.in_(wanted)
+        )
+    )
+    return {subscription_id: resources for subscription_id, resources in rows}
 
 
 def snapshot_resources(

@@ -1,0 +1,1 @@
+"""Exactly-once POSTs: the ``Idempotency-Key`` header, its records and their replay."""

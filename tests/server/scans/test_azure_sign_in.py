@@ -1,0 +1,86 @@
+"""A live scan whose Azure sign-in is refused is a 422, tried once; a network failure stays 502.
+
+Azure is a recorded transport (``tests/scanner/sources/recordings``) handed to the runtime, as
+in the other live-scan tests; the SDK goes through a real uvicorn server.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.platform import Platform, TenantCtx
+from tests.scanner.sources.replay import ReplayTransport
+from tests.server.scans.estates import link, scan_count
+from tests.server.scans.test_quota import serving
+from tutela import Session
+from tutela.sdk import ValidationError
+
+AZURE_TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
+AZURE_CLIENT = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"
+AZURE_SUBSCRIPTION = "3f2b8c1e-5d4a-4b7e-9c6f-2a1d0e8b7c54"
+WRONG_SECRET = "Wr0ng~Secret.Value-9Xq2LmPdF4sJeQx8kTn3Vb"  # 40 characters, like Azure's
+TOKEN_PATH = f"/{AZURE_TENANT}/oauth2/v2.0/token"
+
+
+def with_credentials(platform: Platform, transport: ReplayTransport) -> TenantCtx:
+    tenant = platform.tenant("starter")
+    link(platform, tenant, AZURE_SUBSCRIPTION)
+    stored = platform.client.put(
+        "/tenant/credentials",
+        headers=tenant.headers,
+        json={"tenant_id": AZURE_TENANT, "client_id": AZURE_CLIENT, "client_secret": WRONG_SECRET},
+    )
+    assert stored.status_code == 200, stored.text
+    platform.runtime.azure_transport = transport
+    return tenant
+
+
+def sign_ins(transport: ReplayTransport) -> int:
+    return sum(1 for request in transport.requests if TOKEN_PATH in request.url)
+
+
+def test_a_refused_sign_in_is_422_naming_the_credentials(platform: Platform) -> None:
+    transport = ReplayTransport.of("sign_in.json", "estate.json", "sign_in_invalid_secret.json")
+    tenant = with_credentials(platform, transport)
+
+    response = platform.client.post(
+        "/scan", headers=tenant.headers, json={"frameworks": ["iso42001"]}
+    )
+
+    assert response.status_code == 422, response.text
+    assert "retry-after" not in response.headers
+    detail = response.json()["detail"]
+    assert detail.startswith("Azure rejected the stored credentials: sign-in failed for service")
+    assert "AADSTS7000215: Invalid client secret provided." in detail
+    assert "PUT /tenant/credentials" in detail
+    assert WRONG_SECRET not in response.text
+    assert scan_count(platform, tenant) == 0
+
+
+def test_the_sdk_tries_a_refused_sign_in_once(platform: Platform) -> None:
+    transport = ReplayTransport.of("sign_in.json", "estate.json", "sign_in_invalid_secret.json")
+    tenant = with_credentials(platform, transport)
+
+    with (
+        serving(platform.app) as base_url,
+        Session(base_url, tenant.owner_key, retries=2) as session,
+        pytest.raises(ValidationError) as raised,
+    ):
+        session.scans.run(["iso42001"])
+
+    assert raised.value.status_code == 422
+    assert WRONG_SECRET not in str(raised.value)
+    assert sign_ins(transport) == 1  # not once per attempt
+    assert scan_count(platform, tenant) == 0
+
+
+@pytest.mark.usefixtures("azure_unreachable")
+def test_an_unanswered_sign_in_stays_502(platform: Platform) -> None:
+    tenant = with_credentials(platform, None)  # type: ignore[arg-type]
+
+    response = platform.client.post(
+        "/scan", headers=tenant.headers, json={"frameworks": ["iso42001"]}
+    )
+
+    assert response.status_code == 502, response.text
+    assert response.json()["detail"].startswith("Azure could not be scanned: sign-in failed")
