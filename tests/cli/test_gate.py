@@ -665,3 +665,14 @@ def _check_ci_settings(pipeline: str, document: dict[str, Any]) -> None:
         for step in publish:
             assert step["condition"] == "succeededOrFailed()"
             assert step["inputs"]["testResultsFormat"] == "JUnit"
+
+
+def test_a_short_key_in_an_error_is_redacted_whole_not_spelled_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A key replaced wherever its characters occurred marked them out in every id."""
+    from tutela.cli.gate import _fail
+
+    guid = "3fab5f64-5717-4562-b3fc-2c963f66abab"
+    _fail(f"tenant {guid} refused the key ab (\x1b[31mred\x1b[0m)", "ab")
+    assert capsys.readouterr().err == f"error: tenant {guid} refused the key [redacted] (red)\n"

@@ -89,22 +89,8 @@ def test_a_forged_cursor_is_a_422_naming_the_cursor(
     assert "cursor" in error["msg"].lower() or error["type"] == "string_too_long"
 
 
-@pytest.mark.parametrize(("path", "who"), LISTS)
-@pytest.mark.parametrize(
-    "instant",
-    ["2026-01-01T00:00:00+00:00", "2026-01-01T05:30:00+05:30", "0001-01-01T00:00:00+00:00"],
-)
-def test_a_well_formed_cursor_the_server_did_not_issue_is_a_page(
-    any_platform: Platform, path: str, who: str, instant: str
-) -> None:
-    tenant = any_platform.tenant()
-    response = _list(any_platform, tenant, path, who, _cursor(instant, str(uuid.uuid4())))
-    assert response.status_code == 200, response.text
-    assert isinstance(response.json()["items"], list)
-
-
-def test_a_cursor_is_read_as_utc_whatever_its_offset(any_platform: Platform) -> None:
-    """Two spellings of one instant give the same page on both backends."""
+def test_a_cursor_instant_is_read_as_utc_and_must_carry_an_offset(any_platform: Platform) -> None:
+    """Two spellings of one instant give the same page; without an offset, a 422; both backends."""
     tenant = any_platform.tenant()
     for number in range(3):
         created = any_platform.client.post(
@@ -126,6 +112,15 @@ def test_a_cursor_is_read_as_utc_whatever_its_offset(any_platform: Platform) -> 
     ]
     assert pages[0] == pages[1]
     assert len(pages[0]["items"]) == 3  # of the owner's 4 keys, all but the first page's
+    naive = _cursor(dt.datetime.fromisoformat(created_at).replace(tzinfo=None).isoformat(), row_id)
+    refused = any_platform.client.get("/api-keys", params={"cursor": naive}, headers=tenant.headers)
+    assert refused.status_code == 422
+    assert refused.json() == {"detail": CURSOR_ERROR}
+    # A cursor the server did not write, but well-formed, is a page (here: the oldest end).
+    oldest = _cursor("0001-01-01T00:00:00+00:00", str(uuid.uuid4()))
+    page = any_platform.client.get("/api-keys", params={"cursor": oldest}, headers=tenant.headers)
+    assert page.status_code == 200
+    assert page.json() == {"items": [], "next_cursor": None}
 
 
 # --- deeply nested JSON bodies ------------------------------------------------------------------
@@ -154,7 +149,7 @@ def _json_routes(platform: Platform, tenant: TenantCtx) -> list[tuple[str, str, 
 
 
 @pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
-def test_json_nested_10000_deep_is_a_400_saying_so_on_every_json_route(
+def test_json_nested_10000_deep_is_a_4xx_saying_so_on_every_route_with_a_body(
     any_platform: Platform, body: str
 ) -> None:
     tenant = any_platform.tenant()
@@ -164,13 +159,7 @@ def test_json_nested_10000_deep_is_a_400_saying_so_on_every_json_route(
         )
         assert response.status_code == 400, f"{method} {path}: {response.text}"
         assert response.json() == {"detail": UNREADABLE_BODY}, f"{method} {path}"
-
-
-@pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
-def test_json_nested_10000_deep_is_a_422_on_the_upload_routes(
-    any_platform: Platform, body: str
-) -> None:
-    tenant = any_platform.tenant()
+    # The upload routes read their bodies themselves, with a depth limit: a 422 there.
     subscription = str(uuid.uuid4())
     linked = any_platform.client.put(
         "/tenant/subscriptions", json={"subscription_ids": [subscription]}, headers=tenant.headers
@@ -186,7 +175,6 @@ def test_json_nested_10000_deep_is_a_422_on_the_upload_routes(
         assert response.status_code == 422, f"{method} {path}: {response.text}"
         (error,) = response.json()["detail"]
         assert error["loc"] == ["body"]
-        assert "JSON" in error["msg"] or "export" in error["msg"]
 
 
 def test_a_body_that_is_not_utf8_is_a_400_saying_so(any_platform: Platform) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
 import pytest
@@ -198,8 +199,6 @@ def test_a_revoked_key_gets_no_replay(platform: Platform, tenant: TenantCtx) -> 
 
 def hold(platform: Platform, tenant: TenantCtx, key: str, body: bytes) -> Claimed:
     """Claim the key as a first request that is still running would."""
-    import hashlib
-
     caller = platform.runtime.verifier.verify(tenant.owner_key)
     request = Request(key, fingerprint("POST", "/scan", b"", hashlib.sha256(body).digest()), caller)
     claimed = idempotency_service(platform.runtime).claim(request, utcnow())
@@ -337,3 +336,22 @@ def test_gets_ignore_the_header(platform: Platform, tenant: TenantCtx) -> None:
     response = platform.client.get("/reports", headers=keyed(tenant, "x" * 300))
     assert response.status_code == 200
     assert records(platform) == []
+
+
+def test_replay_and_conflict_behave_the_same_on_each_backend(any_platform: Platform) -> None:
+    platform = any_platform
+    tenant = platform.tenant("enterprise")
+    link_sample_snapshot(platform, tenant)
+    key = str(uuid.uuid4())
+
+    first = platform.client.post("/scan", headers=keyed(tenant, key), json=SCAN)
+    second = platform.client.post("/scan", headers=keyed(tenant, key), json=SCAN)
+    other = platform.client.post("/scan", headers=keyed(tenant, key), json={"frameworks": []})
+
+    assert first.status_code == 200, first.text
+    assert second.headers["idempotency-replayed"] == "true"
+    assert second.json()["report_id"] == first.json()["report_id"]
+    assert other.status_code == 422
+    assert other.json()["detail"][0]["type"] == "idempotency_key_reused"
+    assert reports(platform, tenant) == 1
+    assert scan_count(platform, tenant) == 1

@@ -13,7 +13,9 @@ from tests.scanner.sources.replay import ReplayTransport
 from tests.server.scans.estates import link, scan_count
 from tests.server.scans.test_quota import serving
 from tutela import Session
+from tutela.scanner.sources.azure import AzureSourceError, read_live_estate
 from tutela.sdk import ValidationError
+from tutela.server.tenants.service import AzureCredentials
 
 AZURE_TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
 AZURE_CLIENT = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"
@@ -84,3 +86,39 @@ def test_an_unanswered_sign_in_stays_502(platform: Platform) -> None:
 
     assert response.status_code == 502, response.text
     assert response.json()["detail"].startswith("Azure could not be scanned: sign-in failed")
+
+
+@pytest.mark.parametrize(
+    ("tenant_id", "recordings", "rejected"),
+    [
+        (AZURE_TENANT, ("sign_in.json", "estate.json", "sign_in_invalid_secret.json"), True),
+        ("not a tenant/id", ("sign_in.json",), True),  # refused before any request
+        (AZURE_TENANT, ("sign_in.json", "estate.json", "graph_unreachable.json"), False),
+    ],
+    ids=["aadsts-answer", "malformed-tenant", "network"],
+)
+def test_only_the_identity_platforms_refusal_marks_the_credentials(
+    tenant_id: str, recordings: tuple[str, ...], rejected: bool
+) -> None:
+    credentials = AzureCredentials(tenant_id, AZURE_CLIENT, WRONG_SECRET)
+    if not rejected:
+        credentials = AzureCredentials(tenant_id, AZURE_CLIENT, "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe")
+    with pytest.raises(AzureSourceError) as raised:
+        read_live_estate(
+            credentials, [AZURE_SUBSCRIPTION], transport=ReplayTransport.of(*recordings)
+        )
+    assert raised.value.credentials_rejected is rejected
+    assert WRONG_SECRET not in raised.value.problem
+
+
+def test_a_throttled_sign_in_is_503_with_retry_after(platform: Platform) -> None:
+    transport = ReplayTransport.of("sign_in.json", "estate.json", "sign_in_throttled.json")
+    tenant = with_credentials(platform, transport)
+
+    response = platform.client.post(
+        "/scan", headers=tenant.headers, json={"frameworks": ["iso42001"]}
+    )
+
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "60"
+    assert "AADSTS90055" in response.json()["detail"]

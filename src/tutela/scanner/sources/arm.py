@@ -178,7 +178,8 @@ class _Reader:
         name = naming.resolve(decl["name"])
         full_type, names = _joined(parent, declared_type, name, path)
         if "/" not in full_type:
-            raise self.error(f"{path}.type {full_type!r} is not a resource type (Namespace/type)")
+            # The value is not quoted: the API answers this text, and never echoes its input.
+            raise self.error(f"{path}.type is not a resource type (Namespace/type)")
         if full_type.lower() == _DEPLOYMENT_TYPE:
             self._nested_deployment(decl, path, ev, place)
             return

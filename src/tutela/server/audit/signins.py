@@ -14,6 +14,7 @@ The first request of a key from an address it was never used from is written as
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from fastapi import BackgroundTasks, Request
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tutela.server.audit import service as audit
@@ -30,6 +31,7 @@ from tutela.server.auth.caller import Caller
 from tutela.server.db import transaction, utcnow
 from tutela.server.keys.models import ApiKey
 
+log = logging.getLogger("tutela.audit")
 SIGN_IN_FAILED = "auth.failed"
 NEW_SOURCE = "key.new_source"
 WINDOW = dt.timedelta(minutes=1)
@@ -64,6 +66,12 @@ class SignInAudit:
 
     def failed(self, source: str, reason: str, key_hash: str | None) -> None:
         """Record a failed sign-in from ``source``: a new entry, or a count in this minute's."""
+        try:
+            self._count_failure(source, reason, key_hash)
+        except SQLAlchemyError as exc:  # the refusal stands (401/403) whatever the audit does
+            log.warning("sign_in_not_audited source=%s error=%s", source, type(exc).__name__)
+
+    def _count_failure(self, source: str, reason: str, key_hash: str | None) -> None:
         now = self._clock()
         with self._failures_lock:
             window = self._windows.get(source)
@@ -140,6 +148,9 @@ class SignInAudit:
                 )
         except IntegrityError:  # already known (another process, or a request just before)
             pass
+        except SQLAlchemyError as exc:  # tried again on the key's next request from there
+            log.warning("key_use_not_audited source=%s error=%s", source, type(exc).__name__)
+            return
         with self._known_lock:
             self._known[(caller.key_id, source)] = None
             while len(self._known) > MAX_KNOWN_USES:

@@ -198,20 +198,18 @@ class IdempotencyMiddleware:
         renewing = asyncio.create_task(self._renew(claimed))
         try:
             await self.app(scope, receive, recording_send)
-        except BaseException:
+        finally:
             renewing.cancel()
+            # Also when the app raised: after a whole 2xx answer (a failing background task),
+            # the work is done and answered, and a retry must not do it again.
             with anyio.CancelScope(shield=True):
-                await run_in_threadpool(self.service.release, claimed)
-            raise
-        renewing.cancel()
-        with anyio.CancelScope(shield=True):
-            if answer.status is not None and 200 <= answer.status < 300 and answer.complete:
-                kept = await run_in_threadpool(self.service.complete, claimed, request, answer)
-                if not kept:
-                    log.warning("idempotent_answer_not_kept reason=taken_over")
-            else:
-                # An error changed nothing (or the answer was cut short): a retry runs again.
-                await run_in_threadpool(self.service.release, claimed)
+                if answer.status is not None and 200 <= answer.status < 300 and answer.complete:
+                    kept = await run_in_threadpool(self.service.complete, claimed, request, answer)
+                    if not kept:
+                        log.warning("idempotent_answer_not_kept reason=taken_over")
+                else:
+                    # An error changed nothing (or the answer was cut short): a retry runs it.
+                    await run_in_threadpool(self.service.release, claimed)
 
     async def _renew(self, claimed: Claimed) -> None:
         interval = self.service.lease.total_seconds() / 3

@@ -19,7 +19,7 @@ class Report(IdMixin, Base):
     )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    report_id: Mapped[str] = mapped_column(String(32))  # COMP-YYYYMMDD-HHmmss
+    report_id: Mapped[str] = mapped_column(String(32))  # COMP-YYYYMMDD-HHmmss[-N] (reports.ids)
     type: Mapped[str] = mapped_column(String(16))  # manual | governance
     label: Mapped[str | None] = mapped_column(String(200), default=None)
     frameworks: Mapped[list[str]] = mapped_column(JSON)
