@@ -185,3 +185,35 @@ def test_authorize_works_with_both_schemes(platform: Platform) -> None:
     assert as_bearer.status_code == 200
     assert as_header.json()["tenant_id"] == as_bearer.json()["tenant_id"] == tenant.id
     assert platform.client.get("/tenant/me").status_code == 401
+
+
+# --- every status a route can answer (issue 14) -------------------------------------------------
+
+
+def test_json_body_operations_document_400_for_an_unreadable_body(spec: dict[str, Any]) -> None:
+    # The two uploads read their bodies themselves: an unreadable one is a 422 there.
+    uploads = {"/scan/iac", "/tenant/subscriptions/{subscription_id}/snapshot"}
+    json_bodies = [
+        (path, method, op)
+        for path, method, op in _operations(spec)
+        if "requestBody" in op and path not in uploads
+    ]
+    assert len(json_bodies) >= 8
+    for path, method, operation in json_bodies:
+        assert _error_schema(operation, "400") == {"$ref": ERROR_REF}, f"{method.upper()} {path}"
+        assert "nested too deeply" in operation["responses"]["400"]["description"]
+
+
+def test_scans_reading_azure_document_502_and_503(spec: dict[str, Any]) -> None:
+    for path in ("/scan", "/scan/dry-run"):
+        operation = spec["paths"][path]["post"]
+        for code in ("502", "503"):
+            assert _error_schema(operation, code) == {"$ref": ERROR_REF}, f"{path} {code}"
+
+
+def test_health_documents_503_and_add_user_documents_409(
+    spec: dict[str, Any], admin_spec: dict[str, Any]
+) -> None:
+    assert _error_schema(spec["paths"]["/health"]["get"], "503") == {"$ref": ERROR_REF}
+    add_user = admin_spec["paths"]["/tenants/{tenant_id}/users"]["post"]
+    assert _error_schema(add_user, "409") == {"$ref": ERROR_REF}

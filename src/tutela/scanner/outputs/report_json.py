@@ -56,17 +56,21 @@ class ReportDocument:
         """
         write_blocks(out, self._blocks(indent), jobs=jobs)
 
-    def json(self) -> bytes:
+    def json(self, *, keep: bool = True) -> bytes:
         """The compact document with the header as it is now.
 
         Made in one buffer a block at a time (``BytesIO.getvalue`` hands its buffer over), so
         the document is in memory once, not also as the list of its blocks and a joined copy.
+        ``keep=False`` neither keeps it nor reuses one kept: for a look at a report whose
+        header is still to change (a governance scan's drift, before its id is given).
         """
         head, tail = self._ends()
         out = io.BytesIO()
-        if self._compact is None:
+        if not keep or self._compact is None:
             for chunk in _FindingsEncoder(self, indent=False).blocks(head, tail).chunks():
                 out.write(chunk)
+            if not keep:
+                return out.getvalue()
         else:  # the header changed since (a report id given): the same findings around it
             data, start, end = self._compact
             if data[:start] == head and data[end:] == tail:

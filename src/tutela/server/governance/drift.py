@@ -9,13 +9,41 @@ governance scan has nothing to drift from.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypedDict, cast
+
+import msgspec
 
 from tutela.scanner.engine.diff import diff_reports
 from tutela.server.notify import Email
 
 SERIOUS: Final = frozenset({"critical", "high"})
 LISTED: Final = 20  # findings named in an alert; the rest are counted
+
+
+class _DriftFinding(TypedDict, total=False):
+    control_id: Any
+    check_id: Any
+    resource: Any
+    status: Any
+    severity: Any
+    title: Any
+
+
+class _DriftReport(TypedDict, total=False):
+    report_id: Any
+    aggregate_score: Any
+    findings: list[_DriftFinding]
+
+
+_DRIFT_VIEW = msgspec.json.Decoder(_DriftReport)
+
+
+def drift_view(report_json: bytes) -> dict[str, Any]:
+    """A report's JSON decoded to what drift reads: its id, score and each finding's key,
+    status, severity and title. The rest (descriptions, narratives, evidence: most of a large
+    report) is skipped unbuilt, so comparing two 50,000-resource reports does not hold both as
+    Python objects (gigabytes each)."""
+    return cast(dict[str, Any], _DRIFT_VIEW.decode(report_json))
 
 
 def detect_drift(
