@@ -256,7 +256,7 @@ def _narrator(
         client = make_client(api_key=api_key, base_url=base_url, azure_endpoint=azure_endpoint)
     except ModuleNotFoundError:
         raise _usage_error(
-            "--narrative llm needs the llm extra: pip install 'tutela[llm]'"
+            "--narrative llm needs the llm extra: install Tutela with [llm] (README, Install)"
         ) from None
     return LLMNarrator(client, model)
 

@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route, compile_path, get_route_path
+from starlette.routing import Route, compile_path
 
 from tutela.server.observability import correlation_id
 
@@ -133,13 +133,16 @@ def allowed_methods(request: Request) -> list[str]:
     picks it: /api-keys/current, not /api-keys/{key_id}. Starlette's own 405 names the methods
     of one route only: GET alone for /reports, which also answers DELETE.
     """
-    from tutela.server.openapi import api_routes  # openapi.py imports this module's users
+    # Imported here: openapi.py imports auth, which imports this module.
+    from tutela.server.openapi import api_routes
 
     app = request.app
     # API routes (through included routers), then the app's own: the docs and the spec.
     routes: list[tuple[str, Route]] = [*api_routes(app)]
     routes += [(r.path, r) for r in app.routes if type(r) is Route]
-    path = get_route_path(request.scope)
+    # The path within the app: under the /admin mount, without its prefix (the root path).
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    path = path.removeprefix(root) if root and path.startswith(root + "/") else path
     resource = next((t for t, _ in routes if compile_path(t)[0].fullmatch(path)), None)
     methods = {"OPTIONS"}
     for template, route in routes:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from tutela.server.governance.drift import detect_drift, drift_email
+import orjson
+
+from tutela.scanner.catalog import load_catalog
+from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.samples import load_sample_estate
+from tutela.scanner.scan import run_scan
+from tutela.server.governance.drift import detect_drift, drift_email, drift_view
 
 
 def finding(check: str, severity: str, resource: str = "/subscriptions/s/r/a") -> dict[str, Any]:
@@ -77,3 +84,24 @@ def test_the_alert_names_the_changes_and_links_the_diff() -> None:
     assert "… and 5 more." in email.text
     assert "https://t/reports/diff?report_a=COMP-1&report_b=COMP-2" in email.text
     assert "https://t/report/COMP-2" in email.text
+
+
+def test_drift_reads_a_view_of_each_report_and_finds_the_same() -> None:
+    catalog = load_catalog()
+    ts = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    document = run_scan(
+        load_sample_estate(), catalog.framework_ids, scan_ts=ts,
+        narrator=DeterministicNarrator(catalog), catalog=catalog, report_id="B",
+    )[1]  # fmt: skip
+    whole = document.to_dict()
+    view = drift_view(document.json())
+    kept = {"control_id", "check_id", "resource", "status", "severity", "title"}
+    assert set(view) == {"report_id", "aggregate_score", "findings"}
+    assert view["findings"] == [{k: f[k] for k in kept} for f in whole["findings"]]
+    # Against an earlier report missing its two critical findings: the same drift either way.
+    earlier = {**whole, "report_id": "A", "aggregate_score": whole["aggregate_score"] + 9}
+    earlier["findings"] = [f for f in whole["findings"] if f["severity"] != "critical"]
+    assert detect_drift(drift_view(orjson.dumps(earlier)), view, 5) == detect_drift(
+        earlier, whole, 5
+    )
+    assert detect_drift(drift_view(orjson.dumps(earlier)), view, 5)["new_critical_or_high"] > 0
