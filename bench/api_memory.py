@@ -16,6 +16,13 @@ create-tenant``) and a fresh ``tutela serve`` on a free port, so the server's pe
 
 - **template-keyed**: the template again, with an ``Idempotency-Key`` as the SDK sends every POST
   (the server keeps such an answer to replay it).
+- **governance**: the snapshot's subscription linked and uploaded, then two governance scans by
+  ``tutela jobs run-due`` in the server's environment (the process that runs them, as cron or a
+  worker would): the first (assess, store), then the next day's, which also compares its findings
+  with the first's (drift). Each row is that process's peak RSS (``ru_maxrss`` from ``wait4``).
+
+The servers run with ``TUTELA_SCHEDULER_INTERVAL_SECONDS=0``, so no governance scan of their own
+runs beside the request measured.
 
 Every scan is saved and counted (no dry run: storing seals the report too), with all 7
 frameworks and the plan's default narratives, answered gzip-compressed (httpx asks for it, as
@@ -27,6 +34,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import os
 import platform
 import re
 import shutil
@@ -44,8 +53,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from api_server import Server, create_tenants, tutela, tutela_env
-from api_settings import BENCH, FRAMEWORKS, SEED
-from api_snapshot import build_snapshot
+from api_settings import BENCH, FRAMEWORKS, SEED, TUTELA
+from api_snapshot import Snapshot, build_snapshot
 
 RESULTS = BENCH / "RESULTS-api-memory.md"
 UPLOAD_LIMIT = 50 * 1024 * 1024  # TUTELA_MAX_UPLOAD_BYTES' default
@@ -60,14 +69,14 @@ class Case:
     request: str
     input_desc: str
     input_bytes: int
-    status: int
+    status: int | str  # the HTTP status, or a command's exit
     seconds: float
-    peak_rss: int  # bytes, VmHWM of the server after the request
-    idle_rss: int  # bytes, VmRSS of the server before the request
+    peak_rss: int  # bytes, VmHWM of the server after the request (a command's ru_maxrss)
+    idle_rss: int | None  # bytes, VmRSS of the server before the request
     resources: int
     findings: int
-    wire_bytes: int  # the body as sent (gzip)
-    plain_bytes: int  # the body decoded
+    wire_bytes: int | None  # the body as sent (gzip)
+    plain_bytes: int | None  # the body decoded
 
 
 def vm(pid: int, field: str) -> int:
@@ -127,9 +136,15 @@ def header_counts(body: bytes) -> tuple[int, int]:
     return counts.get("resources_scanned", 0), findings
 
 
+def case_env(data_dir: Path) -> dict[str, str]:
+    env = tutela_env(data_dir, None)
+    env["TUTELA_SCHEDULER_INTERVAL_SECONDS"] = "0"  # only the request measured runs
+    return env
+
+
 def run_case(name: str, work: Path, send: object, input_desc: str, input_bytes: int) -> Case:
     data_dir = work / f"data-{name}"
-    env = tutela_env(data_dir, None)
+    env = case_env(data_dir)
     tutela(env, "db", "upgrade")
     [tenant] = create_tenants(env, 1, name)
     server = Server(env, work / f"server-{name}.log")
@@ -173,8 +188,18 @@ def iac_case(name: str, path: Path, work: Path, desc: str, *, keyed: bool = Fals
     return run_case(name, work, send, desc, len(content))
 
 
+@functools.cache
+def snapshot_of(resources: int, work: Path) -> Snapshot:
+    return build_snapshot(resources, work)
+
+
+def snapshot_desc(snapshot: Snapshot) -> str:
+    command = snapshot.command.split(" --out ")[0]
+    return f"one subscription of `{command}`, its first {snapshot.resources:,} resources"
+
+
 def snapshot_case(resources: int, work: Path) -> Case:
-    snapshot = build_snapshot(resources, work)
+    snapshot = snapshot_of(resources, work)
     sub = snapshot.subscription_id
 
     def send(client: httpx.Client):  # type: ignore[no-untyped-def]
@@ -193,18 +218,88 @@ def snapshot_case(resources: int, work: Path) -> Case:
 
         return "PUT …/snapshot, then POST /scan (saved and counted)", request
 
-    command = snapshot.command.split(" --out ")[0]
-    desc = f"one subscription of `{command}`, its first {snapshot.resources:,} resources"
-    return run_case("snapshot", work, send, desc, snapshot.size_bytes)
+    return run_case("snapshot", work, send, snapshot_desc(snapshot), snapshot.size_bytes)
 
 
-def mib(n: int) -> str:
-    return f"{n / 2**20:,.1f} MiB"
+def run_due(env: dict[str, str], now: dt.datetime) -> tuple[int, float, int]:
+    """``tutela jobs run-due --now …``: (exit status, seconds, the process's peak RSS in bytes)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603
+        [str(TUTELA), "jobs", "run-due", "--now", now.isoformat()],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0 or b"1 scanned" not in output:
+        print(f"run-due: {process.returncode} {output[-600:]!r}", file=sys.stderr)
+    return process.returncode, seconds, usage.ru_maxrss * 1024  # (KiB on Linux)
+
+
+def governance_cases(resources: int, work: Path) -> list[Case]:
+    """Two governance scans of an uploaded snapshot: the first, then one with drift to compare."""
+    snapshot = snapshot_of(resources, work)
+    env = case_env(work / "data-governance")
+    tutela(env, "db", "upgrade")
+    [tenant] = create_tenants(env, 1, "governance")
+    server = Server(env, work / "server-governance.log")
+    cases = []
+    try:
+        server.wait_healthy()
+        with httpx.Client(base_url=server.base_url, timeout=900, headers=tenant.headers) as client:
+            sub = snapshot.subscription_id
+            client.put("/tenant/subscriptions", json={"subscription_ids": [sub]}).raise_for_status()
+            client.put(
+                f"/tenant/subscriptions/{sub}/snapshot",
+                content=snapshot.body,
+                headers={"Content-Type": "application/json"},
+            ).raise_for_status()
+            first = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)
+            for name, now, what in [
+                ("governance-first", first, "the first governance scan: assess, store"),
+                (
+                    "governance",
+                    first + dt.timedelta(days=1, minutes=1),
+                    "the next day's: assess, drift against the first, store",
+                ),
+            ]:
+                status, seconds, peak = run_due(env, now)
+                listed = client.get("/reports", params={"type": "governance", "limit": 1})
+                latest = listed.json()["items"][0] if listed.status_code == 200 else {}
+                findings = sum(
+                    latest.get(f"{s}_count", 0) for s in ("critical", "high", "medium", "low")
+                )
+                cases.append(
+                    Case(
+                        name,
+                        f"`tutela jobs run-due` after PUT …/snapshot: {what}",
+                        snapshot_desc(snapshot),
+                        snapshot.size_bytes,
+                        f"exit {status}",
+                        seconds,
+                        peak,
+                        None,
+                        latest.get("resources_scanned", 0),
+                        findings,
+                        None,
+                        None,
+                    )
+                )
+                print(cases[-1], flush=True)
+    finally:
+        server.stop()
+    return cases
+
+
+def mib(n: int | None) -> str:
+    return "—" if n is None else f"{n / 2**20:,.1f} MiB"
 
 
 def render(cases: list[Case], resources: int, command: str) -> str:
     rows = [
-        "| case | request | input | status | resources | findings | server peak RSS | "
+        "| case | request | input | status | resources | findings | peak RSS | "
         "server RSS before | time | response (gzip / plain) |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -222,7 +317,8 @@ def render(cases: list[Case], resources: int, command: str) -> str:
             "Written by `bench/api_memory.py`; do not edit by hand. The peak resident memory "
             "(VmHWM) of one `tutela serve` process answering one request of the largest size "
             f"a tenant may send: {resources:,} resources (the enterprise plan's "
-            "`max_resources_per_scan`), within `TUTELA_MAX_UPLOAD_BYTES` (50 MiB).",
+            "`max_resources_per_scan`), within `TUTELA_MAX_UPLOAD_BYTES` (50 MiB); for the "
+            "governance rows, of the `tutela jobs run-due` process that runs the scan.",
             "",
             f"- measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
             f"Python {platform.python_version()}, SQLite store",
@@ -243,7 +339,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--resources", type=int, default=enterprise)
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--cases", default="plan,template,snapshot,template-keyed")
+    parser.add_argument("--cases", default="plan,template,snapshot,template-keyed,governance")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tutela-api-memory-"))
     cases = []
@@ -267,6 +363,8 @@ def main() -> None:
             desc = f"template of `bench/generate.py {size} --seed {SEED}`"
             cases.append(iac_case("template-keyed", template, work, desc, keyed=True))
             print(cases[-1], flush=True)
+        if "governance" in wanted:
+            cases += governance_cases(args.resources, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     command = "python bench/api_memory.py" + (

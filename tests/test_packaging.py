@@ -87,3 +87,22 @@ def test_the_licence_file_is_the_declared_apache_2() -> None:
     assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in text
     assert "END OF TERMS AND CONDITIONS" in text
     assert 'Licensed under the Apache License, Version 2.0 (the "License");' in text
+
+
+def test_the_constraints_satisfy_the_declared_ranges() -> None:
+    from packaging.requirements import Requirement
+
+    pinned = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[name.lower().replace("_", "-")] = version
+    project = _project()
+    requirements = list(project["dependencies"])  # type: ignore[call-overload]
+    for extra in project["optional-dependencies"].values():  # type: ignore[attr-defined]
+        requirements.extend(extra)
+    for text in requirements:
+        requirement = Requirement(text)
+        name = requirement.name.lower().replace("_", "-")
+        if name != "tutela":
+            assert requirement.specifier.contains(pinned[name]), (text, pinned[name])

@@ -38,7 +38,8 @@ DESCRIPTION = """Compliance for AI infrastructure on Azure.
 
 Authenticate with an API key in `X-API-Key` or as `Authorization: Bearer <key>`. Every key
 carries scopes (a subset of its owner's role); each operation lists the scopes it needs.
-Errors are always JSON `{"detail": ...}`."""
+Errors are always JSON `{"detail": ...}`. Text may not hold NUL or unpaired surrogates, in
+a body, the query string or a path (422). `OPTIONS` on any path answers 204 with `Allow`."""
 
 TAGS = [
     {"name": "health", "description": "Liveness for load balancers and pipelines."},

@@ -6,8 +6,9 @@ for the OpenAPI document. Values a source could not resolve are written as ``"<u
 the offline scanner writes them.
 
 A scan's report is streamed (``ReportResponse``): a dry run's is encoded a block at a time as it
-is sent, a stored one is sent from the bytes that were sealed, so the server never holds a second
-whole copy of a report that may be hundreds of megabytes (the README's "Limits").
+is sent, a stored one is inflated a slice at a time from the compressed bytes that were sealed,
+so the server never holds a whole copy of a report that may be hundreds of megabytes (the
+README's "Limits").
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class DocumentResponse(Response):
 
 
 class ReportResponse(StreamingResponse):
-    """A scan's report, sent a piece at a time (encoded in the thread pool, not the event loop)."""
+    """A scan's report, sent a piece at a time (made in the thread pool, not the event loop)."""
 
     def __init__(self, document: ReportDocument) -> None:
         super().__init__(document.compact_chunks(), media_type="application/json")

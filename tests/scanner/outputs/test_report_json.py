@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zlib
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ from tutela.scanner.narrative.deterministic import DeterministicNarrator
 from tutela.scanner.outputs.encoding import Template
 from tutela.scanner.outputs.failing import failing_checks_of
 from tutela.scanner.outputs.report import dumps
-from tutela.scanner.outputs.report_json import ReportDocument
+from tutela.scanner.outputs.report_json import ReportDocument, inflate
 from tutela.scanner.outputs.sarif import sarif_chunks
 from tutela.scanner.samples import EXPORTED_ON, load_sample_estate
 from tutela.scanner.scan import run_scan
@@ -100,16 +101,21 @@ def test_json_follows_the_header_and_encodes_the_findings_once() -> None:
     assert document.json() == dumps(second, indent=False)
 
 
-def test_the_streamed_document_is_json_whether_encoded_before_or_not() -> None:
+def test_the_streamed_document_is_json_whether_compressed_before_or_not() -> None:
     fresh = sample_report(report_id="COMP-1")
     streamed = b"".join(fresh.compact_chunks())  # a dry run's answer: encoded as it is sent
-    assert streamed == dumps(orjson.loads(streamed), indent=False)
+    assert streamed == dumps(orjson.loads(streamed), indent=False) == fresh.json()
     stored = sample_report(report_id="COMP-1")
-    sealed = stored.json()  # a stored report's: sent from the bytes that were sealed
-    chunks = list(stored.compact_chunks())
-    assert b"".join(chunks) == sealed == streamed
-    assert all(isinstance(c, memoryview) and c.obj is sealed for c in chunks), "views, not copies"
+    compressed = stored.compressed()  # what the API seals: zlib.compress(json, 1)'s format
+    assert zlib.decompress(compressed) == streamed
+    assert stored.compressed() is compressed, "kept, not made again"
+    assert b"".join(inflate(compressed, 1000)) == streamed
+    assert b"".join(stored.compact_chunks()) == streamed  # a stored report's: inflated
+    stored.header["report_id"] = "COMP-2"  # the header changed since: encoded anew
+    assert orjson.loads(b"".join(stored.compact_chunks()))["report_id"] == "COMP-2"
+    assert zlib.decompress(stored.compressed()) == stored.json() != streamed
     empty = run_scan(Estate(), ["iso42001"], scan_ts=SCAN_TS, catalog=CATALOG)[1]
+    assert zlib.decompress(empty.compressed()) == empty.json()
     assert b"".join(empty.compact_chunks()) == empty.json() == dumps(empty.to_dict(), indent=False)
 
 

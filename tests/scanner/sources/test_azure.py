@@ -12,6 +12,7 @@ from tests.scanner.sources.replay import ReplayTransport
 from tutela.scanner.estate import Estate, Resource
 from tutela.scanner.sources.azure import (
     AzureSourceError,
+    EstateOverLimit,
     LiveEstate,
     read_live_estate,
     resources_query,
@@ -270,3 +271,45 @@ def test_an_empty_catalogue_reads_every_resource() -> None:
     assert resources_query(["microsoft.search/searchservices"]) == (
         "Resources | where type in~ ('microsoft.search/searchservices')"
     )
+
+
+def graph_requests(transport: ReplayTransport) -> list[str]:
+    """The Resource Graph queries sent (their table), each with whether it asked for a next page."""
+    sent = [json.loads(r.content) for r in transport.sent(ARM_HOST, "Microsoft.ResourceGraph")]
+    return [
+        f"{body['query'].split()[0]} {'next' if body['options'].get('$skipToken') else 'first'}"
+        for body in sent
+    ]
+
+
+def test_an_estate_over_the_limit_is_refused_at_its_first_page() -> None:
+    # Resource Graph counts 50,001 resources (a recording whose pages are cut to their first
+    # rows): the reader stops there, before the next page, the other tables or any ARM call.
+    transport = ReplayTransport.of("sign_in.json", "estate.json", "estate_over_limit.json")
+    with pytest.raises(EstateOverLimit) as caught:
+        read_live_estate(Principal(), [SUBSCRIPTION], transport=transport, max_resources=50_000)
+    assert (caught.value.count, caught.value.limit) == (50_001, 50_000)
+    assert graph_requests(transport) == ["Resources first"]
+    assert transport.sent(ARM_HOST) == transport.sent(ARM_HOST, "Microsoft.ResourceGraph")
+
+    at_limit = ReplayTransport.of("sign_in.json", "estate.json", "estate_over_limit.json")
+    live = read_live_estate(Principal(), [SUBSCRIPTION], transport=at_limit, max_resources=50_001)
+    assert graph_requests(at_limit)[:3] == [
+        "Resources first",
+        "Resources next",
+        "ResourceContainers first",
+    ]
+    assert get(live.estate, OPENAI).type == "microsoft.cognitiveservices/accounts"
+
+
+def test_the_count_is_resource_graphs_total_not_the_first_pages_rows() -> None:
+    # estate.json's first page holds 3 of the 5 resources it counts.
+    scan_limited = ReplayTransport.of("sign_in.json", "estate.json")
+    with pytest.raises(EstateOverLimit) as caught:
+        read_live_estate(Principal(), [SUBSCRIPTION], transport=scan_limited, max_resources=4)
+    assert caught.value.count == 5
+    assert len(graph_requests(scan_limited)) == 1
+    live, _ = scan()
+    fits = ReplayTransport.of("sign_in.json", "estate.json")
+    read = read_live_estate(Principal(), [SUBSCRIPTION], transport=fits, max_resources=5)
+    assert len(read.estate) == len(live.estate)

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import orjson
+import pytest
 
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.outputs.report import dumps
+from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.scanner.samples import load_sample_estate
 from tutela.scanner.scan import run_scan
-from tutela.server.governance.drift import detect_drift, drift_email, drift_view
+from tutela.server.governance.drift import (
+    detect_drift,
+    drift_between,
+    drift_email,
+    side_of_document,
+    side_of_report,
+    side_of_stored,
+)
 
 
 def finding(check: str, severity: str, resource: str = "/subscriptions/s/r/a") -> dict[str, Any]:
@@ -86,22 +98,64 @@ def test_the_alert_names_the_changes_and_links_the_diff() -> None:
     assert "https://t/report/COMP-2" in email.text
 
 
-def test_drift_reads_a_view_of_each_report_and_finds_the_same() -> None:
+def pieces(data: bytes, size: int) -> Iterator[bytes]:
+    """The JSON as ``inflate`` hands it over, a piece at a time."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def sample_document(**header: Any) -> ReportDocument:
     catalog = load_catalog()
     ts = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-    document = run_scan(
+    return run_scan(
         load_sample_estate(), catalog.framework_ids, scan_ts=ts,
-        narrator=DeterministicNarrator(catalog), catalog=catalog, report_id="B",
+        narrator=DeterministicNarrator(catalog), catalog=catalog, **header,
     )[1]  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [997, 1 << 16, 1 << 30])
+def test_drift_reads_each_side_unbuilt_and_finds_the_same(size: int) -> None:
+    document = sample_document(report_id="B")
     whole = document.to_dict()
-    view = drift_view(document.json())
-    kept = {"control_id", "check_id", "resource", "status", "severity", "title"}
-    assert set(view) == {"report_id", "aggregate_score", "findings"}
-    assert view["findings"] == [{k: f[k] for k in kept} for f in whole["findings"]]
-    # Against an earlier report missing its two critical findings: the same drift either way.
+    # An earlier report missing the critical findings, its score higher, stored as JSON.
     earlier = {**whole, "report_id": "A", "aggregate_score": whole["aggregate_score"] + 9}
     earlier["findings"] = [f for f in whole["findings"] if f["severity"] != "critical"]
-    assert detect_drift(drift_view(orjson.dumps(earlier)), view, 5) == detect_drift(
-        earlier, whole, 5
+    stored = side_of_stored(
+        pieces(dumps(earlier, indent=False), size), "A", earlier["aggregate_score"]
     )
-    assert detect_drift(drift_view(orjson.dumps(earlier)), view, 5)["new_critical_or_high"] > 0
+    current = side_of_document(document)  # from the assessment: nothing encoded
+    assert current.severities == side_of_report(whole).severities
+    assert stored.severities == side_of_report(earlier).severities
+    expected = detect_drift(earlier, whole, 5)
+    assert drift_between(stored, current, 5) == expected
+    assert expected["new_critical_or_high"] > 0
+    assert expected["examples"]
+    # And the other way round: what the later report resolved.
+    back = drift_between(
+        side_of_stored(pieces(dumps(whole, indent=False), size), "B", whole["aggregate_score"]),
+        side_of_report(earlier),
+        5,
+    )
+    assert {k: v for k, v in back.items() if k != "examples"} == {
+        k: v for k, v in detect_drift(whole, earlier, 5).items() if k != "examples"
+    }
+
+
+def test_a_stored_finding_whose_evidence_looks_like_the_next_finding_is_read_whole() -> None:
+    lookalike = {
+        "path": "properties.x",
+        "value": [{"a": 1}, {"control_id": "C-9", "status": "fail"}],
+    }
+    first = {**finding("X", "high"), "evidence": [lookalike]}
+    stored = dumps(report("A", 80, first, finding("Y", "low")), indent=False)
+    assert stored.count(b'},{"control_id":') == 2  # one between the findings, one inside
+    for size in (7, 64, len(stored)):
+        side = side_of_stored(pieces(stored, size), "A", 80)
+        assert side.severities == side_of_report(orjson.loads(stored)).severities
+        assert len(side.severities) == 2
+
+
+def test_what_is_not_a_stored_report_does_not_decode() -> None:
+    for data in (b"", b'{"report_id": "A"}', b'{"findings":[{"control_id":'):
+        with pytest.raises(msgspec.DecodeError):
+            side_of_stored(pieces(data, 5), "A", 80)

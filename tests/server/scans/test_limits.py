@@ -180,8 +180,9 @@ def test_snapshots_are_counted_before_any_is_decrypted(platform: Platform) -> No
     )
 
 
-def test_a_live_estate_over_the_limit_is_413_before_it_is_assessed(platform: Platform) -> None:
-    tenant = platform.tenant("starter")
+def with_credentials(platform: Platform, plan: str, *recordings: str) -> TenantCtx:
+    """A tenant of ``plan`` scanned live, Azure answering from the recordings."""
+    tenant = platform.tenant(plan)
     link(platform, tenant, AZURE_SUBSCRIPTION)
     stored = platform.client.put(
         "/tenant/credentials",
@@ -193,15 +194,43 @@ def test_a_live_estate_over_the_limit_is_413_before_it_is_assessed(platform: Pla
         },
     )
     assert stored.status_code == 200, stored.text
-    platform.runtime.azure_transport = ReplayTransport.of("sign_in.json", "estate.json")
-    limit(platform, "starter", 1)
+    platform.runtime.azure_transport = ReplayTransport.of("sign_in.json", *recordings)
+    return tenant
+
+
+def graph_pages(platform: Platform) -> int:
+    transport = platform.runtime.azure_transport
+    assert isinstance(transport, ReplayTransport)
+    return len(transport.sent("management.azure.com", "Microsoft.ResourceGraph"))
+
+
+def test_a_live_estate_counted_over_the_limit_is_413_before_it_is_read(
+    platform: Platform,
+) -> None:
+    # Resource Graph's first page counts 50,001 resources: over the shipped enterprise limit.
+    tenant = with_credentials(platform, "enterprise", "estate.json", "estate_over_limit.json")
+    response = platform.client.post(
+        "/scan", headers=tenant.headers, json={"frameworks": ["iso42001"]}
+    )
+    assert_refused(response, "the live estate", 50_001, "enterprise", 50_000)
+    assert graph_pages(platform) == 1  # not its next page, nor the other tables, nor ARM
+    nothing_done(platform, tenant)
+
+
+def test_a_live_estate_over_the_limit_once_read_is_413_before_it_is_assessed(
+    platform: Platform,
+) -> None:
+    # Resource Graph counts 5 resources; subscriptions and ARM children add to them once read.
+    tenant = with_credentials(platform, "starter", "estate.json")
+    limit(platform, "starter", 5)
     response = platform.client.post(
         "/scan", headers=tenant.headers, json={"frameworks": ["iso42001"]}
     )
     assert response.status_code == 413, response.text
-    assert " resources in the live estate; plan 'starter' allows at most 1 per scan" in detail(
+    assert " resources in the live estate; plan 'starter' allows at most 5 per scan" in detail(
         response
     )
+    assert graph_pages(platform) == 6  # read whole, then refused
     nothing_done(platform, tenant)
 
 

@@ -14,6 +14,7 @@ the two together.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Hashable, Iterator
 from typing import IO, Any, NamedTuple
 
@@ -27,16 +28,17 @@ from tutela.scanner.outputs.report import evidence_list, json_default
 from tutela.scanner.outputs.turns import Blocks, write_blocks
 
 _BLOCK_RESULTS = 1_000  # failing results per block: about 7,000 findings, a few MiB
-_SLICE = 1 << 22  # bytes per chunk when an encoded document is streamed again
+_SLICE = 1 << 22  # bytes per chunk when a compressed document is inflated
 
 
 class ReportDocument:
     """A scan's report: its fields in ``header`` (``findings`` a placeholder) and its findings.
 
-    The findings are encoded when the document is written; ``json()`` keeps the compact encoding
-    it made, so the API can store and answer the same bytes after setting the report id, and
-    ``compact_chunks()`` streams it (or, never encoded, encodes it a block at a time) without
-    another whole copy.
+    The findings are encoded when the document is written. ``compressed()`` (what the API
+    seals and stores) compresses it a block at a time as it is encoded and keeps the compressed
+    bytes, a hundredth of the document; ``compact_chunks()`` then answers by inflating them a
+    piece at a time (cheaper than encoding the findings again), or, never compressed (a dry
+    run), encodes it a block at a time. Either way the whole document is never in memory.
     """
 
     def __init__(
@@ -45,8 +47,13 @@ class ReportDocument:
         self.header = header
         self._assessment = assessment
         self._narrator = narrator
-        # json()'s document and where its findings array starts and ends in it.
-        self._compact: tuple[bytes, int, int] | None = None
+        # compressed()'s zlib stream, and the document's ends (header members) it was made with.
+        self._compressed: tuple[bytes, bytes, bytes] | None = None
+
+    @property
+    def assessment(self) -> Assessment:
+        """The assessment the findings are written from."""
+        return self._assessment
 
     def write(self, out: IO[bytes], *, indent: bool = True, jobs: int = 1) -> None:
         """Stream the document to ``out``, its findings encoded by up to ``jobs`` processes.
@@ -56,48 +63,53 @@ class ReportDocument:
         """
         write_blocks(out, self._blocks(indent), jobs=jobs)
 
-    def json(self, *, keep: bool = True) -> bytes:
-        """The compact document with the header as it is now.
+    def json(self) -> bytes:
+        """The compact document with the header as it is now, whole (for small reports and
+        tests: the API compresses or streams it instead).
 
         Made in one buffer a block at a time (``BytesIO.getvalue`` hands its buffer over), so
         the document is in memory once, not also as the list of its blocks and a joined copy.
-        ``keep=False`` neither keeps it nor reuses one kept: for a look at a report whose
-        header is still to change (a governance scan's drift, before its id is given).
+        """
+        out = io.BytesIO()
+        for chunk in _FindingsEncoder(self, indent=False).blocks(*self._ends()).chunks():
+            out.write(chunk)
+        return out.getvalue()
+
+    def compressed(self, level: int = 1) -> bytes:
+        """``zlib.compress(self.json(), level)``'s format, made without the whole document.
+
+        Each block is compressed as soon as it is encoded (``zlib.compressobj``), so only the
+        compressed bytes (about 1 % of a large report's JSON) and one block are in memory. They
+        are kept, for ``compact_chunks`` to answer from while the header stays as it is now.
         """
         head, tail = self._ends()
-        out = io.BytesIO()
-        if not keep or self._compact is None:
-            for chunk in _FindingsEncoder(self, indent=False).blocks(head, tail).chunks():
-                out.write(chunk)
-            if not keep:
-                return out.getvalue()
-        else:  # the header changed since (a report id given): the same findings around it
-            data, start, end = self._compact
-            if data[:start] == head and data[end:] == tail:
-                return data
-            with memoryview(data) as view:
-                out.write(head)
-                out.write(view[start:end])
-                out.write(tail)
-            self._compact = None
-            del data
-        data = out.getvalue()
-        self._compact = (data, len(head), len(data) - len(tail))
+        kept = self._compressed
+        if kept is not None and kept[1:] == (head, tail):
+            return kept[0]
+        self._compressed = None  # the header changed (a report id given): compress again
+        compressor = zlib.compressobj(level)
+        parts = []
+        for chunk in _FindingsEncoder(self, indent=False).blocks(head, tail).chunks():
+            parts.append(compressor.compress(chunk))
+            del chunk  # (not held while the next block is encoded: one block at a time)
+        parts.append(compressor.flush())
+        data = b"".join(parts)
+        del parts
+        self._compressed = (data, head, tail)
         return data
 
-    def compact_chunks(self) -> Iterator[bytes | memoryview]:
+    def compact_chunks(self) -> Iterator[bytes]:
         """The compact document a piece at a time, the same bytes as ``json()``.
 
-        Once ``json()`` made it (a stored report), views of it, not copies (whoever keeps the
-        pieces keeps that one document); otherwise encoded a block at a time, never whole in
-        memory (a dry run's answer).
+        Once ``compressed()`` made it (a stored report) with the header as it is, inflated from
+        those bytes a slice at a time; otherwise encoded a block at a time (a dry run's answer).
+        Never whole in memory.
         """
-        if self._compact is None:
-            yield from _FindingsEncoder(self, indent=False).blocks(*self._ends()).chunks()
+        kept = self._compressed
+        if kept is not None and kept[1:] == self._ends():
+            yield from inflate(kept[0])
             return
-        view = memoryview(self.json())
-        for start in range(0, len(view), _SLICE):
-            yield view[start : start + _SLICE]
+        yield from _FindingsEncoder(self, indent=False).blocks(*self._ends()).chunks()
 
     def to_dict(self) -> dict[str, Any]:
         """The document as Python data."""
@@ -131,6 +143,27 @@ class ReportDocument:
 
 def _no_block(index: int) -> list[bytes]:
     raise IndexError(index)
+
+
+_INFLATE_INPUT = 1 << 16  # compressed bytes fed at a time: a few MiB out at most
+
+
+def inflate(compressed: bytes, size: int = _SLICE) -> Iterator[bytes]:
+    """A zlib stream's bytes, at most ``size`` at a time: never the whole output at once."""
+    decompressor = zlib.decompressobj()
+    view = memoryview(compressed)
+    for start in range(0, len(view), _INFLATE_INPUT):
+        pending: bytes | memoryview = view[start : start + _INFLATE_INPUT]
+        while pending:
+            out = decompressor.decompress(pending, size)
+            if out:
+                yield out
+            pending = decompressor.unconsumed_tail
+    rest = decompressor.flush()
+    if rest:
+        yield rest
+    if not decompressor.eof:
+        raise zlib.error("incomplete or truncated stream")
 
 
 class _Shared(NamedTuple):

@@ -105,6 +105,20 @@ class AzureSourceError(SourceError):
         self.credentials_rejected = credentials_rejected
 
 
+class EstateOverLimit(Exception):
+    """The estate holds more resources than a scan may cover: refused before it is read.
+
+    ``count`` is what Resource Graph counted for the Resources query (``totalRecords`` of its
+    first page): the estate has at least as many resources (subscriptions and ARM children
+    come on top), so the refusal never stops an estate within the limit.
+    """
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} resources, over {limit}")
+        self.count = count
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class LiveEstate:
     """A live scan's estate, and what it could not read (each a one-line warning)."""
@@ -120,17 +134,21 @@ def read_live_estate(
     transport: Transport | None = None,
     max_workers: int = 4,
     progress: Progress | None = None,
+    max_resources: int | None = None,
 ) -> LiveEstate:
     """Read the subscriptions' AI estate; raise AzureSourceError if the scan cannot complete.
 
     ``transport`` is shared by sign-in, Resource Graph and ARM (default: one requests session);
     ``max_workers`` bounds concurrent ARM calls; ``progress(stage, done, total)`` follows along.
+    With ``max_resources``, an estate Resource Graph counts more resources in raises
+    ``EstateOverLimit`` at the first page of the Resources query: before the rest is paged,
+    the other tables are queried or any ARM call is made.
     """
     subscriptions = _subscription_list(subscription_ids)
     own_transport = transport is None
     shared = transport or RequestsTransport()
     try:
-        return _scan(credentials, subscriptions, shared, max_workers, progress)
+        return _scan(credentials, subscriptions, shared, max_workers, progress, max_resources)
     except AzureError as exc:
         throttled = isinstance(exc, HttpResponseError) and exc.status_code == 429
         raise AzureSourceError(
@@ -147,10 +165,13 @@ def _scan(
     transport: Transport,
     max_workers: int,
     progress: Progress | None,
+    max_resources: int | None,
 ) -> LiveEstate:
     credential = _sign_in(principal, transport)
     graph = ResourceGraphClient(credential, transport=transport)
-    resources, others = read_graph(graph, subscriptions, scanned_types(), progress)
+    resources, others = read_graph(
+        graph, subscriptions, scanned_types(), progress, max_resources=max_resources
+    )
     _check_access(others, subscriptions, principal)
     listings = plan_listings([*resources, *others], _diagnosed)
     reader = ArmReader(arm_client(credential, transport), max_workers)
@@ -214,21 +235,38 @@ def read_graph(
     subscriptions: Sequence[str],
     types: Sequence[str],
     progress: Progress | None,
+    *,
+    max_resources: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(rows of the Resources query, rows of the other tables) over every page of each query."""
+    """(rows of the Resources query, rows of the other tables) over every page of each query.
+
+    The Resources query comes first; with ``max_resources``, its count is checked as soon as
+    its first page tells it (``EstateOverLimit``).
+    """
     queries = (resources_query(types), *GRAPH_QUERIES)
     results: list[list[dict[str, Any]]] = []
     for done, query in enumerate(queries, 1):
-        results.append(_query_all(graph, query, subscriptions))
+        most = max_resources if done == 1 else None
+        results.append(_query_all(graph, query, subscriptions, most))
         if progress is not None:
             progress("resource graph", done, len(queries))
     return results[0], [row for rows in results[1:] for row in rows]
 
 
 def _query_all(
-    graph: ResourceGraphClient, query: str, subscriptions: Sequence[str]
+    graph: ResourceGraphClient,
+    query: str,
+    subscriptions: Sequence[str],
+    max_rows: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Every row of the query; ``EstateOverLimit`` once the first pages count over ``max_rows``.
+
+    Each first page carries its batch's ``totalRecords``, so the rows are counted before a
+    second page is asked for (with more than 1,000 subscriptions, batch by batch). Without a
+    count, the caller checks what was read.
+    """
     rows: list[dict[str, Any]] = []
+    counted = 0
     for start in range(0, len(subscriptions), GRAPH_SUBSCRIPTION_BATCH):
         batch = list(subscriptions[start : start + GRAPH_SUBSCRIPTION_BATCH])
         skip_token: str | None = None
@@ -240,6 +278,11 @@ def _query_all(
             page = graph.resources(QueryRequest(subscriptions=batch, query=query, options=options))
             if not isinstance(page.data, list):
                 raise AzureSourceError(f"Resource Graph answered {query!r} without a row list")
+            first = skip_token is None
+            if max_rows is not None and first and isinstance(page.total_records, int):
+                counted += page.total_records
+                if counted > max_rows:
+                    raise EstateOverLimit(counted, max_rows)
             rows.extend(row for row in page.data if isinstance(row, dict))
             skip_token = page.skip_token
             if not skip_token:

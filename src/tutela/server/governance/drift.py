@@ -8,70 +8,207 @@ governance scan has nothing to drift from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final, TypedDict, cast
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 import msgspec
 
-from tutela.scanner.engine.diff import diff_reports
+from tutela.scanner.engine.diff import finding_key
+from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.server.notify import Email
 
 SERIOUS: Final = frozenset({"critical", "high"})
 LISTED: Final = 20  # findings named in an alert; the rest are counted
 
-
-class _DriftFinding(TypedDict, total=False):
-    control_id: Any
-    check_id: Any
-    resource: Any
-    status: Any
-    severity: Any
-    title: Any
+Key = tuple[str, str, str]  # a finding's control, check and lower-cased resource (diff's key)
 
 
-class _DriftReport(TypedDict, total=False):
+@dataclass(frozen=True)
+class DriftSide:
+    """One report as drift reads it: its id, score and each failing finding's key → severity.
+
+    A key is a tuple of shared strings, so a side costs about 100 bytes a finding, not the
+    report's 1.4 KB: two 50,000-resource reports (640,000 findings each) fit beside their scan.
+    ``describe`` gives the alert's fields of some of the side's findings.
+    """
+
     report_id: Any
     aggregate_score: Any
-    findings: list[_DriftFinding]
+    severities: dict[Key, Any]
+    describe: Callable[[Collection[Key]], dict[Key, dict[str, Any]]]
 
 
-_DRIFT_VIEW = msgspec.json.Decoder(_DriftReport)
+def side_of_report(report: Mapping[str, Any]) -> DriftSide:
+    """A report document (a dict) as drift reads it."""
+    failing = {finding_key(f): f for f in report.get("findings", []) if f.get("status") == "fail"}
+    return DriftSide(
+        report.get("report_id"),
+        report.get("aggregate_score"),
+        {key: finding.get("severity") for key, finding in failing.items()},
+        lambda keys: {key: _finding(failing[key]) for key in keys},
+    )
 
 
-def drift_view(report_json: bytes) -> dict[str, Any]:
-    """A report's JSON decoded to what drift reads: its id, score and each finding's key,
-    status, severity and title. The rest (descriptions, narratives, evidence: most of a large
-    report) is skipped unbuilt, so comparing two 50,000-resource reports does not hold both as
-    Python objects (gigabytes each)."""
-    return cast(dict[str, Any], _DRIFT_VIEW.decode(report_json))
+def side_of_document(document: ReportDocument) -> DriftSide:
+    """A scan's report as drift reads it, from its assessment: no JSON encoded or decoded."""
+    assessment = document.assessment
+    severities: dict[Key, Any] = {}
+    for result in assessment.failed_in_order():
+        check, resource = result.check.id, str(result.resource.id).lower()
+        for control, _ in assessment.controls_for(result):
+            severities[(str(control.control_id), check, resource)] = result.check.severity
+
+    def describe(keys: Collection[Key]) -> dict[Key, dict[str, Any]]:
+        described: dict[Key, dict[str, Any]] = {}
+        for result in assessment.failed_in_order():
+            check, resource = result.check, result.resource
+            for control, _ in assessment.controls_for(result):
+                key = (str(control.control_id), check.id, str(resource.id).lower())
+                if key in keys:
+                    described[key] = {
+                        "severity": check.severity,
+                        "control_id": control.control_id,
+                        "check_id": check.id,
+                        "title": check.title,
+                        "resource": resource.id,
+                    }
+        return described
+
+    header = document.header
+    return DriftSide(header.get("report_id"), header.get("aggregate_score"), severities, describe)
+
+
+class _StoredFinding(msgspec.Struct):
+    """What drift reads of a stored finding; its other fields are skipped unbuilt."""
+
+    control_id: Any = ""
+    check_id: Any = ""
+    resource: Any = ""
+    status: Any = None
+    severity: Any = None
+
+
+class _Rest(msgspec.Struct):
+    findings: list[_StoredFinding] = []
+
+
+_BATCH = msgspec.json.Decoder(list[_StoredFinding])
+_REST = msgspec.json.Decoder(_Rest)
+_FINDINGS = b'"findings":['
+# Between two findings of the compact report (each opens with its control_id). The bytes cannot
+# occur inside a JSON string (its quotes would be escaped); inside a finding's evidence they
+# could, and a batch cut there does not decode: it waits for a later cut.
+_BETWEEN = b'},{"control_id":'
+
+
+def side_of_stored(chunks: Iterable[bytes], report_id: Any, aggregate_score: Any) -> DriftSide:
+    """A stored report as drift reads it, from its JSON a piece at a time (``inflate``).
+
+    The findings are decoded in batches as the pieces arrive, so neither the report's JSON
+    (900 MiB at 50,000 resources) nor its findings as objects are ever whole in memory. The id
+    and score are the report row's listing columns (the same as its header's). Raises
+    ``msgspec.DecodeError`` when the bytes are not a report.
+    """
+    severities: dict[Key, Any] = {}
+    shared: dict[str, str] = {}  # one string for each control, check, resource and severity
+
+    def add(findings: list[_StoredFinding]) -> None:
+        share = shared.setdefault
+        for f in findings:
+            if f.status != "fail":
+                continue
+            control, check = str(f.control_id), str(f.check_id)
+            resource = str(f.resource).lower()
+            severity = share(f.severity, f.severity) if isinstance(f.severity, str) else f.severity
+            key = (share(control, control), share(check, check), share(resource, resource))
+            severities[key] = severity
+
+    buffer = b""
+    started = False
+    for chunk in chunks:
+        buffer += chunk
+        if not started:
+            at = buffer.find(_FINDINGS)
+            if at < 0:
+                continue
+            buffer, started = buffer[at + len(_FINDINGS) :], True
+        cut = buffer.rfind(_BETWEEN)
+        if cut <= 0:
+            continue
+        try:
+            batch = _BATCH.decode(b"[" + buffer[: cut + 1] + b"]")
+        except msgspec.DecodeError:
+            continue
+        add(batch)
+        buffer = buffer[cut + 2 :]
+    if not started:
+        raise msgspec.DecodeError("not a report: no findings")
+    add(_REST.decode(b'{"findings":[' + buffer).findings)  # the last ones and the members after
+
+    def describe(keys: Collection[Key]) -> dict[Key, dict[str, Any]]:  # (titles not kept)
+        return {
+            key: {
+                "severity": severities[key],
+                "control_id": key[0],
+                "check_id": key[1],
+                "title": None,
+                "resource": key[2],
+            }
+            for key in keys
+        }
+
+    return DriftSide(report_id, aggregate_score, severities, describe)
 
 
 def detect_drift(
     previous: Mapping[str, Any], current: Mapping[str, Any], score_drop: int
 ) -> dict[str, Any]:
-    """The drift summary kept in the governance state: ``detected`` and what changed."""
-    diff = diff_reports(previous, current)
-    new_serious = [_finding(f) for f in diff["new_findings"] if f.get("severity") in SERIOUS]
-    raised = [
-        change
-        for change in diff["severity_changes"]
-        if change["to"] in SERIOUS and _rank(change["to"]) < _rank(change["from"])
-    ]
-    delta = diff["score_delta"]
+    """The drift summary of two report documents (dicts): ``drift_between`` their sides."""
+    return drift_between(side_of_report(previous), side_of_report(current), score_drop)
+
+
+def drift_between(before: DriftSide, after: DriftSide, score_drop: int) -> dict[str, Any]:
+    """The drift summary kept in the governance state: ``detected`` and what changed.
+
+    What ``diff_reports`` of the two documents would count (new, raised, resolved findings,
+    the score's change), from their sides.
+    """
+    old, new = before.severities, after.severities
+    added = 0
+    new_serious: list[Key] = []
+    raised = 0
+    for key, severity in new.items():
+        was = old.get(key, _ABSENT)
+        if was is _ABSENT:
+            added += 1
+            if severity in SERIOUS:
+                new_serious.append(key)
+        elif severity != was and severity in SERIOUS and _rank(severity) < _rank(was):
+            raised += 1
+    resolved = sum(1 for key in old if key not in new)
+    new_serious.sort()
+    listed = new_serious[:LISTED]
+    described = after.describe(listed)
+    score_a, score_b = before.aggregate_score, after.aggregate_score
+    delta = score_b - score_a if isinstance(score_a, int) and isinstance(score_b, int) else None
     dropped = delta is not None and -delta >= score_drop > 0
     return {
         "detected": bool(new_serious or raised or dropped),
-        "previous_report_id": diff["report_a"],
-        "report_id": diff["report_b"],
-        "score_before": diff["score_a"],
-        "score_after": diff["score_b"],
+        "previous_report_id": before.report_id,
+        "report_id": after.report_id,
+        "score_before": score_a,
+        "score_after": score_b,
         "score_delta": delta,
-        "new_findings": len(diff["new_findings"]),
+        "new_findings": added,
         "new_critical_or_high": len(new_serious),
-        "raised_to_critical_or_high": len(raised),
-        "resolved": len(diff["resolved"]),
-        "examples": new_serious[:LISTED],
+        "raised_to_critical_or_high": raised,
+        "resolved": resolved,
+        "examples": [described[key] for key in listed],
     }
+
+
+_ABSENT: Final = object()
 
 
 def _rank(severity: str | None) -> int:

@@ -22,21 +22,29 @@ import logging
 import os
 import socket
 import uuid
+import zlib
 from typing import Any, Literal, NamedTuple
 
 import msgspec
 
+from tutela.scanner.outputs.report_json import inflate
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import DomainError
 from tutela.server.governance.cadence import effective_cadence, next_slot, retry_delay
-from tutela.server.governance.drift import detect_drift, drift_email, drift_view
+from tutela.server.governance.drift import (
+    DriftSide,
+    drift_between,
+    drift_email,
+    side_of_document,
+    side_of_stored,
+)
 from tutela.server.governance.repository import (
     GovernanceRepository,
     due_states,
     tenants_without_state,
 )
 from tutela.server.notify import EmailNotSent, notifier_from
-from tutela.server.reports.envelope import DocumentUnreadable, context, open_json
+from tutela.server.reports.envelope import DocumentUnreadable, context, open_compressed
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.reports.service import GOVERNANCE, ReportUnreadable, store_report
@@ -147,27 +155,26 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
         previous = ReportRepository(session, tenant_id).latest(
             report_type=GOVERNANCE, since=dt.datetime.min.replace(tzinfo=dt.UTC)
         )
-        before = _previous_view(runtime, previous) if previous else None
+        before = _previous_side(runtime, previous) if previous else None
     if before is None:
         return document, None
-    # Not kept: the document is encoded again, with its id, when stored (one copy at a time).
-    current = drift_view(document.json(keep=False))
-    current["report_id"] = None  # given when stored
-    return document, detect_drift(before, current, runtime.settings.drift_score_drop)
+    # The current side from the assessment: the report is encoded once, when it is stored.
+    current = side_of_document(document)
+    return document, drift_between(before, current, runtime.settings.drift_score_drop)
 
 
-def _previous_view(runtime: Runtime, row: Report) -> dict[str, Any]:
-    """The previous governance report as drift reads it; 500 if it cannot be opened."""
+def _previous_side(runtime: Runtime, row: Report) -> DriftSide:
+    """The previous governance report as drift reads it, inflated and decoded a piece at a
+    time; 500 if it cannot be opened."""
     try:
-        return drift_view(
-            open_json(
-                runtime.document_keys,
-                row.wrapped_key,
-                row.body,
-                context("report", row.tenant_id, row.report_id),
-            )
+        compressed = open_compressed(
+            runtime.document_keys,
+            row.wrapped_key,
+            row.body,
+            context("report", row.tenant_id, row.report_id),
         )
-    except (DocumentUnreadable, msgspec.DecodeError):
+        return side_of_stored(inflate(compressed), row.report_id, row.aggregate_score)
+    except (DocumentUnreadable, zlib.error, msgspec.DecodeError):
         raise ReportUnreadable(row.report_id) from None
 
 

@@ -25,11 +25,13 @@ from tutela.server.auth.caller import Caller
 from tutela.server.errors import DomainError, NotFound
 from tutela.server.reports.deletion import DeletionRequest, one_or_all
 from tutela.server.reports.envelope import (
+    COMPRESSION_LEVEL,
     DocumentUnreadable,
     KeyWrapper,
     context,
     open_document,
     open_json,
+    seal_compressed,
     seal_json,
 )
 from tutela.server.reports.ids import first_free, second_of
@@ -75,10 +77,11 @@ def store_report(
 ) -> Report:
     """Give the document its report id, seal it and save it with its listing columns.
 
-    A scan's ``ReportDocument`` is sealed as the bytes it answers with; a plain dict (a report
-    made elsewhere) is encoded here. Either way the document carries its id and tenant after.
-    The audit log records the stored scan (``scan.stored``), by ``actor`` (the caller; by
-    default the governance schedule for a governance report).
+    A scan's ``ReportDocument`` compresses itself as it is encoded (never whole in memory) and
+    keeps the compressed bytes, which are sealed here and which its answer is inflated from; a
+    plain dict (a report made elsewhere) is encoded here. Either way the document carries its id
+    and tenant after. The audit log records the stored scan (``scan.stored``), by ``actor`` (the
+    caller; by default the governance schedule for a governance report).
     """
     header = document.header if isinstance(document, ReportDocument) else document
     reports = ReportRepository(session, tenant.id)
@@ -87,12 +90,11 @@ def store_report(
     while True:  # each pass that fails lost its id to a report another writer stored
         report_id = first_free(second, taken)
         header["report_id"], header["tenant_id"] = report_id, tenant.id
-        data = (
-            document.json()
-            if isinstance(document, ReportDocument)
-            else dumps(document, indent=False)
-        )
-        wrapped, body = seal_json(keys, data, context("report", tenant.id, report_id))
+        bound_to = context("report", tenant.id, report_id)
+        if isinstance(document, ReportDocument):
+            wrapped, body = seal_compressed(keys, document.compressed(COMPRESSION_LEVEL), bound_to)
+        else:
+            wrapped, body = seal_json(keys, dumps(document, indent=False), bound_to)
         row = Report(
             report_id=report_id,
             type=report_type,

@@ -117,16 +117,18 @@ class TenantSource:
     def read(self, runtime: Runtime) -> tuple[Estate, str]:
         """The estate and its source's name; reading Azure happens here, outside transactions.
 
-        A live estate over the plan's resources per scan is refused (413) once read, before it
-        is assessed: our Resource Graph reader has no count query to ask first.
+        A live estate over the plan's resources per scan is refused (413) at the first page of
+        Resource Graph's answer, which counts its resources, before the rest is read; and once
+        read (subscriptions and ARM children add to that count), before it is assessed.
         """
         if self.estate is not None:
             return self.estate, "snapshot"
         assert self.credentials is not None
+        plan = runtime.catalog.plan(self.plan)
         estate = live_estate(
-            self.credentials, self.subscriptions, transport=runtime.azure_transport
+            self.credentials, self.subscriptions, plan=plan, transport=runtime.azure_transport
         )
-        check_resource_count(runtime.catalog.plan(self.plan), len(estate), "the live estate")
+        check_resource_count(plan, len(estate), "the live estate")
         return estate, "azure"
 
 

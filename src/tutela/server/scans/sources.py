@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from tutela.scanner.catalog.loader import Plan
 from tutela.scanner.estate import Estate
-from tutela.scanner.sources.azure import AzureSourceError, read_live_estate
+from tutela.scanner.sources.azure import AzureSourceError, EstateOverLimit, read_live_estate
 from tutela.scanner.sources.azure_arm import Transport
 from tutela.server.errors import DomainError
 from tutela.server.reports.envelope import KeyWrapper
+from tutela.server.scans.limits import TooManyResources
 from tutela.server.snapshots.service import snapshot_resources
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.service import AzureCredentials
@@ -71,15 +73,26 @@ def live_estate(
     credentials: AzureCredentials,
     subscription_ids: Sequence[str],
     *,
+    plan: Plan | None = None,
     transport: Transport | None = None,
 ) -> Estate:
     """The subscriptions read live from Azure; 502 / 503 naming the cause when that fails,
-    422 when Azure refused the credentials at sign-in.
+    422 when Azure refused the credentials at sign-in, 413 when Resource Graph counts more
+    resources than the plan's limit per scan (before the estate is read: ``EstateOverLimit``).
 
-    ``transport`` is handed to the Azure SDK (default: its own HTTP session).
+    ``transport`` is handed to the Azure SDK (default: its own HTTP session); without a
+    ``plan``, no limit is checked.
     """
     try:
-        return read_live_estate(credentials, subscription_ids, transport=transport).estate
+        return read_live_estate(
+            credentials,
+            subscription_ids,
+            transport=transport,
+            max_resources=plan.max_resources_per_scan if plan is not None else None,
+        ).estate
+    except EstateOverLimit as exc:
+        assert plan is not None  # (only a plan's limit is checked)
+        raise TooManyResources("the live estate", exc.count, plan.id, exc.limit) from None
     except AzureSourceError as exc:
         if exc.credentials_rejected:
             raise AzureCredentialsRejected(

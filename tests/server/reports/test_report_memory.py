@@ -1,0 +1,77 @@
+"""A large scan's report is stored and answered without its whole JSON in memory.
+
+A report grows with its findings (900 MiB of JSON at 50,000 resources). Storing one compresses it
+a block at a time as it is encoded, and the answer is inflated from the compressed bytes a slice
+at a time: at a few thousand resources, tracemalloc holds each step well under the report's size
+(building the JSON whole, as before, costs at least all of it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from tests.platform import Platform
+from tutela.server.reports.envelope import context, open_json
+from tutela.server.reports.service import MANUAL, store_report
+from tutela.server.scans.service import assess_estate, read_iac
+from tutela.server.tenants.models import Tenant
+
+BENCH = Path(__file__).resolve().parents[3] / "bench"
+NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def large_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    sys.path.insert(0, str(BENCH))  # bench/ is not a package
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(BENCH))
+    directory = tmp_path_factory.mktemp("estate")
+    generate.generate(5000, 42, directory)
+    return (directory / "template.json").read_bytes()
+
+
+def test_a_large_report_is_stored_and_answered_never_whole(
+    platform: Platform, large_template: bytes
+) -> None:
+    tenant = platform.tenant("enterprise")
+    keys = platform.runtime.document_keys
+    estate, _ = read_iac(large_template)
+    frameworks = list(platform.runtime.catalog.framework_ids)
+    document = assess_estate(
+        platform.runtime, tenant.id, estate, frameworks, NOW, narrate=True, label=None
+    )
+    size = sum(len(chunk) for chunk in document.compact_chunks())  # encoded a block at a time
+    assert size > 60 * 2**20
+
+    answered = hashlib.sha256()
+    with platform.db() as session:
+        owner = session.get(Tenant, tenant.id)
+        assert owner is not None
+        tracemalloc.start()
+        try:
+            row = store_report(
+                session, keys, owner, document, report_type=MANUAL, label=None, scan_ts=NOW
+            )
+            storing = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            for chunk in document.compact_chunks():  # the answer, as ReportResponse sends it
+                answered.update(chunk)
+            answering = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        stored = open_json(
+            keys, row.wrapped_key, row.body, context("report", tenant.id, row.report_id)
+        )
+
+    assert storing < size / 3, f"storing peaked at {storing:,} bytes for a {size:,}-byte report"
+    assert answering < size / 3, f"answering peaked at {answering:,} bytes"
+    assert hashlib.sha256(stored).digest() == answered.digest()  # the answer is what was stored
+    assert f'"report_id":"{row.report_id}"'.encode() in stored[:200]
