@@ -16,10 +16,12 @@ create-tenant``) and a fresh ``tutela serve`` on a free port, so the server's pe
 
 - **template-keyed**: the template again, with an ``Idempotency-Key`` as the SDK sends every POST
   (the server keeps such an answer to replay it).
+- **report**: ``GET /report/{id}`` of the template's saved report (saved by one server, read by
+  a fresh one, so the scan's own peak is not counted);
 - **governance**: the snapshot's subscription linked and uploaded, then two governance scans by
   ``tutela jobs run-due`` in the server's environment (the process that runs them, as cron or a
   worker would): the first (assess, store), then the next day's, which also compares its findings
-  with the first's (drift). Each row is that process's peak RSS (``ru_maxrss`` from ``wait4``).
+  with the first's (drift). Each row is that process's peak RSS (its own VmHWM as it exits).
 
 The servers run with ``TUTELA_SCHEDULER_INTERVAL_SECONDS=0``, so no governance scan of their own
 runs beside the request measured.
@@ -35,7 +37,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import os
 import platform
 import re
 import shutil
@@ -53,7 +54,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from api_server import Server, create_tenants, tutela, tutela_env
-from api_settings import BENCH, FRAMEWORKS, SEED, TUTELA
+from api_settings import BENCH, FRAMEWORKS, SEED
 from api_snapshot import Snapshot, build_snapshot
 
 RESULTS = BENCH / "RESULTS-api-memory.md"
@@ -153,21 +154,62 @@ def run_case(name: str, work: Path, send: object, input_desc: str, input_bytes: 
         with httpx.Client(base_url=server.base_url, timeout=900, headers=tenant.headers) as client:
             assert callable(send)
             prepare, request = send(client)
-            idle = vm(server.process.pid, "VmRSS")
-            started = time.perf_counter()
-            with request() as response:
-                wire = b"".join(response.iter_raw())
-            seconds = time.perf_counter() - started
-            peak = vm(server.process.pid, "VmHWM")
-        gzipped = response.headers.get("content-encoding") == "gzip"
-        body = zlib.decompress(wire, wbits=31) if gzipped else wire
-        if response.status_code != 200:
-            print(f"{name}: {response.status_code} {body[:300]!r}", file=sys.stderr)
-        resources, findings = header_counts(body)
-        return Case(
-            name, prepare, input_desc, input_bytes, response.status_code, seconds, peak, idle,
-            resources, findings, len(wire), len(body),
-        )  # fmt: skip
+            return measure(server, name, prepare, request, input_desc, input_bytes)
+    finally:
+        server.stop()
+
+
+def measure(
+    server: Server, name: str, prepare: str, request: object, input_desc: str, input_bytes: int
+) -> Case:
+    """The server's peak RSS over one request (``request()``: an httpx stream), and its answer."""
+    assert callable(request)
+    idle = vm(server.process.pid, "VmRSS")
+    started = time.perf_counter()
+    with request() as response:
+        wire = b"".join(response.iter_raw())
+    seconds = time.perf_counter() - started
+    peak = vm(server.process.pid, "VmHWM")
+    gzipped = response.headers.get("content-encoding") == "gzip"
+    body = zlib.decompress(wire, wbits=31) if gzipped else wire
+    if response.status_code != 200:
+        print(f"{name}: {response.status_code} {body[:300]!r}", file=sys.stderr)
+    resources, findings = header_counts(body)
+    return Case(
+        name, prepare, input_desc, input_bytes, response.status_code, seconds, peak, idle,
+        resources, findings, len(wire), len(body),
+    )  # fmt: skip
+
+
+def report_case(path: Path, work: Path, desc: str) -> Case:
+    """GET /report/{id} of the template's saved report, by a server started once it was saved
+    (VmHWM is the process's high-water mark: the scan's own peak is not in it)."""
+    env = case_env(work / "data-report")
+    tutela(env, "db", "upgrade")
+    [tenant] = create_tenants(env, 1, "report")
+    saver = Server(env, work / "server-report-save.log")
+    try:
+        saver.wait_healthy()
+        with httpx.Client(base_url=saver.base_url, timeout=900, headers=tenant.headers) as client:
+            with client.stream(
+                "POST", "/scan/iac", content=path.read_bytes(),
+                headers={"Content-Type": "application/json"},
+            ) as saved:  # fmt: skip
+                for _ in saved.iter_raw():
+                    pass
+            [row] = client.get("/reports", params={"limit": 1}).json()["items"]
+    finally:
+        saver.stop()
+    server = Server(env, work / "server-report.log")
+    try:
+        server.wait_healthy()
+        with httpx.Client(base_url=server.base_url, timeout=900, headers=tenant.headers) as client:
+
+            def request():  # type: ignore[no-untyped-def]
+                return client.stream("GET", f"/report/{row['report_id']}")
+
+            what = "GET /report/{id} (the template's report, saved by POST /scan/iac)"
+            return measure(server, "report", what, request, desc, path.stat().st_size)
     finally:
         server.stop()
 
@@ -221,21 +263,34 @@ def snapshot_case(resources: int, work: Path) -> Case:
     return run_case("snapshot", work, send, snapshot_desc(snapshot), snapshot.size_bytes)
 
 
+# `tutela jobs run-due` that prints its own peak RSS as it exits. Not the child's ru_maxrss from
+# wait4: Linux carries the parent's (this benchmark's, gigabytes) into a child at exec.
+_RUN_DUE = (
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    print('VmHWM', status.split('VmHWM:')[1].split()[0], file=sys.stderr)\n"
+    "atexit.register(peak)\n"
+    "from tutela.cli.main import app\n"
+    "sys.argv = ['tutela', 'jobs', 'run-due', '--now', sys.argv[1]]\n"
+    "app()\n"
+)
+
+
 def run_due(env: dict[str, str], now: dt.datetime) -> tuple[int, float, int]:
     """``tutela jobs run-due --now …``: (exit status, seconds, the process's peak RSS in bytes)."""
     started = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603
-        [str(TUTELA), "jobs", "run-due", "--now", now.isoformat()],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", _RUN_DUE, now.isoformat()],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False,
     )  # fmt: skip
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    if process.returncode != 0 or b"1 scanned" not in output:
-        print(f"run-due: {process.returncode} {output[-600:]!r}", file=sys.stderr)
-    return process.returncode, seconds, usage.ru_maxrss * 1024  # (KiB on Linux)
+    if done.returncode != 0 or b"1 scanned" not in done.stdout:
+        print(f"run-due: {done.returncode} {done.stdout[-600:]!r}", file=sys.stderr)
+    peak = re.search(rb"VmHWM (\d+)", done.stderr)
+    if peak is None:
+        raise RuntimeError(f"run-due printed no peak: {done.stderr[-600:]!r}")
+    return done.returncode, seconds, int(peak.group(1)) * 1024
 
 
 def governance_cases(resources: int, work: Path) -> list[Case]:
@@ -339,7 +394,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--resources", type=int, default=enterprise)
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--cases", default="plan,template,snapshot,template-keyed,governance")
+    parser.add_argument(
+        "--cases", default="plan,template,snapshot,template-keyed,report,governance"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tutela-api-memory-"))
     cases = []
@@ -362,6 +419,11 @@ def main() -> None:
             template, size, _ = largest_template(args.resources, work)
             desc = f"template of `bench/generate.py {size} --seed {SEED}`"
             cases.append(iac_case("template-keyed", template, work, desc, keyed=True))
+            print(cases[-1], flush=True)
+        if "report" in wanted:
+            template, size, _ = largest_template(args.resources, work)
+            desc = f"template of `bench/generate.py {size} --seed {SEED}`"
+            cases.append(report_case(template, work, desc))
             print(cases[-1], flush=True)
         if "governance" in wanted:
             cases += governance_cases(args.resources, work)

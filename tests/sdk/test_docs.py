@@ -30,7 +30,7 @@ def test_every_python_block_runs_against_a_real_server(
     tenant = new_tenant("enterprise")  # a fresh tenant: the doc links, uploads and deletes
     monkeypatch.setenv("TUTELA_URL", server.url)
     monkeypatch.setenv("TUTELA_API_KEY", tenant.key)
-    monkeypatch.setenv("AZURE_CLIENT_SECRET", "doc-test-client-secret")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "doc-test-client-secret-of-forty-characters")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "sdk_docs"}
     blocks = python_blocks()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from starlette.responses import StreamingResponse
 
+from tutela.scanner.outputs.report_json import inflate
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
@@ -77,10 +79,11 @@ def list_reports(
 def get_report(
     report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
 ) -> Response:
-    stored = service.read_report_json(
+    stored = service.read_report_compressed(
         session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
     )
-    return Response(stored, media_type="application/json")
+    # Inflated a slice at a time as it is sent: a large report is never whole in memory.
+    return StreamingResponse(inflate(stored), media_type="application/json")
 
 
 @router.delete("/report/{report_id}", summary="Delete one report")

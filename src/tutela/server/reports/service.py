@@ -29,8 +29,8 @@ from tutela.server.reports.envelope import (
     DocumentUnreadable,
     KeyWrapper,
     context,
+    open_compressed,
     open_document,
-    open_json,
     seal_compressed,
     seal_json,
 )
@@ -173,7 +173,7 @@ def read_report(
     return open_report(keys, row)
 
 
-def read_report_json(
+def read_report_compressed(
     session: Session,
     caller: Caller,
     catalog: Catalog,
@@ -181,7 +181,8 @@ def read_report_json(
     report_id: str,
     now: dt.datetime,
 ) -> bytes:
-    """The saved report's JSON exactly as stored: served without parsing and re-encoding it."""
+    """The saved report's JSON as stored, compressed (its integrity checked): answered by
+    inflating it a slice at a time (``inflate``), never parsed, re-encoded or whole."""
     tenant_id, plan = _tenant_and_plan(session, caller)
     row = ReportRepository(session, tenant_id).get(
         report_id, since=history_start(catalog, plan, now)
@@ -189,7 +190,7 @@ def read_report_json(
     if row is None:
         raise ReportNotFound(report_id)
     try:
-        return open_json(
+        return open_compressed(
             keys, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
         )
     except DocumentUnreadable:
