@@ -598,10 +598,11 @@ def test_the_example_pipelines_gate_steps_run_as_written(
 ) -> None:
     """The steps' ``tutela gate`` commands, verbatim, with the live server as the CI's secrets.
 
-    Not run: ``pip install tutela`` (this checkout is installed), ``terraform`` (the plan fixture
-    stands in for ``terraform show -json``'s output), and the steps that are the CI's own actions
-    or tasks (``github/codeql-action/upload-sarif``, ``actions/upload-artifact``, GitLab's
-    ``artifacts:reports:junit``, ``PublishTestResults@2``): their settings are checked instead.
+    Not run: ``pip install "$TUTELA_PACKAGE"`` (this checkout is installed), ``terraform`` (the
+    plan fixture stands in for ``terraform show -json``'s output), and the steps that are the
+    CI's own actions or tasks (``github/codeql-action/upload-sarif``, ``actions/upload-artifact``,
+    GitLab's ``artifacts:reports:junit``, ``PublishTestResults@2``): their settings are checked
+    instead.
     GitHub's steps run as on a pull request (``--dry-run``), the others as on the main branch.
     """
     path, ci_env = PIPELINES[pipeline]

@@ -71,6 +71,17 @@ def test_invalid_body_is_422_naming_the_field_without_echoing_its_value(
     assert _subscriptions(platform, tenant) == []
 
 
+def test_a_malformed_uuid_is_named_without_quoting_a_character_of_it(platform: Platform) -> None:
+    tenant = platform.tenant()
+    # Pydantic's own message would say "found `<` at 1".
+    response = _put_raw(platform, tenant, json.dumps({"subscription_ids": ["<script>"]}))
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["type"] == "uuid_parsing"
+    assert "<" not in error["msg"]
+    assert "`" not in error["msg"]
+
+
 def test_a_key_the_caller_made_up_is_not_echoed_in_the_location(platform: Platform) -> None:
     tenant = platform.tenant()
     made_up = "<script>alert(1)</script>\n"

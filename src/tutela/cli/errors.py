@@ -49,7 +49,10 @@ def _describe(exc: Exception) -> str | None:
             "celery",
         }
     ):
-        return f"the server extra is not installed ({exc.name}); run: pip install 'tutela[server]'"
+        return (
+            f"the server extra is not installed ({exc.name}); install Tutela with it: "
+            "pip install -c constraints.txt '.[server]' in a checkout (README, Install)"
+        )
     try:
         from tutela.server.config import SettingsError
         from tutela.server.errors import DomainError

@@ -96,7 +96,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     ]
     for error in errors:
         error["loc"] = [_position(part) for part in error.get("loc", ())]
+        error["msg"] = _QUOTING_MESSAGES.get(error.get("type", ""), error.get("msg"))
     return _render(422, errors)
+
+
+# Pydantic messages of these types quote a piece of the input ("… found `x` at 1"): a fixed text.
+_QUOTING_MESSAGES = {
+    "uuid_parsing": "Input should be a valid UUID (32 hexadecimal digits, as 8-4-4-4-12)",
+    "uuid_version": "Input should be a UUID of the expected version",
+}
 
 
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")

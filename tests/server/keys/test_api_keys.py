@@ -160,6 +160,17 @@ def test_rename(platform: Platform, owner: TenantCtx) -> None:
     assert empty.status_code == 422
 
 
+def test_a_revoked_key_keeps_its_name(platform: Platform, owner: TenantCtx) -> None:
+    key_id = create(platform, owner.owner_key, name="ci")["id"]
+    platform.client.delete(f"/api-keys/{key_id}", headers=owner.headers)
+    response = platform.client.patch(
+        f"/api-keys/{key_id}", headers=owner.headers, json={"name": "renamed"}
+    )
+    assert response.status_code == 409
+    assert "revoked" in response.json()["detail"]
+    assert platform.client.get(f"/api-keys/{key_id}", headers=owner.headers).json()["name"] == "ci"
+
+
 def test_revocation_takes_effect_on_the_next_request(platform: Platform, owner: TenantCtx) -> None:
     created = create(platform, owner.owner_key)
     secret = str(created["key"])

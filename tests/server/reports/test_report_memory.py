@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from tests.platform import Platform
-from tutela.server.reports.envelope import context, open_json
-from tutela.server.reports.service import MANUAL, store_report
+from tutela.scanner.outputs.report_json import inflate
+from tutela.server.governance.drift import drift_between, side_of_document, side_of_stored
+from tutela.server.reports.envelope import context, open_compressed, open_json
+from tutela.server.reports.service import GOVERNANCE, MANUAL, store_report
 from tutela.server.scans.service import assess_estate, read_iac
 from tutela.server.tenants.models import Tenant
 
@@ -82,3 +84,48 @@ def test_a_large_report_is_stored_and_answered_never_whole(
     assert got.status_code == 200, got.text[:300]
     assert "content-length" not in got.headers
     assert hashlib.sha256(got.content).digest() == answered.digest()
+
+
+def test_drift_reads_both_sides_of_a_large_report_never_whole(
+    platform: Platform, large_template: bytes
+) -> None:
+    """A governance scan's drift: the new report from its assessment, the previous one decoded
+    in batches as it is inflated; each well under the JSON's size (decoding it whole took
+    more than all of it)."""
+    tenant = platform.tenant("enterprise")
+    keys = platform.runtime.document_keys
+    estate, _ = read_iac(large_template)
+    frameworks = list(platform.runtime.catalog.framework_ids)
+    document = assess_estate(
+        platform.runtime, tenant.id, estate, frameworks, NOW, narrate=True, label=None
+    )
+    size = sum(len(chunk) for chunk in document.compact_chunks())
+    with platform.db() as session:
+        owner = session.get(Tenant, tenant.id)
+        assert owner is not None
+        row = store_report(
+            session, keys, owner, document, report_type=GOVERNANCE, label=None, scan_ts=NOW
+        )
+        bound = context("report", tenant.id, row.report_id)
+        tracemalloc.start()
+        try:
+            previous = side_of_stored(
+                inflate(open_compressed(keys, row.wrapped_key, row.body, bound)),
+                row.report_id,
+                row.aggregate_score,
+            )
+            reading = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            current = side_of_document(document)
+            assessing = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert reading < size / 3, f"the stored side peaked at {reading:,} bytes of {size:,}"
+    assert assessing < size / 3, f"the current side peaked at {assessing:,} bytes"
+    assert previous.severities == current.severities
+    assert len(current.severities) == sum(
+        document.header[f"{s}_count"] for s in ("critical", "high", "medium", "low")
+    )
+    drift = drift_between(previous, current, 5)
+    assert (drift["new_findings"], drift["resolved"], drift["detected"]) == (0, 0, False)

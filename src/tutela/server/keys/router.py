@@ -120,7 +120,12 @@ def get_api_key(key_id: str, session: SessionDep, caller: KeysReader) -> ApiKeyP
     return _public(service.get_key(session, caller, key_id), caller)
 
 
-@router.patch("/api-keys/{key_id}", summary="Rename one of your API keys", description=_OUTRANKED)
+@router.patch(
+    "/api-keys/{key_id}",
+    summary="Rename one of your API keys",
+    description=_OUTRANKED + " A revoked key keeps its name: renaming it is a 409.",
+    responses={409: {"model": ErrorOut, "description": "The key is revoked"}},
+)
 def rename_api_key(
     key_id: str, body: ApiKeyUpdate, session: SessionDep, caller: KeysWriter
 ) -> ApiKeyPublic:

@@ -55,6 +55,11 @@ class TooManyKeys(Conflict):
         )
 
 
+class KeyRevoked(Conflict):
+    def __init__(self) -> None:
+        super().__init__("This API key is revoked: it keeps its name for the audit trail")
+
+
 class KeyOutranksCaller(Forbidden):
     def __init__(self) -> None:
         # The missing scopes are not named: they are what the caller may not read.
@@ -194,6 +199,8 @@ def _within_reach(key: ApiKey, owner_role: str, caller: Caller) -> ApiKey:
 
 def rename_key(session: Session, caller: Caller, key_id: str, name: str) -> ApiKey:
     key = _within_reach(_owned(session, caller, key_id), caller.role, caller)
+    if key.revoked_at is not None:
+        raise KeyRevoked()
     old = key.name
     key.name = name
     audit.record(

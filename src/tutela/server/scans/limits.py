@@ -4,8 +4,9 @@ A scan's cost grows with its resources (findings are a few per failing check and
 each plan caps the resources one scan may cover (``max_resources_per_scan`` in plans.yaml). Every
 way in is checked before the engine runs, so a refused scan counts nothing and stores nothing:
 an IaC body once read into resources, the snapshots of the scanned subscriptions by the counts
-stored beside them (nothing is decrypted), a live estate once read from Azure, and a snapshot
-upload before it is stored.
+stored beside them (nothing is decrypted), a live estate by Resource Graph's count on the first
+page of its answer (before the rest is read) and again once read, and a snapshot upload before
+it is stored.
 """
 
 from __future__ import annotations
