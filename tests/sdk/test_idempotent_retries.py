@@ -17,7 +17,7 @@ import pytest
 from tests.platform import Platform
 from tests.scanner.sources.replay import ReplayTransport
 from tests.sdk.scripted import Reply, serving
-from tests.server.scans.estates import link, listed, scan_count
+from tests.server.scans.estates import listed, live_tenant, scan_count
 from tests.server.scans.test_quota import serving as uvicorn_serving
 from tutela import Session
 from tutela.sdk import APITimeoutError, ConflictError
@@ -71,27 +71,10 @@ def test_a_409_on_a_request_without_idempotency_key_is_final() -> None:
     assert fake.attempts == 1
 
 
-AZURE_TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
-AZURE_CLIENT = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"
-AZURE_SUBSCRIPTION = "3f2b8c1e-5d4a-4b7e-9c6f-2a1d0e8b7c54"
-
-
 def test_a_scan_slower_than_the_timeout_is_stored_once_and_returned(platform: Platform) -> None:
-    tenant = platform.tenant("enterprise")
-    link(platform, tenant, AZURE_SUBSCRIPTION)
-    stored = platform.client.put(
-        "/tenant/credentials",
-        headers=tenant.headers,
-        json={
-            "tenant_id": AZURE_TENANT,
-            "client_id": AZURE_CLIENT,
-            "client_secret": "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe",  # the recording's
-        },
-    )
-    assert stored.status_code == 200, stored.text
     # Each exchange with "Azure" takes 0.2 s: the live scan takes well over a second.
-    platform.runtime.azure_transport = ReplayTransport.of(
-        "sign_in.json", "estate.json", latency=0.2
+    tenant = live_tenant(
+        platform, transport=ReplayTransport.of("sign_in.json", "estate.json", latency=0.2)
     )
 
     with (

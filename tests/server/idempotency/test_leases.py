@@ -13,29 +13,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.platform import Platform, TenantCtx, auth
+from tests.platform import Platform, auth
 from tests.scanner.sources.replay import ReplayTransport
-from tests.server.scans.estates import link, link_sample_snapshot, scan_count
+from tests.server.scans.estates import link_sample_snapshot, live_tenant, scan_count
 from tests.server.scans.test_quota import serving
 from tutela.server.idempotency.models import IdempotencyRecord
 
-AZURE_TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
-AZURE_CLIENT = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"
-AZURE_SUBSCRIPTION = "3f2b8c1e-5d4a-4b7e-9c6f-2a1d0e8b7c54"
-SECRET = "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe"  # the recording's
 SCAN = {"frameworks": ["iso42001"]}
-
-
-def live_tenant(platform: Platform) -> TenantCtx:
-    tenant = platform.tenant("enterprise")
-    link(platform, tenant, AZURE_SUBSCRIPTION)
-    stored = platform.client.put(
-        "/tenant/credentials",
-        headers=tenant.headers,
-        json={"tenant_id": AZURE_TENANT, "client_id": AZURE_CLIENT, "client_secret": SECRET},
-    )
-    assert stored.status_code == 200, stored.text
-    return tenant
 
 
 def records(platform: Platform) -> list[IdempotencyRecord]:

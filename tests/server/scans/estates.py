@@ -18,6 +18,7 @@ import httpx
 import orjson
 
 from tests.platform import Platform, TenantCtx
+from tests.scanner.sources.replay import ReplayTransport
 from tutela.scanner.estate import Estate
 from tutela.scanner.samples import sample_estate_path
 from tutela.scanner.scan import run_scan
@@ -26,6 +27,12 @@ from tutela.server.snapshots.service import split_export
 
 PROD: Final = "4f8c2a91-6d3b-4e7f-a250-9c1e8b3d7f64"
 DEV: Final = "b3e71d05-9a42-4c8e-8f1b-2d6a0c5e9f37"  # holds the sample's critical failures
+# The service principal and subscription of the recorded Azure answers (tests/scanner/sources/
+# recordings): a live scan signs in with these and reads the recorded estate.
+AZURE_TENANT: Final = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
+AZURE_CLIENT: Final = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"
+AZURE_SUBSCRIPTION: Final = "3f2b8c1e-5d4a-4b7e-9c6f-2a1d0e8b7c54"
+RECORDED_SECRET: Final = "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe"
 ANONYMOUS_REGISTRY: Final = "crcbkmldev"  # ACR-ANON-PULL, critical
 CLUSTER_WITHOUT_RBAC: Final = "aks-cbk-dev"  # AKS-RBAC, critical
 
@@ -129,3 +136,27 @@ def listed(platform: Platform, tenant: TenantCtx, **params: Any) -> list[dict[st
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
+
+
+def live_tenant(
+    platform: Platform,
+    plan: str = "enterprise",
+    *,
+    transport: ReplayTransport | None = None,
+    secret: str = RECORDED_SECRET,
+) -> TenantCtx:
+    """A tenant of ``plan`` whose recorded subscription is read live with stored credentials.
+
+    ``transport`` answers for Azure (None: the runtime's as it is, e.g. unreachable).
+    """
+    tenant = platform.tenant(plan)
+    link(platform, tenant, AZURE_SUBSCRIPTION)
+    stored = platform.client.put(
+        "/tenant/credentials",
+        headers=tenant.headers,
+        json={"tenant_id": AZURE_TENANT, "client_id": AZURE_CLIENT, "client_secret": secret},
+    )
+    assert stored.status_code == 200, stored.text
+    if transport is not None:
+        platform.runtime.azure_transport = transport
+    return tenant

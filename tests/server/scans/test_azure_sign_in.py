@@ -10,31 +10,26 @@ import pytest
 
 from tests.platform import Platform, TenantCtx
 from tests.scanner.sources.replay import ReplayTransport
-from tests.server.scans.estates import link, scan_count
+from tests.server.scans.estates import (
+    AZURE_CLIENT,
+    AZURE_SUBSCRIPTION,
+    AZURE_TENANT,
+    RECORDED_SECRET,
+    live_tenant,
+    scan_count,
+)
 from tests.server.scans.test_quota import serving
 from tutela import Session
 from tutela.scanner.sources.azure import AzureSourceError, read_live_estate
 from tutela.sdk import ValidationError
 from tutela.server.tenants.service import AzureCredentials
 
-AZURE_TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
-AZURE_CLIENT = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"
-AZURE_SUBSCRIPTION = "3f2b8c1e-5d4a-4b7e-9c6f-2a1d0e8b7c54"
 WRONG_SECRET = "Wr0ng~Secret.Value-9Xq2LmPdF4sJeQx8kTn3Vb"  # 40 characters, like Azure's
 TOKEN_PATH = f"/{AZURE_TENANT}/oauth2/v2.0/token"
 
 
-def with_credentials(platform: Platform, transport: ReplayTransport) -> TenantCtx:
-    tenant = platform.tenant("starter")
-    link(platform, tenant, AZURE_SUBSCRIPTION)
-    stored = platform.client.put(
-        "/tenant/credentials",
-        headers=tenant.headers,
-        json={"tenant_id": AZURE_TENANT, "client_id": AZURE_CLIENT, "client_secret": WRONG_SECRET},
-    )
-    assert stored.status_code == 200, stored.text
-    platform.runtime.azure_transport = transport
-    return tenant
+def with_credentials(platform: Platform, transport: ReplayTransport | None) -> TenantCtx:
+    return live_tenant(platform, "starter", transport=transport, secret=WRONG_SECRET)
 
 
 def sign_ins(transport: ReplayTransport) -> int:
@@ -78,7 +73,7 @@ def test_the_sdk_tries_a_refused_sign_in_once(platform: Platform) -> None:
 
 @pytest.mark.usefixtures("azure_unreachable")
 def test_an_unanswered_sign_in_stays_502(platform: Platform) -> None:
-    tenant = with_credentials(platform, None)  # type: ignore[arg-type]
+    tenant = with_credentials(platform, None)
 
     response = platform.client.post(
         "/scan", headers=tenant.headers, json={"frameworks": ["iso42001"]}
@@ -102,7 +97,7 @@ def test_only_the_identity_platforms_refusal_marks_the_credentials(
 ) -> None:
     credentials = AzureCredentials(tenant_id, AZURE_CLIENT, WRONG_SECRET)
     if not rejected:
-        credentials = AzureCredentials(tenant_id, AZURE_CLIENT, "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe")
+        credentials = AzureCredentials(tenant_id, AZURE_CLIENT, RECORDED_SECRET)
     with pytest.raises(AzureSourceError) as raised:
         read_live_estate(
             credentials, [AZURE_SUBSCRIPTION], transport=ReplayTransport.of(*recordings)

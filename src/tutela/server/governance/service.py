@@ -27,7 +27,7 @@ from tutela.server.governance.repository import GovernanceRepository
 from tutela.server.reports.deletion import DeletionRequest, one_or_all
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
-from tutela.server.reports.service import GOVERNANCE, ReportNotFound, history_start
+from tutela.server.reports.service import GOVERNANCE, delete_one_or_all, history_start
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.service import caller_tenant
 
@@ -167,16 +167,8 @@ def delete_history(
     report_id = one_or_all(request, everything="the whole governance history")
     selective = report_id is not None
     tenant = caller_tenant(session, caller)
-    reports = ReportRepository(session, tenant.id)
     state = GovernanceRepository(session, tenant.id).ensure(now)
-    if report_id is not None:
-        row = reports.get(report_id)
-        if row is None or row.type != GOVERNANCE:
-            raise ReportNotFound(report_id)
-        reports.delete(row)
-        deleted = [report_id]
-    else:
-        deleted = reports.delete_of_type(GOVERNANCE)
+    deleted = delete_one_or_all(session, tenant.id, GOVERNANCE, report_id)
     if state.last_report_id in deleted:  # the state no longer points at a deleted report
         state.last_report_id = None
         state.governance_score = None

@@ -226,6 +226,20 @@ def delete_report(session: Session, caller: Caller, report_id: str) -> None:
     )
 
 
+def delete_one_or_all(
+    session: Session, tenant_id: str, report_type: str, report_id: str | None
+) -> list[str]:
+    """The ids deleted: the one report of this type named (404 if none), or every one of it."""
+    reports = ReportRepository(session, tenant_id)
+    if report_id is None:
+        return reports.delete_of_type(report_type)
+    row = reports.get(report_id)
+    if row is None or row.type != report_type:
+        raise ReportNotFound(report_id)
+    reports.delete(row)
+    return [report_id]
+
+
 def delete_manual_reports(
     session: Session, caller: Caller, request: DeletionRequest | None
 ) -> tuple[int, str | None]:
@@ -235,15 +249,7 @@ def delete_manual_reports(
     """
     report_id = None if request is None else one_or_all(request, everything="every manual report")
     tenant_id, _ = _tenant_and_plan(session, caller)
-    reports = ReportRepository(session, tenant_id)
-    if report_id is not None:
-        row = reports.get(report_id)
-        if row is None or row.type != MANUAL:
-            raise ReportNotFound(report_id)
-        reports.delete(row)
-        deleted = [report_id]
-    else:
-        deleted = reports.delete_of_type(MANUAL)
+    deleted = delete_one_or_all(session, tenant_id, MANUAL, report_id)
     audit.record(
         session,
         actor=caller.actor,
