@@ -17,6 +17,9 @@ from tests.scanner.sources.replay import ReplayTransport
 from tests.server.governance.helpers import governance, governance_reports, iso, outbox, state
 from tests.server.scans.estates import (
     ANONYMOUS_REGISTRY,
+    AZURE_CLIENT,
+    AZURE_SUBSCRIPTION,
+    AZURE_TENANT,
     DEV,
     link,
     link_sample_snapshot,
@@ -24,7 +27,6 @@ from tests.server.scans.estates import (
     scan_count,
     upload_snapshot,
 )
-from tests.server.scans.test_scan import AZURE_CLIENT, AZURE_SUBSCRIPTION, AZURE_TENANT
 from tutela.server.governance.repository import GovernanceRepository
 from tutela.server.governance.scans import Outcome, run_due, scan_tenant
 from tutela.server.jobs.models import JobRun

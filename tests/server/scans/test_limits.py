@@ -19,13 +19,11 @@ from tests.server.scans.estates import (
     export,
     link,
     link_sample_snapshot,
+    live_tenant,
     sample_records,
     scan_count,
 )
 from tests.server.scans.test_scan import (
-    AZURE_CLIENT,
-    AZURE_SUBSCRIPTION,
-    AZURE_TENANT,
     FIXTURES,
     iac,
     stored_reports,
@@ -182,20 +180,7 @@ def test_snapshots_are_counted_before_any_is_decrypted(platform: Platform) -> No
 
 def with_credentials(platform: Platform, plan: str, *recordings: str) -> TenantCtx:
     """A tenant of ``plan`` scanned live, Azure answering from the recordings."""
-    tenant = platform.tenant(plan)
-    link(platform, tenant, AZURE_SUBSCRIPTION)
-    stored = platform.client.put(
-        "/tenant/credentials",
-        headers=tenant.headers,
-        json={
-            "tenant_id": AZURE_TENANT,
-            "client_id": AZURE_CLIENT,
-            "client_secret": "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe",
-        },
-    )
-    assert stored.status_code == 200, stored.text
-    platform.runtime.azure_transport = ReplayTransport.of("sign_in.json", *recordings)
-    return tenant
+    return live_tenant(platform, plan, transport=ReplayTransport.of("sign_in.json", *recordings))
 
 
 def graph_pages(platform: Platform) -> int:

@@ -19,14 +19,19 @@ from tests.platform import Platform, TenantCtx
 from tests.scanner.sources.replay import ReplayTransport
 from tests.server.scans.estates import (
     ANONYMOUS_REGISTRY,
+    AZURE_CLIENT,
+    AZURE_SUBSCRIPTION,
+    AZURE_TENANT,
     CLUSTER_WITHOUT_RBAC,
     DEV,
     PROD,
+    RECORDED_SECRET,
     clean_records,
     export,
     link,
     link_sample_snapshot,
     listed,
+    live_tenant,
     offline_report,
     sample_records,
     scan,
@@ -325,15 +330,12 @@ def test_a_stored_report_keeps_its_narratives(platform: Platform) -> None:
 
 # --- live Azure failures ------------------------------------------------------------------------
 
-AZURE_TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
-AZURE_CLIENT = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"
-AZURE_SUBSCRIPTION = "3f2b8c1e-5d4a-4b7e-9c6f-2a1d0e8b7c54"  # the recordings' subscription
 WRONG_SECRET = "wrong-secret-value~123"
 
 
 def test_live_estate_reads_azure_through_the_given_transport() -> None:
     transport = ReplayTransport.of("sign_in.json", "estate.json")
-    credentials = AzureCredentials(AZURE_TENANT, AZURE_CLIENT, "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe")
+    credentials = AzureCredentials(AZURE_TENANT, AZURE_CLIENT, RECORDED_SECRET)
     estate = live_estate(credentials, [AZURE_SUBSCRIPTION], transport=transport)
     assert estate.get(f"/subscriptions/{AZURE_SUBSCRIPTION}") is not None
     assert transport.requests
@@ -357,7 +359,7 @@ def test_bad_credentials_are_422_naming_the_cause() -> None:
 
 def test_throttling_is_503_with_retry_after() -> None:
     transport = ReplayTransport.of("sign_in.json", "estate.json", "throttled_always.json")
-    credentials = AzureCredentials(AZURE_TENANT, AZURE_CLIENT, "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe")
+    credentials = AzureCredentials(AZURE_TENANT, AZURE_CLIENT, RECORDED_SECRET)
     with pytest.raises(SourceUnavailable) as raised:
         live_estate(credentials, [AZURE_SUBSCRIPTION], transport=transport)
     error = raised.value
@@ -369,15 +371,8 @@ def test_throttling_is_503_with_retry_after() -> None:
 
 @pytest.mark.usefixtures("azure_unreachable")
 def test_a_failed_live_scan_is_502_and_counts_nothing(platform: Platform) -> None:
-    tenant = platform.tenant("starter")
-    link(platform, tenant, AZURE_SUBSCRIPTION)
     secret = "Zp4~verySecretValue.Qq81-nRt~kW7x"
-    stored = platform.client.put(
-        "/tenant/credentials",
-        headers=tenant.headers,
-        json={"tenant_id": AZURE_TENANT, "client_id": AZURE_CLIENT, "client_secret": secret},
-    )
-    assert stored.status_code == 200, stored.text
+    tenant = live_tenant(platform, "starter", secret=secret)
 
     response = platform.client.post(
         "/scan", headers=tenant.headers, json={"frameworks": ["iso42001"]}
