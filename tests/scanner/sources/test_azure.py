@@ -11,12 +11,12 @@ import pytest
 from tests.scanner.sources.replay import ReplayTransport
 from tutela.scanner.estate import Estate, Resource
 from tutela.scanner.sources.azure import (
-    AzureSourceError,
     EstateOverLimit,
     LiveEstate,
     read_live_estate,
     resources_query,
 )
+from tutela.scanner.sources.azure_identity import AzureSourceError
 
 TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
 CLIENT = "5e7d9c1b-2a3f-4e6d-8b9c-0f1e2d3c4b5a"

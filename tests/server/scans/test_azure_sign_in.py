@@ -20,7 +20,8 @@ from tests.server.scans.estates import (
 )
 from tests.server.scans.test_quota import serving
 from tutela import Session
-from tutela.scanner.sources.azure import AzureSourceError, read_live_estate
+from tutela.scanner.sources.azure import read_live_estate
+from tutela.scanner.sources.azure_identity import AzureSourceError
 from tutela.sdk import ValidationError
 from tutela.server.tenants.service import AzureCredentials
 

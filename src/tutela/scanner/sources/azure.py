@@ -13,36 +13,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
-from urllib.parse import urlsplit
+from typing import Any, Final
 
 from azure.core.exceptions import (
     AzureError,
-    ClientAuthenticationError,
     HttpResponseError,
-    ServiceRequestError,
-    ServiceResponseError,
 )
 from azure.core.pipeline.transport import RequestsTransport
-from azure.identity import ClientSecretCredential
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from tutela.redaction import redact
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.estate import SUBSCRIPTION_TYPE, Estate, Resource
-from tutela.scanner.sources import SourceError
 from tutela.scanner.sources.arg import resources_from_arg
 from tutela.scanner.sources.azure_arm import (
-    ARM_SCOPE,
     ArmReader,
     Fetched,
     Progress,
     Transport,
     arm_client,
-    error_code,
     is_subscription,
     plan_listings,
+)
+from tutela.scanner.sources.azure_identity import (
+    SOURCE,
+    AzureSourceError,
+    ServicePrincipal,
+    explain,
+    redacted,
+    sign_in,
 )
 from tutela.scanner.sources.relate import (
     POLICY_ASSIGNMENT_TYPE,
@@ -52,7 +51,6 @@ from tutela.scanner.sources.relate import (
     ROLE_DEFINITION_TYPE,
 )
 
-SOURCE: Final = "azure"
 GRAPH_PAGE: Final = 1000  # the most rows Resource Graph returns per page
 GRAPH_SUBSCRIPTION_BATCH: Final = 1000  # the most subscriptions one query may name
 GRAPH_QUERIES: Final = (
@@ -76,33 +74,6 @@ _OTHER_TABLES: Final = frozenset(
 _NOT_DIAGNOSED: Final = (_OTHER_TABLES - {SUBSCRIPTION_TYPE}) | {PRIVATE_ENDPOINT_TYPE}
 _RESOURCE_TYPE: Final = re.compile(r"^[a-z0-9.-]+(/[a-z0-9.-]+)+$")
 _SUBSCRIPTION_ID: Final = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-
-
-class ServicePrincipal(Protocol):
-    """The Entra application a live scan signs in as."""
-
-    @property
-    def tenant_id(self) -> str: ...
-    @property
-    def client_id(self) -> str: ...
-    @property
-    def client_secret(self) -> str: ...
-
-
-class AzureSourceError(SourceError):
-    """A live scan that cannot go on; the message names the cause and never holds the secret.
-
-    ``throttled`` says Azure kept answering 429: worth retrying later, unlike other causes.
-    ``credentials_rejected`` says the identity platform refused the service principal (bad
-    tenant id, client id or secret): trying again cannot help until the credentials change.
-    """
-
-    def __init__(
-        self, problem: str, *, throttled: bool = False, credentials_rejected: bool = False
-    ) -> None:
-        super().__init__(SOURCE, problem)
-        self.throttled = throttled
-        self.credentials_rejected = credentials_rejected
 
 
 class EstateOverLimit(Exception):
@@ -152,7 +123,7 @@ def read_live_estate(
     except AzureError as exc:
         throttled = isinstance(exc, HttpResponseError) and exc.status_code == 429
         raise AzureSourceError(
-            _redacted(_explain(exc, credentials), credentials), throttled=throttled
+            redacted(explain(exc, credentials), credentials), throttled=throttled
         ) from None
     finally:
         if own_transport:
@@ -167,7 +138,7 @@ def _scan(
     progress: Progress | None,
     max_resources: int | None,
 ) -> LiveEstate:
-    credential = _sign_in(principal, transport)
+    credential = sign_in(principal, transport)
     graph = ResourceGraphClient(credential, transport=transport)
     resources, others = read_graph(
         graph, subscriptions, scanned_types(), progress, max_resources=max_resources
@@ -182,37 +153,6 @@ def _scan(
     _mark_visibility(parsed, types, _diagnosed_keys(fetched))
     warnings = tuple(outcome.warning for outcome in fetched if outcome.warning)
     return LiveEstate(Estate(parsed), warnings)
-
-
-def _sign_in(principal: ServicePrincipal, transport: Transport) -> ClientSecretCredential:
-    """A credential that has already got an ARM token: bad credentials fail here, and clearly."""
-    try:
-        credential = ClientSecretCredential(
-            principal.tenant_id, principal.client_id, principal.client_secret, transport=transport
-        )
-    except ValueError as exc:  # an empty or malformed tenant or client id
-        raise AzureSourceError(
-            _redacted(f"cannot sign in: {exc}", principal), credentials_rejected=True
-        ) from None
-    try:
-        credential.get_token(ARM_SCOPE)
-    except ClientAuthenticationError as exc:
-        # azure-identity raises this both for the identity platform's refusal (an AADSTS
-        # answer) and for a sign-in request that never got an answer (network): only the
-        # former is the credentials' fault.
-        reason = _identity_reason(exc)
-        code = _AADSTS_CODE.search(reason)
-        raise AzureSourceError(
-            _redacted(
-                f"sign-in failed for service principal {principal.client_id} in tenant "
-                f"{principal.tenant_id}: {reason}",
-                principal,
-            ),
-            throttled=code is not None and code.group(1) in _AADSTS_THROTTLED,
-            credentials_rejected=code is not None
-            and code.group(1) not in _AADSTS_THROTTLED | _AADSTS_TRANSIENT,
-        ) from None
-    return credential
 
 
 def scanned_types() -> list[str]:
@@ -371,59 +311,3 @@ def _subscription_list(subscription_ids: Iterable[str]) -> list[str]:
     if malformed:
         raise AzureSourceError(f"not subscription ids (GUIDs): {', '.join(malformed)}")
     return subscriptions
-
-
-def _explain(exc: AzureError, principal: ServicePrincipal) -> str:
-    """One line naming why the scan stopped."""
-    if isinstance(exc, ClientAuthenticationError):
-        return (
-            f"Azure rejected the access token of service principal {principal.client_id}"
-            f" (HTTP {exc.status_code}{error_code(exc.response)}{_where(exc)})"
-        )
-    if isinstance(exc, HttpResponseError):
-        status = exc.status_code
-        code = error_code(exc.response)
-        if status == 429:
-            return (
-                f"Azure kept throttling requests after every retry (HTTP 429{code}{_where(exc)}); "
-                "scan again later or fewer subscriptions at once"
-            )
-        if status == 403:
-            return (
-                f"service principal {principal.client_id} is not authorised (HTTP 403{code}"
-                f"{_where(exc)}); grant it Reader on the subscriptions"
-            )
-        return f"Azure answered HTTP {status}{code}{_where(exc)}: {_first_line(exc.message)}"
-    if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return f"cannot reach Azure: {_first_line(exc.message)}"
-    return f"the Azure request failed: {_first_line(exc.message)}"
-
-
-_AADSTS_CODE = re.compile(r"\bAADSTS(\d+)\b")
-# Identity platform answers that are not about the credentials: its own transient failure, and
-# its throttling of the tenant. Every other AADSTS answer at sign-in refuses the credentials.
-_AADSTS_TRANSIENT = frozenset({"90033"})
-_AADSTS_THROTTLED = frozenset({"90055"})
-
-
-def _identity_reason(exc: ClientAuthenticationError) -> str:
-    """The identity platform's reason (``AADSTS7000215: Invalid client secret provided.``)."""
-    text = _first_line(exc.message)
-    match = re.search(r"(AADSTS\d+:.*?\.)(\s|$)", text)
-    return match.group(1) if match else text
-
-
-def _where(exc: HttpResponseError) -> str:
-    request = getattr(exc.response, "request", None)
-    url = getattr(request, "url", None)
-    return f" at {urlsplit(url).path}" if isinstance(url, str) else ""
-
-
-def _first_line(text: object) -> str:
-    lines = str(text).strip().splitlines()
-    return " ".join(lines[0].split()) if lines else "no details"
-
-
-def _redacted(text: str, principal: ServicePrincipal) -> str:
-    """One line that cannot hold the client secret, whatever an error message quoted."""
-    return redact(" ".join(text.split()), [principal.client_secret], "[secret]")

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog.loader import Plan
 from tutela.scanner.estate import Estate
-from tutela.scanner.sources.azure import AzureSourceError, EstateOverLimit, read_live_estate
+from tutela.scanner.sources.azure import EstateOverLimit, read_live_estate
 from tutela.scanner.sources.azure_arm import Transport
+from tutela.scanner.sources.azure_identity import AzureSourceError
 from tutela.server.errors import DomainError
 from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.scans.limits import TooManyResources
