@@ -77,17 +77,31 @@ class RequestContextMiddleware:
         # For the 500 handler, which runs outside this middleware, after the id is reset.
         state["correlation_id"] = correlation_id()
         limit = self.body_limit(scope["method"], scope["path"])
+        started = time.perf_counter()
+        state["status"] = 500  # until a response starts
         try:
             declared = headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit:
+                state["status"] = 413
                 await self._too_large(send, state, limit)
                 return
             unstorable = unstorable_url_part(scope)
             if unstorable is not None:
+                state["status"] = 422
                 await self._unstorable(send, state, unstorable)
                 return
             await self._serve(scope, receive, send, state, limit)
         finally:
+            # Every request, refused early or not; the path only: query strings may carry
+            # one-time tokens. The formatter escapes what the client sent.
+            log.info(
+                "request method=%s path=%s status=%s duration_ms=%.1f key=%s",
+                scope["method"],
+                scope["path"],
+                state["status"],
+                (time.perf_counter() - started) * 1000,
+                state.get("key_prefix", "-"),
+            )
             reset_correlation_id(token)
 
     async def _serve(
@@ -109,35 +123,22 @@ class RequestContextMiddleware:
             return message
 
         replaced = False
-        status = 500
-        started = time.perf_counter()
 
         async def decorating_send(message: Message) -> None:
-            nonlocal replaced, status
+            nonlocal replaced
             if overflow and message["type"] == "http.response.start" and not replaced:
                 replaced = True
-                status = 413
+                state["status"] = 413
                 await self._too_large(send, state, limit)
                 return
             if replaced:
                 return
             if message["type"] == "http.response.start":
-                status = message["status"]
+                state["status"] = message["status"]
                 message["headers"] = list(message.get("headers", [])) + _extra_headers(state)
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, decorating_send)
-        finally:
-            # The path only: query strings may carry one-time tokens.
-            log.info(
-                "request method=%s path=%s status=%s duration_ms=%.1f key=%s",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-                state.get("key_prefix", "-"),
-            )
+        await self.app(scope, counting_receive, decorating_send)
 
     async def _too_large(self, send: Send, state: dict[str, Any], limit: int) -> None:
         await _reply(send, state, 413, f"Request body exceeds the limit of {limit} bytes")

@@ -1,0 +1,300 @@
+"""The diff of two stored reports, answered without either report whole in memory.
+
+``scanner.engine.diff.diff_reports`` works on two decoded documents: two reports at the
+enterprise limit (900 MiB of JSON each) took many GB that way. Here each stored report is read
+once, inflated a slice at a time (``side_of_stored_report``): its findings are split in batches
+as they arrive (``msgspec.Raw``: their bytes as stored, never built as objects), and kept
+as an index (each failing finding's key → position, and its severity) beside the findings' bytes
+in sorted, compressed chunks of ``_CHUNK_BYTES`` (an external sort: the chunks hold about what
+the stored report's compressed body does). ``StoredDiff.chunks`` then writes the answer, merging
+each side's chunks in the answer's order and inflating them a slice at a time.
+
+The answer is byte for byte what ``dumps(diff_reports(a, b))`` writes for the decoded documents:
+the same members in the same order, each section's findings sorted by (control_id, check_id,
+lower-cased resource); a finding's bytes are its stored bytes, which orjson wrote as it writes the
+decoded finding again. A key found twice in one report counts its last finding, as a dict does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from tutela.scanner.outputs.report import dumps
+from tutela.scanner.outputs.report_json import inflate
+
+Key = tuple[str, str, str]  # control, check, lower-cased resource: ``diff.finding_key``
+
+_CHUNK_BYTES = 8 << 20  # findings' bytes sorted and compressed at a time (one chunk in memory)
+_READ_SLICE = 1 << 16  # bytes inflated at a time from each chunk while they are merged
+_WRITE_BYTES = 1 << 20  # bytes of findings per piece of the answer
+_FINDINGS = b'"findings":['
+# Between two findings (each opens with its control_id); as in ``governance.drift``: the bytes
+# cannot occur inside a JSON string, and a batch cut inside a finding's evidence does not decode
+# (it waits for a later cut).
+_BETWEEN = b'},{"control_id":'
+
+
+class ReportNotDiffable(Exception):
+    """The stored bytes are not a report (no findings array, or findings that are not objects)."""
+
+
+class _StoredFinding(msgspec.Struct):
+    """What the diff reads of a stored finding; the rest is kept as its bytes."""
+
+    control_id: Any = ""
+    check_id: Any = ""
+    resource: Any = ""
+    status: Any = None
+    severity: Any = None
+
+
+class _Members(msgspec.Struct):
+    """The report members the diff answers with (header members before or after findings)."""
+
+    report_id: Any = msgspec.UNSET
+    aggregate_score: Any = msgspec.UNSET
+    findings: list[msgspec.Raw] = []
+
+
+_RAW_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
+_FINDING = msgspec.json.Decoder(_StoredFinding)
+_MEMBERS = msgspec.json.Decoder(_Members)
+
+
+@dataclass
+class _Chunk:
+    """Findings' bytes in key order, compressed; each one's position and length alongside."""
+
+    data: bytes
+    positions: array[int]
+    lengths: array[int]
+
+
+@dataclass
+class StoredSide:
+    """One stored report as the diff reads it.
+
+    Each failing finding has a position (its rank among the failing findings, in stored order);
+    ``positions`` maps a key to the position of its last finding. A key is a tuple of shared
+    strings and a finding costs about 150 bytes of index; the findings' bytes are in ``chunks``.
+    """
+
+    report_id: Any = None
+    aggregate_score: Any = None
+    positions: dict[Key, int] = field(default_factory=dict)
+    keys: list[Key] = field(default_factory=list)  # by position
+    severities: list[Any] = field(default_factory=list)  # by position
+    resources: list[Any] = field(default_factory=list)  # by position, as stored (not lowered)
+    chunks: list[_Chunk] = field(default_factory=list)
+
+    def in_order(self) -> Iterator[tuple[Key, bytes]]:
+        """Each key's finding (its last one) in key order, as its stored bytes."""
+        positions = self.positions
+        merged: Iterator[tuple[Key, int, bytes]] = heapq.merge(
+            *(self._read(chunk) for chunk in self.chunks)
+        )
+        for key, position, raw in merged:
+            if positions[key] == position:
+                yield key, raw
+
+    def _read(self, chunk: _Chunk) -> Iterator[tuple[Key, int, bytes]]:
+        keys, pieces = self.keys, inflate(chunk.data, _READ_SLICE)
+        buffer, start = b"", 0
+        for position, length in zip(chunk.positions, chunk.lengths, strict=True):
+            end = start + length
+            while end > len(buffer):
+                buffer, end, start = buffer[start:] + next(pieces), end - start, 0
+            yield keys[position], position, buffer[start:end]
+            start = end
+
+
+def side_of_stored_report(pieces: Iterable[bytes]) -> StoredSide:
+    """A stored report's JSON, read a piece at a time (``inflate``), as the diff reads it.
+
+    Raises ``ReportNotDiffable`` when the bytes are not a report.
+    """
+    side = StoredSide()
+    reader = _Reader(side)
+    buffer, head = b"", b""
+    started = False
+    try:
+        for piece in pieces:
+            buffer += piece
+            if not started:
+                at = buffer.find(_FINDINGS)
+                if at < 0:
+                    continue
+                head, buffer, started = buffer[:at], buffer[at + len(_FINDINGS) :], True
+            cut = buffer.rfind(_BETWEEN)
+            if cut <= 0:
+                continue
+            try:
+                batch = _RAW_BATCH.decode(b"[" + buffer[: cut + 1] + b"]")
+            except msgspec.DecodeError:
+                continue
+            reader.add(batch)
+            buffer = buffer[cut + 2 :]
+        if not started:
+            raise ReportNotDiffable("no findings")
+        # The members before the findings, then the last findings and the members after them.
+        before = _MEMBERS.decode(head + b'"findings":[]}')
+        after = _MEMBERS.decode(b'{"findings":[' + buffer)
+    except (msgspec.DecodeError, zlib.error) as exc:
+        raise ReportNotDiffable(str(exc)) from None
+    reader.add(after.findings)
+    reader.flush()
+    for members in (before, after):  # a member given twice counts its last value, as in orjson
+        if members.report_id is not msgspec.UNSET:
+            side.report_id = members.report_id
+        if members.aggregate_score is not msgspec.UNSET:
+            side.aggregate_score = members.aggregate_score
+    return side
+
+
+class _Reader:
+    """Adds a stored report's findings to its side, sorting and compressing them a chunk at a
+    time."""
+
+    def __init__(self, side: StoredSide) -> None:
+        self.side = side
+        self.shared: dict[Any, Any] = {}  # one string for each control, check, resource, severity
+        self.pending: list[tuple[Key, int, msgspec.Raw]] = []
+        self.pending_bytes = 0
+
+    def add(self, batch: list[msgspec.Raw]) -> None:
+        side, share = self.side, self.shared.setdefault
+        positions, keys, severities, resources = (
+            side.positions,
+            side.keys,
+            side.severities,
+            side.resources,
+        )
+        pending = self.pending
+        for raw in batch:
+            try:
+                finding = _FINDING.decode(raw)
+            except msgspec.DecodeError as exc:  # (a ValidationError: not an object)
+                raise ReportNotDiffable(str(exc)) from None
+            if finding.status != "fail":
+                continue
+            control, check = str(finding.control_id), str(finding.check_id)
+            resource = finding.resource
+            lowered = str(resource).lower()
+            key = (share(control, control), share(check, check), share(lowered, lowered))
+            position = len(keys)
+            positions[key] = position  # the last finding of a key counts, as in a dict
+            keys.append(key)
+            severity = finding.severity
+            severities.append(share(severity, severity) if isinstance(severity, str) else severity)
+            resources.append(share(resource, resource) if isinstance(resource, str) else resource)
+            pending.append((key, position, raw))
+            self.pending_bytes += len(raw)
+            if self.pending_bytes >= _CHUNK_BYTES:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.pending.sort(key=lambda item: (item[0], item[1]))
+        compressor = zlib.compressobj(1)
+        data = [compressor.compress(raw) for _, _, raw in self.pending]
+        data.append(compressor.flush())
+        self.side.chunks.append(
+            _Chunk(
+                b"".join(data),
+                array("I", (position for _, position, _ in self.pending)),
+                array("I", (len(raw) for _, _, raw in self.pending)),
+            )
+        )
+        self.pending, self.pending_bytes = [], 0
+
+
+@dataclass
+class StoredDiff:
+    """What changed from ``before`` to ``after``: its answer is written by ``chunks``."""
+
+    before: StoredSide
+    after: StoredSide
+
+    def chunks(self) -> Iterator[bytes]:
+        """The answer's JSON a piece at a time: ``dumps(diff_reports(a, b))``'s bytes."""
+        before, after = self.before, self.after
+        score_a, score_b = before.aggregate_score, after.aggregate_score
+        delta = score_b - score_a if isinstance(score_a, int) and isinstance(score_b, int) else None
+        head = {
+            "report_a": before.report_id,
+            "report_b": after.report_id,
+            "score_a": score_a,
+            "score_b": score_b,
+            "score_delta": delta,
+        }
+        yield dumps(head, indent=False)[:-1] + b',"new_findings":['
+        # The later report is merged once: its new findings are sent, its unchanged ones
+        # compressed (they come in order) and sent after the resolved ones.
+        old = before.positions
+        unchanged = zlib.compressobj(1)
+        kept: list[bytes] = []
+        unchanged_count = 0
+
+        def new_findings() -> Iterator[bytes]:
+            nonlocal unchanged_count
+            for key, raw in after.in_order():
+                if key not in old:
+                    yield raw
+                else:
+                    kept.append(unchanged.compress((b"," if unchanged_count else b"") + raw))
+                    unchanged_count += 1
+
+        yield from _joined(new_findings())
+        kept.append(unchanged.flush())
+        new = after.positions
+        yield b'],"resolved":['
+        yield from _joined(raw for key, raw in before.in_order() if key not in new)
+        yield b'],"unchanged":['
+        yield from inflate(b"".join(kept), _WRITE_BYTES)
+        del kept
+        yield b'],"severity_changes":['
+        yield from self._severity_changes()
+        yield b"]}"
+
+    def _severity_changes(self) -> Iterator[bytes]:
+        before, after = self.before, self.after
+        changed = sorted(
+            (key[0], key[1], str(after.resources[position]), key, position)
+            for key, position in after.positions.items()
+            if (was := before.positions.get(key)) is not None
+            and before.severities[was] != after.severities[position]
+        )
+        for start in range(0, len(changed), 10_000):
+            batch = [
+                {
+                    "control_id": key[0],
+                    "check_id": key[1],
+                    "resource": after.resources[position],
+                    "from": before.severities[before.positions[key]],
+                    "to": after.severities[position],
+                }
+                for *_, key, position in changed[start : start + 10_000]
+            ]
+            yield (b"," if start else b"") + dumps(batch, indent=False)[1:-1]
+
+
+def _joined(findings: Iterable[bytes]) -> Iterator[bytes]:
+    """Findings' bytes comma-separated, in pieces of about ``_WRITE_BYTES``."""
+    batch: list[bytes] = []
+    size, separator = 0, b""
+    for raw in findings:
+        batch.append(raw)
+        size += len(raw)
+        if size >= _WRITE_BYTES:
+            yield separator + b",".join(batch)
+            batch, size, separator = [], 0, b","
+    if batch:
+        yield separator + b",".join(batch)
