@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -270,3 +271,22 @@ def test_rate_limit_is_shared_between_processes_through_redis(
             for name in client.scan_iter(f"tutela-ratelimit*{key_id}*"):
                 client.delete(name)
             client.close()
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c, h: c.get("/report/COMP-20261201-000000%00", headers=h),  # middleware
+        lambda c, h: c.post("/api-keys", headers={**h, "Idempotency-Key": "a b"}, json={}),
+        lambda c, h: c.put("/tenant/subscriptions", headers=h, content=b"[" * 2_000_000),
+        lambda c, h: c.put("/tenant/subscriptions", headers=h, json={"subscription_ids": 1}),
+    ],
+    ids=["unstorable-url", "bad-idempotency-key", "too-large", "route-validation"],
+)
+def test_every_error_body_is_written_alike(platform: Platform, send: Any) -> None:
+    """Answers sent before routing are the same compact JSON as the routes' own errors."""
+    tenant = platform.tenant()
+    response = send(platform.client, tenant.headers)
+    assert response.status_code in (413, 422)
+    compact = json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False)
+    assert response.content == compact.encode()

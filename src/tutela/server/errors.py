@@ -79,6 +79,11 @@ class PayloadTooLarge(DomainError):
     status_code = 413
 
 
+def error_body(detail: Any) -> bytes:
+    """``{"detail": …}`` as every error response writes it, for answers sent as raw ASGI."""
+    return bytes(JSONResponse({"detail": jsonable_encoder(detail)}).body)
+
+
 def _render(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=status, headers=headers)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -14,6 +13,7 @@ from urllib.parse import parse_qsl
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tutela.server.errors import error_body
 from tutela.server.observability import (
     correlation_id,
     reset_correlation_id,
@@ -165,7 +165,7 @@ def unstorable_url_part(scope: Scope) -> str | None:
 
 
 async def _reply(send: Send, state: dict[str, Any], status: int, detail: Any) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    body = error_body(detail)
     await send(
         {
             "type": "http.response.start",

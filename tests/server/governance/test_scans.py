@@ -7,6 +7,7 @@ times, against SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 
 import httpx
@@ -17,12 +18,10 @@ from tests.scanner.sources.replay import ReplayTransport
 from tests.server.governance.helpers import governance, governance_reports, iso, outbox, state
 from tests.server.scans.estates import (
     ANONYMOUS_REGISTRY,
-    AZURE_CLIENT,
-    AZURE_SUBSCRIPTION,
-    AZURE_TENANT,
     DEV,
-    link,
+    RECORDED_SECRET,
     link_sample_snapshot,
+    live_tenant,
     sample_records,
     scan_count,
     upload_snapshot,
@@ -163,18 +162,23 @@ def test_a_plan_change_changes_the_cadence_in_effect(platform: Platform) -> None
     assert due(platform, NOW + 60 * DAY, tenant) == []
 
 
+def test_an_ordinary_failure_is_logged_as_one_line_without_a_traceback(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant = platform.tenant("enterprise")  # governance on, nothing linked yet
+    with caplog.at_level(logging.WARNING, logger="tutela"):
+        [outcome] = due(platform, NOW, tenant)
+    assert outcome.status == "failed"
+    [record] = [r for r in caplog.records if "governance_scan_failed" in r.getMessage()]
+    assert "No Azure subscription is linked" in record.getMessage()
+    assert not record.exc_info
+
+
 def test_a_failing_source_is_retried_with_backoff_and_blocks_no_one(
     platform: Platform, azure_unreachable: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    failing = platform.tenant("enterprise")
-    link(platform, failing, AZURE_SUBSCRIPTION)
-    secret = "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe"  # the one the recorded sign-in accepts
-    stored = platform.client.put(
-        "/tenant/credentials",
-        headers=failing.headers,
-        json={"tenant_id": AZURE_TENANT, "client_id": AZURE_CLIENT, "client_secret": secret},
-    )
-    assert stored.status_code == 200, stored.text
+    secret = RECORDED_SECRET  # the one the recorded sign-in accepts
+    failing = live_tenant(platform)
     healthy = platform.tenant("enterprise")
     link_sample_snapshot(platform, healthy)
 

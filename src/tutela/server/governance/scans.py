@@ -120,7 +120,12 @@ def scan_tenant(runtime: Runtime, tenant_id: str, now: dt.datetime | None = None
         return Outcome(tenant_id, "skipped", detail="lease lost to another worker")
     except Exception as exc:
         detail = _describe(exc)
-        log.warning("governance_scan_failed tenant=%s detail=%s", tenant_id, detail, exc_info=True)
+        # Our own errors (no subscription, no snapshot, Azure refused) are their message; only
+        # the unexpected carry a traceback.
+        expected = isinstance(exc, DomainError)
+        log.warning(
+            "governance_scan_failed tenant=%s detail=%s", tenant_id, detail, exc_info=not expected
+        )
         _record_failure(runtime, tenant_id, owner, detail, now)
         return Outcome(tenant_id, "failed", detail=detail)
     detected = bool(drift and drift["detected"])

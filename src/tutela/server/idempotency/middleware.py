@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 from collections import deque
 from typing import Any
@@ -28,7 +27,7 @@ from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import presented_key
 from tutela.server.auth.ratelimit import binding
 from tutela.server.db import utcnow
-from tutela.server.errors import DomainError
+from tutela.server.errors import DomainError, error_body
 from tutela.server.idempotency.answers import AnswerRecorder, inflate
 from tutela.server.idempotency.service import (
     HEADER,
@@ -232,7 +231,7 @@ def _field_error(message: str, error_type: str) -> list[dict[str, Any]]:
 async def _error(
     send: Send, status: int, detail: Any, headers: dict[str, str] | None = None
 ) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    body = error_body(detail)
     await _send(send, status, body, {"content-type": "application/json", **(headers or {})})
 
 

@@ -31,7 +31,8 @@ from tutela.scanner.outputs.report_json import inflate
 
 Key = tuple[str, str, str]  # control, check, lower-cased resource: ``diff.finding_key``
 
-_CHUNK_BYTES = 8 << 20  # findings' bytes sorted and compressed at a time (one chunk in memory)
+READ_SLICE = 1 << 20  # bytes of a stored report inflated at a time while it is read
+_CHUNK_BYTES = 4 << 20  # findings' bytes sorted and compressed at a time (one chunk in memory)
 _READ_SLICE = 1 << 16  # bytes inflated at a time from each chunk while they are merged
 _WRITE_BYTES = 1 << 20  # bytes of findings per piece of the answer
 _FINDINGS = b'"findings":['
@@ -91,8 +92,10 @@ class StoredSide:
     positions: dict[Key, int] = field(default_factory=dict)
     keys: list[Key] = field(default_factory=list)  # by position
     severities: list[Any] = field(default_factory=list)  # by position
-    resources: list[Any] = field(default_factory=list)  # by position, as stored (not lowered)
     chunks: list[_Chunk] = field(default_factory=list)
+    # Read against an earlier side: each key of both whose severity changed → (its resource as
+    # stored, the earlier severity, this one).
+    changes: dict[Key, tuple[Any, Any, Any]] = field(default_factory=dict)
 
     def in_order(self) -> Iterator[tuple[Key, bytes]]:
         """Each key's finding (its last one) in key order, as its stored bytes."""
@@ -115,13 +118,14 @@ class StoredSide:
             start = end
 
 
-def side_of_stored_report(pieces: Iterable[bytes]) -> StoredSide:
+def side_of_stored_report(pieces: Iterable[bytes], against: StoredSide | None = None) -> StoredSide:
     """A stored report's JSON, read a piece at a time (``inflate``), as the diff reads it.
 
-    Raises ``ReportNotDiffable`` when the bytes are not a report.
+    Read ``against`` the earlier report's side, it also notes the severity changes. Raises
+    ``ReportNotDiffable`` when the bytes are not a report.
     """
     side = StoredSide()
-    reader = _Reader(side)
+    reader = _Reader(side, against)
     buffer, head = b"", b""
     started = False
     try:
@@ -162,20 +166,23 @@ class _Reader:
     """Adds a stored report's findings to its side, sorting and compressing them a chunk at a
     time."""
 
-    def __init__(self, side: StoredSide) -> None:
+    def __init__(self, side: StoredSide, against: StoredSide | None) -> None:
         self.side = side
+        self.against = against
         self.shared: dict[Any, Any] = {}  # one string for each control, check, resource, severity
         self.pending: list[tuple[Key, int, msgspec.Raw]] = []
         self.pending_bytes = 0
 
     def add(self, batch: list[msgspec.Raw]) -> None:
         side, share = self.side, self.shared.setdefault
-        positions, keys, severities, resources = (
+        positions, keys, severities, changes = (
             side.positions,
             side.keys,
             side.severities,
-            side.resources,
+            side.changes,
         )
+        earlier = self.against.positions if self.against is not None else {}
+        earlier_severities = self.against.severities if self.against is not None else []
         pending = self.pending
         for raw in batch:
             try:
@@ -192,8 +199,15 @@ class _Reader:
             positions[key] = position  # the last finding of a key counts, as in a dict
             keys.append(key)
             severity = finding.severity
-            severities.append(share(severity, severity) if isinstance(severity, str) else severity)
-            resources.append(share(resource, resource) if isinstance(resource, str) else resource)
+            if isinstance(severity, str):
+                severity = share(severity, severity)
+            severities.append(severity)
+            was = earlier.get(key)
+            if was is not None:  # (the last finding of a key counts, here too)
+                if earlier_severities[was] != severity:
+                    changes[key] = (resource, earlier_severities[was], severity)
+                else:
+                    changes.pop(key, None)
             pending.append((key, position, raw))
             self.pending_bytes += len(raw)
             if self.pending_bytes >= _CHUNK_BYTES:
@@ -213,7 +227,8 @@ class _Reader:
                 array("I", (len(raw) for _, _, raw in self.pending)),
             )
         )
-        self.pending, self.pending_bytes = [], 0
+        self.pending.clear()  # (in place: ``add`` holds it by a local name)
+        self.pending_bytes = 0
 
 
 @dataclass
@@ -258,30 +273,21 @@ class StoredDiff:
         yield b'],"resolved":['
         yield from _joined(raw for key, raw in before.in_order() if key not in new)
         yield b'],"unchanged":['
-        yield from inflate(b"".join(kept), _WRITE_BYTES)
-        del kept
+        compressed = b"".join(kept)
+        kept.clear()
+        yield from inflate(compressed, _WRITE_BYTES)
         yield b'],"severity_changes":['
         yield from self._severity_changes()
         yield b"]}"
 
     def _severity_changes(self) -> Iterator[bytes]:
-        before, after = self.before, self.after
         changed = sorted(
-            (key[0], key[1], str(after.resources[position]), key, position)
-            for key, position in after.positions.items()
-            if (was := before.positions.get(key)) is not None
-            and before.severities[was] != after.severities[position]
+            (key[0], key[1], str(change[0]), change) for key, change in self.after.changes.items()
         )
         for start in range(0, len(changed), 10_000):
             batch = [
-                {
-                    "control_id": key[0],
-                    "check_id": key[1],
-                    "resource": after.resources[position],
-                    "from": before.severities[before.positions[key]],
-                    "to": after.severities[position],
-                }
-                for *_, key, position in changed[start : start + 10_000]
+                {"control_id": control, "check_id": check, "resource": r, "from": a, "to": b}
+                for control, check, _, (r, a, b) in changed[start : start + 10_000]
             ]
             yield (b"," if start else b"") + dumps(batch, indent=False)[1:-1]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from starlette.responses import StreamingResponse
@@ -25,7 +25,6 @@ from tutela.server.reports.schemas import (
     ReportPage,
     ReportSummary,
 )
-from tutela.server.responses import DocumentResponse
 from tutela.server.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["reports"])
@@ -116,8 +115,8 @@ def delete_manual_reports(
 )
 def diff_reports(
     body: DiffRequest, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
-) -> DocumentResponse:
-    result: dict[str, Any] = service.diff(
+) -> Response:
+    changes = service.diff(
         session,
         caller,
         runtime.catalog,
@@ -126,7 +125,8 @@ def diff_reports(
         body.report_b,
         utcnow(),
     )
-    return DocumentResponse(result)
+    # Written as it is sent: neither report, nor the answer, is ever whole in memory.
+    return StreamingResponse(changes.chunks(), media_type="application/json")
 
 
 @router.get(
@@ -140,5 +140,5 @@ def diff_reports_link(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: ReportReader,
-) -> DocumentResponse:
+) -> Response:
     return diff_reports(DiffRequest(report_a=report_a, report_b=report_b), session, runtime, caller)

@@ -17,13 +17,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
-from tutela.scanner.engine.diff import diff_reports
 from tutela.scanner.outputs.report import dumps
-from tutela.scanner.outputs.report_json import ReportDocument
+from tutela.scanner.outputs.report_json import ReportDocument, inflate
 from tutela.server.audit import service as audit
 from tutela.server.auth.caller import Caller
 from tutela.server.errors import DomainError, NotFound
 from tutela.server.reports.deletion import DeletionRequest, one_or_all
+from tutela.server.reports.diff_stream import (
+    READ_SLICE,
+    ReportNotDiffable,
+    StoredDiff,
+    StoredSide,
+    side_of_stored_report,
+)
 from tutela.server.reports.envelope import (
     COMPRESSION_LEVEL,
     DocumentUnreadable,
@@ -268,10 +274,24 @@ def diff(
     report_a: str,
     report_b: str,
     now: dt.datetime,
-) -> dict[str, Any]:
-    before = read_report(session, caller, catalog, keys, report_a, now)
-    after = read_report(session, caller, catalog, keys, report_b, now)
-    return diff_reports(before, after)
+) -> StoredDiff:
+    """What changed from ``report_a`` to ``report_b``: ``diff_reports`` of the two documents,
+    read without either whole in memory (``diff_stream``). Both reports are read here (404,
+    or 500 for a body that fails its check, before anything is sent); the answer is written as
+    it is sent, by ``StoredDiff.chunks``."""
+    stored = [
+        (report_id, read_report_compressed(session, caller, catalog, keys, report_id, now))
+        for report_id in (report_a, report_b)
+    ]
+    sides: list[StoredSide] = []
+    while stored:
+        report_id, compressed = stored.pop(0)
+        try:  # the later report is read against the earlier one: its severity changes
+            sides.append(side_of_stored_report(inflate(compressed, READ_SLICE), *sides))
+        except ReportNotDiffable:
+            raise ReportUnreadable(report_id) from None
+        del compressed  # (its findings are in the side's chunks now)
+    return StoredDiff(*sides)
 
 
 def purge_expired(session: Session, catalog: Catalog, now: dt.datetime) -> dict[str, int]:
