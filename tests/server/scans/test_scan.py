@@ -507,6 +507,7 @@ def test_iac_frameworks_restrict_the_report(platform: Platform) -> None:
     assert unknown.status_code == 422
     assert "hipaa" not in detail(unknown)  # the position is named, not the caller's text
     assert detail(unknown).startswith("Not a framework id: frameworks[1];")
+    assert unknown.json()["detail"][0]["loc"] == ["query", "frameworks"]  # where it was sent
     free = platform.tenant("free_trial")
     assert iac(platform, free, content).json()["frameworks"] == ["iso42001", "sr11_7"]
     outside = iac(platform, free, content, frameworks="dora")

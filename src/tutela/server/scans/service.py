@@ -55,10 +55,13 @@ class ScanOptions:
     dry_run: bool = False
 
 
-def check_frameworks(catalog: Catalog, plan_id: str, requested: Sequence[str]) -> list[str]:
+def check_frameworks(
+    catalog: Catalog, plan_id: str, requested: Sequence[str], *, sent_in: str = "body"
+) -> list[str]:
     """The requested framework ids in catalogue order: 422 if unknown, 403 if not in the plan.
 
-    None requested means every framework of the plan.
+    None requested means every framework of the plan; ``sent_in`` (body or query) is where the
+    caller sent them, for the 422's ``loc``.
     """
     if not requested:
         return list(catalog.plan(plan_id).frameworks)
@@ -66,7 +69,7 @@ def check_frameworks(catalog: Catalog, plan_id: str, requested: Sequence[str]) -
     unknown = [i for i, f in enumerate(requested) if f not in catalog.framework_ids]
     if unknown:
         raise InvalidInput(
-            ("body", "frameworks"),
+            (sent_in, "frameworks"),
             f"Not a framework id: {', '.join(f'frameworks[{i}]' for i in unknown)}; valid ids: "
             f"{', '.join(catalog.framework_ids)}",
         )
@@ -183,7 +186,9 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
     now = utcnow()
     with transaction(runtime.sessions, readonly=True) as session:
         tenant = caller_tenant(session, caller)
-        frameworks = check_frameworks(runtime.catalog, tenant.plan, options.frameworks)
+        frameworks = check_frameworks(
+            runtime.catalog, tenant.plan, options.frameworks, sent_in="query"
+        )
         if not options.dry_run:
             _check_quota(session, tenant, runtime.catalog, now)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
