@@ -22,6 +22,10 @@ create-tenant``) and a fresh ``tutela serve`` on a free port, so the server's pe
   ``tutela jobs run-due`` in the server's environment (the process that runs them, as cron or a
   worker would): the first (assess, store), then the next day's, which also compares its findings
   with the first's (drift). Each row is that process's peak RSS (its own VmHWM as it exits).
+- **diff**: ``POST /reports/diff`` of the template's saved report and that of the template with
+  2 % of its resources changed (``api_memory_diff``), by a fresh server.
+
+``--cases`` measures some of them: the rows of the others are kept from the results file.
 
 The servers run with ``TUTELA_SCHEDULER_INTERVAL_SECONDS=0``, so no governance scan of their own
 runs beside the request measured.
@@ -352,11 +356,33 @@ def mib(n: int | None) -> str:
     return "—" if n is None else f"{n / 2**20:,.1f} MiB"
 
 
-def render(cases: list[Case], resources: int, command: str) -> str:
+_ROW = re.compile(r"^\| ([\w-]+) \|.*\*\*([\d,.]+) MiB\*\*")
+
+
+def kept_rows(path: Path, measured: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """From the results file as it is: the rows of the cases not measured again, their peaks
+    (MiB) and the lines saying when and how they were measured."""
+    if not path.exists():
+        return [], [], []
+    rows, peaks, notes = [], [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(("- measured", "- command")):
+            notes.append(line)
+        row = _ROW.match(line)
+        if row and row.group(1) not in measured:
+            rows.append(line)
+            peaks.append(row.group(2))
+    return rows, peaks, notes
+
+
+def render(
+    cases: list[Case], resources: int, command: str, kept: tuple[list[str], list[str], list[str]]
+) -> str:
     rows = [
         "| case | request | input | status | resources | findings | peak RSS | "
         "server RSS before | time | response (gzip / plain) |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        *kept[0],
     ]
     for c in cases:
         rows.append(
@@ -364,7 +390,11 @@ def render(cases: list[Case], resources: int, command: str) -> str:
             f"{c.resources:,} | {c.findings:,} | **{mib(c.peak_rss)}** | {mib(c.idle_rss)} | "
             f"{c.seconds:.1f} s | {mib(c.wire_bytes)} / {mib(c.plain_bytes)} |"
         )
-    ceiling = max(c.peak_rss for c in cases)
+    peaks = [c.peak_rss for c in cases] + [int(float(p.replace(",", "")) * 2**20) for p in kept[1]]
+    ceiling = max(peaks)
+    measured = ", ".join(c.name for c in cases)
+    other = " (the other rows)"
+    earlier = [note.removesuffix(other) + other for note in kept[2]] if kept[0] else []
     return "\n".join(
         [
             "# Server memory for the largest accepted inputs",
@@ -375,8 +405,10 @@ def render(cases: list[Case], resources: int, command: str) -> str:
             "`max_resources_per_scan`), within `TUTELA_MAX_UPLOAD_BYTES` (50 MiB); for the "
             "governance rows, of the `tutela jobs run-due` process that runs the scan.",
             "",
+            *earlier,
             f"- measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-            f"Python {platform.python_version()}, SQLite store",
+            f"Python {platform.python_version()}, SQLite store"
+            + (f" ({measured})" if kept[0] else ""),
             f"- command: `{command}`",
             "",
             *rows,
@@ -395,7 +427,7 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=enterprise)
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
-        "--cases", default="plan,template,snapshot,template-keyed,report,governance"
+        "--cases", default="plan,template,snapshot,template-keyed,report,governance,diff"
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tutela-api-memory-"))
@@ -427,12 +459,22 @@ def main() -> None:
             print(cases[-1], flush=True)
         if "governance" in wanted:
             cases += governance_cases(args.resources, work)
+        if "diff" in wanted:
+            from api_memory_diff import diff_case
+
+            template, size, _ = largest_template(args.resources, work)
+            desc = f"template of `bench/generate.py {size} --seed {SEED}`, and it changed"
+            cases.append(diff_case(template, work, desc))
+            print(cases[-1], flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     command = "python bench/api_memory.py" + (
         f" --resources {args.resources}" if args.resources != enterprise else ""
     )
-    args.results.write_text(render(cases, args.resources, command), encoding="utf-8")
+    if args.cases != parser.get_default("cases"):
+        command += f" --cases {args.cases}"
+    kept = kept_rows(args.results, {c.name for c in cases} | set(wanted))
+    args.results.write_text(render(cases, args.resources, command, kept), encoding="utf-8")
     print(f"wrote {args.results}")
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from tutela.server.text import UNSTORABLE_MESSAGE, UNSTORABLE_TYPE, holds_unstorable_text
+
+# To the second, like report ids and the seed's example: "2026-05-12T06:00:00Z".
+Timestamp = Annotated[
+    dt.datetime,
+    PlainSerializer(lambda t: t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str),
+]
 
 _JSON_SCALARS = (bool, int, float, str)
 # Pydantic's own error for a value of the wrong JSON type, by the type the field takes.

@@ -106,6 +106,15 @@ def minutes_ago(minutes: int) -> dt.datetime:
 # --- GET /reports -------------------------------------------------------------------------------
 
 
+def test_a_listed_scan_ts_reads_as_the_reports_own(platform: Platform) -> None:
+    tenant = platform.tenant("starter")
+    moment = minutes_ago(1).replace(microsecond=654321)
+    report_id = store(platform, tenant, moment)
+    [item] = listed(platform, tenant)
+    body = platform.client.get(f"/report/{report_id}", headers=tenant.headers).json()
+    assert item["scan_ts"] == body["scan_ts"] == f"{moment:%Y-%m-%dT%H:%M:%S}Z"
+
+
 def test_reports_are_listed_newest_first_and_filtered_by_type(platform: Platform) -> None:
     tenant = platform.tenant("starter")
     kinds = [MANUAL, GOVERNANCE, MANUAL, MANUAL, GOVERNANCE]
@@ -120,7 +129,10 @@ def test_reports_are_listed_newest_first_and_filtered_by_type(platform: Platform
     assert [item["report_id"] for item in items] == stored
     assert [item["type"] for item in items] == kinds
     assert [item["label"] for item in items] == [f"r{i}" for i in range(5)]
-    assert [dt.datetime.fromisoformat(item["scan_ts"]) for item in items] == moments
+    # As in the reports themselves: UTC, to the second.
+    assert [item["scan_ts"] for item in items] == [
+        f"{m.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%S}Z" for m in moments
+    ]
     newest = items[0]
     document = a_document()
     for field in ("frameworks", "aggregate_score", "critical_count", "high_count"):

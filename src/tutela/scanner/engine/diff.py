@@ -3,6 +3,9 @@
 It works on report documents (the JSON the API and ``tutela scan --format json`` return), so a
 stored report and a fresh one compare alike. A finding is identified by control, check and
 resource; the same finding with another severity is a severity change, not new and resolved.
+Each list of findings is sorted by that key (control, check, lower-cased resource); a key found
+twice in one report counts its last finding. The API answers two stored reports' diff with the
+same bytes without decoding either whole (``server/reports/diff_stream.py``).
 """
 
 from __future__ import annotations

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, PlainSerializer, StrictBool
+from pydantic import Field, StrictBool
 
 from tutela.server.reports.ids import REPORT_ID_PATTERN
-from tutela.server.schemas import InputModel, OutputModel
+from tutela.server.schemas import InputModel, OutputModel, Timestamp
 
-# To the second, like report ids and the seed's example: "2026-05-12T06:00:00Z".
-Timestamp = Annotated[
-    dt.datetime,
-    PlainSerializer(lambda t: t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str),
-]
 CadenceName = Literal["manual", "biweekly", "daily"]
 
 

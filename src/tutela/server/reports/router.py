@@ -110,8 +110,24 @@ def delete_manual_reports(
     return ReportDeleted(deleted=deleted, report_id=report_id)
 
 
+_DIFF = (
+    "A finding is identified by its `control_id`, `check_id` and `resource` (compared "
+    "lower-cased). `new_findings` are the failing findings of `report_b` not in `report_a`, "
+    "`resolved` those of `report_a` not in `report_b`, `unchanged` those of `report_b` also in "
+    "`report_a`: each list sorted by `control_id`, then `check_id`, then the lower-cased "
+    "`resource`, each finding as stored. `severity_changes` lists the findings of both whose "
+    "severity changed, sorted by `control_id`, `check_id`, `resource`. Both reports are read "
+    "before the answer starts (404, or 500 for a stored body that fails its integrity check); "
+    "the answer is then written as it is sent, without a `Content-Length`: two reports at the "
+    "enterprise limit answer about a GB of JSON (gzip-compressed about 100 times)."
+)
+
+
 @router.post(
-    "/reports/diff", summary="What changed between two saved reports", response_model=ReportDiff
+    "/reports/diff",
+    summary="What changed between two saved reports",
+    description=_DIFF,
+    response_model=ReportDiff,
 )
 def diff_reports(
     body: DiffRequest, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
@@ -132,6 +148,7 @@ def diff_reports(
 @router.get(
     "/reports/diff",
     summary="The same diff, for a link (drift alerts link here)",
+    description=_DIFF,
     response_model=ReportDiff,
 )
 def diff_reports_link(

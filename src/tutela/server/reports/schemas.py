@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
 from tutela.server.reports.ids import REPORT_ID_DESCRIPTION, REPORT_ID_EXAMPLE, REPORT_ID_PATTERN
-from tutela.server.schemas import InputModel, OutputModel
+from tutela.server.schemas import InputModel, OutputModel, Timestamp
 
 ReportId = Field(
     pattern=REPORT_ID_PATTERN, examples=[REPORT_ID_EXAMPLE], description=REPORT_ID_DESCRIPTION
@@ -100,7 +99,7 @@ class ReportSummary(OutputModel):
     low_count: int
     resources_scanned: int
     checks_unknown: int
-    scan_ts: dt.datetime
+    scan_ts: Timestamp = Field(description="As in the report: UTC, to the second.")
 
 
 class ReportPage(OutputModel):
