@@ -23,7 +23,8 @@ create-tenant``) and a fresh ``tutela serve`` on a free port, so the server's pe
   worker would): the first (assess, store), then the next day's, which also compares its findings
   with the first's (drift). Each row is that process's peak RSS (its own VmHWM as it exits).
 - **diff**: ``POST /reports/diff`` of the template's saved report and that of the template with
-  2 % of its resources changed (``api_memory_diff``), by a fresh server.
+  a few resources changed (``api_memory_diff``), by a fresh server; **diff-keyed** the same with
+  an ``Idempotency-Key``.
 
 ``--cases`` measures some of them: the rows of the others are kept from the results file.
 
@@ -364,14 +365,23 @@ def kept_rows(path: Path, measured: set[str]) -> tuple[list[str], list[str], lis
     (MiB) and the lines saying when and how they were measured."""
     if not path.exists():
         return [], [], []
-    rows, peaks, notes = [], [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith(("- measured", "- command")):
-            notes.append(line)
+    rows, peaks, runs = [], [], []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for line, after in zip(lines, [*lines[1:], ""], strict=True):
+        if line.startswith("- measured") and after.startswith("- command"):
+            cases = re.search(r"--cases (\S+)`", after)  # a run of some cases, or of all
+            runs.append(([line, after], set(cases.group(1).split(",")) if cases else None))
         row = _ROW.match(line)
         if row and row.group(1) not in measured:
             rows.append(line)
             peaks.append(row.group(2))
+    # Each kept row was measured by the last run that covers its case.
+    last = {
+        name: max(i for i, (_, ran) in enumerate(runs) if ran is None or name in ran)
+        for name in {re.sub(r"-first$", "", row.split(" | ")[0][2:]) for row in rows}
+        if any(ran is None or name in ran for _, ran in runs)
+    }
+    notes = [note for i, (pair, _) in enumerate(runs) if i in last.values() for note in pair]
     return rows, peaks, notes
 
 
@@ -460,12 +470,11 @@ def main() -> None:
         if "governance" in wanted:
             cases += governance_cases(args.resources, work)
         if "diff" in wanted:
-            from api_memory_diff import diff_case
+            from api_memory_diff import diff_cases
 
             template, size, _ = largest_template(args.resources, work)
             desc = f"template of `bench/generate.py {size} --seed {SEED}`, and it changed"
-            cases.append(diff_case(template, work, desc))
-            print(cases[-1], flush=True)
+            cases += diff_cases(template, work, desc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     command = "python bench/api_memory.py" + (

@@ -1,17 +1,21 @@
 """The diff case of ``bench/api_memory.py``: ``POST /reports/diff`` of two enterprise-size reports.
 
 The template of the largest estate within the limit is scanned and saved, then the same template
-changed (every 50th leaf resource removed, every 50th vault and registry opened to the public
-network): two reports of about 640,000 findings each, most of them the same. A fresh server (so
-the scans' own peak is not counted) answers their diff; the answer (about a GB of JSON) is read
-as it arrives, gunzipped a piece at a time, and its findings counted, never kept.
+changed (of every 50 resources, one child resource removed and one with a `publicNetworkAccess`
+setting opened to the public network): two reports of about 640,000 findings each, most of them
+the same. A fresh server (so the scans' own peak is not counted) answers their diff; the answer
+(about a GB of JSON) is read as it arrives, gunzipped a piece at a time, and the findings of each
+list counted, never kept.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,9 @@ import httpx
 from api_memory import Case, case_env, vm
 from api_server import Server, create_tenants, tutela
 
-_FINDING = b'"mapping":'  # a member of every finding, not of a severity change
+# A member of every finding (not of a severity change), and the lists after the first.
+_MARKS = re.compile(rb'"mapping":|\],"(resolved|unchanged|severity_changes)":\[')
+_LONGEST = len(b'],"severity_changes":[')
 
 
 def changed_template(path: Path, work: Path) -> Path:
@@ -53,7 +59,9 @@ def _save(client: httpx.Client, path: Path) -> str:
     return str(row["report_id"])
 
 
-def diff_case(template: Path, work: Path, desc: str) -> Case:
+def diff_cases(template: Path, work: Path, desc: str) -> list[Case]:
+    """The diff without, then with an ``Idempotency-Key`` (as the SDK sends every POST: the
+    server keeps the answer to replay it), each by a fresh server."""
     env = case_env(work / "data-diff")
     tutela(env, "db", "upgrade")
     [tenant] = create_tenants(env, 1, "diff")
@@ -69,33 +77,69 @@ def diff_case(template: Path, work: Path, desc: str) -> Case:
             resources = max(int(item["resources_scanned"]) for item in listed)
     finally:
         saver.stop()
-    server = Server(env, work / "server-diff.log")
-    try:
-        server.wait_healthy()
-        with httpx.Client(base_url=server.base_url, timeout=900, headers=tenant.headers) as client:
-            idle = vm(server.process.pid, "VmRSS")
-            started = time.perf_counter()
-            wire = plain = findings = 0
-            inflater = zlib.decompressobj(wbits=31)
-            carry = b""
-            body = {"report_a": before, "report_b": after}
-            with client.stream("POST", "/reports/diff", json=body) as response:
-                gzipped = response.headers.get("content-encoding") == "gzip"
-                for piece in response.iter_raw():
-                    wire += len(piece)
-                    text = inflater.decompress(piece) if gzipped else piece
-                    plain += len(text)
-                    findings += (carry + text).count(_FINDING)
-                    carry = text[-(len(_FINDING) - 1) :]
-            seconds = time.perf_counter() - started
-            peak = vm(server.process.pid, "VmHWM")
-    finally:
-        server.stop()
-    what = (
-        "POST /reports/diff of two saved reports: the template's, then the same template with "
-        "2 % of its resources removed or opened to the public network"
-    )
-    return Case(
-        "diff", what, desc, template.stat().st_size, response.status_code, seconds, peak, idle,
-        resources, findings, wire if gzipped else None, plain,
-    )  # fmt: skip
+    cases = []
+    for name, headers in [("diff", {}), ("diff-keyed", {"Idempotency-Key": str(uuid.uuid4())})]:
+        server = Server(env, work / f"server-{name}.log")
+        try:
+            server.wait_healthy()
+            with httpx.Client(
+                base_url=server.base_url, timeout=900, headers={**tenant.headers, **headers}
+            ) as client:
+                idle = vm(server.process.pid, "VmRSS")
+                started = time.perf_counter()
+                body = {"report_a": before, "report_b": after}
+                with client.stream("POST", "/reports/diff", json=body) as response:
+                    gzipped = response.headers.get("content-encoding") == "gzip"
+                    wire, plain, lists = _read(response.iter_raw(), gzipped)
+                seconds = time.perf_counter() - started
+                peak = vm(server.process.pid, "VmHWM")
+        finally:
+            server.stop()
+        with_key = " (with an `Idempotency-Key`, as the SDK sends)" if headers else ""
+        what = (
+            f"POST /reports/diff{with_key} of two saved reports: the template's, then the same "
+            "template with, of every 50 resources, a child removed and one opened to the public "
+            f"network; answered {lists[0]:,} new, {lists[1]:,} resolved, {lists[2]:,} unchanged "
+            "findings"
+        )
+        cases.append(
+            Case(
+                name,
+                what,
+                desc,
+                template.stat().st_size,
+                response.status_code,
+                seconds,
+                peak,
+                idle,
+                resources,
+                sum(lists),
+                wire if gzipped else None,
+                plain,
+            )
+        )
+        print(cases[-1], flush=True)
+    return cases
+
+
+def _read(pieces: Iterator[bytes], gzipped: bool) -> tuple[int, int, list[int]]:
+    """(bytes on the wire, bytes of JSON, findings in each list) of an answer as it arrives."""
+    wire = plain = 0
+    lists = [0, 0, 0, 0]  # findings new, resolved, unchanged; severity changes (none)
+    at = 0  # the list being read
+    inflater = zlib.decompressobj(wbits=31)
+    carry = b""
+    for piece in pieces:
+        wire += len(piece)
+        text = inflater.decompress(piece) if gzipped else piece
+        plain += len(text)
+        window = carry + text
+        for mark in _MARKS.finditer(window):
+            if mark.end() <= len(carry):
+                continue  # (seen in the previous piece)
+            if mark.group(1):
+                at += 1
+            else:
+                lists[at] += 1
+        carry = window[-(_LONGEST - 1) :]
+    return wire, plain, lists

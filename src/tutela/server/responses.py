@@ -1,33 +1,21 @@
 """JSON responses for large documents the engine builds (reports, diffs).
 
-They are written straight with orjson, or as a scan's ``ReportDocument`` encodes itself: no
-second validation and serialisation through the response model, which the route still declares
-for the OpenAPI document. Values a source could not resolve are written as ``"<unknown>"``, as
-the offline scanner writes them.
+They are written as a scan's ``ReportDocument`` encodes itself, or as a ``StoredDiff`` merges
+two stored reports: no second validation and serialisation through the response model, which
+the route still declares for the OpenAPI document.
 
-A scan's report is streamed (``ReportResponse``): a dry run's is encoded a block at a time as it
-is sent, a stored one is inflated a slice at a time from the compressed bytes that were sealed,
-so the server never holds a whole copy of a report that may be hundreds of megabytes (the
-README's "Limits").
+Both are streamed: a dry run's report is encoded a block at a time as it is sent, a stored one
+is inflated a slice at a time from the compressed bytes that were sealed, a diff is merged from
+sorted, compressed chunks of both reports; so the server never holds a whole copy of a report
+or a diff that may be hundreds of megabytes (the README's "Limits").
 """
 
 from __future__ import annotations
 
-from typing import Any
+from starlette.responses import StreamingResponse
 
-from starlette.responses import Response, StreamingResponse
-
-from tutela.scanner.outputs.report import dumps
 from tutela.scanner.outputs.report_json import ReportDocument
-
-
-class DocumentResponse(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        if isinstance(content, ReportDocument):
-            return content.json()
-        return dumps(content, indent=False)
+from tutela.server.reports.diff_stream import StoredDiff
 
 
 class ReportResponse(StreamingResponse):
@@ -35,3 +23,10 @@ class ReportResponse(StreamingResponse):
 
     def __init__(self, document: ReportDocument) -> None:
         super().__init__(document.compact_chunks(), media_type="application/json")
+
+
+class DiffResponse(StreamingResponse):
+    """The diff of two stored reports, written a piece at a time as it is sent."""
+
+    def __init__(self, diff: StoredDiff) -> None:
+        super().__init__(diff.chunks(), media_type="application/json")

@@ -33,12 +33,13 @@ Key = tuple[str, str, str]  # control, check, lower-cased resource: ``diff.findi
 
 READ_SLICE = 1 << 20  # bytes of a stored report inflated at a time while it is read
 _CHUNK_BYTES = 4 << 20  # findings' bytes sorted and compressed at a time (one chunk in memory)
-_READ_SLICE = 1 << 16  # bytes inflated at a time from each chunk while they are merged
+_MERGE_SLICE = 1 << 16  # bytes inflated at a time from each chunk while they are merged
 _WRITE_BYTES = 1 << 20  # bytes of findings per piece of the answer
 _FINDINGS = b'"findings":['
 # Between two findings (each opens with its control_id); as in ``governance.drift``: the bytes
 # cannot occur inside a JSON string, and a batch cut inside a finding's evidence does not decode
-# (it waits for a later cut).
+# (it waits for a later cut). Findings that open otherwise (a report made elsewhere) are read
+# as one batch at the end: the same answer, without the bound.
 _BETWEEN = b'},{"control_id":'
 
 
@@ -84,7 +85,7 @@ class StoredSide:
 
     Each failing finding has a position (its rank among the failing findings, in stored order);
     ``positions`` maps a key to the position of its last finding. A key is a tuple of shared
-    strings and a finding costs about 150 bytes of index; the findings' bytes are in ``chunks``.
+    strings: a finding costs about 200 bytes here, its compressed bytes in ``chunks`` included.
     """
 
     report_id: Any = None
@@ -108,7 +109,7 @@ class StoredSide:
                 yield key, raw
 
     def _read(self, chunk: _Chunk) -> Iterator[tuple[Key, int, bytes]]:
-        keys, pieces = self.keys, inflate(chunk.data, _READ_SLICE)
+        keys, pieces = self.keys, inflate(chunk.data, _MERGE_SLICE)
         buffer, start = b"", 0
         for position, length in zip(chunk.positions, chunk.lengths, strict=True):
             end = start + length

@@ -25,6 +25,7 @@ from tutela.server.reports.schemas import (
     ReportPage,
     ReportSummary,
 )
+from tutela.server.responses import DiffResponse
 from tutela.server.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["reports"])
@@ -142,7 +143,7 @@ def diff_reports(
         utcnow(),
     )
     # Written as it is sent: neither report, nor the answer, is ever whole in memory.
-    return StreamingResponse(changes.chunks(), media_type="application/json")
+    return DiffResponse(changes)
 
 
 @router.get(
