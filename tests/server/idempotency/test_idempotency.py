@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 import uuid
 
+import anyio
+import orjson
 import pytest
 from sqlalchemy import func, select, update
 
@@ -13,7 +15,7 @@ from tests.platform import Platform, TenantCtx, auth
 from tests.server.scans.estates import link_sample_snapshot, scan_count
 from tutela.server.auth.scopes import ROLE_SCOPES, Role
 from tutela.server.db import utcnow
-from tutela.server.idempotency.models import IdempotencyRecord
+from tutela.server.idempotency.models import DONE, IdempotencyRecord
 from tutela.server.idempotency.service import Claimed, Request, fingerprint, idempotency_service
 from tutela.server.jobs.registry import reports_purge
 from tutela.server.reports.models import Report
@@ -355,3 +357,49 @@ def test_replay_and_conflict_behave_the_same_on_each_backend(any_platform: Platf
     assert other.json()["detail"][0]["type"] == "idempotency_key_reused"
     assert reports(platform, tenant) == 1
     assert scan_count(platform, tenant) == 1
+
+
+def test_the_answer_is_kept_before_its_last_bytes_leave(platform: Platform) -> None:
+    """A client that has the whole answer and repeats at once gets the replay, never a 409."""
+    tenant = platform.tenant()
+    body = orjson.dumps({"name": "ci", "scopes": ["tenant:read"]})
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api-keys",
+        "raw_path": b"/api-keys",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"x-api-key", tenant.owner_key.encode()),
+            (b"idempotency-key", b"at-once"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    states_at_last_bytes: list[list[str]] = []
+
+    async def exchange() -> None:
+        sent = False
+
+        async def receive() -> dict[str, object]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                states_at_last_bytes.append([r.state for r in records(platform)])
+
+        await platform.app(scope, receive, send)
+
+    anyio.run(exchange)
+    assert states_at_last_bytes == [[DONE]]

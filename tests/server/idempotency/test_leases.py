@@ -28,11 +28,12 @@ def records(platform: Platform) -> list[IdempotencyRecord]:
 
 
 def test_a_request_outliving_its_lease_keeps_the_key_by_renewing_it(settings_factory) -> None:  # type: ignore[no-untyped-def]
-    with Platform(settings_factory(idempotency_lease_seconds=0.6)) as platform:
+    with Platform(settings_factory(idempotency_lease_seconds=1.2)) as platform:
         tenant = live_tenant(platform)
-        # About 2 s of scan, over three times the lease: renewed every 0.2 s, never lapsed.
+        # About 3.5 s of scan, nearly three times the lease: renewed every 0.4 s, never lapsed
+        # (a lease this long leaves room for a loaded machine's scheduling).
         platform.runtime.azure_transport = ReplayTransport.of(
-            "sign_in.json", "estate.json", latency=0.25
+            "sign_in.json", "estate.json", latency=0.45
         )
         headers = {**tenant.headers, "Idempotency-Key": "long-scan"}
         with (
@@ -44,7 +45,7 @@ def test_a_request_outliving_its_lease_keeps_the_key_by_renewing_it(settings_fac
                 target=lambda: first.append(client.post("/scan", headers=headers, json=SCAN))
             )
             running.start()
-            time.sleep(1.5)
+            time.sleep(2.6)  # past two leases
             repeat = client.post("/scan", headers=headers, json=SCAN)
             running.join(timeout=60)
             after = client.post("/scan", headers=headers, json=SCAN)

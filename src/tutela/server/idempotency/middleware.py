@@ -184,9 +184,27 @@ class IdempotencyMiddleware:
         self, scope: Scope, receive: Receive, send: Send, request: Request, claimed: Claimed
     ) -> None:
         answer = AnswerRecorder()
+        settled = False
+
+        async def settle() -> None:
+            nonlocal settled
+            settled = True
+            # Shielded: a client that leaves must not leave the key held until its lease ends.
+            with anyio.CancelScope(shield=True):
+                if answer.status is not None and 200 <= answer.status < 300 and answer.complete:
+                    kept = await run_in_threadpool(self.service.complete, claimed, request, answer)
+                    if not kept:
+                        log.warning("idempotent_answer_not_kept reason=taken_over")
+                else:
+                    # An error changed nothing (or the answer was cut short): a retry runs it.
+                    await run_in_threadpool(self.service.release, claimed)
 
         async def recording_send(message: Message) -> None:
             answer.record(message)
+            if answer.complete and not settled:
+                # Kept before the answer's last bytes leave: a client that has the answer and
+                # repeats the request at once gets the replay, never a 409.
+                await settle()
             try:
                 await send(message)
             except OSError:
@@ -199,16 +217,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             renewing.cancel()
-            # Also when the app raised: after a whole 2xx answer (a failing background task),
-            # the work is done and answered, and a retry must not do it again.
-            with anyio.CancelScope(shield=True):
-                if answer.status is not None and 200 <= answer.status < 300 and answer.complete:
-                    kept = await run_in_threadpool(self.service.complete, claimed, request, answer)
-                    if not kept:
-                        log.warning("idempotent_answer_not_kept reason=taken_over")
-                else:
-                    # An error changed nothing (or the answer was cut short): a retry runs it.
-                    await run_in_threadpool(self.service.release, claimed)
+            if not settled:  # the app raised or ended before its answer was whole
+                await settle()
 
     async def _renew(self, claimed: Claimed) -> None:
         interval = self.service.lease.total_seconds() / 3
