@@ -17,6 +17,7 @@ import msgspec
 from tutela.scanner.engine.diff import finding_key
 from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.server.notify import Email
+from tutela.server.reports.stored_findings import StoredFinding, StoredFindings
 
 SERIOUS: Final = frozenset({"critical", "high"})
 LISTED: Final = 20  # findings named in an alert; the rest are counted
@@ -79,41 +80,26 @@ def side_of_document(document: ReportDocument) -> DriftSide:
     return DriftSide(header.get("report_id"), header.get("aggregate_score"), severities, describe)
 
 
-class _StoredFinding(msgspec.Struct):
-    """What drift reads of a stored finding; its other fields are skipped unbuilt."""
-
-    control_id: Any = ""
-    check_id: Any = ""
-    resource: Any = ""
-    status: Any = None
-    severity: Any = None
-
-
 class _Rest(msgspec.Struct):
-    findings: list[_StoredFinding] = []
+    findings: list[StoredFinding] = []
 
 
-_BATCH = msgspec.json.Decoder(list[_StoredFinding])
+_BATCH = msgspec.json.Decoder(list[StoredFinding])
 _REST = msgspec.json.Decoder(_Rest)
-_FINDINGS = b'"findings":['
-# Between two findings of the compact report (each opens with its control_id). The bytes cannot
-# occur inside a JSON string (its quotes would be escaped); inside a finding's evidence they
-# could, and a batch cut there does not decode: it waits for a later cut.
-_BETWEEN = b'},{"control_id":'
 
 
 def side_of_stored(chunks: Iterable[bytes], report_id: Any, aggregate_score: Any) -> DriftSide:
     """A stored report as drift reads it, from its JSON a piece at a time (``inflate``).
 
-    The findings are decoded in batches as the pieces arrive, so neither the report's JSON
-    (900 MiB at 50,000 resources) nor its findings as objects are ever whole in memory. The id
-    and score are the report row's listing columns (the same as its header's). Raises
-    ``msgspec.DecodeError`` when the bytes are not a report.
+    The findings are decoded in batches as the pieces arrive (``StoredFindings``), so neither
+    the report's JSON (900 MiB at 50,000 resources) nor its findings as objects are ever whole
+    in memory. The id and score are the report row's listing columns (the same as its
+    header's). Raises ``msgspec.DecodeError`` when the bytes are not a report.
     """
     severities: dict[Key, Any] = {}
     shared: dict[str, str] = {}  # one string for each control, check, resource and severity
 
-    def add(findings: list[_StoredFinding]) -> None:
+    def add(findings: list[StoredFinding]) -> None:
         share = shared.setdefault
         for f in findings:
             if f.status != "fail":
@@ -124,27 +110,10 @@ def side_of_stored(chunks: Iterable[bytes], report_id: Any, aggregate_score: Any
             key = (share(control, control), share(check, check), share(resource, resource))
             severities[key] = severity
 
-    buffer = b""
-    started = False
-    for chunk in chunks:
-        buffer += chunk
-        if not started:
-            at = buffer.find(_FINDINGS)
-            if at < 0:
-                continue
-            buffer, started = buffer[at + len(_FINDINGS) :], True
-        cut = buffer.rfind(_BETWEEN)
-        if cut <= 0:
-            continue
-        try:
-            batch = _BATCH.decode(b"[" + buffer[: cut + 1] + b"]")
-        except msgspec.DecodeError:
-            continue
+    findings = StoredFindings(chunks, _BATCH)
+    for batch in findings:
         add(batch)
-        buffer = buffer[cut + 2 :]
-    if not started:
-        raise msgspec.DecodeError("not a report: no findings")
-    add(_REST.decode(b'{"findings":[' + buffer).findings)  # the last ones and the members after
+    add(_REST.decode(findings.tail).findings)  # the last ones and the members after
 
     def describe(keys: Collection[Key]) -> dict[Key, dict[str, Any]]:  # (titles not kept)
         return {

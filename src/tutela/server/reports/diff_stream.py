@@ -3,11 +3,12 @@
 ``scanner.engine.diff.diff_reports`` works on two decoded documents: two reports at the
 enterprise limit (900 MiB of JSON each) took many GB that way. Here each stored report is read
 once, inflated a slice at a time (``side_of_stored_report``): its findings are split in batches
-as they arrive (``msgspec.Raw``: their bytes as stored, never built as objects), and kept
-as an index (each failing finding's key → position, and its severity) beside the findings' bytes
-in sorted, compressed chunks of ``_CHUNK_BYTES`` (an external sort: the chunks hold about what
-the stored report's compressed body does). ``StoredDiff.chunks`` then writes the answer, merging
-each side's chunks in the answer's order and inflating them a slice at a time.
+as they arrive (``stored_findings.StoredFindings``, as ``msgspec.Raw``: their bytes as stored,
+never built as objects), and kept as an index (each failing finding's key → position, and its
+severity) beside the findings' bytes in sorted, compressed chunks of ``_CHUNK_BYTES`` (an
+external sort: the chunks hold about what the stored report's compressed body does).
+``StoredDiff.chunks`` then writes the answer, merging each side's chunks in the answer's order
+and inflating them a slice at a time.
 
 The answer is byte for byte what ``dumps(diff_reports(a, b))`` writes for the decoded documents:
 the same members in the same order, each section's findings sorted by (control_id, check_id,
@@ -28,6 +29,7 @@ import msgspec
 
 from tutela.scanner.outputs.report import dumps
 from tutela.scanner.outputs.report_json import inflate
+from tutela.server.reports.stored_findings import StoredFinding, StoredFindings
 
 Key = tuple[str, str, str]  # control, check, lower-cased resource: ``diff.finding_key``
 
@@ -35,26 +37,10 @@ READ_SLICE = 1 << 20  # bytes of a stored report inflated at a time while it is 
 _CHUNK_BYTES = 4 << 20  # findings' bytes sorted and compressed at a time (one chunk in memory)
 _MERGE_SLICE = 1 << 16  # bytes inflated at a time from each chunk while they are merged
 _WRITE_BYTES = 1 << 20  # bytes of findings per piece of the answer
-_FINDINGS = b'"findings":['
-# Between two findings (each opens with its control_id); as in ``governance.drift``: the bytes
-# cannot occur inside a JSON string, and a batch cut inside a finding's evidence does not decode
-# (it waits for a later cut). Findings that open otherwise (a report made elsewhere) are read
-# as one batch at the end: the same answer, without the bound.
-_BETWEEN = b'},{"control_id":'
 
 
 class ReportNotDiffable(Exception):
     """The stored bytes are not a report (no findings array, or findings that are not objects)."""
-
-
-class _StoredFinding(msgspec.Struct):
-    """What the diff reads of a stored finding; the rest is kept as its bytes."""
-
-    control_id: Any = ""
-    check_id: Any = ""
-    resource: Any = ""
-    status: Any = None
-    severity: Any = None
 
 
 class _Members(msgspec.Struct):
@@ -66,7 +52,7 @@ class _Members(msgspec.Struct):
 
 
 _RAW_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
-_FINDING = msgspec.json.Decoder(_StoredFinding)
+_FINDING = msgspec.json.Decoder(StoredFinding)  # (the rest of a finding is kept as its bytes)
 _MEMBERS = msgspec.json.Decoder(_Members)
 
 
@@ -127,30 +113,13 @@ def side_of_stored_report(pieces: Iterable[bytes], against: StoredSide | None = 
     """
     side = StoredSide()
     reader = _Reader(side, against)
-    buffer, head = b"", b""
-    started = False
+    findings = StoredFindings(pieces, _RAW_BATCH)
     try:
-        for piece in pieces:
-            buffer += piece
-            if not started:
-                at = buffer.find(_FINDINGS)
-                if at < 0:
-                    continue
-                head, buffer, started = buffer[:at], buffer[at + len(_FINDINGS) :], True
-            cut = buffer.rfind(_BETWEEN)
-            if cut <= 0:
-                continue
-            try:
-                batch = _RAW_BATCH.decode(b"[" + buffer[: cut + 1] + b"]")
-            except msgspec.DecodeError:
-                continue
+        for batch in findings:
             reader.add(batch)
-            buffer = buffer[cut + 2 :]
-        if not started:
-            raise ReportNotDiffable("no findings")
         # The members before the findings, then the last findings and the members after them.
-        before = _MEMBERS.decode(head + b'"findings":[]}')
-        after = _MEMBERS.decode(b'{"findings":[' + buffer)
+        before = _MEMBERS.decode(findings.head)
+        after = _MEMBERS.decode(findings.tail)
     except (msgspec.DecodeError, zlib.error) as exc:
         raise ReportNotDiffable(str(exc)) from None
     reader.add(after.findings)
