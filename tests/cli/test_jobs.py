@@ -11,6 +11,7 @@ from tests.platform import Platform
 from tests.server.scans.estates import link, link_sample_snapshot
 from tutela.cli.main import app
 from tutela.server.config import Settings
+from tutela.server.jobs.models import JobRun
 
 
 def run(*args: str) -> Result:
@@ -106,3 +107,22 @@ def test_status_says_when_the_broker_is_unreachable(
     result = run("jobs", "status")
     assert result.exit_code == 1
     assert result.output.startswith("Backend: celery, queue 'tutela': broker unreachable: ")
+
+
+def test_status_prints_job_details_as_text_never_as_terminal_controls(settings: Settings) -> None:
+    # A detail quotes messages from elsewhere (Azure's, the database's): an ESC in one must not
+    # colour the operator's terminal, nor rich markup style it.
+    with Platform(settings) as platform, platform.db() as session:
+        session.add(
+            JobRun(
+                name="governance.run_due",
+                runs=1,
+                last_status="failed",
+                last_detail="\x1b[31mred\x1b[0m [bold]bold[/bold]",
+                last_worker="host\x1b]0;title\x07",
+            )
+        )
+    result = run("jobs", "status")
+    assert "\x1b" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("governance.")]
+    assert line.endswith("on host: red [bold]bold[/bold]")  # the OSC title dropped whole

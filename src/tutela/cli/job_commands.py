@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from tutela.cli.errors import CliError, one_line_errors
+from tutela.cli.text import shown
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -157,8 +158,9 @@ def run_due(
             purge = run_job(runtime, REPORTS_PURGE, lambda: reports_purge(runtime, moment))
         finally:
             runtime.close()
-    console.print(f"Governance at {moment:%Y-%m-%d %H:%M:%S}Z: {due.detail}")
-    console.print(f"Retention: {purge.detail}")
+    # Details quote Azure's and the database's messages: printed as text, never as controls.
+    console.print(f"Governance at {moment:%Y-%m-%d %H:%M:%S}Z: {shown(due.detail)}")
+    console.print(f"Retention: {shown(purge.detail)}")
     if due.failures:
         raise typer.Exit(1)
 
@@ -180,7 +182,7 @@ def status() -> None:
     finally:
         runtime.close()
     if report.backend == "celery":
-        depth = report.broker_error or f"{report.queue_depth} waiting"
+        depth = shown(report.broker_error or f"{report.queue_depth} waiting")
         console.print(f"Backend: celery, queue '{report.queue}': {depth}")
     else:
         console.print("Backend: in-process (the API process runs the jobs)")
@@ -193,7 +195,7 @@ def status() -> None:
         console.print(
             f"{run.name}: {run.last_status or 'running'}, {run.runs} run(s); last started "
             f"{_when(run.last_started_at)}, finished {_when(run.last_finished_at)} on "
-            f"{run.last_worker or '-'}: {run.last_detail or ''}".rstrip(": ")
+            f"{shown(run.last_worker or '-')}: {shown(run.last_detail or '')}".rstrip(": ")
         )
     if report.broker_error:
         raise typer.Exit(1)
