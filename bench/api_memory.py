@@ -40,9 +40,7 @@ process: only the server's memory is measured.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
-import platform
 import re
 import shutil
 import subprocess
@@ -58,6 +56,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from api_memory_render import kept_rows, render
 from api_server import Server, create_tenants, tutela, tutela_env
 from api_settings import BENCH, FRAMEWORKS, SEED
 from api_snapshot import Snapshot, build_snapshot
@@ -268,167 +267,6 @@ def snapshot_case(resources: int, work: Path) -> Case:
     return run_case("snapshot", work, send, snapshot_desc(snapshot), snapshot.size_bytes)
 
 
-# `tutela jobs run-due` that prints its own peak RSS as it exits. Not the child's ru_maxrss from
-# wait4: Linux carries the parent's (this benchmark's, gigabytes) into a child at exec.
-_RUN_DUE = (
-    "import atexit, sys\n"
-    "def peak():\n"
-    "    status = open('/proc/self/status').read()\n"
-    "    print('VmHWM', status.split('VmHWM:')[1].split()[0], file=sys.stderr)\n"
-    "atexit.register(peak)\n"
-    "from tutela.cli.main import app\n"
-    "sys.argv = ['tutela', 'jobs', 'run-due', '--now', sys.argv[1]]\n"
-    "app()\n"
-)
-
-
-def run_due(env: dict[str, str], now: dt.datetime) -> tuple[int, float, int]:
-    """``tutela jobs run-due --now …``: (exit status, seconds, the process's peak RSS in bytes)."""
-    started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", _RUN_DUE, now.isoformat()],
-        env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False,
-    )  # fmt: skip
-    seconds = time.perf_counter() - started
-    if done.returncode != 0 or b"1 scanned" not in done.stdout:
-        print(f"run-due: {done.returncode} {done.stdout[-600:]!r}", file=sys.stderr)
-    peak = re.search(rb"VmHWM (\d+)", done.stderr)
-    if peak is None:
-        raise RuntimeError(f"run-due printed no peak: {done.stderr[-600:]!r}")
-    return done.returncode, seconds, int(peak.group(1)) * 1024
-
-
-def governance_cases(resources: int, work: Path) -> list[Case]:
-    """Two governance scans of an uploaded snapshot: the first, then one with drift to compare."""
-    snapshot = snapshot_of(resources, work)
-    env = case_env(work / "data-governance")
-    tutela(env, "db", "upgrade")
-    [tenant] = create_tenants(env, 1, "governance")
-    server = Server(env, work / "server-governance.log")
-    cases = []
-    try:
-        server.wait_healthy()
-        with httpx.Client(base_url=server.base_url, timeout=900, headers=tenant.headers) as client:
-            sub = snapshot.subscription_id
-            client.put("/tenant/subscriptions", json={"subscription_ids": [sub]}).raise_for_status()
-            client.put(
-                f"/tenant/subscriptions/{sub}/snapshot",
-                content=snapshot.body,
-                headers={"Content-Type": "application/json"},
-            ).raise_for_status()
-            first = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)
-            for name, now, what in [
-                ("governance-first", first, "the first governance scan: assess, store"),
-                (
-                    "governance",
-                    first + dt.timedelta(days=1, minutes=1),
-                    "the next day's: assess, drift against the first, store",
-                ),
-            ]:
-                status, seconds, peak = run_due(env, now)
-                listed = client.get("/reports", params={"type": "governance", "limit": 1})
-                latest = listed.json()["items"][0] if listed.status_code == 200 else {}
-                findings = sum(
-                    latest.get(f"{s}_count", 0) for s in ("critical", "high", "medium", "low")
-                )
-                cases.append(
-                    Case(
-                        name,
-                        f"`tutela jobs run-due` after PUT …/snapshot: {what}",
-                        snapshot_desc(snapshot),
-                        snapshot.size_bytes,
-                        f"exit {status}",
-                        seconds,
-                        peak,
-                        None,
-                        latest.get("resources_scanned", 0),
-                        findings,
-                        None,
-                        None,
-                    )
-                )
-                print(cases[-1], flush=True)
-    finally:
-        server.stop()
-    return cases
-
-
-def mib(n: int | None) -> str:
-    return "—" if n is None else f"{n / 2**20:,.1f} MiB"
-
-
-_ROW = re.compile(r"^\| ([\w-]+) \|.*\*\*([\d,.]+) MiB\*\*")
-
-
-def kept_rows(path: Path, measured: set[str]) -> tuple[list[str], list[str], list[str]]:
-    """From the results file as it is: the rows of the cases not measured again, their peaks
-    (MiB) and the lines saying when and how they were measured."""
-    if not path.exists():
-        return [], [], []
-    rows, peaks, runs = [], [], []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for line, after in zip(lines, [*lines[1:], ""], strict=True):
-        if line.startswith("- measured") and after.startswith("- command"):
-            cases = re.search(r"--cases (\S+)`", after)  # a run of some cases, or of all
-            runs.append(([line, after], set(cases.group(1).split(",")) if cases else None))
-        row = _ROW.match(line)
-        if row and row.group(1) not in measured:
-            rows.append(line)
-            peaks.append(row.group(2))
-    # Each kept row was measured by the last run that covers its case.
-    last = {
-        name: max(i for i, (_, ran) in enumerate(runs) if ran is None or name in ran)
-        for name in {re.sub(r"-first$", "", row.split(" | ")[0][2:]) for row in rows}
-        if any(ran is None or name in ran for _, ran in runs)
-    }
-    notes = [note for i, (pair, _) in enumerate(runs) if i in last.values() for note in pair]
-    return rows, peaks, notes
-
-
-def render(
-    cases: list[Case], resources: int, command: str, kept: tuple[list[str], list[str], list[str]]
-) -> str:
-    rows = [
-        "| case | request | input | status | resources | findings | peak RSS | "
-        "server RSS before | time | response (gzip / plain) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
-        *kept[0],
-    ]
-    for c in cases:
-        rows.append(
-            f"| {c.name} | {c.request} | {c.input_desc}, {mib(c.input_bytes)} | {c.status} | "
-            f"{c.resources:,} | {c.findings:,} | **{mib(c.peak_rss)}** | {mib(c.idle_rss)} | "
-            f"{c.seconds:.1f} s | {mib(c.wire_bytes)} / {mib(c.plain_bytes)} |"
-        )
-    peaks = [c.peak_rss for c in cases] + [int(float(p.replace(",", "")) * 2**20) for p in kept[1]]
-    ceiling = max(peaks)
-    measured = ", ".join(c.name for c in cases)
-    other = " (the other rows)"
-    earlier = [note.removesuffix(other) + other for note in kept[2]] if kept[0] else []
-    return "\n".join(
-        [
-            "# Server memory for the largest accepted inputs",
-            "",
-            "Written by `bench/api_memory.py`; do not edit by hand. The peak resident memory "
-            "(VmHWM) of one `tutela serve` process answering one request of the largest size "
-            f"a tenant may send: {resources:,} resources (the enterprise plan's "
-            "`max_resources_per_scan`), within `TUTELA_MAX_UPLOAD_BYTES` (50 MiB); for the "
-            "governance rows, of the `tutela jobs run-due` process that runs the scan.",
-            "",
-            *earlier,
-            f"- measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-            f"Python {platform.python_version()}, SQLite store"
-            + (f" ({measured})" if kept[0] else ""),
-            f"- command: `{command}`",
-            "",
-            *rows,
-            "",
-            f"Highest peak: **{mib(ceiling)}**.",
-            "",
-        ]
-    )
-
-
 def main() -> None:
     from tutela.scanner.catalog import load_catalog
 
@@ -468,6 +306,8 @@ def main() -> None:
             cases.append(report_case(template, work, desc))
             print(cases[-1], flush=True)
         if "governance" in wanted:
+            from api_memory_governance import governance_cases
+
             cases += governance_cases(args.resources, work)
         if "diff" in wanted:
             from api_memory_diff import diff_cases
