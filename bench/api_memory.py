@@ -185,6 +185,20 @@ def measure(
     )  # fmt: skip
 
 
+def save_report(client: httpx.Client, path: Path) -> str:
+    """``POST /scan/iac`` of the file, its answer read and dropped; the stored report's id."""
+    with client.stream(
+        "POST", "/scan/iac", content=path.read_bytes(),
+        headers={"Content-Type": "application/json"},
+    ) as saved:  # fmt: skip
+        for _ in saved.iter_raw():
+            pass
+        if saved.status_code != 200:
+            raise RuntimeError(f"saving {path.name}: {saved.status_code}")
+    [row] = client.get("/reports", params={"limit": 1}).json()["items"]
+    return str(row["report_id"])
+
+
 def report_case(path: Path, work: Path, desc: str) -> Case:
     """GET /report/{id} of the template's saved report, by a server started once it was saved
     (VmHWM is the process's high-water mark: the scan's own peak is not in it)."""
@@ -195,13 +209,7 @@ def report_case(path: Path, work: Path, desc: str) -> Case:
     try:
         saver.wait_healthy()
         with httpx.Client(base_url=saver.base_url, timeout=900, headers=tenant.headers) as client:
-            with client.stream(
-                "POST", "/scan/iac", content=path.read_bytes(),
-                headers={"Content-Type": "application/json"},
-            ) as saved:  # fmt: skip
-                for _ in saved.iter_raw():
-                    pass
-            [row] = client.get("/reports", params={"limit": 1}).json()["items"]
+            report_id = save_report(client, path)
     finally:
         saver.stop()
     server = Server(env, work / "server-report.log")
@@ -210,7 +218,7 @@ def report_case(path: Path, work: Path, desc: str) -> Case:
         with httpx.Client(base_url=server.base_url, timeout=900, headers=tenant.headers) as client:
 
             def request():  # type: ignore[no-untyped-def]
-                return client.stream("GET", f"/report/{row['report_id']}")
+                return client.stream("GET", f"/report/{report_id}")
 
             what = "GET /report/{id} (the template's report, saved by POST /scan/iac)"
             return measure(server, "report", what, request, desc, path.stat().st_size)

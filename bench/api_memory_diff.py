@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from api_memory import Case, case_env, vm
+from api_memory import Case, case_env, save_report, vm
 from api_server import Server, create_tenants, tutela
 
 # A member of every finding (not of a severity change), and the lists after the first.
@@ -46,19 +46,6 @@ def changed_template(path: Path, work: Path) -> Path:
     return changed
 
 
-def _save(client: httpx.Client, path: Path) -> str:
-    with client.stream(
-        "POST", "/scan/iac", content=path.read_bytes(),
-        headers={"Content-Type": "application/json"},
-    ) as saved:  # fmt: skip
-        for _ in saved.iter_raw():
-            pass
-        if saved.status_code != 200:
-            raise RuntimeError(f"saving {path.name}: {saved.status_code}")
-    [row] = client.get("/reports", params={"limit": 1}).json()["items"]
-    return str(row["report_id"])
-
-
 def diff_cases(template: Path, work: Path, desc: str) -> list[Case]:
     """The diff without, then with an ``Idempotency-Key`` (as the SDK sends every POST: the
     server keeps the answer to replay it), each by a fresh server."""
@@ -70,9 +57,9 @@ def diff_cases(template: Path, work: Path, desc: str) -> list[Case]:
     try:
         saver.wait_healthy()
         with httpx.Client(base_url=saver.base_url, timeout=900, headers=tenant.headers) as client:
-            before = _save(client, template)
+            before = save_report(client, template)
             time.sleep(1.1)  # (another second: the reports' ids need no suffix)
-            after = _save(client, changed)
+            after = save_report(client, changed)
             listed = client.get("/reports", params={"limit": 2}).json()["items"]
             resources = max(int(item["resources_scanned"]) for item in listed)
     finally:

@@ -1,4 +1,4 @@
-"""A real ``tutela serve --demo`` process for tests that need the whole product running."""
+"""Real ``tutela serve`` processes for tests that need the whole product running."""
 
 from __future__ import annotations
 
@@ -9,10 +9,63 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def served(environment: dict[str, str], log: Path, timeout: float = 60) -> Iterator[str]:
+    """``tutela serve`` on a free port with ``environment`` (beside no other TUTELA_* variable),
+    its output in ``log``; its base URL once /health answers, stopped at the end."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUTELA_")}
+    env.update(environment)
+    script = Path(sys.executable).parent / "tutela"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(script), "serve", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"tutela serve did not start: {log.read_text(errors='replace')}")
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 class DemoServer:
@@ -69,12 +122,6 @@ class DemoServer:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        _stop(self.process)
         self._reader.join(timeout=5)
         self._stderr.close()

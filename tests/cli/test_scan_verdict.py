@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.cli.test_scan import account as open_account
 from tutela.cli.main import app
 
-SUB = "8d2bf1a4-4c1e-4f0e-9d6c-1f2e3a4b5c6d"
 FORMATS = ["table", "json", "sarif", "junit"]
 
 
@@ -20,19 +20,7 @@ FORMATS = ["table", "json", "sarif", "junit"]
 def estate(tmp_path: Path) -> Path:
     """One Azure OpenAI account open to the internet with local auth on: high findings."""
     path = tmp_path / "estate.json"
-    account = {
-        "id": f"/subscriptions/{SUB}/resourceGroups/rg-ai/providers/"
-        "Microsoft.CognitiveServices/accounts/oai-open",
-        "name": "oai-open",
-        "type": "microsoft.cognitiveservices/accounts",
-        "kind": "OpenAI",
-        "location": "westeurope",
-        "resourceGroup": "rg-ai",
-        "subscriptionId": SUB,
-        "sku": {"name": "S0"},
-        "tags": {},
-        "properties": {"publicNetworkAccess": "Enabled"},
-    }
+    account = open_account("oai-open", publicNetworkAccess="Enabled")
     path.write_text(json.dumps({"data": [account]}))
     return path
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ import pytest
 
 from tests.conftest import make_settings, new_postgres_database
 from tests.platform import Platform
+from tests.serving import free_port, served
 from tutela.server.migrate import upgrade
 
 pytest.importorskip("schemathesis")
@@ -44,16 +43,9 @@ class Seeded:
     operator_key_id: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _refusing_proxy() -> str:
     """A proxy address nothing listens on: every HTTPS request is refused at once."""
-    return f"http://127.0.0.1:{_free_port()}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @dataclass
@@ -78,51 +70,18 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
                 operator,
                 platform.key_id(operator),
             )
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TUTELA_")}
-        env.update(
-            TUTELA_DATA_DIR=str(tmp_path),
-            TUTELA_RATE_LIMIT="100000/minute",
-            TUTELA_LOG_LEVEL="WARNING",
-            HTTPS_PROXY=_refusing_proxy(),
-            PYTHONUNBUFFERED="1",
-        )
+        environment = {
+            "TUTELA_DATA_DIR": str(tmp_path),
+            "TUTELA_RATE_LIMIT": "100000/minute",
+            "TUTELA_LOG_LEVEL": "WARNING",
+            "HTTPS_PROXY": _refusing_proxy(),
+            "PYTHONUNBUFFERED": "1",
+        }
         if url:
-            env["TUTELA_DATABASE_URL"] = url
+            environment["TUTELA_DATABASE_URL"] = url
         log = tmp_path / "serve.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [str(Path(sys.executable).parent / "tutela"), "serve", "--port", str(port)],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                base_url = f"http://127.0.0.1:{port}"
-                _wait_for_health(base_url, process, log)
-                yield Server(base_url, seeded, log)
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
-
-
-def _wait_for_health(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"tutela serve exited with {process.returncode}: {log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"/health never answered 200: {log.read_text()}")
+        with served(environment, log, timeout=30) as base_url:
+            yield Server(base_url, seeded, log)
 
 
 def run_schemathesis(

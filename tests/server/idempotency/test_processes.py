@@ -6,72 +6,37 @@ lets one of them run it, and the other answers the replay (or 409 until the firs
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import make_settings
 from tests.platform import Platform
 from tests.server.scans.estates import link_sample_snapshot, scan_count
+from tests.serving import served
 
 ROUNDS = 3
 
 
-@contextmanager
-def api_process(data_dir: Path, database_url: str, log: Path) -> Iterator[str]:
+def api_process(data_dir: Path, database_url: str, log: Path) -> ContextManager[str]:
     """``tutela serve`` on a free port, on the given database; its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUTELA_")}
-    env.update(
-        TUTELA_DATA_DIR=str(data_dir),
-        TUTELA_DATABASE_URL=database_url,
-        TUTELA_SCHEDULER_INTERVAL_SECONDS="0",
-        TUTELA_RETENTION_INTERVAL_HOURS="0",
-        TUTELA_RATE_LIMIT="100000/minute",
+    return served(
+        {
+            "TUTELA_DATA_DIR": str(data_dir),
+            "TUTELA_DATABASE_URL": database_url,
+            "TUTELA_SCHEDULER_INTERVAL_SECONDS": "0",
+            "TUTELA_RETENTION_INTERVAL_HOURS": "0",
+            "TUTELA_RATE_LIMIT": "100000/minute",
+        },
+        log,
     )
-    script = Path(sys.executable).parent / "tutela"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(script), "serve", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"tutela serve did not start: {log.read_text(errors='replace')}")
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
 
 
 def scan_until_answered(

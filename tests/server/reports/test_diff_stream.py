@@ -18,7 +18,10 @@ import orjson
 import pytest
 
 from tests.platform import Platform
-from tests.server.reports.test_report_memory import large_template  # noqa: F401 (a fixture)
+from tests.server.reports.test_report_memory import (  # large_template: a fixture
+    assessed,
+    large_template,  # noqa: F401
+)
 from tests.server.reports.test_reports import a_document, diff, store
 from tests.server.scans.estates import DEV, clean_records, offline_report, sample_records
 from tutela.scanner.engine.diff import diff_reports
@@ -33,7 +36,6 @@ from tutela.server.reports.diff_stream import (
 from tutela.server.reports.envelope import context, open_compressed, open_json
 from tutela.server.reports.models import Report
 from tutela.server.reports.service import MANUAL, store_report
-from tutela.server.scans.service import assess_estate, read_iac
 from tutela.server.tenants.models import Tenant
 
 EVERY = ["iso42001", "sr11_7", "eu_ai_act", "nist_ai_rmf", "mas_trm", "dora", "sox"]
@@ -171,11 +173,7 @@ def test_the_diff_of_two_large_stored_reports_is_never_whole_in_memory(
     is ``diff_reports``' document."""
     tenant = platform.tenant("enterprise")
     keys = platform.runtime.document_keys
-    estate, _ = read_iac(large_template)
-    frameworks = list(platform.runtime.catalog.framework_ids)
-    scanned = assess_estate(
-        platform.runtime, tenant.id, estate, frameworks, NOW, narrate=True, label=None
-    )
+    scanned = assessed(platform, tenant, large_template)
     with platform.db() as session:
         owner = session.get(Tenant, tenant.id)
         assert owner is not None

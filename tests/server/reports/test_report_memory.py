@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.platform import Platform
-from tutela.scanner.outputs.report_json import inflate
+from tests.platform import Platform, TenantCtx
+from tutela.scanner.outputs.report_json import ReportDocument, inflate
 from tutela.server.governance.drift import drift_between, side_of_document, side_of_stored
 from tutela.server.reports.envelope import context, open_compressed, open_json
 from tutela.server.reports.service import GOVERNANCE, MANUAL, store_report
@@ -41,16 +41,21 @@ def large_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return (directory / "template.json").read_bytes()
 
 
+def assessed(platform: Platform, tenant: TenantCtx, template: bytes) -> ReportDocument:
+    """The template's scan for the tenant, every framework, narrated: not yet encoded."""
+    estate, _ = read_iac(template)
+    frameworks = list(platform.runtime.catalog.framework_ids)
+    return assess_estate(
+        platform.runtime, tenant.id, estate, frameworks, NOW, narrate=True, label=None
+    )
+
+
 def test_a_large_report_is_stored_and_answered_never_whole(
     platform: Platform, large_template: bytes
 ) -> None:
     tenant = platform.tenant("enterprise")
     keys = platform.runtime.document_keys
-    estate, _ = read_iac(large_template)
-    frameworks = list(platform.runtime.catalog.framework_ids)
-    document = assess_estate(
-        platform.runtime, tenant.id, estate, frameworks, NOW, narrate=True, label=None
-    )
+    document = assessed(platform, tenant, large_template)
     size = sum(len(chunk) for chunk in document.compact_chunks())  # encoded a block at a time
     assert size > 60 * 2**20
 
@@ -94,11 +99,7 @@ def test_drift_reads_both_sides_of_a_large_report_never_whole(
     more than all of it)."""
     tenant = platform.tenant("enterprise")
     keys = platform.runtime.document_keys
-    estate, _ = read_iac(large_template)
-    frameworks = list(platform.runtime.catalog.framework_ids)
-    document = assess_estate(
-        platform.runtime, tenant.id, estate, frameworks, NOW, narrate=True, label=None
-    )
+    document = assessed(platform, tenant, large_template)
     size = sum(len(chunk) for chunk in document.compact_chunks())
     with platform.db() as session:
         owner = session.get(Tenant, tenant.id)
