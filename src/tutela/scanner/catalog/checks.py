@@ -78,22 +78,100 @@ class CheckSpec(_Data):
         return self
 
 
+Strength = Literal["direct", "supporting", "by analogy"]
+STRENGTHS: tuple[Strength, ...] = ("direct", "supporting", "by analogy")
+
+
+class Mapping(_Data):
+    """Checks that evidence a control, how strongly, and why (catalog/README.md, Mappings).
+
+    ``direct``: a failure is evidence an examiner would accept of a gap against the control.
+    ``supporting``: the check contributes to the control but does not by itself evidence it.
+    ``by analogy``: the control's text does not reach the resource (generative AI under SR 26-2).
+    """
+
+    checks: tuple[str, ...] = Field(min_length=1)
+    strength: Strength
+    # Why the mapping holds, citing the clause: one line a compliance officer can review.
+    reason: str = Field(min_length=20)
+
+    @field_validator("reason")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return " ".join(value.split())
+
+
 class ControlSpec(_Data):
     """A framework control that infrastructure can evidence, and the checks that evidence it."""
 
     id: str  # the framework's own identifier, e.g. "A.6.2.6", "MEASURE 2.7", "Art. 12"
     title: str
-    checks: tuple[str, ...] = ()
-    # Checks mapped by analogy only (the control's text does not reach the resource directly,
-    # e.g. generative-AI resources under SR 26-2, which puts generative AI outside its scope).
-    analogy_checks: tuple[str, ...] = ()
+    # Whether the id could be checked against the framework's own text; an unconfirmed one
+    # says why in numbering_note, and CHECKS.md and MAPPING.md show it as unconfirmed.
+    numbering: Literal["confirmed", "unconfirmed"] = "confirmed"
+    numbering_note: str | None = None
+    mappings: tuple[Mapping, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ControlSpec:
+        ids = [check for mapping in self.mappings for check in mapping.checks]
+        twice = sorted({check for check in ids if ids.count(check) > 1})
+        if twice:
+            raise ValueError(f"control {self.id!r} maps {twice} more than once")
+        if (self.numbering == "unconfirmed") != bool(self.numbering_note):
+            raise ValueError(
+                f"control {self.id!r}: give a numbering_note exactly when numbering is unconfirmed"
+            )
+        return self
+
+    @property
+    def check_ids(self) -> tuple[str, ...]:
+        """Every check mapped to the control, whatever the strength, in catalogue order."""
+        return tuple(check for mapping in self.mappings for check in mapping.checks)
+
+    def strength_of(self, check_id: str) -> Strength | None:
+        for mapping in self.mappings:
+            if check_id in mapping.checks:
+                return mapping.strength
+        return None
+
+    def mapping_of(self, check_id: str) -> Mapping | None:
+        for mapping in self.mappings:
+            if check_id in mapping.checks:
+                return mapping
+        return None
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The checks mapped directly or as support (not by analogy)."""
+        return tuple(
+            check
+            for mapping in self.mappings
+            if mapping.strength != "by analogy"
+            for check in mapping.checks
+        )
+
+    @property
+    def analogy_checks(self) -> tuple[str, ...]:
+        """The checks mapped by analogy only."""
+        return tuple(
+            check
+            for mapping in self.mappings
+            if mapping.strength == "by analogy"
+            for check in mapping.checks
+        )
 
 
 class FrameworkControls(_Data):
     framework: str
     control_prefix: str  # control ids in findings read "<prefix>-<slug of the control id>"
+    # An AI framework: general-purpose resources (storage accounts, key vaults, registries,
+    # clusters, and subscription-wide settings) count for it only when they belong to an AI
+    # workload (catalog/README.md, AI scope). Operational frameworks (DORA, MAS TRM, SOX)
+    # cover every ICT asset and say false.
+    ai_scoped: bool
     # Resource types (``*`` wildcards) the framework reaches only by analogy: every finding on
-    # them is marked so, whichever list the check is in (generative AI under SR 26-2).
+    # them is marked so, whichever strength its mapping has (generative AI under SR 26-2).
     analogy_resource_types: tuple[str, ...] = ()
     # Kinds of a type reached only by analogy, where the type as a whole is reached directly
     # (Azure AI Foundry hubs and projects are kinds of the Azure ML workspace type).
@@ -101,13 +179,14 @@ class FrameworkControls(_Data):
     controls: tuple[ControlSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _each_check_once_per_control(self) -> FrameworkControls:
+    def _analogy_only_where_kept(self) -> FrameworkControls:
+        if self.analogy_resource_types or self.analogy_resource_kinds:
+            return self
         for control in self.controls:
-            both = set(control.checks) & set(control.analogy_checks)
-            if both:
+            if control.analogy_checks:
                 raise ValueError(
-                    f"{self.framework} control {control.id!r} lists {sorted(both)} "
-                    "both directly and by analogy"
+                    f"{self.framework} control {control.id!r} maps checks by analogy, which is "
+                    "kept for frameworks that reach some resources only by analogy (SR 26-2)"
                 )
         return self
 

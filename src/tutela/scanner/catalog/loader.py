@@ -81,7 +81,7 @@ class Catalog(_Data):
             if controls.framework not in framework_ids:
                 raise ValueError(f"controls for unknown framework {controls.framework!r}")
             for control in controls.controls:
-                missing = set(control.checks + control.analogy_checks) - known_checks
+                missing = set(control.check_ids) - known_checks
                 if missing:
                     raise ValueError(
                         f"{controls.framework} control {control.id!r} maps unknown checks "
