@@ -1,22 +1,40 @@
-"""The catalogue as a Markdown document a compliance reviewer can read (CHECKS.md).
+"""The catalogue as Markdown documents a compliance reviewer can read without the YAML.
 
-A test keeps the committed file equal to this rendering, so the document is never stale.
+CHECKS.md lists every check with the controls it evidences and how strongly; controls/MAPPING.md
+lists every mapping with its strength and the reason it holds. A test keeps the committed files
+equal to these renderings, so neither document is ever stale.
 """
 
 from __future__ import annotations
 
-from tutela.scanner.catalog.checks import SEVERITIES, CheckSpec, finding_control_id
+from collections import Counter
+
+from tutela.scanner.catalog.checks import (
+    SEVERITIES,
+    STRENGTHS,
+    CheckSpec,
+    ControlSpec,
+    FrameworkControls,
+    finding_control_id,
+)
 from tutela.scanner.catalog.loader import Catalog
+
+
+def _shown_id(controls: FrameworkControls, control: ControlSpec) -> str:
+    """The control as findings show it, marked when its numbering could not be confirmed."""
+    shown = f"`{finding_control_id(controls.control_prefix, control.id)}`"
+    return f"{shown} (numbering unconfirmed)" if control.numbering == "unconfirmed" else shown
 
 
 def _controls(catalog: Catalog, check: CheckSpec) -> str:
     shown = []
     for controls in catalog.controls:
         for control in controls.controls:
-            if check.id in control.checks or check.id in control.analogy_checks:
+            strength = control.strength_of(check.id)
+            if strength is not None:
                 control_id = finding_control_id(controls.control_prefix, control.id)
-                analogy = " (by analogy)" if check.id in control.analogy_checks else ""
-                shown.append(f"{control_id}{analogy}")
+                mark = "" if strength == "direct" else f" ({strength})"
+                shown.append(f"{control_id}{mark}")
     return ", ".join(shown)
 
 
@@ -45,8 +63,9 @@ def render_catalogue(catalog: Catalog) -> str:
         "",
         "Generated from the catalogue (`checks/*.yaml`, `controls/*.yaml`) by",
         "`tutela.scanner.catalog.document`; do not edit by hand. How checks decide, the severity",
-        "rule and the scoring are in README.md beside this file; the reasons for each control",
-        "mapping are in controls/MAPPING.md.",
+        "rule and the scoring are in README.md beside this file; each mapping's strength and the",
+        "reason it holds are in controls/MAPPING.md. A control shown with a strength in brackets",
+        "is evidenced only in part (supporting) or by analogy; without one, directly.",
         "",
         f"{len(catalog.checks)} checks: "
         + ", ".join(f"{sum(1 for c in catalog.checks if c.severity == s)} {s}" for s in SEVERITIES)
@@ -65,7 +84,7 @@ def render_catalogue(catalog: Catalog) -> str:
     lines.append("")
     lines.append("## Controls per framework")
     lines.append("")
-    for controls in catalog.controls:
+    for controls in _in_framework_order(catalog):
         framework = catalog.framework(controls.framework)
         lines.append(f"### {framework.name} (`{framework.id}`)")
         lines.append("")
@@ -77,20 +96,113 @@ def render_catalogue(catalog: Catalog) -> str:
         ]
         if reached:
             lines.append(
-                f"Every finding on these resources is by analogy, whichever list its check is in: "
+                f"Every finding on these resources is by analogy, whatever its mapping's strength: "
                 f"{'; '.join(reached)}."
             )
             lines.append("")
-        lines.append("| control | title | checks |")
-        lines.append("|---|---|---|")
+        lines.append("| control | title | direct | supporting | by analogy |")
+        lines.append("|---|---|---|---|---|")
         for control in controls.controls:
-            checks = ", ".join(f"`{c}`" for c in control.checks)
-            if control.analogy_checks:
-                analogy = ", ".join(f"`{c}`" for c in control.analogy_checks)
-                checks = f"{checks}; by analogy: {analogy}" if checks else f"by analogy: {analogy}"
-            shown = finding_control_id(controls.control_prefix, control.id)
-            lines.append(f"| `{shown}` | {_cell(control.title)} | {checks} |")
+            by_strength = {
+                strength: ", ".join(
+                    f"`{check}`"
+                    for mapping in control.mappings
+                    if mapping.strength == strength
+                    for check in mapping.checks
+                )
+                or "—"
+                for strength in STRENGTHS
+            }
+            lines.append(
+                f"| {_shown_id(controls, control)} | {_cell(control.title)} | "
+                + " | ".join(by_strength[s] for s in STRENGTHS)
+                + " |"
+            )
+        lines.extend(_numbering_notes(controls))
         lines.append("")
+    return "\n".join(lines)
+
+
+def _in_framework_order(catalog: Catalog) -> list[FrameworkControls]:
+    """The frameworks' controls in the order frameworks.yaml lists the frameworks."""
+    found = (catalog.controls_of(framework) for framework in catalog.framework_ids)
+    return [controls for controls in found if controls is not None]
+
+
+def _numbering_notes(controls: FrameworkControls) -> list[str]:
+    notes = [
+        f"- `{finding_control_id(controls.control_prefix, c.id)}`: {_cell(c.numbering_note or '')}"
+        for c in controls.controls
+        if c.numbering == "unconfirmed"
+    ]
+    if not notes:
+        return []
+    return ["", "Numbering that could not be confirmed against the framework's own text:", *notes]
+
+
+def _scope_line(controls: FrameworkControls) -> str:
+    if controls.ai_scoped:
+        return (
+            "AI framework: storage accounts, key vaults, registries, clusters and "
+            "subscription-wide settings count only when they belong to an AI workload "
+            "(README.md, AI scope)."
+        )
+    return "Operational framework: every resource scanned counts, AI workload or not."
+
+
+def render_mapping(catalog: Catalog) -> str:
+    """controls/MAPPING.md: every mapping, its strength and why it holds, framework by framework."""
+    lines = [
+        "# Controls and their checks: the mappings and why they hold",
+        "",
+        "Generated from `controls/*.yaml` by `tutela.scanner.catalog.document`; do not edit by hand.",
+        "Each row is one mapping: the control (as findings show it), the checks whose failure is",
+        "evidence against it, how strongly, and the reason, citing the control's text.",
+        "",
+        "- **direct**: the check is evidence an examiner would accept for the control.",
+        "- **supporting**: the check contributes to the control but does not by itself evidence it;",
+        "  scores count it at half weight (README.md, Scores).",
+        "- **by analogy**: the control's text does not reach the resource; kept for SR 26-2, whose",
+        "  scope leaves out generative AI. Scores count it at half weight.",
+        "",
+        "| framework | controls | direct | supporting | by analogy |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for controls in _in_framework_order(catalog):
+        counted = Counter(
+            mapping.strength
+            for control in controls.controls
+            for mapping in control.mappings
+            for _ in mapping.checks
+        )
+        lines.append(
+            f"| `{controls.framework}` | {len(controls.controls)} | "
+            + " | ".join(str(counted[s]) for s in STRENGTHS)
+            + " |"
+        )
+    lines.append("")
+    lines.append("Counts are (control, check) pairs.")
+    for controls in _in_framework_order(catalog):
+        framework = catalog.framework(controls.framework)
+        lines += [
+            "",
+            f"## {framework.name} (`{framework.id}`)",
+            "",
+            f"{framework.publisher}, {framework.version}, {framework.published}. "
+            + _scope_line(controls),
+            "",
+            "| control | title | checks | strength | reason |",
+            "|---|---|---|---|---|",
+        ]
+        for control in controls.controls:
+            for mapping in control.mappings:
+                checks = ", ".join(f"`{c}`" for c in mapping.checks)
+                lines.append(
+                    f"| {_shown_id(controls, control)} | {_cell(control.title)} | {checks} | "
+                    f"{mapping.strength} | {_cell(mapping.reason)} |"
+                )
+        lines.extend(_numbering_notes(controls))
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -99,6 +211,11 @@ if __name__ == "__main__":  # python -m tutela.scanner.catalog.document
 
     from tutela.scanner.catalog.loader import load_catalog
 
-    target = Path(__file__).with_name("CHECKS.md")
-    target.write_text(render_catalogue(load_catalog()), encoding="utf-8")
-    print(f"wrote {target}")
+    here = Path(__file__).parent
+    catalog = load_catalog()
+    for target, text in (
+        (here / "CHECKS.md", render_catalogue(catalog)),
+        (here / "controls" / "MAPPING.md", render_mapping(catalog)),
+    ):
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target}")
