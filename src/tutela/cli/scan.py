@@ -120,12 +120,22 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    house_policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML or JSON file of house-policy settings (review periods, risk tiers); "
+            "default: the shipped defaults (docs/house-policy.md).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Scan files offline and gate: exit 0 passed, 1 gate failed, 2 bad input, 3 crash."""
     from tutela.scanner.catalog import load_catalog
     from tutela.scanner.scan import UnknownFrameworks, resolve_frameworks
 
     catalog = load_catalog()
+    if house_policy is not None:
+        catalog = _with_house_policy(catalog, house_policy)
     try:
         selected = resolve_frameworks(
             frameworks.split(",") if frameworks is not None else None, catalog
@@ -159,6 +169,21 @@ def scan(
     # Always on stderr, so a CI log says why the step passed or failed whatever went to stdout.
     err_console.print(verdict_line(header, fail_on, output_format, output), markup=False)
     raise typer.Exit(1 if failed else 0)
+
+
+def _with_house_policy(catalog: Catalog, path: Path) -> Catalog:
+    """The catalogue with the file's house policy applied; a bad file is one line, exit 2."""
+    from tutela.scanner.catalog.house_policy import (
+        HousePolicyError,
+        apply_house_policy,
+        read_house_policy,
+    )
+
+    try:
+        policy = read_house_policy(path)
+    except HousePolicyError as exc:
+        raise _usage_error(f"--house-policy {path}: {exc}") from None
+    return apply_house_policy(catalog, policy)
 
 
 def verdict_line(

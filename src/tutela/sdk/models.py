@@ -113,7 +113,7 @@ class Finding(APIModel):
     control_id: str
     control_title: str = ""
     framework: str
-    mapping: str = "direct"
+    mapping: str = "direct"  # "direct", "supporting" or "by analogy"
     check_id: str = ""
     resource: str
     resource_name: str = ""
@@ -126,6 +126,8 @@ class Finding(APIModel):
     remediation: str = ""
     evidence: list[Evidence] = Field(default_factory=list)
     origin: str | None = None
+    # Why a general-purpose resource belongs to an AI workload; None for any other.
+    ai_workload: str | None = None
 
 
 class FrameworkScore(APIModel):

@@ -20,6 +20,7 @@ from tutela.server.db import transaction
 from tutela.server.docs import install_swagger_ui
 from tutela.server.errors import DomainError, install_error_handlers
 from tutela.server.governance.router import router as governance_router
+from tutela.server.house_policy.router import router as house_policy_router
 from tutela.server.idempotency.middleware import IdempotencyMiddleware
 from tutela.server.idempotency.openapi import document_idempotency
 from tutela.server.jobs.inprocess import Scheduler
@@ -46,7 +47,8 @@ TAGS = [
     {"name": "catalog", "description": "Frameworks and plans."},
     {
         "name": "tenant",
-        "description": "Your tenant, its subscriptions, their snapshots and Azure credentials.",
+        "description": "Your tenant, its subscriptions, their snapshots, Azure credentials "
+        "and house policy.",
     },
     {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
     {"name": "scans", "description": "Scans of your subscriptions, dry runs and IaC scans."},
@@ -167,6 +169,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health_router,
         catalog_router,
         tenants_router,
+        house_policy_router,
         snapshots_router,
         keys_router,
         scans_router,

@@ -3,6 +3,7 @@
 from tutela.server.audit.models import AuditEvent, KeySource
 from tutela.server.auth.models import AuthEpoch
 from tutela.server.governance.models import GovernanceState
+from tutela.server.house_policy.models import TenantHousePolicy
 from tutela.server.idempotency.models import IdempotencyRecord
 from tutela.server.jobs.models import JobRun
 from tutela.server.keys.models import ApiKey
@@ -21,6 +22,7 @@ __all__ = [
     "ScanUsage",
     "Snapshot",
     "Tenant",
+    "TenantHousePolicy",
     "TenantSubscription",
     "User",
 ]

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from tests.scanner.engine.cases import make_resource
+from tests.scanner.engine.controls import control, framework, with_controls
 from tutela.scanner.catalog import Catalog, load_catalog
-from tutela.scanner.catalog.checks import ControlSpec, FrameworkControls
+from tutela.scanner.catalog.checks import ControlSpec, FrameworkControls, Mapping
 from tutela.scanner.engine.assess import assess
 from tutela.scanner.engine.diff import diff_reports
 from tutela.scanner.estate import Estate
@@ -19,24 +20,22 @@ ACCOUNT = "microsoft.cognitiveservices/accounts"
 
 
 def catalog(**sr_overrides: Any) -> Catalog:
-    shipped = load_catalog()
-    controls = (
-        FrameworkControls(
-            framework="iso42001",
-            control_prefix="ISO42001",
-            controls=(
-                ControlSpec(id="A.9.2", title="Responsible use", checks=("AOAI-LOCAL-AUTH",)),
-                ControlSpec(id="A.6.2.8", title="Event logs", checks=("AOAI-DIAG-LOGS",)),
-            ),
+    return with_controls(
+        framework(
+            "iso42001",
+            "ISO42001",
+            control("A.9.2", "Responsible use", direct=("AOAI-LOCAL-AUTH",)),
+            control("A.6.2.8", "Event logs", direct=("AOAI-DIAG-LOGS",)),
+            ai_scoped=True,
         ),
-        FrameworkControls(
-            framework="sr11_7",
-            control_prefix="SR117",
-            controls=(ControlSpec(id="MRM-ACCESS", title="Access", checks=("AOAI-LOCAL-AUTH",)),),
+        framework(
+            "sr11_7",
+            "SR117",
+            control("MRM-ACCESS", "Access", direct=("AOAI-LOCAL-AUTH",)),
+            ai_scoped=True,
             **sr_overrides,
         ),
     )
-    return shipped.model_copy(update={"controls": controls})
 
 
 def account(name: str, **values: Any) -> Any:
@@ -116,10 +115,10 @@ def test_checks_never_run_on_other_resource_types() -> None:
 def test_resource_types_reached_by_analogy_mark_findings() -> None:
     estate = Estate([account("keys-on", properties={})])
     plain = assess(estate, catalog(), ["sr11_7"], as_of=AS_OF)
-    assert [f.by_analogy for f in plain.findings()] == [False]
+    assert [f.mapping for f in plain.findings()] == ["direct"]
     analogy = catalog(analogy_resource_types=("microsoft.cognitiveservices/*",))
     marked = assess(estate, analogy, ["sr11_7"], as_of=AS_OF)
-    assert [f.by_analogy for f in marked.findings()] == [True]
+    assert [f.mapping for f in marked.findings()] == ["by analogy"]
 
 
 def test_generative_ai_kinds_of_a_type_are_reached_by_analogy_under_sr_26_2() -> None:
@@ -143,13 +142,18 @@ def test_generative_ai_kinds_of_a_type_are_reached_by_analogy_under_sr_26_2() ->
         ]
     )
     shipped = load_catalog()
+    sr = shipped.controls_of("sr11_7")
+    assert sr is not None
+    graded = {c.strength_of("AML-WS-PUBLIC-ACCESS") for c in sr.controls} - {None}
+    assert len(graded) == 1 and "by analogy" not in graded  # as the catalogue grades it
+    strength = graded.pop()
     result = assess(estate, shipped, ["sr11_7"], as_of=AS_OF)
     marks = {
-        f.result.resource.name: f.by_analogy
+        f.result.resource.name: f.mapping
         for f in result.findings()
         if f.result.check.id == "AML-WS-PUBLIC-ACCESS"
     }
-    assert marks == {"classic": False, "foundry": True, "bare": False}
+    assert marks == {"classic": strength, "foundry": "by analogy", "bare": strength}
 
     # The report shares parts between results of one check: never between these three.
     _, report = run_scan(estate, ["sr11_7"], scan_ts=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
@@ -158,17 +162,17 @@ def test_generative_ai_kinds_of_a_type_are_reached_by_analogy_under_sr_26_2() ->
         for f in json.loads(report.json())["findings"]
         if f["check_id"] == "AML-WS-PUBLIC-ACCESS"
     }
-    assert mapped == {"classic": "direct", "foundry": "by analogy", "bare": "direct"}
+    assert mapped == {"classic": strength, "foundry": "by analogy", "bare": strength}
 
 
 def test_analogy_kinds_name_a_lower_cased_type_and_some_kinds() -> None:
     for kinds in ({"Microsoft.MachineLearningServices/workspaces": ("Hub",)}, {"a/b": ()}):
         with pytest.raises(ValueError, match=r"lower-cased ARM type|no kinds"):
-            FrameworkControls(
-                framework="sr11_7",
-                control_prefix="SR117",
+            framework(
+                "sr11_7",
+                "SR117",
+                control("X", "x", direct=("A-B",)),
                 analogy_resource_kinds=kinds,
-                controls=(ControlSpec(id="X", title="x", checks=("A-B",)),),
             )
 
 
@@ -181,19 +185,30 @@ def test_progress_follows_every_check_on_every_resource_up_to_the_total() -> Non
 
     applicable = [c for c in shipped.checks if ACCOUNT in c.resource_types]
     mapped = {c for controls in shipped.controls if controls.framework == "iso42001"
-              for control in controls.controls for c in control.checks}  # fmt: skip
+              for control in controls.controls for c in control.check_ids}  # fmt: skip
     pairs = 3 * len([c for c in applicable if c.id in mapped])
     assert pairs > 0
     assert [total for _, total in seen] == [pairs] * len(seen)
     assert [done for done, _ in seen] == list(range(3, pairs + 1, 3))
 
 
-def test_a_check_listed_directly_and_by_analogy_is_refused() -> None:
-    with pytest.raises(ValueError, match="both directly and by analogy"):
+def test_a_check_mapped_twice_to_one_control_is_refused() -> None:
+    reason = "a reason long enough for the catalogue"
+    with pytest.raises(ValueError, match="more than once"):
+        ControlSpec(
+            id="X",
+            title="x",
+            mappings=(
+                Mapping(checks=("A-B",), strength="direct", reason=reason),
+                Mapping(checks=("A-B",), strength="by analogy", reason=reason),
+            ),
+        )
+    with pytest.raises(ValueError, match="kept for frameworks that reach"):
         FrameworkControls(
-            framework="sr11_7",
-            control_prefix="SR117",
-            controls=(ControlSpec(id="X", title="x", checks=("A-B",), analogy_checks=("A-B",)),),
+            framework="iso42001",
+            control_prefix="ISO42001",
+            ai_scoped=True,
+            controls=(control("X", "x", analogy=("A-B",)),),
         )
 
 

@@ -10,6 +10,7 @@ import pytest
 from tests.scanner.engine.cases import make_resource
 from tests.scanner.narrative.chat_server import chat_server
 from tutela.scanner.catalog import load_catalog
+from tutela.scanner.catalog.checks import Strength
 from tutela.scanner.engine.assess import Assessment, Finding, MappedControl, assess
 from tutela.scanner.engine.evaluate import CheckResult
 from tutela.scanner.estate import Estate
@@ -21,24 +22,25 @@ CATALOG = load_catalog()
 AS_OF = dt.date(2026, 11, 23)
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 CONTROL = MappedControl(
-    "iso42001", "ISO42001-A.9.2", "Processes for responsible use of AI systems", False
+    "iso42001", "ISO42001-A.9.2", "Processes for responsible use of AI systems", "direct"
 )
+SR = MappedControl("sr11_7", "SR117-MRM-ACCESS", "Access", "direct")
 
 
 def finding(
     check_id: str = "AOAI-LOCAL-AUTH",
     resource: str = "oai-prod",
     control: MappedControl = CONTROL,
-    by_analogy: bool = False,
+    mapping: Strength = "direct",
 ) -> Finding:
     account = make_resource({"type": ACCOUNT, "name": resource, "properties": {}})
     evidence = (("properties.disableLocalAuth", "<absent; service default False>"),)
     result = CheckResult(CATALOG.check(check_id), account, "fail", evidence)
-    return Finding(result, control, by_analogy)
+    return Finding(result, control, mapping, None)
 
 
 def text(narrator: Narrator, item: Finding) -> str:
-    return narrative(narrator, *item)
+    return narrative(narrator, item.result, item.control, item.mapping)
 
 
 class Findings:
@@ -53,8 +55,8 @@ class Findings:
     def failed_in_order(self) -> list[CheckResult]:
         return list({id(f.result): f.result for f in self.items}.values())
 
-    def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, bool]]:
-        return [(f.control, f.by_analogy) for f in self.items if f.result is result]
+    def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, str]]:
+        return [(f.control, f.mapping) for f in self.items if f.result is result]
 
 
 def prepared(narrator: Narrator, items: list[Finding]) -> list[str]:
@@ -84,8 +86,8 @@ def not_repeated(narrated: str, check_id: str = "AOAI-LOCAL-AUTH") -> None:
 def test_deterministic_narrative_does_not_restate_what_the_finding_carries() -> None:
     narrator = DeterministicNarrator()
     not_repeated(text(narrator, finding()))
-    sr = MappedControl("sr11_7", "SR117-MRM-ACCESS", "Access", False)
-    not_repeated(text(narrator, finding(control=sr, by_analogy=True)))
+    not_repeated(text(narrator, finding(control=SR, mapping="by analogy")))
+    not_repeated(text(narrator, finding(mapping="supporting")))
 
 
 def test_a_resource_is_named_by_its_kind_or_else_by_its_type_name() -> None:
@@ -96,16 +98,27 @@ def test_a_resource_is_named_by_its_kind_or_else_by_its_type_name() -> None:
 
 def test_deterministic_narrative_says_when_a_mapping_is_by_analogy() -> None:
     narrator = DeterministicNarrator()
-    sr = MappedControl("sr11_7", "SR117-MRM-ACCESS", "Access", False)
-    assert "by analogy" in text(narrator, finding(control=sr, by_analogy=True))
+    assert "by analogy" in text(narrator, finding(control=SR, mapping="by analogy"))
     assert "by analogy" not in text(narrator, finding())
+
+
+def test_a_supporting_mapping_is_worded_as_contributing_evidence_not_as_a_gap() -> None:
+    narrator = DeterministicNarrator()
+    supporting = text(narrator, finding(mapping="supporting"))
+    assert "supporting evidence for ISO42001-A.9.2" in supporting
+    assert "does not by itself" in supporting
+    assert "severity gap against" not in supporting
+    direct = text(narrator, finding())
+    assert "high-severity gap against ISO42001-A.9.2" in direct
+    assert "supporting" not in direct
 
 
 def test_deterministic_parts_repeat_as_the_same_strings() -> None:
     narrator = DeterministicNarrator()
     first, second = finding(resource="oai-1"), finding(resource="oai-2")
-    closing = narrator.closing(first.result, CONTROL, False)
-    assert narrator.closing(second.result, CONTROL, False) is closing
+    closing = narrator.closing(first.result, CONTROL, "direct")
+    assert narrator.closing(second.result, CONTROL, "direct") is closing
+    assert narrator.closing(second.result, CONTROL, "supporting") != closing
     assert narrator.opening(first.result) != narrator.opening(second.result)
 
 
@@ -124,8 +137,7 @@ def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
         narrator = LLMNarrator(client, "gpt-4o-mini", batch_size=2)
         same_evidence = [finding(resource=f"oai-{i}") for i in range(5)]
         # The same check and evidence under another framework's control: the same model text.
-        sr = MappedControl("sr11_7", "SR117-MRM-ACCESS", "Access", False)
-        other_control = finding(resource="oai-sr", control=sr, by_analogy=True)
+        other_control = finding(resource="oai-sr", control=SR, mapping="by analogy")
         others = [finding(check_id=c) for c in ("AML-WS-CMK", "AOAI-DIAG-LOGS", "AOAI-CMK")]
         narrated = prepared(narrator, [*same_evidence, other_control, *others])
         # 4 distinct (check, evidence) keys in batches of 2 → 2 requests.
@@ -138,7 +150,10 @@ def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
         assert "by analogy" in narrated[5]
         # The closing (control, severity) is the deterministic one, answered or not; the fix
         # is the finding's remediation, not repeated in the narrative.
-        assert narrated[0].endswith(DeterministicNarrator().closing(*finding()))
+        first = finding()
+        assert narrated[0].endswith(
+            DeterministicNarrator().closing(first.result, first.control, first.mapping)
+        )
         # (The stand-in model echoes the check's title: only the model's text may hold it.)
         ours = narrated[0].replace(model_texts.pop(), "")
         not_repeated(ours)
@@ -154,9 +169,29 @@ def test_llm_narrator_batches_and_caches_per_check_and_evidence() -> None:
         assert items[0]["controls"] == [
             "iso42001 ISO42001-A.9.2 Processes for responsible use of AI systems"
         ]
+
         assert items[0]["what_was_seen"] == (
             "properties.disableLocalAuth is <absent; service default False>"
         )
+
+
+def test_the_model_is_told_how_strongly_the_check_evidences_each_control() -> None:
+    direct = finding()
+    items = [
+        direct,
+        Finding(direct.result, SR, "by analogy", None),
+        Finding(direct.result, CONTROL._replace(control_id="ISO42001-A.7.2"), "supporting", None),
+    ]
+    with chat_server() as server:
+        client = make_client(api_key="test-key", base_url=f"{server.url}/v1")
+        prepared(LLMNarrator(client, "m"), items)
+        [sent] = json.loads(server.requests[0]["messages"][-1]["content"])["items"]
+    title = "Processes for responsible use of AI systems"
+    assert sent["controls"] == [
+        f"iso42001 ISO42001-A.9.2 {title}",
+        "sr11_7 SR117-MRM-ACCESS Access (by analogy evidence)",
+        f"iso42001 ISO42001-A.7.2 {title} (supporting evidence)",
+    ]
 
 
 def test_azure_openai_paths_are_used_for_an_azure_endpoint() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.scanner.engine.cases import make_resource
-from tutela.scanner.catalog import Catalog, load_catalog
-from tutela.scanner.catalog.checks import ControlSpec, FrameworkControls
+from tests.scanner.engine.controls import control, framework, with_controls
+from tutela.scanner.catalog import Catalog
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
 from tutela.scanner.scan import run_scan
@@ -19,27 +19,22 @@ SCAN_TS = dt.datetime(2026, 11, 23, 9, 30, 5, tzinfo=dt.UTC)
 
 def small_catalog() -> Catalog:
     """The shipped checks, with two frameworks' worth of controls mapped to two of them."""
-    catalog = load_catalog()
-    controls = (
-        FrameworkControls(
-            framework="iso42001",
-            control_prefix="ISO42001",
-            controls=(
-                ControlSpec(id="A.6.2.8", title="AI system event logs", checks=("AOAI-DIAG-LOGS",)),
-                ControlSpec(id="A.9.2", title="Responsible use", checks=("AOAI-LOCAL-AUTH",)),
-            ),
+    return with_controls(
+        framework(
+            "iso42001",
+            "ISO42001",
+            control("A.6.2.8", "AI system event logs", direct=("AOAI-DIAG-LOGS",)),
+            control("A.9.2", "Responsible use", direct=("AOAI-LOCAL-AUTH",)),
+            ai_scoped=True,
         ),
-        FrameworkControls(
-            framework="sr11_7",
-            control_prefix="SR117",
-            controls=(
-                ControlSpec(
-                    id="MRM-ACCESS-CONTROL", title="Access", analogy_checks=("AOAI-LOCAL-AUTH",)
-                ),
-            ),
+        framework(
+            "sr11_7",
+            "SR117",
+            control("MRM-ACCESS-CONTROL", "Access", analogy=("AOAI-LOCAL-AUTH",)),
+            ai_scoped=True,
+            analogy_resource_kinds={"microsoft.machinelearningservices/workspaces": ("hub",)},
         ),
     )
-    return catalog.model_copy(update={"controls": controls})
 
 
 def estate() -> Estate:

@@ -67,7 +67,7 @@ def test_findings_carry_every_field_of_the_finding_they_stand_for() -> None:
             "control_id": f.control.control_id,
             "control_title": f.control.title,
             "framework": f.control.framework,
-            "mapping": "by analogy" if f.by_analogy else "direct",
+            "mapping": f.mapping,
             "check_id": f.result.check.id,
             "resource": f.result.resource.id,
             "resource_name": f.result.resource.name,
@@ -76,10 +76,11 @@ def test_findings_carry_every_field_of_the_finding_they_stand_for() -> None:
             "status": "fail",
             "title": f.result.check.title,
             "description": f.result.check.description,
-            "narrative": narrative(narrator, *f),
+            "narrative": narrative(narrator, f.result, f.control, f.mapping),
             "remediation": f.result.check.remediation,
             "evidence": [{"path": p, "value": v} for p, v in f.result.evidence],
             "origin": f.result.resource.origin,
+            "ai_workload": f.ai_workload,
         }
         for f in assessment.findings()
     ]
@@ -88,7 +89,11 @@ def test_findings_carry_every_field_of_the_finding_they_stand_for() -> None:
         len(findings)
     )
     assert orjson.loads(dumps(expected)) == findings
-    assert {f["mapping"] for f in findings} == {"direct", "by analogy"}
+    assert "direct" in {f["mapping"] for f in findings} <= {"direct", "supporting", "by analogy"}
+    # The sample estate has general-purpose resources in an AI workload and outside any.
+    workloads = {f["resource"]: f["ai_workload"] for f in findings}
+    assert any(workloads.values())
+    assert any(w is None for w in workloads.values())
 
 
 def test_json_follows_the_header_and_encodes_the_findings_once() -> None:
@@ -168,7 +173,7 @@ class PerResultNarrator:
     def opening(self, result: Any) -> str:
         return ""
 
-    def closing(self, result: Any, control: Any, by_analogy: bool) -> str:
+    def closing(self, result: Any, control: Any, mapping: str) -> str:
         return f'{result.resource.name} "{control.control_id}"'
 
 

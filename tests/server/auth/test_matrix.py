@@ -48,6 +48,7 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     # "{report_id}" is replaced by the path value of that name, like a path parameter.
     ("POST", "/reports/diff"): {"report_a": "{report_id}", "report_b": "{report_id}"},
     ("PUT", "/governance"): {"cadence": "daily"},
+    ("PUT", "/tenant/house-policy"): {"review_period_days": 180},
     ("DELETE", "/governance/history"): {"selective": False},
     ("DELETE", "/reports"): {"selective": False},
     ("PUT", "/tenant/credentials"): {

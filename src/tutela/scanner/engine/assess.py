@@ -1,66 +1,62 @@
 """From check results to findings and scores: what a report says about an estate.
 
-Scoring (documented in catalog/README.md): every decided (check, resource) pair weighs its
-severity (critical 10, high 5, medium 3, low 1). A framework's score is the weighted share of
-passing pairs among the decided pairs whose check evidences one of the framework's controls;
-the aggregate score does the same over every pair that counts for any scanned framework, each
-pair once. Scores are whole numbers from 0 to 100, and ``None`` when nothing could be decided.
-Unknown results count neither way; the report says how many there were.
+Scoring (documented in catalog/README.md, Scores): every decided (check, resource) pair weighs
+its severity (critical 10, high 5, medium 3, low 1) times the strength of its mapping (direct 1,
+supporting 0.5, by analogy 0.5). A framework's score is the weighted share of passing pairs among
+the decided pairs that count for it, each at the factor of its strongest mapping to one of the
+framework's controls; the aggregate score does the same over every pair that counts for any
+scanned framework, each pair once, at its strongest factor. A general-purpose resource outside
+any AI workload counts for no AI framework (``engine.mapping``). Scores are whole numbers from 0
+to 100, and ``None`` when nothing could be decided. Unknown results count neither way; the report
+says how many there were.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import heapq
 import itertools
 import operator
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
+from tutela.scanner.ai_scope import ai_scope
 from tutela.scanner.catalog import Catalog
-from tutela.scanner.catalog.checks import SEVERITIES, CheckSpec, finding_control_id
-from tutela.scanner.engine.evaluate import CheckResult, Progress, evaluate_counting_passes
-from tutela.scanner.estate import Estate, Resource
+from tutela.scanner.catalog.checks import SEVERITIES, Strength
+from tutela.scanner.engine.evaluate import (
+    CheckResult,
+    Progress,
+    Tally,
+    evaluate_counting_passes,
+)
+from tutela.scanner.engine.mapping import (
+    ControlMap,
+    Counted,
+    MappedControl,
+    ResourceScope,
+    strongest,
+)
+from tutela.scanner.estate import Estate
+
+__all__ = ["Assessment", "Finding", "FrameworkResult", "MappedControl", "assess"]
 
 SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1}
 _SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
-class MappedControl(NamedTuple):
-    """A control a check evidences, as findings show it (a tuple: cheap to hash and compare)."""
-
-    framework: str
-    control_id: str  # as findings show it, e.g. ISO42001-A.6.2.6
-    title: str
-    by_analogy: bool
-
-
 class Finding(NamedTuple):
-    """A failing result as evidence against one mapped control: one entry of a report's findings.
+    """A failing result as evidence against one control: one entry of a report's findings.
 
-    ``by_analogy`` is the control's own mark, or set because the framework reaches the resource
-    (its type, or its kind of that type) only by analogy.
+    ``mapping`` is the mapping's strength, or "by analogy" where the framework reaches the
+    resource (its type, or its kind of that type) only by analogy. ``ai_workload`` says why a
+    general-purpose resource belongs to an AI workload; None for any other resource.
     """
 
     result: CheckResult
     control: MappedControl
-    by_analogy: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AnalogyScope:
-    """The resources a framework reaches only by analogy (catalog/README.md, Controls)."""
-
-    types: tuple[str, ...] = ()  # lower-cased ARM types, ``*`` wildcards
-    kinds: Mapping[str, frozenset[str]] = field(default_factory=dict)  # type → lower-cased kinds
-
-    def covers(self, resource_type: str, kind: object) -> bool:
-        if any(fnmatch.fnmatchcase(resource_type, pattern) for pattern in self.types):
-            return True
-        kinds = self.kinds.get(resource_type)
-        return kinds is not None and isinstance(kind, str) and kind.lower() in kinds
+    mapping: Strength
+    ai_workload: str | None
 
 
 @dataclass(slots=True)
@@ -78,8 +74,9 @@ class FrameworkResult:
 class Assessment:
     """Everything the engine concluded about one estate for some frameworks.
 
-    Only failing and undecided results are kept (passes are counted); findings, one per
-    failing result and mapped control, are produced on demand, in report order.
+    Only failing and undecided results are kept (passes are counted), and only those of pairs
+    that count for a scanned framework; findings, one per failing result and control it counts
+    for, are produced on demand, in report order.
     """
 
     def __init__(
@@ -89,51 +86,25 @@ class Assessment:
         resources_scanned: int,
         failed: list[CheckResult],
         unknown_results: list[CheckResult],
-        mapping: dict[str, list[MappedControl]],
-        analogy: dict[str, AnalogyScope],
-        framework_results: dict[str, FrameworkResult],
-        aggregate_score: int | None,
-        checks_passed: int,
+        controls: ControlMap,
+        tally: Tally,
+        severities: dict[str, str],
     ) -> None:
         self.frameworks = frameworks
         self.resources_scanned = resources_scanned
         self.failed = failed
         self.unknown_results = unknown_results
-        self.mapping = mapping
-        self.framework_results = framework_results
-        self.aggregate_score = aggregate_score
-        self.checks_passed = checks_passed
+        self.control_map = controls
+        self.tally = tally
+        scored = _Scores(controls, tally, severities)
+        self.framework_results = scored.per_framework
+        self.aggregate_score = scored.aggregate
+        self.severity_counts = scored.severity_counts
+        self.checks_passed = sum(counted[0] for counted in tally.values())
         self.checks_failed = len(failed)
         self.checks_unknown = len(unknown_results)
-        self.checks_evaluated = checks_passed + self.checks_failed + self.checks_unknown
-        self._analogy = analogy
-        # Types whose kinds can decide the analogy: their results are told apart by kind too.
-        self._kinded_types = {t for scope in analogy.values() for t in scope.kinds}
+        self.checks_evaluated = self.checks_passed + self.checks_failed + self.checks_unknown
         self._failed_in_order: list[CheckResult] | None = None
-        self._controls_for: dict[tuple[str, Hashable], list[tuple[MappedControl, bool]]] = {}
-        self.severity_counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
-        for result in failed:
-            self.severity_counts[result.check.severity] += len(mapping[result.check.id])
-        self.check_frameworks = {
-            check_id: tuple(dict.fromkeys(c.framework for c in controls))
-            for check_id, controls in mapping.items()
-        }
-
-    def by_analogy(self, control: MappedControl, resource: Resource) -> bool:
-        scope = self._analogy.get(control.framework)
-        return control.by_analogy or (
-            scope is not None and scope.covers(resource.type, resource.kind)
-        )
-
-    def mapping_class(self, resource: Resource) -> Hashable:
-        """What decides how a resource's results map onto controls: its type, else with its kind.
-
-        Results of one check whose resources share a class have the same controls and marks.
-        """
-        if resource.type in self._kinded_types:
-            kind = resource.kind
-            return (resource.type, kind.lower() if isinstance(kind, str) else None)
-        return resource.type
 
     def failed_in_order(self, limit: int | None = None) -> list[CheckResult]:
         """The failing results in report order: most severe first, then by check and resource.
@@ -146,26 +117,86 @@ class Assessment:
             self._failed_in_order = _in_report_order(self.failed)
         return self._failed_in_order[:limit]
 
-    def controls_for(self, result: CheckResult) -> list[tuple[MappedControl, bool]]:
-        """The controls a failing result is evidence against, each with its by-analogy mark."""
-        key = (result.check.id, self.mapping_class(result.resource))
-        controls = self._controls_for.get(key)
-        if controls is None:
-            controls = self._controls_for[key] = [
-                (control, self.by_analogy(control, result.resource))
-                for control in self.mapping[result.check.id]
-            ]
-        return controls
+    def mapping_class(self, result: CheckResult) -> Hashable:
+        """The result's class: results of one check and class count for the same controls."""
+        found = result.mapping_class
+        return result.resource.type if found is None else found
+
+    def controls_for(self, result: CheckResult) -> tuple[Counted, ...]:
+        """The controls a result counts for, each with its finding's ``mapping``."""
+        return self.control_map.counted(result.check.id, self.mapping_class(result))
+
+    def frameworks_of(self, result: CheckResult) -> tuple[str, ...]:
+        """The scanned frameworks a result counts for, in framework order."""
+        return tuple(dict.fromkeys(control.framework for control, _ in self.controls_for(result)))
+
+    def ai_workload(self, result: CheckResult) -> str | None:
+        """Why the result's general-purpose resource belongs to an AI workload; else None."""
+        return self.control_map.ai_workload(result.resource, self.mapping_class(result))
+
+    def controls_failed(self, check_id: str) -> tuple[Counted, ...]:
+        """Every control the check's failures are evidence against, each once, in map order."""
+        seen: dict[MappedControl, Strength] = {}
+        for (check, mapping_class), counted in self.tally.items():
+            if check == check_id and counted[1]:
+                for control, strength in self.control_map.counted(check, mapping_class):
+                    seen.setdefault(control, strength)
+        order = {c: i for i, c in enumerate(self.control_map.controls.get(check_id, ()))}
+        return tuple(sorted(seen.items(), key=lambda item: order[item[0]]))
 
     def findings(self) -> Iterator[Finding]:
-        """One finding per failing result and mapped control, in report order.
+        """One finding per failing result and control it counts for, in report order.
 
         Most severe first, then by check id and resource id; a result's findings come together,
         its controls in framework order.
         """
         for result in self.failed_in_order():
-            for control, by_analogy in self.controls_for(result):
-                yield Finding(result, control, by_analogy)
+            workload = self.ai_workload(result)
+            for control, mapping in self.controls_for(result):
+                yield Finding(result, control, mapping, workload)
+
+
+class _Scores:
+    """The scores and counts of the pairs tallied per (check, class) (module docstring)."""
+
+    def __init__(self, controls: ControlMap, tally: Tally, severities: dict[str, str]) -> None:
+        frameworks = controls.frameworks
+        self.per_framework = {f: FrameworkResult(f, None) for f in frameworks}
+        self.severity_counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+        weighted = {f: [0.0, 0.0] for f in frameworks}  # passed weight, decided weight
+        assessed: dict[str, set[str]] = {f: set() for f in frameworks}
+        gaps: dict[str, set[str]] = {f: set() for f in frameworks}
+        total_passed = total_decided = 0.0
+        for (check_id, mapping_class), (passed_n, failed_n, unknown_n) in tally.items():
+            counted = controls.counted(check_id, mapping_class)
+            if not counted:
+                continue
+            severity = severities[check_id]
+            self.severity_counts[severity] += failed_n * len(counted)
+            weight = SEVERITY_WEIGHTS[severity]
+            factors = strongest(counted)
+            best = max(factors.values())
+            total_passed += weight * best * passed_n
+            total_decided += weight * best * (passed_n + failed_n)
+            for framework, factor in factors.items():
+                result = self.per_framework[framework]
+                result.checks_passed += passed_n
+                result.checks_failed += failed_n
+                result.checks_unknown += unknown_n
+                weighted[framework][0] += weight * factor * passed_n
+                weighted[framework][1] += weight * factor * (passed_n + failed_n)
+            for control, _ in counted:
+                assessed[control.framework].add(control.control_id)
+                if failed_n:
+                    gaps[control.framework].add(control.control_id)
+        for framework, result in self.per_framework.items():
+            result.checks_evaluated = (
+                result.checks_passed + result.checks_failed + result.checks_unknown
+            )
+            result.score = _score(*weighted[framework])
+            result.controls_assessed = len(assessed[framework])
+            result.controls_with_gaps = len(gaps[framework])
+        self.aggregate = _score(total_passed, total_decided)
 
 
 def _report_order(result: CheckResult) -> tuple[int, str, str]:
@@ -194,43 +225,6 @@ def _in_report_order(results: list[CheckResult]) -> list[CheckResult]:
     return ordered
 
 
-def control_map(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, list[MappedControl]]:
-    """check id → the controls it evidences in the given frameworks, in framework order."""
-    mapping: dict[str, list[MappedControl]] = {}
-    for framework in frameworks:
-        controls = catalog.controls_of(framework)
-        if controls is None:
-            continue
-        for control in controls.controls:
-            shown = finding_control_id(controls.control_prefix, control.id)
-            for check_id in control.checks:
-                mapping.setdefault(check_id, []).append(
-                    MappedControl(framework, shown, control.title, False)
-                )
-            for check_id in control.analogy_checks:
-                mapping.setdefault(check_id, []).append(
-                    MappedControl(framework, shown, control.title, True)
-                )
-    return mapping
-
-
-def _analogy(catalog: Catalog, frameworks: Sequence[str]) -> dict[str, AnalogyScope]:
-    found = {}
-    for framework in frameworks:
-        controls = catalog.controls_of(framework)
-        if controls is not None and (
-            controls.analogy_resource_types or controls.analogy_resource_kinds
-        ):
-            found[framework] = AnalogyScope(
-                controls.analogy_resource_types,
-                {
-                    resource_type: frozenset(kind.lower() for kind in kinds)
-                    for resource_type, kinds in controls.analogy_resource_kinds.items()
-                },
-            )
-    return found
-
-
 def _score(passed: float, decided: float) -> int | None:
     return None if decided == 0 else round(100 * passed / decided)
 
@@ -242,71 +236,37 @@ def assess(
     *,
     as_of: dt.date,
     progress: Progress | None = None,
+    scope: ResourceScope | None = None,
 ) -> Assessment:
     """Evaluate the checks that evidence the frameworks' controls, and score the results.
 
-    ``progress``, if given, follows the evaluation (``evaluate_counting_passes``).
+    ``progress``, if given, follows the evaluation (``evaluate_counting_passes``). ``scope``
+    says which general-purpose resources belong to an AI workload; by default the estate's own
+    (``ai_scope``).
     """
     unknown_ids = set(frameworks) - set(catalog.framework_ids)
     if unknown_ids:
         raise ValueError(f"unknown frameworks {sorted(unknown_ids)}")
-    mapping = control_map(catalog, frameworks)
-    checks: list[CheckSpec] = [c for c in catalog.checks if c.id in mapping]
-    kept, passes = evaluate_counting_passes(estate, checks, as_of=as_of, progress=progress)
-
-    # Tally per check first (cheap), then roll the checks up into their frameworks.
-    tally = {c.id: [passes.get(c.id, 0), 0, 0] for c in checks}  # passed, failed, unknown
+    controls = ControlMap(catalog, frameworks, scope if scope is not None else ai_scope(estate))
+    checks = [c for c in catalog.checks if c.id in controls.controls]
+    kept, tally = evaluate_counting_passes(
+        estate,
+        checks,
+        as_of=as_of,
+        progress=progress,
+        groups=controls.groups,
+        counts=controls.counts,
+    )
     failed: list[CheckResult] = []
     unknown: list[CheckResult] = []
-    failing_checks: set[str] = set()
     for result in kept:
-        if result.status == "fail":
-            failed.append(result)
-            tally[result.check.id][1] += 1
-            failing_checks.add(result.check.id)
-        else:
-            unknown.append(result)
-            tally[result.check.id][2] += 1
-
-    per_framework = {f: FrameworkResult(f, None) for f in frameworks}
-    weighted = {f: [0.0, 0.0] for f in frameworks}  # passed weight, decided weight
-    assessed: dict[str, set[str]] = {f: set() for f in frameworks}
-    gaps: dict[str, set[str]] = {f: set() for f in frameworks}
-    total_passed = total_decided = 0.0
-    for check in checks:
-        passed_n, failed_n, unknown_n = tally[check.id]
-        if passed_n + failed_n + unknown_n == 0:
-            continue
-        weight = SEVERITY_WEIGHTS[check.severity]
-        total_passed += weight * passed_n
-        total_decided += weight * (passed_n + failed_n)
-        controls = mapping[check.id]
-        for framework in dict.fromkeys(c.framework for c in controls):
-            counted = per_framework[framework]
-            counted.checks_passed += passed_n
-            counted.checks_failed += failed_n
-            counted.checks_unknown += unknown_n
-            weighted[framework][0] += weight * passed_n
-            weighted[framework][1] += weight * (passed_n + failed_n)
-        for control in controls:
-            assessed[control.framework].add(control.control_id)
-            if check.id in failing_checks:
-                gaps[control.framework].add(control.control_id)
-    for framework, counted in per_framework.items():
-        counted.checks_evaluated = (
-            counted.checks_passed + counted.checks_failed + counted.checks_unknown
-        )
-        counted.score = _score(*weighted[framework])
-        counted.controls_assessed = len(assessed[framework])
-        counted.controls_with_gaps = len(gaps[framework])
+        (failed if result.status == "fail" else unknown).append(result)
     return Assessment(
         frameworks=tuple(frameworks),
         resources_scanned=len(estate),
         failed=failed,
         unknown_results=unknown,
-        mapping=mapping,
-        analogy=_analogy(catalog, frameworks),
-        framework_results=per_framework,
-        aggregate_score=_score(total_passed, total_decided),
-        checks_passed=sum(passes.values()),
+        controls=controls,
+        tally=tally,
+        severities={c.id: c.severity for c in checks},
     )

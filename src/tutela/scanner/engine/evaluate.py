@@ -19,12 +19,17 @@ _STATUS: dict[Tri, Status] = {True: "pass", False: "fail", None: "unknown"}
 
 @dataclass(slots=True)
 class CheckResult:
-    """One check decided (or not) for one resource, with the values it read."""
+    """One check decided (or not) for one resource, with the values it read.
+
+    ``mapping_class`` is the resource's class (``engine.mapping``): results of one check and class
+    count for the same controls. None stands for the resource's type.
+    """
 
     check: CheckSpec
     resource: Resource
     status: Status
     evidence: Evidence
+    mapping_class: Hashable = None
 
 
 Evidence = tuple[tuple[str, Any], ...]
@@ -72,6 +77,14 @@ def compile_check(spec: CheckSpec, as_of: dt.date) -> CompiledCheck:
     return CompiledCheck(spec, applies, rule)
 
 
+# Resources of one type by mapping class (``ControlMap.groups``), and whether the pairs of a check
+# and a class count for anything (``ControlMap.counts``): those that do not are never decided.
+Groups = Callable[[str, list[Resource]], list[tuple[Hashable, list[Resource]]]]
+Counts = Callable[[str, Hashable], bool]
+# (check id, mapping class) → [passed, failed, unknown]: the pairs decided, counted.
+Tally = dict[tuple[str, Hashable], list[int]]
+
+
 def _evaluate(
     estate: Estate,
     checks: Iterable[CheckSpec],
@@ -79,11 +92,14 @@ def _evaluate(
     *,
     keep_passes: bool,
     progress: Progress | None = None,
-) -> tuple[list[CheckResult], dict[str, int]]:
-    """Every applicable (check, resource) pair decided, grouped by resource type, in estate order.
+    groups: Groups | None = None,
+    counts: Counts | None = None,
+) -> tuple[list[CheckResult], Tally]:
+    """Every applicable (check, resource) pair decided, by resource type and class, in estate order.
 
-    Returns the results kept (every one, or all but the passes) and the passes counted per check.
-    This loop runs once per pair: hundreds of thousands of times for a large estate.
+    Returns the results kept (every one, or all but the passes) and the pairs counted per check
+    and class. This loop runs once per pair: hundreds of thousands of times for a large estate;
+    classes cost nothing in it, since each class's resources are run through as one list.
     ``progress`` is told the pairs done and the total after each check on each type.
     """
     by_type: dict[str, list[CompiledCheck]] = {}
@@ -92,7 +108,7 @@ def _evaluate(
         for resource_type in spec.resource_types:
             by_type.setdefault(resource_type, []).append(compiled)
     kept: list[CheckResult] = []
-    passes: dict[str, int] = {}
+    tally: Tally = {}
     done = total = 0
     if progress is not None:
         total = sum(len(estate.of_type(t)) * len(by_type[t]) for t in estate.types if t in by_type)
@@ -101,33 +117,55 @@ def _evaluate(
         if not compiled_checks:
             continue
         resources = estate.of_type(resource_type)
+        classes = groups(resource_type, resources) if groups else [(resource_type, resources)]
         for compiled in compiled_checks:
             spec, applies, rule = compiled.spec, compiled.applies, compiled.rule
-            ctx = Context(resources[0], estate, [])
-            passed = 0
-            for resource in resources:
-                ctx.resource = resource
-                evidence: list[tuple[str, Any]] = []
-                ctx.evidence = evidence
-                if applies is not None:
-                    applicable = applies(ctx, resource)
-                    if applicable is False:
-                        continue
-                    if applicable is None:
-                        kept.append(CheckResult(spec, resource, "unknown", tuple(evidence)))
-                        continue
-                    evidence.clear()
-                outcome = rule(ctx, resource)
-                if outcome is True and not keep_passes:
-                    passed += 1
-                else:
-                    kept.append(CheckResult(spec, resource, _STATUS[outcome], tuple(evidence)))
-            if passed:
-                passes[spec.id] = passes.get(spec.id, 0) + passed
+            for mapping_class, members in classes:
+                if counts is not None and not counts(spec.id, mapping_class):
+                    continue
+                ctx = Context(members[0], estate, [])
+                passed = unknown = 0
+                before = len(kept)
+                for resource in members:
+                    ctx.resource = resource
+                    evidence: list[tuple[str, Any]] = []
+                    ctx.evidence = evidence
+                    if applies is not None:
+                        applicable = applies(ctx, resource)
+                        if applicable is False:
+                            continue
+                        if applicable is None:
+                            kept.append(
+                                CheckResult(
+                                    spec, resource, "unknown", tuple(evidence), mapping_class
+                                )
+                            )
+                            unknown += 1
+                            continue
+                        evidence.clear()
+                    outcome = rule(ctx, resource)
+                    if outcome is True and not keep_passes:
+                        passed += 1
+                    else:
+                        if outcome is None:
+                            unknown += 1
+                        kept.append(
+                            CheckResult(
+                                spec, resource, _STATUS[outcome], tuple(evidence), mapping_class
+                            )
+                        )
+                if keep_passes:  # (the passes were kept: they are the rest)
+                    passed = sum(r.status == "pass" for r in kept[before:])
+                failed = len(kept) - before - unknown - (passed if keep_passes else 0)
+                if passed or failed or unknown:
+                    counted = tally.setdefault((spec.id, mapping_class), [0, 0, 0])
+                    counted[0] += passed
+                    counted[1] += failed
+                    counted[2] += unknown
             if progress is not None:
                 done += len(resources)
                 progress(done, total)
-    return kept, passes
+    return kept, tally
 
 
 def evaluate_estate(
@@ -143,9 +181,15 @@ def evaluate_counting_passes(
     *,
     as_of: dt.date,
     progress: Progress | None = None,
-) -> tuple[list[CheckResult], dict[str, int]]:
-    """The failing and undecided results, and only a count of passes per check id.
+    groups: Groups | None = None,
+    counts: Counts | None = None,
+) -> tuple[list[CheckResult], Tally]:
+    """The failing and undecided results, and the pairs counted per check and class.
 
     Passes are most results on a healthy estate; not keeping them saves time and memory.
+    ``groups`` splits each type's resources by class (by default a type is one class, its
+    own name); ``counts`` leaves out the pairs of a check and class that count for nothing.
     """
-    return _evaluate(estate, checks, as_of, keep_passes=False, progress=progress)
+    return _evaluate(
+        estate, checks, as_of, keep_passes=False, progress=progress, groups=groups, counts=counts
+    )

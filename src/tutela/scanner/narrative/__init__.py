@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from tutela.scanner.catalog.checks import Strength
     from tutela.scanner.engine.assess import Assessment, MappedControl
     from tutela.scanner.engine.evaluate import CheckResult
 
 
 class Narrator(Protocol):
-    # True when ``closing`` reads only the check, the control and the mark, never the rest of
-    # the result: a writer may then ask for it once per (check, resource type, control).
+    # True when ``closing`` reads only the check, the control and the mapping, never the rest
+    # of the result: a writer may then ask for it once per (check, mapping class, control).
     closing_per_control: bool
 
     def prepare(self, assessment: Assessment) -> None:
@@ -31,12 +32,12 @@ class Narrator(Protocol):
     def opening(self, result: CheckResult) -> str:
         """The narrative's first part: what was found on the resource."""
 
-    def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
-        """The rest: what the failure means for this control, and the fix."""
+    def closing(self, result: CheckResult, control: MappedControl, mapping: Strength) -> str:
+        """The rest: what the failure means for this control, as strongly as it is mapped."""
 
 
 def narrative(
-    narrator: Narrator, result: CheckResult, control: MappedControl, by_analogy: bool
+    narrator: Narrator, result: CheckResult, control: MappedControl, mapping: Strength
 ) -> str:
     """One finding's whole narrative."""
-    return narrator.opening(result) + narrator.closing(result, control, by_analogy)
+    return narrator.opening(result) + narrator.closing(result, control, mapping)

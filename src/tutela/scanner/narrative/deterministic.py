@@ -3,7 +3,9 @@
 A finding already carries its check's ``title``, ``description`` and ``remediation`` and its
 control's ``control_title``: the narrative does not repeat them (at 10,000 resources that
 repetition was 0.9 KB of each 2.1 KB finding). It says which resource failed, what Tutela read
-on it, and what that means under the control: framework, control id, severity, analogy.
+on it, and what that means under the control: framework, control id, severity, and how strongly
+the check evidences the control (a supporting mapping is worded as contributing evidence, an
+analogy as such).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from tutela.scanner.catalog import Catalog, load_catalog
-from tutela.scanner.catalog.checks import CheckSpec
+from tutela.scanner.catalog.checks import CheckSpec, Strength
 from tutela.scanner.engine.assess import Assessment, MappedControl
 from tutela.scanner.engine.evaluate import CheckResult, evidence_key
 
@@ -60,7 +62,7 @@ class DeterministicNarrator:
     def __init__(self, catalog: Catalog | None = None) -> None:
         self._catalog = catalog or load_catalog()
         self._frameworks = {f.id: f.name for f in self._catalog.frameworks}
-        self._closings: dict[tuple[str, MappedControl, bool], str] = {}
+        self._closings: dict[tuple[str, MappedControl, str], str] = {}
         # What the check saw, by evidence_key: a large scan repeats a few hundred evidence tuples.
         self._seen: dict[Hashable, str] = {}
 
@@ -84,17 +86,25 @@ class DeterministicNarrator:
                 self._seen[key] = seen
         return seen
 
-    def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
-        key = (result.check.id, control, by_analogy)
+    def closing(self, result: CheckResult, control: MappedControl, mapping: Strength) -> str:
+        key = (result.check.id, control, mapping)
         text = self._closings.get(key)
         if text is None:
-            text = self._closings[key] = self._closing(result.check, control, by_analogy)
+            text = self._closings[key] = self._closing(result.check, control, mapping)
         return text
 
-    def _closing(self, check: CheckSpec, control: MappedControl, by_analogy: bool) -> str:
+    def _closing(self, check: CheckSpec, control: MappedControl, mapping: Strength) -> str:
         framework = self._frameworks.get(control.framework, control.framework)
+        if mapping == "supporting":
+            return (
+                f"Under {framework} this {check.severity}-severity failure is supporting evidence "
+                f"for {control.control_id}: it contributes to a gap against the control but does "
+                "not by itself show one."
+            )
         analogy = (
-            ", by analogy (the guidance does not name this kind of resource)" if by_analogy else ""
+            ", by analogy (the guidance does not name this kind of resource)"
+            if mapping == "by analogy"
+            else ""
         )
         return (
             f"Under {framework} this is a {check.severity}-severity gap against "

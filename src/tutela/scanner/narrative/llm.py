@@ -2,8 +2,9 @@
 
 Works with Azure OpenAI (``AzureOpenAI``) or any OpenAI-compatible endpoint (``OpenAI`` with a
 base URL). The model writes what a failing result means, once per check and evidence: results
-with the same check and the same evidence share one text, cached for the narrator's life, so a
-thousand identical failures cost one item of one request. The rest of a narrative (the resource's
+with the same check, mapping class (which decides the controls the model is told of) and
+evidence share one text, cached for the narrator's life, so a thousand identical failures cost
+one item of one request. The rest of a narrative (the resource's
 name, each control and severity) is the deterministic narrator's; the fix is not in it, since
 every finding carries its check's ``remediation`` beside the narrative.
 
@@ -20,6 +21,7 @@ import logging
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from tutela.scanner.catalog.checks import Strength
 from tutela.scanner.engine.assess import Assessment, MappedControl
 from tutela.scanner.engine.evaluate import CheckResult
 from tutela.scanner.narrative.deterministic import (
@@ -65,14 +67,15 @@ def make_client(
 
 
 def _key(result: CheckResult) -> Hashable:
-    return (result.check.id, repr(result.evidence))
+    # The class too: it decides the controls the model is told of (``_item``).
+    return (result.check.id, result.mapping_class, repr(result.evidence))
 
 
 class LLMNarrator:
     """Narratives whose opening a model writes, one request per batch of (check, evidence).
 
     The opening names the resource and the check id, then gives the model's text; the closing (the
-    framework, the control id, the severity, the analogy) is the deterministic narrator's, so it is
+    framework, the control id, the severity, the mapping) is the deterministic narrator's, so it is
     the same whether the model answered or not. Neither repeats the check's title, description or
     remediation, which the finding carries in fields of their own.
     """
@@ -122,8 +125,8 @@ class LLMNarrator:
         check, resource = result.check, result.resource
         return f"The {resource_noun(resource.type)} '{resource.name}' fails {check.id}: {text} "
 
-    def closing(self, result: CheckResult, control: MappedControl, by_analogy: bool) -> str:
-        return self._fallback.closing(result, control, by_analogy)
+    def closing(self, result: CheckResult, control: MappedControl, mapping: Strength) -> str:
+        return self._fallback.closing(result, control, mapping)
 
     def _ask(
         self, assessment: Assessment, batch: list[tuple[Hashable, CheckResult]]
@@ -169,7 +172,8 @@ def _item(index: int, assessment: Assessment, result: CheckResult) -> dict[str, 
         "what_was_seen": describe_evidence(result.evidence),
         "controls": [
             f"{control.framework} {control.control_id} {control.title}"
-            for control, _ in assessment.controls_for(result)
+            + ("" if mapping == "direct" else f" ({mapping} evidence)")
+            for control, mapping in assessment.controls_for(result)
         ],
     }
 

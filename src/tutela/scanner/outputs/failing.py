@@ -1,10 +1,10 @@
-"""Failing checks, one per (check, resource) with the controls they breach: what SARIF, JUnit and
-the table show. Built from an assessment directly (fast, for large scans) or from a report
-document (for a report read back from the API)."""
+"""Failing checks, one per (check, resource) with the controls they count for and how strongly:
+what SARIF, JUnit and the table show. Built from an assessment directly (fast, for large scans)
+or from a report document (for a report read back from the API)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, overload
 
 from tutela.scanner.catalog.checks import SEVERITIES
@@ -12,6 +12,7 @@ from tutela.scanner.engine.assess import Assessment
 from tutela.scanner.engine.evaluate import CheckResult
 
 _ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+_Mapped = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # controls, mappings, frameworks
 
 
 class FailingCheck(NamedTuple):
@@ -26,9 +27,18 @@ class FailingCheck(NamedTuple):
     resource_name: str
     resource_type: str
     origin: str | None
-    controls: tuple[str, ...]
+    controls: tuple[str, ...]  # control ids, sorted
+    mappings: tuple[str, ...]  # each control's mapping: "direct", "supporting", "by analogy"
     frameworks: tuple[str, ...]
     evidence: tuple[tuple[str, Any], ...]
+    ai_workload: str | None  # why a general-purpose resource belongs to an AI workload
+
+    def controls_shown(self) -> list[str]:
+        """The control ids, each not mapped directly followed by its mapping in brackets."""
+        return [
+            control if mapping == "direct" else f"{control} ({mapping})"
+            for control, mapping in zip(self.controls, self.mappings, strict=True)
+        ]
 
 
 def _sorted(rows: Iterable[FailingCheck]) -> list[FailingCheck]:
@@ -51,17 +61,12 @@ class FailingRows(Sequence[FailingCheck]):
     """
 
     def __init__(self, assessment: Assessment, limit: int | None = None) -> None:
+        self._assessment = assessment
         self._results = assessment.failed_in_order(limit)  # already in the rows' order
-        # The check's fields, then the resource's, then the controls and frameworks (the same
-        # for each resource the check fails on), then the evidence.
+        # The check's fields, then the resource's, then the controls, mappings and frameworks
+        # (the same for each resource of one class the check fails on), then the evidence.
         self._about_check: dict[str, tuple[str, str, str, str, str]] = {}
-        self._mapped = {
-            check_id: (
-                tuple(sorted({c.control_id for c in controls})),
-                tuple(dict.fromkeys(c.framework for c in controls)),
-            )
-            for check_id, controls in assessment.mapping.items()
-        }
+        self._mapped: dict[tuple[str, Hashable], _Mapped] = {}
 
     def __len__(self) -> int:
         return len(self._results)
@@ -84,13 +89,46 @@ class FailingRows(Sequence[FailingCheck]):
 
     def first_per_check(self) -> list[FailingCheck]:
         """Each failing check's first row, in the rows' order."""
+        return self._rows(self.first_results())
+
+    def mapped(self, result: CheckResult) -> _Mapped:
+        """The result's controls (sorted), their mappings and its frameworks, per class."""
+        key = (result.check.id, self._assessment.mapping_class(result))
+        found = self._mapped.get(key)
+        if found is None:
+            counted = sorted(self._assessment.controls_for(result), key=lambda c: c[0].control_id)
+            found = self._mapped[key] = (
+                tuple(control.control_id for control, _ in counted),
+                tuple(mapping for _, mapping in counted),
+                self._assessment.frameworks_of(result),
+            )
+        return found
+
+    def ai_workload(self, result: CheckResult) -> str | None:
+        """Why the result's general-purpose resource belongs to an AI workload; else None."""
+        return self._assessment.ai_workload(result)
+
+    def controls_per_check(self) -> dict[str, tuple[list[str], list[str]]]:
+        """check id → every control its failing results count for (sorted), and frameworks."""
+        found = {}
+        for check_id in dict.fromkeys(result.check.id for result in self.first_results()):
+            counted = self._assessment.controls_failed(check_id)
+            found[check_id] = (
+                sorted(control.control_id for control, _ in counted),
+                list(dict.fromkeys(control.framework for control, _ in counted)),
+            )
+        return found
+
+    def first_results(self) -> list[CheckResult]:
+        """Each failing check's first result, in the rows' order."""
         first: dict[str, CheckResult] = {}
         for result in self._results:
             first.setdefault(result.check.id, result)
-        return self._rows(list(first.values()))
+        return list(first.values())
 
     def _rows(self, results: list[CheckResult]) -> list[FailingCheck]:
-        about_check, mapped, make = self._about_check, self._mapped, tuple.__new__
+        about_check, mapped, make = self._about_check, self.mapped, tuple.__new__
+        workload_of = self._assessment.ai_workload
         rows = []
         for result in results:
             check, resource = result.check, result.resource
@@ -112,8 +150,9 @@ class FailingRows(Sequence[FailingCheck]):
                         resource.name,
                         resource.type,
                         resource.origin,
-                        *mapped[check.id],
+                        *mapped(result),
                         result.evidence,
+                        workload_of(result),
                     ),
                 )
             )
@@ -128,6 +167,8 @@ def failing_checks(report: Mapping[str, Any]) -> list[FailingCheck]:
     rows = []
     for (check_id, resource), findings in grouped.items():
         first = findings[0]
+        # A finding without a mapping (a report made elsewhere) is read as mapped directly.
+        mapped = sorted({f["control_id"]: f.get("mapping", "direct") for f in findings}.items())
         rows.append(
             FailingCheck(
                 check_id=check_id,
@@ -139,9 +180,11 @@ def failing_checks(report: Mapping[str, Any]) -> list[FailingCheck]:
                 resource_name=first["resource_name"],
                 resource_type=first["resource_type"],
                 origin=first.get("origin"),
-                controls=tuple(sorted({f["control_id"] for f in findings})),
+                controls=tuple(control for control, _ in mapped),
+                mappings=tuple(mapping for _, mapping in mapped),
                 frameworks=tuple(dict.fromkeys(f["framework"] for f in findings)),
                 evidence=tuple((e["path"], e["value"]) for e in first.get("evidence", [])),
+                ai_workload=first.get("ai_workload"),
             )
         )
     return _sorted(rows)

@@ -1,8 +1,9 @@
 """JUnit XML from a report document, for CI systems that render test results.
 
-One test suite per framework: a failed test case per failing check on a resource (naming the
-framework's controls it breaches), a skipped one per result the scan could not decide, and one
-passing case that counts the checks that passed.
+One test suite per framework: a failed test case per failing check on a resource that counts for
+the framework (naming the controls it counts for, each not mapped directly with its mapping, and
+the AI workload a general-purpose resource belongs to), a skipped one per result the scan could
+not decide, and one passing case that counts the checks that passed.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = No
             failure = ET.SubElement(
                 case, "failure", message=f"[{row.severity}] {row.title}", type=row.severity
             )
+            workload = f"AI workload: {row.ai_workload}\n" if row.ai_workload else ""
             failure.text = (
-                f"{row.resource}\nControls: {', '.join(row.controls)}\n"
+                f"{row.resource}\nControls: {', '.join(row.controls_shown())}\n{workload}"
                 f"{_evidence(row.evidence)}\nRemediation: {row.remediation}"
             )
         for unknown in report.get("unknown", []):

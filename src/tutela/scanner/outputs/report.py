@@ -1,10 +1,12 @@
 """The report document: the seed's scan report, plus what Tutela adds to be honest about coverage.
 
-A finding reads: control_id, control_title, framework, mapping ("direct" or "by analogy"),
-check_id, resource, resource_name, resource_type, severity, status, title, description,
-narrative, remediation, evidence (each a path and the value seen), origin. Findings come most
-severe first, then by check id and resource id; a result's findings (one per control it
-breaches) come together, in framework order. ``report_json`` writes them.
+A finding reads: control_id, control_title, framework, mapping ("direct", "supporting" or "by
+analogy": how strongly the check evidences the control, catalog/README.md), check_id, resource,
+resource_name, resource_type, severity, status, title, description, narrative, remediation,
+evidence (each a path and the value seen), origin, ai_workload (why a general-purpose resource
+belongs to an AI workload; null for AI resources and resources outside any). Findings come most
+severe first, then by check id and resource id; a result's findings (one per control it counts
+for) come together, in framework order. ``report_json`` writes them.
 
 The API's ``POST /scan`` and ``tutela scan --format json`` return this same shape. Fields of the
 seed keep their names (report_id, tenant_id, scan_ts, frameworks, aggregate_score, the severity
@@ -82,7 +84,7 @@ def report_header(
                 "severity": r.check.severity,
                 "resource": r.resource.id,
                 "resource_type": r.resource.type,
-                "frameworks": list(assessment.check_frameworks.get(r.check.id, ())),
+                "frameworks": list(assessment.frameworks_of(r)),
                 "evidence": evidence_list(r.evidence),
             }
             for r in assessment.unknown_results

@@ -20,6 +20,7 @@ from typing import IO, Any, NamedTuple
 
 import orjson
 
+from tutela.scanner.catalog.checks import Strength
 from tutela.scanner.engine.assess import Assessment, MappedControl
 from tutela.scanner.engine.evaluate import CheckResult, evidence_key
 from tutela.scanner.narrative import Narrator
@@ -167,26 +168,27 @@ def inflate(compressed: bytes, size: int = _SLICE) -> Iterator[bytes]:
 
 
 class _Shared(NamedTuple):
-    """The encoded parts every failing result of one check on one resource type shares.
+    """The encoded parts every failing result of one check on one mapping class shares.
 
     A finding is written as four parts: ``heads[i]`` (its opening brace, the control's members,
     the check id, the ``resource`` key), the result's part (the resource's values, the check's
     members, the narrative's opening), ``tails[i]`` (the narrative's closing for the control and
-    the remediation) and the result's evidence and origin. ``tails`` is None when the closing
-    must be asked for each result: then ``remediation`` follows it.
+    the remediation) and the result's evidence, origin and AI workload. ``tails`` is None when
+    the closing must be asked for each result: then ``remediation`` follows it.
     """
 
     heads: list[bytes]
     about_check: bytes  # from the resource type's key to the narrative's opening quote
     tails: list[bytes] | None
     remediation: bytes
+    in_ai_workload: bool  # the class's resources belong to an AI workload: each says why
 
 
 class _FindingsEncoder:
     """The findings array as JSON chunks, each shared part encoded once.
 
     The loop runs once per failing result (a few hundred thousand in a large scan) and adds four
-    parts per finding (a million): everything that is the same for a check, resource type and
+    parts per finding (a million): everything that is the same for a check, mapping class and
     control is joined in advance (``_Shared``), everything about the result is joined once for
     all its findings, so a finding costs a tuple of four references. The joined pieces are the
     same bytes in the same order as writing each member separately.
@@ -205,10 +207,11 @@ class _FindingsEncoder:
         self.open_next = b",\n    {" if indent else b",{"
         self.close = b"\n    }" if indent else b"}"
         # Keys as orjson writes them before a string value, the value's quotes cut off.
-        self.resource_key, self.name_key, self.type_key, self.origin_key = (
+        self.resource_key, self.name_key, self.type_key, self.origin_key, workload_key = (
             self.members({key: ""})[:-2]
-            for key in ("resource", "resource_name", "resource_type", "origin")
+            for key in ("resource", "resource_name", "resource_type", "origin", "ai_workload")
         )
+        self.workload_key = b"," + workload_key
 
     def blocks(self, head: bytes, tail: bytes) -> Blocks:
         """The findings array between ``head`` and ``tail``, a block per ``_BLOCK_RESULTS``."""
@@ -227,6 +230,8 @@ class _FindingsEncoder:
         shared_parts, evidence_part = self.shared_parts, self.evidence_part
         opening = self.narrator.opening if self.narrator is not None else None
         name_key, close = b"," + self.name_key, self.close
+        workload_key, no_workload = self.workload_key, self.workload_key + b"null" + close
+        workload_of = self.assessment.ai_workload
         narrative = b""
         parts: list[bytes] = []
         for result in self.results[start : start + _BLOCK_RESULTS]:
@@ -243,8 +248,12 @@ class _FindingsEncoder:
                     narrative,
                 )
             )
+            if shared.in_ai_workload:
+                workload = workload_key + dumps(workload_of(result)) + close
+            else:
+                workload = no_workload
             seen = b"".join(
-                (evidence_part(result), dumps(resource.origin, default=json_default), close)
+                (evidence_part(result), dumps(resource.origin, default=json_default), workload)
             )
             if shared.tails is not None:
                 for head, tail in zip(shared.heads, shared.tails, strict=True):
@@ -262,16 +271,16 @@ class _FindingsEncoder:
         assert self.narrator is not None
         encoded = self.closings
         controls = self.assessment.controls_for(result)
-        for (control, by_analogy), head in zip(controls, shared.heads, strict=True):
-            text = self.narrator.closing(result, control, by_analogy)
+        for (control, mapping), head in zip(controls, shared.heads, strict=True):
+            text = self.narrator.closing(result, control, mapping)
             closing = encoded.get(text) or encoded.setdefault(text, escaped(text))
             pending += (head, about, closing, shared.remediation, seen)
 
     def shared_parts(self, result: CheckResult) -> _Shared:
         """The parts shared by the results of this check on resources of one mapping class (their
-        type, or type and kind: ``Assessment.mapping_class``), made at the first."""
+        type, or a ``MappingClass``: ``Assessment.mapping_class``), made at the first."""
         check, resource_type = result.check, result.resource.type
-        key = (check.id, self.assessment.mapping_class(result.resource))
+        key = (check.id, self.assessment.mapping_class(result))
         shared = self.shared.get(key)
         if shared is not None:
             return shared
@@ -295,33 +304,34 @@ class _FindingsEncoder:
         type_value = orjson.dumps(resource_type, default=json_default)
         heads: list[bytes] = []
         tails: list[bytes] | None = []
-        for control, by_analogy in self.assessment.controls_for(result):
+        for control, mapping in self.assessment.controls_for(result):
             control_members = self.members(
                 {
                     "control_id": control.control_id,
                     "control_title": control.title,
                     "framework": control.framework,
-                    "mapping": "by analogy" if by_analogy else "direct",
+                    "mapping": mapping,
                 }
             )
             heads.append(self.open_next + control_members + check_id + self.resource_key)
-            closing = self.shared_closing(result, control, by_analogy)
+            closing = self.shared_closing(result, control, mapping)
             if closing is None:
                 tails = None
             elif tails is not None:
                 tails.append(closing + remediation)
         about_check = b"," + self.type_key + type_value + b"," + about_check
-        shared = self.shared[key] = _Shared(heads, about_check, tails, remediation)
+        in_workload = self.assessment.ai_workload(result) is not None
+        shared = self.shared[key] = _Shared(heads, about_check, tails, remediation, in_workload)
         return shared
 
     def shared_closing(
-        self, result: CheckResult, control: MappedControl, by_analogy: bool
+        self, result: CheckResult, control: MappedControl, mapping: Strength
     ) -> bytes | None:
         if self.narrator is None:
             return b""
         if not self.narrator.closing_per_control:
             return None
-        return escaped(self.narrator.closing(result, control, by_analogy))
+        return escaped(self.narrator.closing(result, control, mapping))
 
     def evidence_part(self, result: CheckResult) -> bytes:
         """The evidence member and the origin's key: the same for equal evidence (cached)."""

@@ -1,7 +1,10 @@
 """SARIF 2.1.0 from a report document, in the form GitHub code scanning accepts.
 
-One rule per check, listing the controls its failure is evidence against, and one result per
-failing (check, resource). Severities become GitHub's ``security-severity`` scores (critical 9.5,
+One rule per check, listing every control its failures in the report are evidence against, and
+one result per failing (check, resource), with the controls that result counts for and how
+strongly (``{"ISO42001-A.7.2": "supporting"}``: a storage account outside any AI workload counts
+for no AI framework) and, for a general-purpose resource in an AI workload, why it is in one
+(``ai_workload``). Severities become GitHub's ``security-severity`` scores (critical 9.5,
 high 8.0, medium 5.5, low 3.0). A result points at the file the resource was declared in when the
 report came from files (relative to the working directory, see ``artifact_uri``), and at the
 resource id otherwise.
@@ -10,8 +13,7 @@ resource id otherwise.
 from __future__ import annotations
 
 import hashlib
-import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +21,7 @@ from urllib.parse import quote
 import orjson
 
 from tutela import __version__
+from tutela.scanner.engine.evaluate import CheckResult
 from tutela.scanner.outputs.encoding import Template, in_list
 from tutela.scanner.outputs.failing import FailingCheck, FailingRows, failing_checks
 from tutela.scanner.outputs.turns import Blocks
@@ -28,7 +31,7 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
 
-def _rule(row: FailingCheck) -> dict[str, Any]:
+def _rule(row: FailingCheck, controls: list[str], frameworks: list[str]) -> dict[str, Any]:
     return {
         "id": row.check_id,
         "name": row.check_id.title().replace("-", ""),
@@ -39,16 +42,26 @@ def _rule(row: FailingCheck) -> dict[str, Any]:
         "properties": {
             "security-severity": SECURITY_SEVERITY[row.severity],
             "tags": ["security", "compliance", row.severity],
-            # A check breaches the same controls on every resource: said once, on the rule.
-            "controls": list(row.controls),
-            "frameworks": list(row.frameworks),
+            # Every control the check's failures count for; each result says its own.
+            "controls": controls,
+            "frameworks": frameworks,
         },
     }
 
 
-def _result_template(row: FailingCheck, rule_index: int, *, indent: bool) -> Template:
-    """A result of the row's rule, its slots: resource name, uri, logical name, fingerprint, id."""
+def _result_template(
+    row: FailingCheck, rule_index: int, mapped: _ResultMapping, *, indent: bool
+) -> Template:
+    """A result of the row's rule, its slots: resource name, uri, logical name, fingerprint, id,
+    and the AI workload when the result has one."""
     slot = Template.SLOT
+    controls, mappings, in_workload = mapped
+    properties: dict[str, Any] = {
+        "resource": slot,
+        "controls": dict(zip(controls, mappings, strict=True)),
+    }
+    if in_workload:
+        properties["ai_workload"] = slot
     return Template(
         {
             "ruleId": row.check_id,
@@ -65,7 +78,7 @@ def _result_template(row: FailingCheck, rule_index: int, *, indent: bool) -> Tem
                 }
             ],
             "partialFingerprints": {"tutelaFinding/v1": slot},
-            "properties": {"resource": slot},
+            "properties": properties,
         },
         depth=_RESULT_DEPTH,
         indent=indent,
@@ -88,9 +101,8 @@ def sarif_blocks(
     """
     rows = failing if failing is not None else failing_checks(report)
     first = _first_rows(rows)  # a rule per check, in the order the results meet them
-    templates = {
-        row.check_id: _result_template(row, index, indent=indent) for index, row in enumerate(first)
-    }
+    controls = _controls_per_check(rows, report.get("frameworks") or ())
+    templates = _Templates(first, indent=indent)
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -101,7 +113,7 @@ def sarif_blocks(
                         "name": "Tutela",
                         "version": __version__,
                         "informationUri": "https://github.com/tutela/tutela",
-                        "rules": [_rule(row) for row in first],
+                        "rules": [_rule(row, *controls[row.check_id]) for row in first],
                     }
                 },
                 "results": Template.SLOT,
@@ -116,17 +128,17 @@ def sarif_blocks(
 
     uris = _Uris()
     if isinstance(rows, FailingRows):
-        # A result needs four of a row's twelve fields: read them from the assessment's results
+        # A result needs a few of a row's fields: read them from the assessment's results
         # rather than make each row (a third of the time SARIF takes).
-        failed = rows.results
+        failed, fields = rows.results, _result_fields(rows)
 
         def results(start: int, stop: int) -> list[bytes]:
-            return _results(map(_RESULT_FIELDS, failed[start:stop]), templates, uris)
+            return _results(map(fields, failed[start:stop]), templates, uris)
 
     else:
 
         def results(start: int, stop: int) -> list[bytes]:
-            return _results(map(_ROW_FIELDS, rows[start:stop]), templates, uris)
+            return _results(map(_row_fields, rows[start:stop]), templates, uris)
 
     return in_list(document, results, len(rows), depth=_RESULT_DEPTH, indent=indent)
 
@@ -150,16 +162,64 @@ def _first_rows(rows: Sequence[FailingCheck]) -> list[FailingCheck]:
     return list(first.values())
 
 
-# What a result shows: check id, resource id, resource name and origin, of a row or a result.
-_ROW_FIELDS = operator.attrgetter("check_id", "resource", "resource_name", "origin")
-_RESULT_FIELDS = operator.attrgetter("check.id", "resource.id", "resource.name", "resource.origin")
+_ResultMapping = tuple[tuple[str, ...], tuple[str, ...], bool]  # controls, mappings, workload?
+# What a result shows: check id, resource id, resource name, origin, its controls and mappings
+# and AI workload, of a row or a result.
+_Fields = tuple[str, str, str, str | None, _ResultMapping, str | None]
 
 
-def _results(
-    fields: Iterable[tuple[str, str, str, str | None]],
-    templates: dict[str, Template],
-    uris: _Uris,
-) -> list[bytes]:
+def _row_fields(row: FailingCheck) -> _Fields:
+    workload = row.ai_workload
+    mapped = (row.controls, row.mappings, workload is not None)
+    return row.check_id, row.resource, row.resource_name, row.origin, mapped, workload
+
+
+def _result_fields(rows: FailingRows) -> Callable[[CheckResult], _Fields]:
+    mapped_of, workload_of = rows.mapped, rows.ai_workload
+
+    def fields(result: CheckResult) -> _Fields:
+        resource, workload = result.resource, workload_of(result)
+        controls, mappings, _ = mapped_of(result)
+        mapped = (controls, mappings, workload is not None)
+        return result.check.id, resource.id, resource.name, resource.origin, mapped, workload
+
+    return fields
+
+
+def _controls_per_check(
+    rows: Sequence[FailingCheck], frameworks: Sequence[str]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """check id → every control its failing results count for (sorted), and their frameworks
+    (in the report's order of frameworks)."""
+    if isinstance(rows, FailingRows):
+        return rows.controls_per_check()
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for row in rows:
+        controls, named = found.setdefault(row.check_id, (set(), set()))
+        controls.update(row.controls)
+        named.update(row.frameworks)
+    order = {framework: index for index, framework in enumerate(frameworks)}
+    return {
+        check: (sorted(c), sorted(f, key=lambda name: (order.get(name, len(order)), name)))
+        for check, (c, f) in found.items()
+    }
+
+
+class _Templates(dict[tuple[str, _ResultMapping], Template]):
+    """Each (check, controls and mappings, workload or not)'s result template, made once."""
+
+    def __init__(self, first: list[FailingCheck], *, indent: bool) -> None:
+        super().__init__()
+        self.rules = {row.check_id: (index, row) for index, row in enumerate(first)}
+        self.indent = indent
+
+    def __missing__(self, key: tuple[str, _ResultMapping]) -> Template:
+        index, row = self.rules[key[0]]
+        template = self[key] = _result_template(row, index, key[1], indent=self.indent)
+        return template
+
+
+def _results(fields: Iterable[_Fields], templates: _Templates, uris: _Uris) -> list[bytes]:
     """Each result: its rule's template filled with the row's texts.
 
     The location is the declaring file when known (an origin is ``file: address``), else the
@@ -168,16 +228,38 @@ def _results(
     sha256 = hashlib.sha256
     filled: list[Template] = []
     texts: list[str] = []
-    for check_id, resource, name, origin in fields:
+    for check_id, resource, name, origin, mapped, workload in fields:
         if origin:
             path, _, address = origin.partition(": ")
             uri, address = uris[path], address or resource
         else:
             uri, address = resource.lstrip("/"), resource
         fingerprint = sha256(f"{check_id}|{resource.lower()}".encode()).hexdigest()
-        filled.append(templates[check_id])
+        filled.append(templates[check_id, mapped])
         texts += (str(name), uri, address, fingerprint, resource)
-    return Template.fill_each(filled, texts)
+        if workload is not None:
+            texts.append(workload)
+    return _fill(filled, texts)
+
+
+def _fill(templates: list[Template], texts: list[str]) -> list[bytes]:
+    """``Template.fill_each`` for templates of more than one number of slots (a result with an
+    AI workload has one more): each number's templates filled together, in their places."""
+    if len({template.slots for template in templates}) <= 1:
+        return Template.fill_each(templates, texts)
+    by_slots: dict[int, tuple[list[int], list[Template], list[str]]] = {}
+    at = 0
+    for index, template in enumerate(templates):
+        places, alike, their_texts = by_slots.setdefault(template.slots, ([], [], []))
+        places.append(index)
+        alike.append(template)
+        their_texts += texts[at : at + template.slots]
+        at += template.slots
+    filled: list[bytes] = [b""] * len(templates)
+    for places, alike, their_texts in by_slots.values():
+        for index, result in zip(places, Template.fill_each(alike, their_texts), strict=True):
+            filled[index] = result
+    return filled
 
 
 def artifact_uri(path: str, cwd: Path) -> str:

@@ -1,4 +1,8 @@
-"""The report for people: a summary and the failing checks as rich tables."""
+"""The report for people: a summary and the failing checks as rich tables.
+
+A failing check's controls are listed by id, each not mapped directly followed by its mapping
+("supporting", "by analogy"); a general-purpose resource in an AI workload says which.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tutela.scanner.outputs.failing import FailingCheck, failing_checks
@@ -72,11 +77,12 @@ def render_table(
     for column in ("severity", "check", "resource", "controls"):
         table.add_column(column, overflow="fold")
     for row in rows[:max_rows]:
+        workload = f"\n[dim]AI workload: {escape(row.ai_workload)}[/]" if row.ai_workload else ""
         table.add_row(
             f"[{SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
             f"{row.check_id}\n{row.title}",
-            f"{row.resource_name}\n[dim]{row.resource_type}[/]",
-            ", ".join(row.controls),
+            f"{row.resource_name}\n[dim]{row.resource_type}[/]{workload}",
+            ", ".join(row.controls_shown()),
         )
     console.print(table)
     if total > max_rows:

@@ -6,8 +6,9 @@ parameter without a default, an unknown function, a malformed expression) evalua
 ``UNKNOWN``, and so does any function given an ``UNKNOWN`` argument: never a crash, never a guess.
 
 Names are the one exception. Evaluated *for naming* (resource names, ``scope``, and properties
-that hold resource ids), a parameter without a value becomes the placeholder ``{paramName}`` and an
-unresolved loop index ``{copyIndex}``, so a resource and the ids pointing at it still agree.
+that hold resource ids or a Key Vault URI), a parameter without a value becomes the placeholder
+``{paramName}`` and an unresolved loop index ``{copyIndex}``, so a resource and the ids pointing
+at it still agree.
 
 ``uniqueString`` and ``guid`` are deterministic but NOT Azure's algorithms (Azure's are
 unpublished): they only name things, so a stable, different value is harmless.
@@ -60,6 +61,22 @@ class _Shared:
     busy: set[tuple[str, str, bool]] = field(default_factory=set)
     # Results of expressions that read no loop position: the same wherever they appear.
     results: dict[tuple[str, bool], Any] = field(default_factory=dict)
+
+
+# Properties holding a resource id (or a vault's URI) under a name not ending in "Id": an ML
+# workspace's associated resources, a customer-managed key's vault. Evaluated for naming too, so
+# a workspace still names its storage account when the account's name is a parameter.
+_ID_KEYS = frozenset(
+    {
+        "id",
+        "scope",
+        "storageAccount",
+        "keyVault",
+        "containerRegistry",
+        "applicationInsights",
+        "keyVaultUri",
+    }
+)
 
 
 def _folded(section: Any) -> dict[str, Any]:
@@ -153,7 +170,7 @@ class Evaluator:
         if kind is str:
             if item[:1] != "[":
                 return item  # most values: plain text
-            if key in ("id", "scope") or key.endswith("Id"):
+            if key in _ID_KEYS or key.endswith("Id"):
                 return self.for_naming().resolve(item)  # an id: see the module doc
         elif kind is not dict and kind is not list:
             return item  # a number, a boolean or null

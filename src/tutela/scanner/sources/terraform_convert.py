@@ -289,6 +289,17 @@ def connections(*, manual: bool) -> Convert:
     return convert
 
 
+def user_owned_storage(value: Any, refs: Refs) -> Any:
+    """blocks → `[{resourceId: storage_account_id, identityClientId}]`"""
+    out = []
+    for index, block in enumerate(_blocks(value)):
+        target = block.get("storage_account_id")
+        if target is UNKNOWN:  # an account created in the same plan: the id it refers to
+            target = refs.resolve(("storage", index, "storage_account_id"))
+        out.append({"resourceId": target, "identityClientId": block.get("identity_client_id")})
+    return out or None
+
+
 def storage_sku(values: Any, _refs: Refs) -> Any:
     """`account_tier` + `account_replication_type` → `"Standard_LRS"`"""
     tier, replication = values.get("account_tier"), values.get("account_replication_type")

@@ -32,6 +32,7 @@ from tutela.scanner.sources.terraform_convert import (
     storage_sku,
     subnet_ids,
     unix_time,
+    user_owned_storage,
     vnet_rules,
 )
 from tutela.scanner.sources.terraform_docs import markdown
@@ -51,6 +52,7 @@ _COGNITIVE_NETWORK = (
     A("outbound_network_access_restricted",   "properties.restrictOutboundNetworkAccess"),
     A("fqdns",                                "properties.allowedFqdnList"),
     A("custom_subdomain_name",                "properties.customSubDomainName"),
+    A("storage",                              "properties.userOwnedStorage", user_owned_storage),
 )
 _WORKSPACE_LINKS = (
     A("key_vault_id",                     "properties.keyVault", ref=True),
@@ -174,6 +176,13 @@ MAPPINGS: dict[str, Mapping] = {
         A("scale_settings.min_node_count",    "properties.properties.scaleSettings.minNodeCount"),
         A("scale_settings.max_node_count",    "properties.properties.scaleSettings.maxNodeCount"),
     ), constants={"properties.computeType": "AmlCompute"}),
+    "azurerm_machine_learning_inference_cluster": M("Microsoft.MachineLearningServices/workspaces/computes", "child", "machine_learning_workspace_id", (
+        *_PLACED,
+        A("kubernetes_cluster_id",            "properties.resourceId", ref=True),
+        A("cluster_purpose",                  "properties.properties.clusterPurpose"),
+        A("description",                      "properties.description"),
+    ), constants={"properties.computeType": "AKS"},
+       note="Attaches an existing AKS cluster to the workspace: the cluster belongs to its AI workload."),
     "azurerm_search_service": M("Microsoft.Search/searchServices", "group", None, (
         *_PLACED,
         A("sku",                              "sku.name"),

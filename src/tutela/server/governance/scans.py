@@ -43,6 +43,7 @@ from tutela.server.governance.repository import (
     due_states,
     tenants_without_state,
 )
+from tutela.server.house_policy.service import scan_catalog
 from tutela.server.notify import EmailNotSent, notifier_from
 from tutela.server.reports.envelope import DocumentUnreadable, context, open_compressed
 from tutela.server.reports.models import Report
@@ -145,6 +146,7 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
         assert tenant is not None  # the state row cascades with its tenant
         plan = catalog.plan(tenant.plan)
         source = tenant_source(session, runtime, tenant, linked_subscriptions(tenant))
+        policy_catalog = scan_catalog(session, tenant.id, catalog)
     estate, source_name = source.read(runtime)
     document = assess_estate(
         runtime,
@@ -154,6 +156,7 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
         now,
         narrate=plan.narratives_default,
         label=GOVERNANCE_LABEL,
+        catalog=policy_catalog,
     )
     document.header.update({"subscriptions": source.subscriptions, "source": source_name})
     with transaction(runtime.sessions, readonly=True) as session:

@@ -23,7 +23,12 @@ class FindingOut(OutputModel):
     control_id: str = Field(examples=["ISO42001-A.6.2.8"])
     control_title: str
     framework: str
-    mapping: Literal["direct", "by analogy"]
+    mapping: Literal["direct", "supporting", "by analogy"] = Field(
+        description="How strongly the check evidences the control: direct (an examiner would "
+        "accept it as evidence), supporting (it contributes but does not by itself evidence the "
+        "control; scores count it at half weight) or by analogy (SR 26-2 for generative AI; half "
+        "weight)."
+    )
     check_id: str = Field(examples=["AOAI-DIAG-LOGS"])
     resource: str
     resource_name: str
@@ -36,6 +41,13 @@ class FindingOut(OutputModel):
     remediation: str
     evidence: list[Evidence]
     origin: str | None = None
+    ai_workload: str | None = Field(
+        default=None,
+        examples=["default storage account of Azure ML workspace 'mlw-risk-prod'"],
+        description="Why a general-purpose resource (storage account, key vault, registry, "
+        "cluster, subscription-wide setting) belongs to an AI workload, which makes it count for "
+        "the AI frameworks; null for AI resources and for resources outside any AI workload.",
+    )
 
 
 class FrameworkScoreOut(OutputModel):

@@ -26,6 +26,7 @@ from tutela.scanner.sources import SourceError, decode_document, detect_kind, pa
 from tutela.server.auth.caller import Caller
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, InvalidInput, NotFound, PlanRestriction
+from tutela.server.house_policy.service import scan_catalog
 from tutela.server.reports.service import MANUAL, store_report
 from tutela.server.runtime import Runtime
 from tutela.server.scans.limits import check_resource_count
@@ -164,6 +165,7 @@ def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -
             _check_quota(session, tenant, runtime.catalog, now)
         source = tenant_source(session, runtime, tenant, subscriptions)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
+        catalog = scan_catalog(session, tenant.id, runtime.catalog)
     estate, source_name = source.read(runtime)
     return _assess_and_store(
         runtime,
@@ -173,6 +175,7 @@ def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -
         options,
         now,
         narrate=narrate,
+        catalog=catalog,
         extra={"subscriptions": source.subscriptions, "source": source_name},
     )
 
@@ -192,6 +195,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         if not options.dry_run:
             _check_quota(session, tenant, runtime.catalog, now)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
+        catalog = scan_catalog(session, tenant.id, runtime.catalog)
     estate, kind = read_iac(body)
     check_resource_count(
         runtime.catalog.plan(tenant.plan),
@@ -199,7 +203,15 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         "the Terraform plan" if kind == "terraform" else "the ARM template",
     )
     return _assess_and_store(
-        runtime, caller, estate, frameworks, options, now, narrate=narrate, extra={"source": kind}
+        runtime,
+        caller,
+        estate,
+        frameworks,
+        options,
+        now,
+        narrate=narrate,
+        catalog=catalog,
+        extra={"source": kind},
     )
 
 
@@ -234,16 +246,22 @@ def assess_estate(
     *,
     narrate: bool,
     label: str | None,
+    catalog: Catalog | None = None,
     dry_run: bool = False,
 ) -> ReportDocument:
-    """Run the engine on an estate: the report document, not yet stored."""
-    narrator = DeterministicNarrator(runtime.catalog) if narrate else None
+    """Run the engine on an estate: the report document, not yet stored.
+
+    ``catalog``: the runtime's under the tenant's house policy (``scan_catalog``); scans of a
+    tenant pass it, and None is the runtime's own (the default policy).
+    """
+    catalog = catalog or runtime.catalog
+    narrator = DeterministicNarrator(catalog) if narrate else None
     _, document = run_scan(
         estate,
         frameworks,
         scan_ts=now,
         narrator=narrator,
-        catalog=runtime.catalog,
+        catalog=catalog,
         tenant_id=tenant_id,
         label=label,
         dry_run=dry_run,
@@ -260,6 +278,7 @@ def _assess_and_store(
     now: dt.datetime,
     *,
     narrate: bool,
+    catalog: Catalog,
     extra: dict[str, Any],
 ) -> ReportDocument:
     document = assess_estate(
@@ -270,6 +289,7 @@ def _assess_and_store(
         now,
         narrate=narrate,
         label=options.label,
+        catalog=catalog,
         dry_run=options.dry_run,
     )
     document.header.update(extra)

@@ -180,7 +180,11 @@ def model_validation_date(ctx: Context, params: dict[str, Any], as_of: dt.date) 
     age = (as_of - validated).days
     periods = _review_periods(ctx, params)
     ctx.evidence.append(("days since validation", age))
-    ctx.evidence.append(("review period (days)", periods[0] if len(periods) == 1 else periods))
+    # "house": the period is the organisation's policy (catalog/house_policy.py), not a rule
+    # of SR 26-2, and the auditor sees the value this scan applied.
+    ctx.evidence.append(
+        ("house review period (days)", periods[0] if len(periods) == 1 else periods)
+    )
     if age <= periods[0]:
         return True
     if age > periods[-1]:

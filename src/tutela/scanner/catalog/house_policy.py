@@ -1,0 +1,160 @@
+"""The house policy: the organisation's own model-risk settings that inventory checks apply.
+
+SR 26-2 / OCC 2026-13 sets no fixed revalidation period and no list of risk tiers: it leaves
+validation timing to each model's risk. The review periods and tier values the INV-* checks
+use are therefore house policy, with defaults (those shipped in checks/model_inventory.yaml),
+and a scan may apply another policy (docs/house-policy.md). ``apply_house_policy`` returns a
+catalogue whose checks carry the policy; the engine reads it like any catalogue.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from tutela.scanner.catalog.checks import CheckSpec
+from tutela.scanner.catalog.loader import Catalog
+
+MIN_DAYS: Final = 1
+MAX_DAYS: Final = 3650  # ten years: a longer period is no review at all
+MAX_TIERS: Final = 50
+MAX_TIER_CHARS: Final = 256  # an Azure tag value's limit
+
+# The checks whose parameters the policy sets.
+VALIDATION_DATE_CHECK: Final = "INV-VALIDATION-DATE"
+RISK_TIER_CHECK: Final = "INV-RISK-TIER"
+
+Days = Annotated[int, Strict(), Field(ge=MIN_DAYS, le=MAX_DAYS)]
+TierName = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_TIER_CHARS)]
+
+
+def _tier(name: str) -> str:
+    if name != name.strip() or any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValueError("a risk tier is text without control characters or outer spaces")
+    return name
+
+
+class HousePolicy(BaseModel):
+    """The settings, each with its default; a policy file or body may give any of them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    review_period_days: Days = Field(
+        default=365,
+        description="Days a model validation stays current when its risk tier has no period "
+        "of its own. House policy: SR 26-2 sets no fixed period.",
+    )
+    review_period_days_by_tier: dict[TierName, Days] = Field(
+        default_factory=lambda: {"tier-1": 180, "high": 180},
+        max_length=MAX_TIERS,
+        description="Review period per risk tier (tiers compare without case); tiers not "
+        "named use review_period_days.",
+    )
+    risk_tiers: tuple[TierName, ...] = Field(
+        default=("tier-1", "tier-2", "tier-3", "high", "medium", "low"),
+        min_length=1,
+        max_length=MAX_TIERS,
+        description="The values a model-risk-tier tag may take (compared without case).",
+    )
+
+    @field_validator("risk_tiers")
+    @classmethod
+    def _distinct_tiers(cls, tiers: tuple[str, ...]) -> tuple[str, ...]:
+        folded = [_tier(t).casefold() for t in tiers]
+        if len(set(folded)) != len(folded):
+            raise ValueError("risk tiers must differ (without case)")
+        return tiers
+
+    @field_validator("review_period_days_by_tier")
+    @classmethod
+    def _named_tiers(cls, periods: dict[str, int]) -> dict[str, int]:
+        folded = [_tier(t).casefold() for t in periods]
+        if len(set(folded)) != len(folded):
+            raise ValueError("each tier may have one review period (tiers compare without case)")
+        return periods
+
+    @model_validator(mode="after")
+    def _periods_for_known_tiers(self) -> HousePolicy:
+        known = {t.casefold() for t in self.risk_tiers}
+        if any(t.casefold() not in known for t in self.review_period_days_by_tier):
+            # The tiers are not quoted: a server error never echoes what the caller sent.
+            raise ValueError(
+                "review_period_days_by_tier names a tier that is not in risk_tiers (by default "
+                "it names tier-1 and high: give it with your own tiers)"
+            )
+        return self
+
+
+DEFAULT_POLICY: Final = HousePolicy()
+
+
+class HousePolicyError(ValueError):
+    """A house policy file that cannot be read or is not a valid policy; one line to show."""
+
+
+def describe_errors(error: ValidationError) -> str:
+    """Pydantic's errors as one line, ``field: message; …``, never quoting the input."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "policy"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def read_house_policy(path: Path) -> HousePolicy:
+    """A policy from a YAML or JSON file (JSON is YAML); HousePolicyError names what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise HousePolicyError(f"cannot be read ({reason})") from None
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise HousePolicyError(f"is not valid YAML or JSON{where}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise HousePolicyError("must be a mapping of settings (e.g. review_period_days: 180)")
+    try:
+        return HousePolicy.model_validate(data)
+    except ValidationError as exc:
+        raise HousePolicyError(describe_errors(exc)) from None
+
+
+def apply_house_policy(catalog: Catalog, policy: HousePolicy) -> Catalog:
+    """A copy of the catalogue whose inventory checks apply the policy; the catalogue is kept.
+
+    ``load_catalog()`` is cached and shared: neither it nor any of its parameters is changed.
+    """
+    checks = tuple(_applied(check, policy) for check in catalog.checks)
+    return catalog.model_copy(update={"checks": checks})
+
+
+def _applied(check: CheckSpec, policy: HousePolicy) -> CheckSpec:
+    if check.id == VALIDATION_DATE_CHECK:
+        params = {
+            **check.params,
+            "max_age_days": policy.review_period_days,
+            "max_age_days_by_tier": dict(policy.review_period_days_by_tier),
+        }
+    elif check.id == RISK_TIER_CHECK:
+        params = {**check.params, "allowed": list(policy.risk_tiers)}
+    else:
+        return check
+    return check.model_copy(update={"params": params})
