@@ -178,6 +178,12 @@ def test_scan_without_frameworks_scans_the_plan_and_keeps_every_field(
     finding = report.findings[0]
     assert isinstance(finding, Finding)
     assert finding.evidence
+    # How strongly each finding is mapped, and why a general-purpose resource is in AI scope.
+    assert {f.mapping for f in report.findings} <= {"direct", "supporting", "by analogy"}
+    workloads = {
+        f.ai_workload for f in report.findings if f.resource_type.startswith("microsoft.storage/")
+    }
+    assert None in workloads and any(workloads), "linked and unlinked storage accounts"
     assert isinstance(finding.evidence[0], Evidence)
     assert finding.narrative
 

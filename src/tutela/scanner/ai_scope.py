@@ -19,9 +19,7 @@ each resource's reason is worked out on first request and kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Final
-from urllib.parse import urlsplit
+from typing import Any, Final, NamedTuple
 
 from tutela.scanner.catalog.scoping import (
     AiResourceRule,
@@ -31,7 +29,7 @@ from tutela.scanner.catalog.scoping import (
     LinkRule,
     load_ai_scope_rules,
 )
-from tutela.scanner.estate import UNKNOWN, Estate, Resource
+from tutela.scanner.estate import SUBSCRIPTION_TYPE, UNKNOWN, Estate, Resource
 
 _MEMO_KEY: Final = "tutela.scanner.ai_scope"
 _PROVIDERS: Final = "/providers/"
@@ -56,6 +54,7 @@ class AiScope:
         "_cache",
         "_estate",
         "_general",
+        "_held",
         "_linked",
         "_rules",
         "_tags",
@@ -71,10 +70,11 @@ class AiScope:
         self._tags = frozenset(name.lower() for name in rules.tags)
         self._linked: dict[str, str] = {}  # lower-cased id of a linked resource → reason
         self._unresolved: dict[str, str] = {}  # type → why every resource of it is in scope
-        # AI workloads (a top-level AI resource and its children) → how a reason names them.
-        self._units: dict[str, str] = {}
-        self._units_by_subscription: dict[str, dict[str, str]] = {}
+        # AI workloads (a top-level AI resource and its children), by lower-cased top-level id.
+        self._units: dict[str, _Unit] = {}
+        self._units_by_subscription: dict[str, dict[str, _Unit]] = {}
         self._vault_hosts: dict[str, Resource] | None = None  # made on first need
+        self._held: dict[tuple[str | None, str], str | None] = {}  # subscription facts' reasons
         self._cache: dict[Resource, str | None] = {}
         self._index()
 
@@ -85,11 +85,12 @@ class AiScope:
         """Why a general-purpose resource belongs to an AI workload (one short sentence naming
         the AI resource and the link, e.g. "default storage account of Azure ML workspace
         'mlw-risk-prod'"), or None when it does not. None for non-general-purpose types."""
-        if resource in self._cache:
-            return self._cache[resource]
         rule = self._general.get(resource.type)
-        found = self._cache[resource] = None if rule is None else self._decide(resource, rule)
-        return found
+        if rule is None:
+            return None
+        if resource not in self._cache:
+            self._cache[resource] = self._decide(resource, rule)
+        return self._cache[resource]
 
     # --- deciding one resource ------------------------------------------------------------------
 
@@ -126,17 +127,18 @@ class AiScope:
 
     def _through_subscription(self, resource: Resource) -> str | None:
         subscription = resource.subscription_id
-        if subscription is None:  # assigned above any one subscription
-            return _holding("it spans subscriptions and the input holds", self._units)
-        units = self._units_by_subscription.get(subscription.lower())
-        if not units:
-            return None
-        whose = (
-            "the subscription"
-            if resource.type == "microsoft.resources/subscriptions"
-            else "its subscription"
-        )
-        return _holding(f"{whose} holds", units)
+        whose = "the" if resource.type == SUBSCRIPTION_TYPE else "its"
+        key = (subscription.lower() if subscription is not None else None, whose)
+        if key not in self._held:  # one sentence per subscription, however many facts share it
+            if subscription is None:  # assigned above any one subscription
+                lead, units = "it spans subscriptions and the input holds", self._units
+            else:
+                lead, units = (
+                    f"{whose} subscription holds",
+                    self._units_by_subscription.get(key[0] or "", {}),
+                )
+            self._held[key] = _holding(lead, units)
+        return self._held[key]
 
     # --- indexing the AI resources --------------------------------------------------------------
 
@@ -158,27 +160,36 @@ class AiScope:
 
     def _count(self, resource: Resource, rule: AiResourceRule) -> None:
         """Record the AI workload the resource belongs to, under its subscription."""
-        key, named = self._unit(resource, rule)
-        self._units.setdefault(key, named)
+        if resource.type == rule.type:
+            key, unit = resource.key, _Unit(rule, resource, resource.name)
+        else:  # a child: its workload is its top-level resource, counted on its own if present
+            found = self._orphan(resource, rule)
+            if found is None:
+                return
+            key, unit = found
+        self._units.setdefault(key, unit)
         if resource.subscription_id is not None:
             units = self._units_by_subscription.setdefault(resource.subscription_id.lower(), {})
-            units.setdefault(key, named)
+            units.setdefault(key, unit)
 
-    def _unit(self, resource: Resource, rule: AiResourceRule) -> tuple[str, str]:
-        """(key, name in reasons) of the top-level AI resource this one is or belongs to."""
-        at = resource.id.lower().rfind(_PROVIDERS)
-        segments = resource.id[at + len(_PROVIDERS) :].split("/") if at >= 0 else []
-        depth = 2 * rule.type.count("/") + 1  # namespace, then a type and a name per level
-        if at < 0 or len(segments) <= depth:
-            return resource.key, f"{rule.label_for(resource.kind)} '{resource.name}'"
-        top_id = resource.id[: at + len(_PROVIDERS)] + "/".join(segments[:depth])
-        top = self._estate.get(top_id)
-        if top is not None:
-            return top.key, f"{rule.label_for(top.kind)} '{top.name}'"
-        return top_id.lower(), f"{rule.label} '{segments[depth - 1]}'"
+    def _orphan(self, resource: Resource, rule: AiResourceRule) -> tuple[str, _Unit] | None:
+        """(key, unit) of a child whose top-level AI resource is not in the input; else None."""
+        lowered = resource.id.lower()
+        at = lowered.rfind(_PROVIDERS)
+        if at < 0:
+            return lowered, _Unit(rule, None, resource.name)
+        end = at + len(_PROVIDERS)
+        for _ in range(2 * rule.type.count("/") + 1):  # namespace, then a type and a name a level
+            end = lowered.find("/", end + 1)
+            if end < 0:
+                return lowered, _Unit(rule, None, resource.name)
+        top_key = lowered[:end]
+        if self._estate.get(top_key) is not None:
+            return None
+        return top_key, _Unit(rule, None, resource.id[:end].rsplit("/", 1)[-1])
 
     def _follow(self, resource: Resource, link: LinkRule, steps: _Steps) -> None:
-        role = link.role.replace("{source}", resource.name)
+        role = link.role.replace("{source}", resource.name) if "{" in link.role else link.role
         for value in _values(resource.properties, steps):
             if value is UNKNOWN:
                 if link.to not in self._unresolved:
@@ -235,23 +246,22 @@ def _steps(field: str) -> _Steps:
     return tuple((name.removesuffix("[*]"), name.endswith("[*]")) for name in names)
 
 
-def _values(node: Any, steps: _Steps) -> Iterator[Any]:
+def _values(node: Any, steps: _Steps) -> list[Any]:
     """The values at ``steps`` under ``node``; ``UNKNOWN`` where the walk meets one."""
-    if node is UNKNOWN:
-        yield UNKNOWN
-        return
-    if not steps:
-        yield node
-        return
-    if not isinstance(node, dict):
-        return
-    (name, each), rest = steps[0], steps[1:]
-    child = node.get(name)  # an UnknownObject answers UNKNOWN
-    if not each or child is UNKNOWN:
-        yield from _values(child, rest)
-    elif isinstance(child, list):
-        for item in child:
-            yield from _values(item, rest)
+    nodes = [node]
+    for name, each in steps:
+        found: list[Any] = []
+        for at in nodes:
+            if at is UNKNOWN:
+                found.append(UNKNOWN)
+            elif isinstance(at, dict):
+                child = at.get(name)  # an UnknownObject answers UNKNOWN
+                if not each or child is UNKNOWN:
+                    found.append(child)
+                elif isinstance(child, list):
+                    found.extend(child)
+        nodes = found
+    return nodes
 
 
 def _meets(resource: Resource, steps: _Steps, condition: Condition | None) -> bool:
@@ -266,17 +276,28 @@ def _meets(resource: Resource, steps: _Steps, condition: Condition | None) -> bo
 
 def _host(uri: Any) -> str | None:
     """A URI's host name, lower-cased (``https://kv.vault.azure.net/`` → ``kv.vault.azure.net``)."""
-    if not isinstance(uri, str) or not uri.strip():
+    if not isinstance(uri, str):
         return None
-    text = uri.strip()
-    try:
-        host = urlsplit(text if "://" in text else f"https://{text}").hostname
-    except ValueError:
-        return None
-    return host.rstrip(".") if host else None
+    text = uri.strip().lower()
+    scheme = text.find("://")
+    authority = text[scheme + 3 :] if scheme >= 0 else text
+    host = authority.split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
+    return host or None
 
 
-def _holding(lead: str, units: dict[str, str]) -> str | None:
+class _Unit(NamedTuple):
+    """An AI workload: its top-level AI resource (None when only a child is in the input)."""
+
+    rule: AiResourceRule
+    resource: Resource | None
+    name: str
+
+    def __str__(self) -> str:
+        kind = self.resource.kind if self.resource is not None else None
+        return f"{self.rule.label_for(kind)} '{self.name}'"
+
+
+def _holding(lead: str, units: dict[str, _Unit]) -> str | None:
     """``<lead> Azure OpenAI account 'x' and 3 other AI resources``; None when there are none."""
     if not units:
         return None

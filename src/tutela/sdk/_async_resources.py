@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -17,6 +17,7 @@ from tutela.sdk.models import (
     CredentialsStored,
     Framework,
     GovernanceState,
+    HousePolicy,
     MemberApiKey,
     Plan,
     Report,
@@ -65,6 +66,22 @@ class AsyncTenant(_Resource):
     ) -> CredentialsStored:
         """Store the Azure service principal scans read live Azure with."""
         return await self._session._run(op.set_credentials(tenant_id, client_id, client_secret))
+
+    async def house_policy(self) -> HousePolicy:
+        """The review periods and risk tiers your scans apply (house policy; defaults until set)."""
+        return await self._session._run(op.get_house_policy())
+
+    async def set_house_policy(
+        self,
+        *,
+        review_period_days: int | None = None,
+        review_period_days_by_tier: Mapping[str, int] | None = None,
+        risk_tiers: Iterable[str] | None = None,
+    ) -> HousePolicy:
+        """Change the settings given; the others keep their value (tenant:write, audit-logged)."""
+        return await self._session._run(
+            op.set_house_policy(review_period_days, review_period_days_by_tier, risk_tiers)
+        )
 
 
 class AsyncSnapshots(_Resource):

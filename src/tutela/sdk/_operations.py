@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import quote
@@ -21,6 +21,7 @@ from tutela.sdk.models import (
     Framework,
     GovernanceState,
     Health,
+    HousePolicy,
     MemberApiKey,
     Page,
     Plan,
@@ -98,6 +99,26 @@ def set_credentials(
     return Call(
         "PUT", "/tenant/credentials", parse_as(CredentialsStored), json=body, secrets=(plain,)
     )
+
+
+def get_house_policy() -> Call[HousePolicy]:
+    return Call("GET", "/tenant/house-policy", parse_as(HousePolicy))
+
+
+def set_house_policy(
+    review_period_days: int | None,
+    review_period_days_by_tier: Mapping[str, int] | None,
+    risk_tiers: Iterable[str] | None,
+) -> Call[HousePolicy]:
+    """Only the settings given are sent: the others keep their value on the server."""
+    body: dict[str, Any] = {}
+    if review_period_days is not None:
+        body["review_period_days"] = review_period_days
+    if review_period_days_by_tier is not None:
+        body["review_period_days_by_tier"] = dict(review_period_days_by_tier)
+    if risk_tiers is not None:
+        body["risk_tiers"] = _names(risk_tiers)
+    return Call("PUT", "/tenant/house-policy", parse_as(HousePolicy), json=body)
 
 
 def _snapshot_path(subscription_id: str) -> str:

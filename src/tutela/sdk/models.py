@@ -91,6 +91,26 @@ class TenantMe(APIModel):
     report_history_days: int
 
 
+class HousePolicySettings(APIModel):
+    """Model review periods and risk tiers the inventory checks apply (house policy)."""
+
+    review_period_days: int
+    review_period_days_by_tier: dict[str, int] = Field(default_factory=dict)
+    risk_tiers: list[str] = Field(default_factory=list)
+
+
+class HousePolicy(HousePolicySettings):
+    """``GET /tenant/house-policy``: your settings, the defaults, and whether they differ.
+
+    House policy, not a regulatory requirement: SR 26-2 sets no fixed revalidation period.
+    """
+
+    customised: bool = False
+    updated_at: dt.datetime | None = None
+    defaults: HousePolicySettings | None = None
+    basis: str = ""
+
+
 class CredentialsStored(APIModel):
     status: str = "ok"
     azure_credentials_set: bool = True

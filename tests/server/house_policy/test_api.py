@@ -20,6 +20,7 @@ DEFAULTS = {
     "risk_tiers": ["tier-1", "tier-2", "tier-3", "high", "medium", "low"],
 }
 
+
 def inventoried_tags(days_since_validation: int) -> dict[str, str]:
     """Every inventory tag, the validation dated so many days before today (the scan date)."""
     validated = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days_since_validation)
@@ -111,7 +112,8 @@ def test_the_defaults_until_set_then_the_tenant_s_settings(any_platform: Platfor
         "review_period_days_by_tier": {"Gold": 90},
         "risk_tiers": ["gold", "silver"],
     }
-    assert first.actor.startswith("owner") and "(key tut_" in first.actor
+    assert first.actor.startswith("owner")
+    assert "(key tut_" in first.actor
 
 
 def test_another_tenant_neither_reads_nor_changes_it(any_platform: Platform) -> None:
@@ -136,6 +138,10 @@ def test_invalid_settings_are_refused_and_nothing_is_stored(platform: Platform) 
         ({"risk_tiers": ["high", "High"]}, ["body", "risk_tiers"]),
         ({"review_period_days_by_tier": {"tier-1": "90"}}, ["body", "review_period_days_by_tier"]),
         ({"reviewPeriodDays": 180}, ["body", "reviewPeriodDays"]),
+        (
+            {"review_period_days_by_tier": {"hi\u0007gh": 30}},
+            ["body", "review_period_days_by_tier"],
+        ),
     ]
     for body, loc in cases:
         response = put(platform, tenant, body)

@@ -122,14 +122,14 @@ class AiScopeRules(_Data):
         general = {rule.type: rule for rule in self.general_purpose}
         if len(general) != len(self.general_purpose):
             raise ValueError("a general-purpose type is listed twice")
-        for rule in self.general_purpose:
-            if rule.parent is not None and rule.parent not in general:
-                raise ValueError(f"{rule.type}: its parent {rule.parent} is not general-purpose")
-        for rule in self.ai_resources:
-            if any(rule.covers(t) for t in general):
-                raise ValueError(f"{rule.type} is both an AI and a general-purpose type")
+        for gp in self.general_purpose:
+            if gp.parent is not None and gp.parent not in general:
+                raise ValueError(f"{gp.type}: its parent {gp.parent} is not general-purpose")
+        for ai in self.ai_resources:
+            if any(ai.covers(t) for t in general):
+                raise ValueError(f"{ai.type} is both an AI and a general-purpose type")
         for link in self.links:
-            if not any(rule.covers(link.from_) for rule in self.ai_resources):
+            if not any(ai.covers(link.from_) for ai in self.ai_resources):
                 raise ValueError(f"link from {link.from_}: not an AI resource type")
             target = general.get(link.to)
             if target is None or target.parent is not None or target.subscription_wide:

@@ -72,8 +72,9 @@ def update(session: Session, caller: Caller, changes: dict[str, Any]) -> HousePo
         after = HousePolicy.model_validate({**_settings(before), **changes})
     except ValidationError as exc:
         first = exc.errors()[0]
+        field = first["loc"][:1]  # the setting, not a tier the caller named: never echoed
         raise InvalidInput(
-            ("body", *first["loc"]), str(first["msg"]).removeprefix("Value error, ")
+            ("body", *field), str(first["msg"]).removeprefix("Value error, ")
         ) from None
     if after == before:
         return view(session, caller)
