@@ -183,7 +183,8 @@ def test_scan_without_frameworks_scans_the_plan_and_keeps_every_field(
     workloads = {
         f.ai_workload for f in report.findings if f.resource_type.startswith("microsoft.storage/")
     }
-    assert None in workloads and any(workloads), "linked and unlinked storage accounts"
+    assert None in workloads, "a storage account outside any AI workload"
+    assert any(workloads), "a storage account an AI resource links to"
     assert isinstance(finding.evidence[0], Evidence)
     assert finding.narrative
 

@@ -54,7 +54,7 @@ def test_a_supporting_mapping_counts_at_half_weight() -> None:
     )
     result = scored(catalog, ["iso42001"])
     iso = result.framework_results["iso42001"]
-    # Local auth: one pass, one fail at 5 × 1; logs: two fails at 3 × 0.5.
+    # Local auth: one pass, one fail at 5 * 1; logs: two fails at 3 * 0.5.
     assert iso.score == round(100 * HIGH / (2 * HIGH + 2 * MEDIUM * 0.5)) == 38
     assert result.aggregate_score == 38
     # The pair counts stay unweighted.
@@ -119,7 +119,8 @@ def test_severity_counts_count_findings() -> None:
     )
     result = scored(catalog, ["iso42001", "dora"])
     findings = list(result.findings())
-    counted = {s: sum(f.result.check.severity == s for f in findings) for s in result.severity_counts}
+    severities = [f.result.check.severity for f in findings]
+    counted = {s: severities.count(s) for s in result.severity_counts}
     assert result.severity_counts == counted == {"critical": 0, "high": 3, "medium": 2, "low": 0}
 
 
@@ -162,9 +163,7 @@ def scoped_catalog(*iso_controls: Any) -> Catalog:
 
 def test_a_storage_account_outside_any_ai_workload_counts_only_for_operational_frameworks() -> None:
     result = assess(scoped_estate(), scoped_catalog(), ["iso42001", "dora"], as_of=AS_OF)
-    seen = [
-        (f.result.resource.name, f.control.framework, f.ai_workload) for f in result.findings()
-    ]
+    seen = [(f.result.resource.name, f.control.framework, f.ai_workload) for f in result.findings()]
     assert seen == [
         ("stlinked", "iso42001", "default storage account of Azure ML workspace 'mlw-risk'"),
         ("stlinked", "dora", "default storage account of Azure ML workspace 'mlw-risk'"),

@@ -24,8 +24,8 @@ from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.scanner.outputs.sarif import sarif_chunks
 from tutela.scanner.outputs.table import render_table
 from tutela.scanner.scan import run_scan
-from tutela.server.reports.schemas import ReportOut
 from tutela.sdk.models import Report
+from tutela.server.reports.schemas import ReportOut
 
 SCAN_TS = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 WORKLOAD = "default storage account of Azure ML workspace 'mlw-risk'"

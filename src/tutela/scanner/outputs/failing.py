@@ -66,7 +66,10 @@ class FailingRows(Sequence[FailingCheck]):
         # The check's fields, then the resource's, then the controls, mappings and frameworks
         # (the same for each resource of one class the check fails on), then the evidence.
         self._about_check: dict[str, tuple[str, str, str, str, str]] = {}
-        self._mapped: dict[tuple[str, Hashable], _Mapped] = {}
+        # (check id, the result's mapping class) → its mapped fields, and whether its resources
+        # belong to an AI workload (each then says why).
+        self._per_class: dict[tuple[str, Hashable], tuple[_Mapped, bool]] = {}
+        self._first: list[CheckResult] | None = None
 
     def __len__(self) -> int:
         return len(self._results)
@@ -91,17 +94,20 @@ class FailingRows(Sequence[FailingCheck]):
         """Each failing check's first row, in the rows' order."""
         return self._rows(self.first_results())
 
-    def mapped(self, result: CheckResult) -> _Mapped:
-        """The result's controls (sorted), their mappings and its frameworks, per class."""
-        key = (result.check.id, self._assessment.mapping_class(result))
-        found = self._mapped.get(key)
+    def per_class(self, result: CheckResult) -> tuple[_Mapped, bool]:
+        """The result's controls (sorted), their mappings and its frameworks, and whether its
+        resource belongs to an AI workload: the same for every result of its check and class."""
+        key = (result.check.id, result.mapping_class)
+        found = self._per_class.get(key)
         if found is None:
-            counted = sorted(self._assessment.controls_for(result), key=lambda c: c[0].control_id)
-            found = self._mapped[key] = (
+            assessment = self._assessment
+            counted = sorted(assessment.controls_for(result), key=lambda c: c[0].control_id)
+            mapped = (
                 tuple(control.control_id for control, _ in counted),
                 tuple(mapping for _, mapping in counted),
-                self._assessment.frameworks_of(result),
+                assessment.frameworks_of(result),
             )
+            found = self._per_class[key] = (mapped, assessment.ai_workload(result) is not None)
         return found
 
     def ai_workload(self, result: CheckResult) -> str | None:
@@ -121,17 +127,21 @@ class FailingRows(Sequence[FailingCheck]):
 
     def first_results(self) -> list[CheckResult]:
         """Each failing check's first result, in the rows' order."""
-        first: dict[str, CheckResult] = {}
-        for result in self._results:
-            first.setdefault(result.check.id, result)
-        return list(first.values())
+        if self._first is None:
+            first: dict[str, CheckResult] = {}
+            for result in self._results:
+                first.setdefault(result.check.id, result)
+            self._first = list(first.values())
+        return self._first
 
     def _rows(self, results: list[CheckResult]) -> list[FailingCheck]:
-        about_check, mapped, make = self._about_check, self.mapped, tuple.__new__
+        about_check, make = self._about_check, tuple.__new__
+        per_class, class_fields = self._per_class, self.per_class
         workload_of = self._assessment.ai_workload
         rows = []
         for result in results:
             check, resource = result.check, result.resource
+            found = per_class.get((check.id, result.mapping_class)) or class_fields(result)
             fields = about_check.get(check.id)
             if fields is None:
                 fields = about_check[check.id] = (
@@ -150,9 +160,9 @@ class FailingRows(Sequence[FailingCheck]):
                         resource.name,
                         resource.type,
                         resource.origin,
-                        *mapped(result),
+                        *found[0],
                         result.evidence,
-                        workload_of(result),
+                        workload_of(result) if found[1] else None,
                     ),
                 )
             )

@@ -13,7 +13,7 @@ resource id otherwise.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -130,15 +130,16 @@ def sarif_blocks(
     if isinstance(rows, FailingRows):
         # A result needs a few of a row's fields: read them from the assessment's results
         # rather than make each row (a third of the time SARIF takes).
-        failed, fields = rows.results, _result_fields(rows)
+        failed, result_item = rows.results, _result_items(rows, templates)
 
         def results(start: int, stop: int) -> list[bytes]:
-            return _results(map(fields, failed[start:stop]), templates, uris)
+            return _results(map(result_item, failed[start:stop]), uris)
 
     else:
+        row_item = _row_items(templates)
 
         def results(start: int, stop: int) -> list[bytes]:
-            return _results(map(_row_fields, rows[start:stop]), templates, uris)
+            return _results(map(row_item, rows[start:stop]), uris)
 
     return in_list(document, results, len(rows), depth=_RESULT_DEPTH, indent=indent)
 
@@ -163,27 +164,36 @@ def _first_rows(rows: Sequence[FailingCheck]) -> list[FailingCheck]:
 
 
 _ResultMapping = tuple[tuple[str, ...], tuple[str, ...], bool]  # controls, mappings, workload?
-# What a result shows: check id, resource id, resource name, origin, its controls and mappings
-# and AI workload, of a row or a result.
-_Fields = tuple[str, str, str, str | None, _ResultMapping, str | None]
+# What a result is made of: its template, check id, resource id, name and origin, AI workload.
+_Item = tuple[Template, str, str, str, str | None, str | None]
 
 
-def _row_fields(row: FailingCheck) -> _Fields:
-    workload = row.ai_workload
-    mapped = (row.controls, row.mappings, workload is not None)
-    return row.check_id, row.resource, row.resource_name, row.origin, mapped, workload
+def _row_items(templates: _Templates) -> Callable[[FailingCheck], _Item]:
+    def item(row: FailingCheck) -> _Item:
+        workload = row.ai_workload
+        template = templates[row.check_id, (row.controls, row.mappings, workload is not None)]
+        return template, row.check_id, row.resource, row.resource_name, row.origin, workload
+
+    return item
 
 
-def _result_fields(rows: FailingRows) -> Callable[[CheckResult], _Fields]:
-    mapped_of, workload_of = rows.mapped, rows.ai_workload
+def _result_items(rows: FailingRows, templates: _Templates) -> Callable[[CheckResult], _Item]:
+    """A result's item; its template found once per check and mapping class (a result's own
+    controls are its class's: ``FailingRows.per_class``)."""
+    per_class: dict[tuple[str, Hashable], tuple[Template, bool]] = {}
+    workload_of = rows.ai_workload
 
-    def fields(result: CheckResult) -> _Fields:
-        resource, workload = result.resource, workload_of(result)
-        controls, mappings, _ = mapped_of(result)
-        mapped = (controls, mappings, workload is not None)
-        return result.check.id, resource.id, resource.name, resource.origin, mapped, workload
+    def item(result: CheckResult) -> _Item:
+        check_id, resource = result.check.id, result.resource
+        found = per_class.get((check_id, result.mapping_class))
+        if found is None:
+            (controls, mappings, _), in_workload = rows.per_class(result)
+            template = templates[check_id, (controls, mappings, in_workload)]
+            found = per_class[check_id, result.mapping_class] = (template, in_workload)
+        workload = workload_of(result) if found[1] else None
+        return found[0], check_id, resource.id, resource.name, resource.origin, workload
 
-    return fields
+    return item
 
 
 def _controls_per_check(
@@ -219,7 +229,7 @@ class _Templates(dict[tuple[str, _ResultMapping], Template]):
         return template
 
 
-def _results(fields: Iterable[_Fields], templates: _Templates, uris: _Uris) -> list[bytes]:
+def _results(items: Iterable[_Item], uris: _Uris) -> list[bytes]:
     """Each result: its rule's template filled with the row's texts.
 
     The location is the declaring file when known (an origin is ``file: address``), else the
@@ -228,25 +238,27 @@ def _results(fields: Iterable[_Fields], templates: _Templates, uris: _Uris) -> l
     sha256 = hashlib.sha256
     filled: list[Template] = []
     texts: list[str] = []
-    for check_id, resource, name, origin, mapped, workload in fields:
+    workloads = 0
+    for template, check_id, resource, name, origin, workload in items:
         if origin:
             path, _, address = origin.partition(": ")
             uri, address = uris[path], address or resource
         else:
             uri, address = resource.lstrip("/"), resource
         fingerprint = sha256(f"{check_id}|{resource.lower()}".encode()).hexdigest()
-        filled.append(templates[check_id, mapped])
+        filled.append(template)
         texts += (str(name), uri, address, fingerprint, resource)
         if workload is not None:
             texts.append(workload)
-    return _fill(filled, texts)
+            workloads += 1
+    if 0 < workloads < len(filled):  # a result with an AI workload fills one more slot
+        return _fill_mixed(filled, texts)
+    return Template.fill_each(filled, texts)
 
 
-def _fill(templates: list[Template], texts: list[str]) -> list[bytes]:
-    """``Template.fill_each`` for templates of more than one number of slots (a result with an
-    AI workload has one more): each number's templates filled together, in their places."""
-    if len({template.slots for template in templates}) <= 1:
-        return Template.fill_each(templates, texts)
+def _fill_mixed(templates: list[Template], texts: list[str]) -> list[bytes]:
+    """``Template.fill_each`` for templates of more than one number of slots: each number's
+    templates filled together, in their places."""
     by_slots: dict[int, tuple[list[int], list[Template], list[str]]] = {}
     at = 0
     for index, template in enumerate(templates):

@@ -164,7 +164,11 @@ class _Ring:
             raise WorkerFailed(f"output worker {before} stopped before its turn")
 
     def give_turn(self, worker: int) -> None:
-        os.write(self.turns[(worker + 1) % len(self.turns)][1], b".")
+        after = (worker + 1) % len(self.turns)
+        try:
+            os.write(self.turns[after][1], b".")
+        except BrokenPipeError:  # the successor died (and its read end with it) before its turn
+            raise WorkerFailed(f"output worker {after} stopped before its turn") from None
 
     def report(self, line: str) -> None:
         os.write(self.errors[1], line.encode()[:512] + b"\n")  # (atomic: under PIPE_BUF)
