@@ -145,3 +145,13 @@ def test_the_table_marks_mappings_and_names_the_ai_workload() -> None:
     assert f"AI workload: {WORKLOAD}" in shown
     rows = failing_checks_of(assessment)
     assert rows == failing_checks(document.to_dict()), "the same rows, fresh or read back"
+
+
+def test_the_table_shows_resource_names_as_written_never_as_markup() -> None:
+    """A name is input: "[bold red]…" in it is text, not styling (nor a markup error)."""
+    assessment, document = scanned()
+    rows = failing_checks_of(assessment)
+    named = [row._replace(resource_name="[bold red]st-prod[/bold red]") for row in rows]
+    console = Console(record=True, width=240)
+    render_table(document.header, console, failing=named)
+    assert "[bold red]st-prod[/bold red]" in console.export_text()

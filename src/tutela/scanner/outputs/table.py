@@ -81,7 +81,7 @@ def render_table(
         table.add_row(
             f"[{SEVERITY_STYLE[row.severity]}]{row.severity}[/]",
             f"{row.check_id}\n{row.title}",
-            f"{row.resource_name}\n[dim]{row.resource_type}[/]{workload}",
+            f"{escape(str(row.resource_name))}\n[dim]{escape(row.resource_type)}[/]{workload}",
             ", ".join(row.controls_shown()),
         )
     console.print(table)
