@@ -23,6 +23,7 @@ from tutela.server.governance.router import router as governance_router
 from tutela.server.house_policy.router import router as house_policy_router
 from tutela.server.idempotency.middleware import IdempotencyMiddleware
 from tutela.server.idempotency.openapi import document_idempotency
+from tutela.server.insights.router import router as insights_router
 from tutela.server.jobs.inprocess import Scheduler
 from tutela.server.keys.router import router as keys_router
 from tutela.server.middleware import BodyLimit, RequestContextMiddleware
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         scans_router,
         reports_router,
         governance_router,
+        insights_router,
     ):
         document_routes(router.routes)
         document_idempotency(router.routes)

@@ -1,0 +1,1 @@
+"""Enterprise insights on a saved report: discovery, scorecard, roadmap, auditor package."""

@@ -1,0 +1,67 @@
+"""HTTP for enterprise insights on a saved report (paths and bodies of the seed).
+
+``/report/{id}/enterprise`` answers every plan: whether the insights are available and where.
+The insights themselves (``/scorecard``, ``/roadmap``, ``/auditor-package``) are Enterprise
+only: 403 naming the plan below it, 404 for a report that is absent, another tenant's, or past
+the plan's history window. Each insight has a module of its own with its router, included here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from tutela.server.auth.caller import Caller
+from tutela.server.auth.dependencies import Authorize
+from tutela.server.auth.scopes import Scope
+from tutela.server.db import utcnow
+from tutela.server.insights.access import saved_report
+from tutela.server.insights.schemas import EnterpriseDiscovery
+from tutela.server.reports.router import ReportIdPath
+from tutela.server.runtime import RuntimeDep, SessionDep
+
+ENTERPRISE = "enterprise"
+
+router = APIRouter(tags=["enterprise insights"])
+
+InsightReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ, min_plan=ENTERPRISE))]
+ReportReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ))]
+
+# insight name → its path under /report/{report_id}; each insight module registers itself.
+INSIGHT_PATHS: dict[str, str] = {}
+
+
+def upgrade_message(plan: str) -> str | None:
+    """The sentence a tenant below Enterprise reads; None on Enterprise."""
+    if plan == ENTERPRISE:
+        return None
+    return (
+        f"The executive scorecard, remediation roadmap and auditor evidence package are part of "
+        f"the Enterprise plan; your tenant is on the '{plan}' plan. Ask your Tutela operator to "
+        f"move the tenant to Enterprise to use them on this and every saved report."
+    )
+
+
+@router.get(
+    "/report/{report_id}/enterprise",
+    summary="Whether the enterprise insights are available for a report, and their endpoints",
+)
+def enterprise_discovery(
+    report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
+) -> EnterpriseDiscovery:
+    report = saved_report(
+        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
+    )
+    available = report.plan == ENTERPRISE
+    return EnterpriseDiscovery(
+        report_id=report.report_id,
+        scorecard_available=available,
+        plan=report.plan,
+        upgrade_message=upgrade_message(report.plan),
+        endpoints={
+            name: f"/report/{report.report_id}/{path}" for name, path in INSIGHT_PATHS.items()
+        }
+        if available
+        else {},
+    )
