@@ -172,6 +172,18 @@ class UnknownResult(APIModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class ScoreBasis(APIModel):
+    """One check's pairs that count for the same controls: what the scores were computed from."""
+
+    check_id: str
+    severity: str
+    passed: int = 0
+    failed: int = 0
+    unknown: int = 0
+    frameworks: dict[str, str] = Field(default_factory=dict)
+    controls: dict[str, str] = Field(default_factory=dict)
+
+
 class Report(APIModel):
     """A scan report; a dry run has no ``report_id`` and says ``dry_run: true``."""
 
@@ -191,6 +203,7 @@ class Report(APIModel):
     checks_passed: int = 0
     checks_failed: int = 0
     checks_unknown: int = 0
+    score_basis: list[ScoreBasis] = Field(default_factory=list)
     findings: list[Finding]
     unknown: list[UnknownResult] = Field(default_factory=list)
     engine_version: str | None = None

@@ -47,5 +47,6 @@ def test_another_tenants_report_and_an_expired_one_are_not_found(platform: Platf
     assert answer.status_code == 404
     assert "detail" in answer.json()
     old = stored(platform, owner, scan_ts=utcnow() - dt.timedelta(days=400))  # window: 365
-    assert platform.client.get(f"/report/{old}/enterprise", headers=owner.headers).status_code == 404
+    expired = platform.client.get(f"/report/{old}/enterprise", headers=owner.headers)
+    assert expired.status_code == 404
     assert platform.client.get(f"/report/{report_id}/enterprise", headers=owner.headers).is_success

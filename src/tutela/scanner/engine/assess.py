@@ -19,7 +19,7 @@ import itertools
 import operator
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tutela.scanner.ai_scope import ai_scope
 from tutela.scanner.catalog import Catalog
@@ -31,6 +31,7 @@ from tutela.scanner.engine.evaluate import (
     evaluate_counting_passes,
 )
 from tutela.scanner.engine.mapping import (
+    STRENGTH_FACTOR,
     ControlMap,
     Counted,
     MappedControl,
@@ -96,6 +97,7 @@ class Assessment:
         self.unknown_results = unknown_results
         self.control_map = controls
         self.tally = tally
+        self._severities = severities
         scored = _Scores(controls, tally, severities)
         self.framework_results = scored.per_framework
         self.aggregate_score = scored.aggregate
@@ -105,6 +107,45 @@ class Assessment:
         self.checks_unknown = len(unknown_results)
         self.checks_evaluated = self.checks_passed + self.checks_failed + self.checks_unknown
         self._failed_in_order: list[CheckResult] | None = None
+
+    def score_basis(self) -> list[dict[str, Any]]:
+        """What the scores were computed from: one entry per check and set of controls counted.
+
+        Each entry gives a check's severity, its decided and undecided pairs (passed, failed,
+        unknown) among the resources that count for the same controls, those controls with each
+        finding's ``mapping``, and the strongest mapping per framework. The scores follow from
+        it alone (catalog/README.md, Scores): a reader can re-score the report with a check's
+        failures fixed, or tell a control met from one with gaps, without the estate.
+        """
+        merged: dict[tuple[str, tuple[Counted, ...]], list[int]] = {}
+        for (check_id, mapping_class), counts in self.tally.items():
+            counted = self.control_map.counted(check_id, mapping_class)
+            if not counted:
+                continue
+            into = merged.setdefault((check_id, counted), [0, 0, 0])
+            for at, count in enumerate(counts):
+                into[at] += count
+        basis = []
+        for (check_id, counted), (passed, failed, unknown) in sorted(
+            merged.items(), key=lambda item: (item[0][0], [c.control_id for c, _ in item[0][1]])
+        ):
+            frameworks: dict[str, str] = {}
+            for control, mapping in counted:
+                known = frameworks.get(control.framework)
+                if known is None or STRENGTH_FACTOR[mapping] > STRENGTH_FACTOR[known]:
+                    frameworks[control.framework] = mapping
+            basis.append(
+                {
+                    "check_id": check_id,
+                    "severity": self._severities[check_id],
+                    "passed": passed,
+                    "failed": failed,
+                    "unknown": unknown,
+                    "frameworks": frameworks,
+                    "controls": {control.control_id: mapping for control, mapping in counted},
+                }
+            )
+        return basis
 
     def failed_in_order(self, limit: int | None = None) -> list[CheckResult]:
         """The failing results in report order: most severe first, then by check and resource.

@@ -76,6 +76,7 @@ def report_header(
         "checks_passed": assessment.checks_passed,
         "checks_failed": assessment.checks_failed,
         "checks_unknown": assessment.checks_unknown,
+        "score_basis": assessment.score_basis(),
         "findings": [],
         "unknown": [
             {

@@ -16,6 +16,7 @@ from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import utcnow
+from tutela.server.insights import scorecard
 from tutela.server.insights.access import saved_report
 from tutela.server.insights.schemas import EnterpriseDiscovery
 from tutela.server.reports.router import ReportIdPath
@@ -65,3 +66,7 @@ def enterprise_discovery(
         if available
         else {},
     )
+
+
+router.include_router(scorecard.router)
+INSIGHT_PATHS["scorecard"] = "scorecard"

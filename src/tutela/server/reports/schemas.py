@@ -60,6 +60,22 @@ class FrameworkScoreOut(OutputModel):
     controls_with_gaps: int
 
 
+class ScoreBasisOut(OutputModel):
+    """One check's pairs that count for the same controls, as the scores were computed from."""
+
+    check_id: str = Field(examples=["STG-MIN-TLS"])
+    severity: Literal["critical", "high", "medium", "low"]
+    passed: int
+    failed: int
+    unknown: int
+    frameworks: dict[str, Literal["direct", "supporting", "by analogy"]] = Field(
+        description="Framework → the strongest mapping of these pairs to its controls."
+    )
+    controls: dict[str, Literal["direct", "supporting", "by analogy"]] = Field(
+        description="Control id (as findings show it) → the mapping of these pairs to it."
+    )
+
+
 class UnknownResultOut(OutputModel):
     check_id: str
     title: str
@@ -91,6 +107,13 @@ class ReportOut(OutputModel):
     checks_passed: int
     checks_failed: int
     checks_unknown: int
+    score_basis: list[ScoreBasisOut] = Field(
+        default_factory=list,
+        description=(
+            "(ours) What the scores were computed from, per check and set of controls: passed, "
+            "failed and unknown pairs and each mapping; re-scoring a report needs nothing else."
+        ),
+    )
     findings: list[FindingOut]
     unknown: list[UnknownResultOut]
     engine_version: str
