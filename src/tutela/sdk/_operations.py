@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import quote
 
+import httpx
 from pydantic import SecretStr
 
 from tutela.sdk._flow import Call, Chain, Flow, Operation, Pages, SessionConfig, parse_as
@@ -16,6 +17,7 @@ from tutela.sdk.models import (
     ApiKey,
     ApiKeyCreated,
     ApiKeyRevoked,
+    AuditorPackageReport,
     Cadence,
     CredentialsStored,
     Framework,
@@ -30,7 +32,9 @@ from tutela.sdk.models import (
     ReportDiff,
     ReportSummary,
     ReportType,
+    RoadmapReport,
     ScopeInfo,
+    ScorecardReport,
     Snapshot,
     Status,
     TenantMe,
@@ -225,6 +229,30 @@ def delete_manual_reports() -> Call[ReportDeleted]:
 def diff_reports(report_a: str, report_b: str) -> Call[ReportDiff]:
     body = {"report_a": report_a, "report_b": report_b}
     return Call("POST", "/reports/diff", parse_as(ReportDiff), json=body)
+
+
+def get_scorecard(report_id: str) -> Call[ScorecardReport]:
+    return Call("GET", f"/report/{_segment(report_id)}/scorecard", parse_as(ScorecardReport))
+
+
+def get_roadmap(report_id: str) -> Call[RoadmapReport]:
+    return Call("GET", f"/report/{_segment(report_id)}/roadmap", parse_as(RoadmapReport))
+
+
+def get_auditor_package(report_id: str) -> Call[AuditorPackageReport]:
+    path = f"/report/{_segment(report_id)}/auditor-package"
+    return Call("GET", path, parse_as(AuditorPackageReport))
+
+
+def get_auditor_package_pdf(report_id: str) -> Call[bytes]:
+    path = f"/report/{_segment(report_id)}/auditor-package"
+    return Call(
+        "GET", path, _pdf_bytes, params={"format": "pdf"}, headers={"Accept": "application/pdf"}
+    )
+
+
+def _pdf_bytes(response: httpx.Response) -> bytes:
+    return response.content
 
 
 # --- governance --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from pydantic import SecretStr
 
@@ -13,6 +13,7 @@ from tutela.sdk.models import (
     ApiKey,
     ApiKeyCreated,
     ApiKeyRevoked,
+    AuditorPackageReport,
     Cadence,
     CredentialsStored,
     Framework,
@@ -25,6 +26,8 @@ from tutela.sdk.models import (
     ReportDiff,
     ReportSummary,
     ReportType,
+    RoadmapReport,
+    ScorecardReport,
     Snapshot,
     Status,
     TenantMe,
@@ -153,6 +156,28 @@ class Reports(_Resource):
     def diff(self, report_a: str, report_b: str) -> ReportDiff:
         """What changed from ``report_a`` to ``report_b``."""
         return self._session._run(op.diff_reports(report_a, report_b))
+
+    def scorecard(self, report_id: str) -> ScorecardReport:
+        """The executive scorecard of a saved report (Enterprise): RAG, top gaps, trajectory."""
+        return self._session._run(op.get_scorecard(report_id))
+
+    def roadmap(self, report_id: str) -> RoadmapReport:
+        """The 30/60/90-day remediation roadmap of a saved report (Enterprise), with gains."""
+        return self._session._run(op.get_roadmap(report_id))
+
+    @overload
+    def auditor_package(
+        self, report_id: str, *, pdf: Literal[False] = False
+    ) -> AuditorPackageReport: ...
+
+    @overload
+    def auditor_package(self, report_id: str, *, pdf: Literal[True]) -> bytes: ...
+
+    def auditor_package(self, report_id: str, *, pdf: bool = False) -> AuditorPackageReport | bytes:
+        """The auditor evidence package of a saved report (Enterprise); ``pdf=True``: its PDF."""
+        if pdf:
+            return self._session._run(op.get_auditor_package_pdf(report_id))
+        return self._session._run(op.get_auditor_package(report_id))
 
 
 class Governance(_Resource):

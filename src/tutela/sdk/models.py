@@ -247,6 +247,129 @@ class ReportDiff(APIModel):
     severity_changes: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ScorecardGap(APIModel):
+    gap: str
+    business_impact: str
+    severity: str  # CRITICAL | HIGH | MEDIUM | LOW
+
+
+class Scorecard(APIModel):
+    overall_rag: str  # RED | AMBER | GREEN
+    overall_rag_reason: str
+    framework_rag: dict[str, str] = Field(default_factory=dict)
+    top_gaps: list[ScorecardGap] = Field(default_factory=list)
+    trajectory: str  # IMPROVING | STABLE | DECLINING
+    trajectory_note: str
+    board_narrative: str
+
+
+class ScorecardReport(APIModel):
+    """``GET /report/{id}/scorecard``: the executive scorecard of a saved report (Enterprise)."""
+
+    report_id: str
+    plan: str
+    generated_at: dt.datetime
+    generated_by: str | None = None
+    scorecard: Scorecard
+
+
+class RoadmapAction(APIModel):
+    action: str
+    framework: str
+    effort: str  # Low | Medium | High
+    owner_role: str
+    azure_steps: str
+    finding_ref: str  # "<check_id>:<control_id>" of the action's first finding
+    check_id: str = ""
+    severity: str = ""
+    remediation: str = ""
+    frameworks: list[str] = Field(default_factory=list)
+    controls: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)  # at most 50; resource_count has them all
+    resource_count: int = 0
+    score_gain: float | None = None  # null for a report stored without score_basis
+    score_after: int | None = None
+
+
+class Roadmap(APIModel):
+    immediate: list[RoadmapAction] = Field(default_factory=list)  # 30 days: critical
+    short_term: list[RoadmapAction] = Field(default_factory=list)  # 60 days: high
+    strategic: list[RoadmapAction] = Field(default_factory=list)  # 90 days: medium and low
+    summary_note: str
+    aggregate_score: int | None = None
+
+
+class RoadmapReport(APIModel):
+    """``GET /report/{id}/roadmap``: the 30/60/90-day remediation roadmap (Enterprise)."""
+
+    report_id: str
+    plan: str
+    generated_at: dt.datetime
+    roadmap: Roadmap
+
+
+class ControlEvidence(APIModel):
+    control_id: str
+    reference: str
+    title: str
+    status: str  # met | gaps | not_evidenced
+    checks_passed: int = 0
+    checks_failed: int = 0
+    checks_unknown: int = 0
+    failing_checks: list[str] = Field(default_factory=list)
+    strongest_mapping: str | None = None
+    numbering: str = "confirmed"
+    numbering_note: str | None = None
+
+
+class FrameworkCoverage(APIModel):
+    framework: str
+    standard_reference: str
+    controls_assessed: int
+    gaps_found: int
+    framework_id: str | None = None
+    score: int | None = None
+    controls_in_catalogue: int | None = None
+    controls_not_evidenced: int | None = None
+    controls: list[ControlEvidence] = Field(default_factory=list)
+
+
+class FailingCheck(APIModel):
+    check_id: str
+    title: str
+    severity: str
+    resources: int
+    frameworks: list[str] = Field(default_factory=list)
+
+
+class AuditorPackage(APIModel):
+    assessment_scope: str
+    methodology: str
+    frameworks_coverage: list[FrameworkCoverage] = Field(default_factory=list)
+    finding_summary: dict[str, int] = Field(default_factory=dict)
+    attestation_statement: str
+    assessor_note: str
+    recommended_next_review: str
+    recommended_next_review_by: dt.date | None = None
+    top_failing_checks: list[FailingCheck] = Field(default_factory=list)
+    scan_ts: str | None = None
+    source: str | None = None
+    subscriptions: list[str] = Field(default_factory=list)
+    resources_scanned: int | None = None
+    engine_version: str | None = None
+    catalogue_sha256: str | None = None
+    report_sha256: str | None = None
+
+
+class AuditorPackageReport(APIModel):
+    """``GET /report/{id}/auditor-package``: the auditor evidence package (Enterprise)."""
+
+    report_id: str
+    plan: str
+    generated_at: dt.datetime
+    auditor_package: AuditorPackage
+
+
 Cadence = Literal["manual", "biweekly", "daily"]
 
 

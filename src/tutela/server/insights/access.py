@@ -11,20 +11,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.outputs.report_json import inflate
 from tutela.server.auth.caller import Caller
+from tutela.server.auth.dependencies import Authorize
+from tutela.server.auth.scopes import Scope
 from tutela.server.reports.envelope import DocumentUnreadable, KeyWrapper, context, open_compressed
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.reports.service import ReportNotFound, ReportUnreadable, history_start
 from tutela.server.reports.stored_findings import StoredFindings
 from tutela.server.tenants.service import caller_tenant
+
+ENTERPRISE = "enterprise"
+
+# The insights themselves: Enterprise only (403 naming the plan below it), report:read.
+InsightReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ, min_plan=ENTERPRISE))]
 
 
 class InsightFinding(msgspec.Struct):

@@ -16,20 +16,17 @@ from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import utcnow
-from tutela.server.insights import scorecard
-from tutela.server.insights.access import saved_report
+from tutela.server.insights import auditor, roadmap, scorecard
+from tutela.server.insights.access import ENTERPRISE, saved_report
 from tutela.server.insights.schemas import EnterpriseDiscovery
+from tutela.server.openapi import document_routes
 from tutela.server.reports.router import ReportIdPath
 from tutela.server.runtime import RuntimeDep, SessionDep
 
-ENTERPRISE = "enterprise"
-
 router = APIRouter(tags=["enterprise insights"])
-
-InsightReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ, min_plan=ENTERPRISE))]
 ReportReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ))]
 
-# insight name → its path under /report/{report_id}; each insight module registers itself.
+# insight name → its path under /report/{report_id} (registered at the bottom).
 INSIGHT_PATHS: dict[str, str] = {}
 
 
@@ -68,5 +65,13 @@ def enterprise_discovery(
     )
 
 
-router.include_router(scorecard.router)
-INSIGHT_PATHS["scorecard"] = "scorecard"
+# Each insight's routes are documented (scopes, plan, errors) before they are included: the
+# app documents the routers it includes, not the routers included inside them.
+for name, path, insight in (
+    ("scorecard", "scorecard", scorecard.router),
+    ("roadmap", "roadmap", roadmap.router),
+    ("auditor_package", "auditor-package", auditor.router),
+):
+    document_routes(insight.routes)
+    router.include_router(insight)
+    INSIGHT_PATHS[name] = path

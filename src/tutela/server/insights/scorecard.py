@@ -20,17 +20,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
 from tutela.server.auth.caller import Caller
-from tutela.server.auth.dependencies import Authorize
-from tutela.server.auth.scopes import Scope
 from tutela.server.db import utcnow
-from tutela.server.insights.access import InsightFinding, SavedReport, saved_report
+from tutela.server.insights.access import (
+    InsightFinding,
+    InsightReader,
+    SavedReport,
+    saved_report,
+)
 from tutela.server.insights.scorecard_schemas import (
     Gap,
     Rag,
@@ -55,10 +58,9 @@ _STRENGTHS = ("direct", "supporting", "by analogy")
 _RAG_ORDER: dict[Rag, int] = {"GREEN": 0, "AMBER": 1, "RED": 2}
 _HORIZON = {"critical": 30, "high": 60, "medium": 90, "low": 90}  # the roadmap's horizons
 
-router = APIRouter(tags=["enterprise insights"])
+router = APIRouter()  # included in the insights router, which gives the tag
 # The insights router's gate (Enterprise, 403 naming the plan), restated so that the insights
 # router can import this module at its top without a cycle.
-InsightReader = Annotated[Caller, Depends(Authorize(Scope.REPORT_READ, min_plan="enterprise"))]
 
 
 # --- RAG -------------------------------------------------------------------------------------
@@ -223,23 +225,25 @@ def build_scorecard(
     """The scorecard of a report from its header, its findings' counts and earlier scores."""
     frameworks = [str(fw) for fw in header.get("frameworks", [])]
     scores = header.get("framework_scores") or {}
-    framework_rag: dict[str, Rag] = {}
-    reasons: dict[str, list[str]] = {}
-    for fw in frameworks:
-        score = (scores.get(fw) or {}).get("score")
-        framework_rag[fw], reasons[fw] = rag_of(
-            score, tally.count(fw, "critical"), tally.count(fw, "high")
+    rated = {
+        fw: rag_of(
+            (scores.get(fw) or {}).get("score"),
+            tally.count(fw, "critical"),
+            tally.count(fw, "high"),
         )
+        for fw in frameworks
+    }
     aggregate = header.get("aggregate_score")
-    totals, total_reasons = rag_of(
+    totals = rag_of(
         aggregate, int(header.get("critical_count", 0)), int(header.get("high_count", 0))
     )
-    overall = max([totals, *framework_rag.values()], key=_RAG_ORDER.__getitem__)
+    framework_rag = {fw: rag for fw, (rag, _) in rated.items()}
+    overall = max([totals[0], *framework_rag.values()], key=_RAG_ORDER.__getitem__)
     gaps = [gap_of(catalog, check, t) for check, t in tally.ranked()[:TOP_GAPS]]
     trend, note = trajectory_of(aggregate, earlier)
     return Scorecard(
         overall_rag=overall,
-        overall_rag_reason=_overall_reason(catalog, overall, totals, total_reasons, framework_rag),
+        overall_rag_reason=_overall_reason(catalog, overall, totals, rated),
         framework_rag=framework_rag,
         top_gaps=gaps,
         trajectory=trend,
@@ -305,20 +309,26 @@ def get_scorecard(
     return executive_scorecard(session, caller, runtime.catalog, report, now)
 
 
+# The app documents (scopes, plan, error responses) the routes of the routers it includes, not
+# those of a router included in one of them: this one documents its own (idempotent).
+
+
 # --- wording ---------------------------------------------------------------------------------
 
 
 def _overall_reason(
     catalog: Catalog,
     overall: Rag,
-    totals: Rag,
-    total_reasons: list[str],
-    framework_rag: dict[str, Rag],
+    totals: tuple[Rag, list[str]],
+    framework_rag: dict[str, tuple[Rag, list[str]]],
 ) -> str:
-    parts = [f"report-wide, {' and '.join(total_reasons)}"] if totals == overall else []
-    at_level = [fw for fw, rag in framework_rag.items() if rag == overall]
-    if at_level:
-        parts.append(f"{overall} under {_names(catalog, at_level)}")
+    """The level and every fact that put the report or a framework at it."""
+    parts = [f"report-wide, {' and '.join(totals[1])}"] if totals[0] == overall else []
+    parts += [
+        f"under {_names(catalog, [fw])}, {' and '.join(reasons)}"
+        for fw, (rag, reasons) in framework_rag.items()
+        if rag == overall
+    ]
     return f"{overall}: {'; '.join(parts)}."
 
 
