@@ -53,7 +53,7 @@ def test_the_package_of_the_sample_report(platform: Platform) -> None:
     }
     assert document["critical_count"] > 0
     assert pack["recommended_next_review"] == (
-        f"Within 30 days given {document['critical_count']} critical findings identified."
+        f"Within 30 days, given {document['critical_count']} critical findings"
     )
     scanned = dt.datetime.fromisoformat(document["scan_ts"].replace("Z", "+00:00"))
     assert (

@@ -259,7 +259,7 @@ def next_review(summary: FindingSummary) -> tuple[int, str]:
             days = REVIEW_DAYS[severity]
             return (
                 days,
-                f"Within {days} days given {_count(count, f'{severity} finding')} identified.",
+                f"Within {days} days, given {_count(count, f'{severity} finding')}",
             )
     return ROUTINE_REVIEW_DAYS, (
         f"Within {ROUTINE_REVIEW_DAYS} days (routine): no critical or high finding identified."
@@ -311,8 +311,12 @@ def build_package(
     unconfirmed = sum(r.numbering == "unconfirmed" for c in coverage for r in c.controls)
     note = (
         "This is an automated assessment. Manual review is recommended for controls requiring "
-        f"human judgement, and for the {_count(not_evidenced, 'control')} this scan did not "
-        "evidence."
+        "human judgement"
+        + (
+            f", and for the {_count(not_evidenced, 'control')} this scan did not evidence."
+            if not_evidenced
+            else "; every control in the frameworks' tables was reached by a decided check."
+        )
     )
     if unconfirmed:
         note += (

@@ -174,7 +174,7 @@ def render(body: AuditorPackageReport) -> bytes:
     pdf.para(package.attestation_statement)
     pdf.para(f"Assessor note: {package.assessor_note}")
     pdf.para(
-        f"Recommended next review: {package.recommended_next_review} "
+        f"Recommended next review: {package.recommended_next_review.rstrip('.')} "
         f"(by {package.recommended_next_review_by.isoformat()})."
     )
 
