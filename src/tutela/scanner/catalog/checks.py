@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -33,6 +34,77 @@ class Reference(_Data):
         return self
 
 
+class PropertyChange(_Data):
+    """One property a fix sets on the failing resource, as ARM names it.
+
+    ``value`` is JSON; inside it ``{"param": NAME}`` is a value whoever applies the fix supplies
+    (declared in the fix's ``params``) and ``{"resource": "id" | "name" | "location"}`` the
+    failing resource's own.
+    """
+
+    path: str  # "properties.publicNetworkAccess", "sku.name", "identity.type", "tags.x"
+    value: Any
+
+    @field_validator("path")
+    @classmethod
+    def _arm_path(cls, value: str) -> str:
+        head = value.split(".", 1)[0]
+        if head not in {"properties", "sku", "identity", "kind", "tags"} or value.endswith("."):
+            raise ValueError(
+                f"fix path {value!r} must start with properties, sku, identity, kind or tags"
+            )
+        return value
+
+
+class AddedResource(_Data):
+    """A resource a fix adds: a diagnostic setting on the failing resource, a Defender pricing
+    or a policy assignment on its subscription, a private endpoint in its resource group."""
+
+    type: str  # ARM type as ARM spells it, "Microsoft.Insights/diagnosticSettings"
+    name: str
+    scope: Literal["resource", "subscription", "resource_group"]
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Fix(_Data):
+    """How a failing resource is remediated, as data every output format is rendered from.
+
+    Either configuration (``set`` properties on the resource, ``add`` resources beside it), or
+    ``manual``: why no configuration change can fix it (the check's portal steps then say what
+    to do). ``params`` names the values whoever applies the fix supplies, each with what it is.
+    """
+
+    set: tuple[PropertyChange, ...] = ()
+    add: tuple[AddedResource, ...] = ()
+    manual: str | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    note: str | None = None  # a caveat the scripts repeat (e.g. only settable at creation)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Fix:
+        configured = bool(self.set or self.add)
+        if configured == bool(self.manual):
+            raise ValueError("a fix either sets or adds configuration, or says why it is manual")
+        used = set(_params_in([c.value for c in self.set] + [a.properties for a in self.add]))
+        if used != set(self.params):
+            raise ValueError(
+                f"fix params {sorted(self.params)} must be exactly those used {sorted(used)}"
+            )
+        return self
+
+
+def _params_in(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        if set(value) == {"param"}:
+            yield str(value["param"])
+            return
+        for item in value.values():
+            yield from _params_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _params_in(item)
+
+
 class CheckSpec(_Data):
     """One infrastructure check: which resources it reads, how it decides, how to fix a failure.
 
@@ -55,6 +127,8 @@ class CheckSpec(_Data):
     owner_role: str
     effort: Effort
     references: tuple[Reference, ...] = ()
+    # How a failure is remediated (issue 16, IaC export): configuration, or why it is manual.
+    fix: Fix | None = None
 
     @field_validator("id")
     @classmethod

@@ -117,7 +117,7 @@ def relate(
     if sees_policy:
         _attach_policies(subscriptions, routed[POLICY_ASSIGNMENT_TYPE])
     for endpoint in routed[PRIVATE_ENDPOINT_TYPE]:
-        _connect_endpoint(endpoint, index)
+        connect_endpoint(endpoint, index)
     return kept
 
 
@@ -262,7 +262,8 @@ def _ancestors(subscription: Resource) -> list[str] | None:
     ]
 
 
-def _connect_endpoint(endpoint: Resource, index: dict[str, Resource]) -> None:
+def connect_endpoint(endpoint: Resource, index: dict[str, Resource]) -> None:
+    """List a private endpoint on each resource of ``index`` it connects to (as ARM lists it)."""
     for target_id, status in _endpoint_links(endpoint):
         target = index.get(target_id.lower())
         if target is None or _lists_endpoint(target, endpoint.id):
