@@ -38,6 +38,18 @@ def _controls(catalog: Catalog, check: CheckSpec) -> str:
     return ", ".join(shown)
 
 
+def _fix(check: CheckSpec) -> str:
+    """The check's declared fix in a few words: what it sets or adds, or that it is manual."""
+    fix = check.fix
+    if fix is None:
+        return "—"
+    if fix.manual:
+        return f"manual: {fix.manual}"
+    parts = [f"sets `{change.path}`" for change in fix.set]
+    parts += [f"adds `{added.type}`" for added in fix.add]
+    return "; ".join(parts)
+
+
 def _references(check: CheckSpec) -> str:
     parts = []
     for ref in check.references:
@@ -71,15 +83,15 @@ def render_catalogue(catalog: Catalog) -> str:
         + ", ".join(f"{sum(1 for c in catalog.checks if c.severity == s)} {s}" for s in SEVERITIES)
         + ".",
         "",
-        "| check | severity | what fails | resource types | controls | references |",
-        "|---|---|---|---|---|---|",
+        "| check | severity | what fails | resource types | controls | fix | references |",
+        "|---|---|---|---|---|---|---|",
     ]
     for check in sorted(catalog.checks, key=lambda c: c.id):
         types = "<br>".join(f"`{t}`" for t in check.resource_types)
         lines.append(
             f"| `{check.id}` | {check.severity} | **{_cell(check.title)}**. "
             f"{_cell(check.description)} | {types} | {_controls(catalog, check)} | "
-            f"{_cell(_references(check))} |"
+            f"{_cell(_fix(check))} | {_cell(_references(check))} |"
         )
     lines.append("")
     lines.append("## Controls per framework")

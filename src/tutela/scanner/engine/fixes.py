@@ -122,7 +122,7 @@ def _add(
         kept = [f for f in (getattr(subscription, field) or []) if f.get("name") != added.name]
         setattr(subscription, field, [*kept, fact])
     elif kind == "microsoft.network/privateendpoints" and added.scope == "resource_group":
-        group = resource.id.lower().split("/providers/")[0]
+        group = resource.id[: resource.id.lower().find("/providers/")]
         endpoint = Resource(
             id=f"{group}/providers/Microsoft.Network/privateEndpoints/{added.name}",
             type="microsoft.network/privateendpoints",
