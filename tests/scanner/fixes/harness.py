@@ -33,7 +33,8 @@ def assert_fix_passes(
     estate = Estate(copy.deepcopy(resources))
     assert status(estate, check_id, failing_id) == "fail", f"{check_id} should fail first"
     fix = load_catalog().check(check_id).fix
-    assert fix is not None and not fix.manual, f"{check_id} declares no configuration fix"
+    assert fix is not None, f"{check_id} declares no fix"
+    assert not fix.manual, f"{check_id} declares a manual fix, not a configuration one"
     resource = estate.get(failing_id)
     assert resource is not None
     apply_fix(estate, resource, fix, params)

@@ -26,7 +26,8 @@ def storage(**properties: object) -> Resource:
 def test_a_property_fix_makes_the_failing_account_pass() -> None:
     fixed = assert_fix_passes("STG-MIN-TLS", [storage(minimumTlsVersion="TLS1_0")], ACCOUNT)
     account = fixed.get(ACCOUNT)
-    assert account is not None and account.properties["minimumTlsVersion"] == "TLS1_2"
+    assert account is not None
+    assert account.properties["minimumTlsVersion"] == "TLS1_2"
 
 
 @pytest.mark.parametrize(
