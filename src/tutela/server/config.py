@@ -6,10 +6,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "TUTELA_"
+LLM_API_VERSION = "2024-10-21"  # make_client's default (tutela.scanner.narrative.llm)
 
 
 class SettingsError(ValueError):
@@ -153,6 +161,35 @@ class Settings(BaseSettings):
     )
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # LLM narratives (tutela.server.narration): Azure OpenAI, or any OpenAI-compatible server.
+    llm_azure_endpoint: str | None = Field(
+        default=None,
+        description="Azure OpenAI endpoint (https://NAME.openai.azure.com); with "
+        "TUTELA_LLM_DEPLOYMENT. Without TUTELA_LLM_API_KEY, managed identity "
+        "(DefaultAzureCredential) signs the requests.",
+    )
+    llm_deployment: str | None = Field(
+        default=None, description="The Azure OpenAI deployment that writes narratives."
+    )
+    llm_api_version: str = Field(
+        default=LLM_API_VERSION, description="Azure OpenAI REST API version."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Any OpenAI-compatible server (https://…/v1); with TUTELA_LLM_MODEL and "
+        "TUTELA_LLM_API_KEY.",
+    )
+    llm_model: str | None = Field(default=None, description="The model at TUTELA_LLM_BASE_URL.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="The model's API key; never logged nor returned."
+    )
+    llm_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="Longest wait for one model answer; then the deterministic text is used.",
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -204,6 +241,21 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("llm_azure_endpoint", "llm_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for a local server)")
+        return value or None
+
+    @model_validator(mode="after")
+    def _one_complete_llm(self) -> Settings:
+        # Checked together: a half-configured model would silently give deterministic text.
+        problem = llm_settings_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'tutela.db'}"
@@ -234,4 +286,27 @@ def load_settings(**overrides: object) -> Settings:
         field = str(error["loc"][0]) if error["loc"] else "settings"
         name = f"{ENV_PREFIX}{field.upper()}" if error["loc"] else "TUTELA settings"
         message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"] and message.startswith(ENV_PREFIX):  # names its variables itself
+            raise SettingsError(message) from None
         raise SettingsError(f"{name}: {message}") from None
+
+
+def llm_settings_problem(settings: Settings) -> str | None:
+    """Why the TUTELA_LLM_* variables set do not make one usable model, or None."""
+    azure = settings.llm_azure_endpoint or settings.llm_deployment
+    compatible = settings.llm_base_url or settings.llm_model
+    if azure and compatible:
+        return (
+            "TUTELA_LLM_AZURE_ENDPOINT/TUTELA_LLM_DEPLOYMENT (Azure OpenAI) and "
+            "TUTELA_LLM_BASE_URL/TUTELA_LLM_MODEL (OpenAI-compatible) are exclusive: set one pair"
+        )
+    if azure and not (settings.llm_azure_endpoint and settings.llm_deployment):
+        return "TUTELA_LLM_AZURE_ENDPOINT and TUTELA_LLM_DEPLOYMENT go together: set both"
+    if compatible and not (settings.llm_base_url and settings.llm_model and settings.llm_api_key):
+        return "TUTELA_LLM_BASE_URL needs TUTELA_LLM_MODEL and TUTELA_LLM_API_KEY: set all three"
+    if settings.llm_api_key and not (azure or compatible):
+        return (
+            "TUTELA_LLM_API_KEY is set without a model: set TUTELA_LLM_AZURE_ENDPOINT and "
+            "TUTELA_LLM_DEPLOYMENT, or TUTELA_LLM_BASE_URL and TUTELA_LLM_MODEL"
+        )
+    return None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from typing import Any
 
 import pytest
 
 from tests.platform import Platform, TenantCtx
+from tests.server.chat_board import board_server, board_text
 from tests.server.insights.helpers import FRAMEWORKS, sample_document, stored
 from tutela.server.db import utcnow
 from tutela.server.insights.scorecard import (
@@ -227,3 +230,77 @@ def test_another_tenants_report_and_an_expired_one_are_not_found(platform: Platf
     assert report_id in response.json()["detail"]
     old = stored(platform, owner, scan_ts=utcnow() - dt.timedelta(days=400))
     assert platform.client.get(f"/report/{old}/scorecard", headers=owner.headers).status_code == 404
+
+
+# --- the board narrative from a model ----------------------------------------------------------
+
+MODEL_KEY = "sk-board-test-0a1b2c3d"
+
+
+def _model_settings(settings_factory: Any, url: str) -> Any:
+    return settings_factory(
+        llm_base_url=f"{url}/v1",
+        llm_model="board-model",
+        llm_api_key=MODEL_KEY,
+        llm_timeout_seconds=0.5,
+    )
+
+
+def test_the_board_narrative_is_the_models_when_one_is_configured(
+    settings_factory: Any,
+) -> None:
+    with board_server() as server, Platform(_model_settings(settings_factory, server.url)) as p:
+        tenant = p.tenant("enterprise")
+        document = sample_document()
+        report_id = stored(p, tenant, document=document)
+        body = scorecard(p, tenant, report_id)
+
+        [request] = server.requests
+        facts = json.loads(request["messages"][-1]["content"])["facts"]
+        assert body["generated_by"] == "llm"
+        assert body["scorecard"]["board_narrative"] == board_text(facts)
+        # The model is told the scorecard's numbers ...
+        assert facts["overall_score"] == document["aggregate_score"]
+        assert facts["overall_rag"] == body["scorecard"]["overall_rag"]
+        assert facts["open_findings"]["critical"] == document["critical_count"]
+        assert [g["severity"].upper() for g in facts["top_gaps"]] == [
+            g["severity"] for g in body["scorecard"]["top_gaps"]
+        ]
+        assert {f["rag"] for f in facts["frameworks"]} == set(
+            body["scorecard"]["framework_rag"].values()
+        )
+        # ... and nothing that names the tenant's estate: resources, subscriptions, the report.
+        sent = json.dumps(request)
+        names = {f["resource_name"] for f in document["findings"]} | {report_id}
+        names |= {  # resource groups
+            f["resource"].split("/")[4]
+            for f in document["findings"]
+            if "/resourceGroups/" in f["resource"]
+        }
+        assert len(names) > 3
+        assert not [name for name in names if name in sent]
+        assert "/subscriptions/" not in sent
+        headers = {name.lower(): value for name, value in server.headers[0].items()}
+        assert headers["authorization"] == f"Bearer {MODEL_KEY}"
+
+
+@pytest.mark.parametrize("mode", ["error", "slow", "garbage", "long"])
+def test_a_failing_model_gives_the_deterministic_board_narrative(
+    settings_factory: Any, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with board_server(mode) as server, Platform(_model_settings(settings_factory, server.url)) as p:
+        tenant = p.tenant("enterprise")
+        document = sample_document()
+        report_id = stored(p, tenant, document=document)
+        started = time.monotonic()
+        body = scorecard(p, tenant, report_id)  # 200, never a 500
+        elapsed = time.monotonic() - started
+        assert server.requests  # the model was asked, once (no retries)
+        assert len(server.requests) == 1
+    assert body["generated_by"] == "deterministic"
+    narrative = body["scorecard"]["board_narrative"]
+    assert f"overall compliance score of {document['aggregate_score']}/100" in narrative
+    assert "MODEL:" not in narrative
+    assert elapsed < 2.0  # the timeout (0.5 s), not the slow model's 2 s
+    assert any("board_narrative_fallback" in r.getMessage() for r in caplog.records)
+    assert MODEL_KEY not in caplog.text

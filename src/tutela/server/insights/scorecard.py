@@ -9,6 +9,9 @@ Everything here is deterministic (docs/insights.md states the rules):
   of the same type (the listing columns, never the old bodies); a move of 5 points or more is a
   trend.
 - Top gaps: failing checks by severity, then resources failing, then direct before supporting.
+- Board narrative: written by the configured model (``TUTELA_LLM_*``) from the scorecard's
+  numbers and catalogue words only (``board_facts``), else or on any failure of the model by
+  ``board_narrative`` below; ``generated_by`` says which.
 
 The findings are read in batches and only counts per (check, framework, control) are kept: a
 check fails once per resource under each control it maps to, so the resources failing a check
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
 from tutela.server.auth.caller import Caller
+from tutela.server.config import Settings
 from tutela.server.db import utcnow
 from tutela.server.insights.access import (
     InsightFinding,
@@ -42,6 +46,8 @@ from tutela.server.insights.scorecard_schemas import (
     Severity,
     Trajectory,
 )
+from tutela.server.narration import GeneratedBy
+from tutela.server.narration import board_narrative as model_board_narrative
 from tutela.server.pagination import encode_cursor
 from tutela.server.reports.router import ReportIdPath
 from tutela.server.reports.service import list_reports
@@ -278,22 +284,66 @@ def board_narrative(
     return " ".join(sentences)
 
 
+def board_facts(
+    catalog: Catalog, header: dict[str, Any], tally: Tally, card: Scorecard, earlier: Sequence[int]
+) -> dict[str, Any]:
+    """What the model is told: numbers, RAG levels and catalogue words (framework names, check
+    titles); never a resource, subscription, tenant, label or report id."""
+    scores = header.get("framework_scores") or {}
+    return {
+        "overall_score": header.get("aggregate_score"),
+        "overall_rag": card.overall_rag,
+        "open_findings": {s: int(header.get(f"{s}_count", 0)) for s in _SEVERITIES},
+        "frameworks": [
+            {
+                "framework": _names(catalog, [fw]),
+                "score": (scores.get(fw) or {}).get("score"),
+                "rag": rag,
+                "critical_findings": tally.count(fw, "critical"),
+                "high_findings": tally.count(fw, "high"),
+            }
+            for fw, rag in card.framework_rag.items()
+        ],
+        "trend": card.trajectory,
+        "scores_oldest_first": [*reversed(earlier), header.get("aggregate_score")],
+        "top_gaps": [
+            {
+                "check": check.title,
+                "severity": check.severity,
+                "resources_failing": check.resources,
+                "remediate_within_days": _HORIZON.get(check.severity, 90),
+            }
+            for _, check in tally.ranked()[:TOP_GAPS]
+        ],
+    }
+
+
 def executive_scorecard(
-    session: Session, caller: Caller, catalog: Catalog, report: SavedReport, now: dt.datetime
+    session: Session,
+    caller: Caller,
+    catalog: Catalog,
+    report: SavedReport,
+    now: dt.datetime,
+    settings: Settings | None = None,
 ) -> ScorecardReport:
-    header = report.header()
+    """The scorecard; with ``settings`` naming a model, its board narrative is the model's."""
+    header = {**report.header(), "report_id": report.report_id}
     tally = Tally()
     for batch in report.findings():
         tally.add(batch)
     earlier = earlier_scores(session, caller, catalog, report, now)
+    card = build_scorecard(catalog, header, tally, earlier)
+    generated_by: GeneratedBy = "deterministic"
+    if settings is not None:
+        facts = board_facts(catalog, header, tally, card, earlier)
+        text, generated_by = model_board_narrative(settings, facts, card.board_narrative)
+        card = card.model_copy(update={"board_narrative": text})
     return ScorecardReport(
         report_id=report.report_id,
         plan=report.plan,
         generated_at=now,
-        generated_by="deterministic",
-        scorecard=build_scorecard(
-            catalog, {**header, "report_id": report.report_id}, tally, earlier
-        ),
+        generated_by=generated_by,
+        scorecard=card,
     )
 
 
@@ -306,7 +356,7 @@ def get_scorecard(
 ) -> ScorecardReport:
     now = utcnow()
     report = saved_report(session, caller, runtime.catalog, runtime.document_keys, report_id, now)
-    return executive_scorecard(session, caller, runtime.catalog, report, now)
+    return executive_scorecard(session, caller, runtime.catalog, report, now, runtime.settings)
 
 
 # The app documents (scopes, plan, error responses) the routes of the routers it includes, not

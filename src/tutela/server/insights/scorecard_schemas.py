@@ -37,8 +37,9 @@ class ScorecardReport(OutputModel):
     report_id: str
     plan: str
     generated_at: dt.datetime
-    generated_by: Literal["deterministic"] = Field(
-        description="(ours) Who wrote the board narrative: 'deterministic' (from the numbers); "
-        "an LLM narrator is not yet available on the server."
+    generated_by: Literal["llm", "deterministic"] = Field(
+        description="(ours) Who wrote the board narrative: 'llm' (the model configured by "
+        "TUTELA_LLM_*, from the scorecard's numbers) or 'deterministic' (from the numbers, "
+        "when no model is configured or it failed)."
     )
     scorecard: Scorecard

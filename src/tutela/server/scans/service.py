@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.estate import Estate
-from tutela.scanner.narrative.deterministic import DeterministicNarrator
 from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.scanner.scan import run_scan
 from tutela.scanner.sources import SourceError, decode_document, detect_kind, parse_document
@@ -27,6 +26,7 @@ from tutela.server.auth.caller import Caller
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, InvalidInput, NotFound, PlanRestriction
 from tutela.server.house_policy.service import scan_catalog
+from tutela.server.narration import scan_narrator
 from tutela.server.reports.service import MANUAL, store_report
 from tutela.server.runtime import Runtime
 from tutela.server.scans.limits import check_resource_count
@@ -252,10 +252,12 @@ def assess_estate(
     """Run the engine on an estate: the report document, not yet stored.
 
     ``catalog``: the runtime's under the tenant's house policy (``scan_catalog``); scans of a
-    tenant pass it, and None is the runtime's own (the default policy).
+    tenant pass it, and None is the runtime's own (the default policy). Governance scans come
+    here too, so they narrate as ``/scan`` does.
     """
     catalog = catalog or runtime.catalog
-    narrator = DeterministicNarrator(catalog) if narrate else None
+    # The model's narratives when TUTELA_LLM_* configure one (deterministic where it fails).
+    narrator = scan_narrator(runtime.settings, catalog) if narrate else None
     _, document = run_scan(
         estate,
         frameworks,
