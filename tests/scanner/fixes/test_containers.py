@@ -194,7 +194,7 @@ def test_public_registry_is_closed_and_reached_through_a_private_endpoint() -> N
     assert resource.properties["publicNetworkAccess"] == "Disabled"
     [connection] = resource.properties["privateEndpointConnections"]
     assert connection["properties"]["privateEndpoint"]["id"].endswith(
-        "/privateEndpoints/tutela-pe-registry"
+        "/privateEndpoints/pe-crmodels-registry"
     )
     fix = load_catalog().check("ACR-PUBLIC-ACCESS").fix
     assert fix is not None

@@ -106,7 +106,7 @@ def test_the_private_link_fix_adds_an_approved_amlworkspace_endpoint() -> None:
     (connection,) = ws.properties["privateEndpointConnections"]
     endpoint_id = connection["properties"]["privateEndpoint"]["id"]
     assert endpoint_id.lower() == (
-        f"{GROUP}/providers/Microsoft.Network/privateEndpoints/tutela-pe-amlworkspace".lower()
+        f"{GROUP}/providers/Microsoft.Network/privateEndpoints/pe-ws1-amlworkspace".lower()
     )
 
 

@@ -168,7 +168,7 @@ def test_vault_private_link_fix_adds_an_approved_vault_endpoint() -> None:
     endpoint_id = connection["properties"]["privateEndpoint"]["id"]
     assert (
         endpoint_id.lower()
-        == f"{GROUP}/providers/Microsoft.Network/privateEndpoints/pe-keyvault".lower()
+        == f"{GROUP}/providers/Microsoft.Network/privateEndpoints/pe-kv1-vault".lower()
     )
 
 

@@ -61,8 +61,26 @@ class AddedResource(_Data):
     or a policy assignment on its subscription, a private endpoint in its resource group."""
 
     type: str  # ARM type as ARM spells it, "Microsoft.Insights/diagnosticSettings"
+    # "{name}" in it is the failing resource's name: resources added to a resource group (private
+    # endpoints) need a name no other fix in that group takes.
     name: str
     scope: Literal["resource", "subscription", "resource_group"]
+
+    @field_validator("name")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        if re.sub(r"\{name\}", "", value).count("{") or not value.strip():
+            raise ValueError(f"added resource name {value!r}: the only placeholder is {{name}}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_in_its_group(self) -> AddedResource:
+        if self.scope == "resource_group" and "{name}" not in self.name:
+            raise ValueError(
+                f"{self.type} {self.name!r} is added to a resource group: its name needs {{name}}"
+            )
+        return self
+
     properties: dict[str, Any] = Field(default_factory=dict)
 
 

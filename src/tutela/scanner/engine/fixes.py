@@ -96,10 +96,11 @@ def _add(
 ) -> None:
     kind = added.type.lower()
     properties = resolve(added.properties, resource, params)
+    name = added.name.replace("{name}", resource.name)
     if kind == "microsoft.insights/diagnosticsettings" and added.scope == "resource":
         setting = {
-            "id": f"{resource.id}/providers/Microsoft.Insights/diagnosticSettings/{added.name}",
-            "name": added.name,
+            "id": f"{resource.id}/providers/Microsoft.Insights/diagnosticSettings/{name}",
+            "name": name,
             "type": added.type,
             "properties": properties,
         }
@@ -111,22 +112,22 @@ def _add(
         if subscription is None:
             raise FixError(f"no subscription in the estate for {resource.id}")
         fact = {
-            "id": f"{subscription.id}/providers/{added.type}/{added.name}",
-            "name": added.name,
+            "id": f"{subscription.id}/providers/{added.type}/{name}",
+            "name": name,
             "type": added.type,
             "properties": properties,
         }
         field = (
             "security_pricings" if kind == "microsoft.security/pricings" else "policy_assignments"
         )
-        kept = [f for f in (getattr(subscription, field) or []) if f.get("name") != added.name]
+        kept = [f for f in (getattr(subscription, field) or []) if f.get("name") != name]
         setattr(subscription, field, [*kept, fact])
     elif kind == "microsoft.network/privateendpoints" and added.scope == "resource_group":
         group = resource.id[: resource.id.lower().find("/providers/")]
         endpoint = Resource(
-            id=f"{group}/providers/Microsoft.Network/privateEndpoints/{added.name}",
+            id=f"{group}/providers/Microsoft.Network/privateEndpoints/{name}",
             type="microsoft.network/privateendpoints",
-            name=added.name,
+            name=name,
             properties=properties,
         )
         connect_endpoint(endpoint, {resource.key: resource})
