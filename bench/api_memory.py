@@ -25,6 +25,9 @@ create-tenant``) and a fresh ``tutela serve`` on a free port, so the server's pe
 - **diff**: ``POST /reports/diff`` of the template's saved report and that of the template with
   a few resources changed (``api_memory_diff``), by a fresh server; **diff-keyed** the same with
   an ``Idempotency-Key``.
+- **insights-scorecard**, **insights-roadmap**, **insights-auditor**, **insights-auditor-pdf**:
+  ``GET /report/{id}/scorecard``, ``/roadmap``, ``/auditor-package`` and the package as a PDF
+  of the template's saved report, each by a fresh server (``api_memory_insights``).
 
 ``--cases`` measures some of them: the rows of the others are kept from the results file.
 
@@ -62,6 +65,10 @@ from api_settings import BENCH, FRAMEWORKS, SEED
 from api_snapshot import Snapshot, build_snapshot
 
 RESULTS = BENCH / "RESULTS-api-memory.md"
+CASES = (  # a run of all (``--cases`` names some)
+    "plan,template,snapshot,template-keyed,report,governance,diff,"
+    "insights-scorecard,insights-roadmap,insights-auditor,insights-auditor-pdf"
+)
 UPLOAD_LIMIT = 50 * 1024 * 1024  # TUTELA_MAX_UPLOAD_BYTES' default
 _COUNT = re.compile(
     rb'"(resources_scanned|critical_count|high_count|medium_count|low_count)":(\d+)'
@@ -282,9 +289,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--resources", type=int, default=enterprise)
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument(
-        "--cases", default="plan,template,snapshot,template-keyed,report,governance,diff"
-    )
+    parser.add_argument("--cases", default=CASES)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tutela-api-memory-"))
     cases = []
@@ -323,6 +328,13 @@ def main() -> None:
             template, size, _ = largest_template(args.resources, work)
             desc = f"template of `bench/generate.py {size} --seed {SEED}`, and it changed"
             cases += diff_cases(template, work, desc)
+        insights = [name for name in wanted if name.startswith("insights-")]
+        if insights:
+            from api_memory_insights import insights_cases
+
+            template, size, _ = largest_template(args.resources, work)
+            desc = f"template of `bench/generate.py {size} --seed {SEED}`"
+            cases += insights_cases(template, work, desc, insights)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     command = "python bench/api_memory.py" + (

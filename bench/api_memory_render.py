@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 
 def mib(n: int | None) -> str:
-    return "—" if n is None else f"{n / 2**20:,.1f} MiB"
+    if n is None:
+        return "—"
+    if n < 2**20 // 10:  # an insight's answer: a few KiB, not "0.0 MiB"
+        return f"{n / 2**10:,.1f} KiB"
+    return f"{n / 2**20:,.1f} MiB"
 
 
 _ROW = re.compile(r"^\| ([\w-]+) \|.*\*\*([\d,.]+) MiB\*\*")

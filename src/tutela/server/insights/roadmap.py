@@ -52,7 +52,6 @@ _SEVERITIES = ("critical", "high", "medium", "low")
 _UNKNOWN_CHECK = "Medium"  # effort of a check this catalogue no longer has
 
 router = APIRouter()  # tagged by the insights router that includes it
-# The insights router's gate (Enterprise, 403 naming the plan), restated to avoid an import cycle.
 
 
 # --- reading the findings --------------------------------------------------------------------
