@@ -24,6 +24,7 @@ from tutela.sdk.models import (
     GovernanceState,
     Health,
     HousePolicy,
+    IacAvailability,
     MemberApiKey,
     Page,
     Plan,
@@ -253,6 +254,19 @@ def get_auditor_package_pdf(report_id: str) -> Call[bytes]:
 
 def _pdf_bytes(response: httpx.Response) -> bytes:
     return response.content
+
+
+def get_iac(report_id: str) -> Call[IacAvailability]:
+    return Call("GET", f"/report/{_segment(report_id)}/iac", parse_as(IacAvailability))
+
+
+def get_iac_script(report_id: str, fmt: str) -> Call[str]:
+    path = f"/report/{_segment(report_id)}/iac/{_segment(fmt)}"
+    return Call("GET", path, _text)
+
+
+def _text(response: httpx.Response) -> str:
+    return response.text
 
 
 # --- governance --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from tutela.sdk.models import (
     Framework,
     GovernanceState,
     HousePolicy,
+    IacAvailability,
     MemberApiKey,
     Plan,
     Report,
@@ -160,6 +161,14 @@ class Reports(_Resource):
     def scorecard(self, report_id: str) -> ScorecardReport:
         """The executive scorecard of a saved report (Enterprise): RAG, top gaps, trajectory."""
         return self._session._run(op.get_scorecard(report_id))
+
+    def iac(self, report_id: str) -> IacAvailability:
+        """Whether remediation scripts exist for a saved report, and in which formats."""
+        return self._session._run(op.get_iac(report_id))
+
+    def iac_script(self, report_id: str, fmt: str = "azcli") -> str:
+        """A saved report's remediation script (``azcli`` today), filled with its real ids."""
+        return self._session._run(op.get_iac_script(report_id, fmt))
 
     def roadmap(self, report_id: str) -> RoadmapReport:
         """The 30/60/90-day remediation roadmap of a saved report (Enterprise), with gains."""

@@ -308,6 +308,15 @@ class RoadmapReport(APIModel):
     roadmap: Roadmap
 
 
+class IacAvailability(APIModel):
+    """``GET /report/{id}/iac``: whether remediation scripts exist for a report (Enterprise)."""
+
+    report_id: str
+    iac_available: bool
+    finding_count: int
+    formats: list[str] = Field(default_factory=list)
+
+
 class ControlEvidence(APIModel):
     control_id: str
     reference: str

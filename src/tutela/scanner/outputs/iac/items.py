@@ -1,0 +1,62 @@
+"""A report's failing findings as remediation items: one per (check, resource)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tutela.scanner.catalog import Catalog
+from tutela.scanner.catalog.checks import Fix
+
+FORMATS = ("azcli",)  # rendered and served
+FORMATS_NOT_BUILT = ("arm", "bicep", "terraform")  # the seed's formats, not rendered yet
+
+
+class FailingFinding(Protocol):
+    """What the items read of a finding (a stored report's, or an ``InsightFinding``)."""
+
+    check_id: Any
+    resource: Any
+    resource_name: Any
+    resource_type: Any
+    framework: Any
+    control_id: Any
+
+
+@dataclass
+class RemediationItem:
+    """A failing resource of a check, and the controls its fix remediates."""
+
+    check_id: str
+    resource: str  # the report's resource id
+    resource_name: str
+    resource_type: str
+    controls: dict[str, None] = field(default_factory=dict)  # "framework control", ordered
+    findings: int = 0  # the report's findings of this (check, resource)
+
+
+def remediation_items(findings: Iterable[FailingFinding]) -> list[RemediationItem]:
+    """Failing findings grouped by (check, resource), in first-seen (report) order."""
+    items: dict[tuple[str, str], RemediationItem] = {}
+    for finding in findings:
+        key = (str(finding.check_id), str(finding.resource))
+        item = items.get(key)
+        if item is None:
+            item = items[key] = RemediationItem(
+                check_id=key[0],
+                resource=key[1],
+                resource_name=str(finding.resource_name or ""),
+                resource_type=str(finding.resource_type or ""),
+            )
+        item.controls.setdefault(f"{finding.framework} {finding.control_id}".strip())
+        item.findings += 1
+    return list(items.values())
+
+
+def configuration_fix(catalog: Catalog, check_id: str) -> Fix | None:
+    """The check's fix when it changes configuration (not manual); None otherwise."""
+    for check in catalog.checks:
+        if check.id == check_id:
+            return check.fix if check.fix is not None and not check.fix.manual else None
+    return None
