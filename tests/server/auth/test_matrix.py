@@ -135,6 +135,7 @@ def path_values(platform: Platform, tenant_a: TenantCtx) -> dict[str, str]:
         "user_id": tenant_a.owner_id,
         "subscription_id": SNAPSHOT_SUBSCRIPTION,
         "report_id": report.json()["report_id"],
+        "fmt": "azcli",
     }
 
 
