@@ -19,6 +19,7 @@ from rich.console import Console
 
 from tutela.cli.errors import err_console
 from tutela.cli.gate_context import ci_label, describe
+from tutela.cli.gate_remediation import export_script
 from tutela.cli.scan import SEVERITY_RANK, FailOn, gate_failed
 from tutela.cli.text import shown
 from tutela.redaction import redact
@@ -263,6 +264,25 @@ def _compare(session: Session, report: Report, limit: int | None, url: str) -> t
     return score_verdict(report.aggregate_score, baseline, limit)
 
 
+def _remediation(
+    console: Console,
+    session: Session,
+    report: Report,
+    blocked: bool,
+    directory: Path,
+    url: str,
+    key: str,
+) -> None:
+    """--iac-out: the script of a blocked, saved run; one line, never a change of exit code."""
+    if report.report_id is None:
+        console.print(
+            "--iac-out ignored: a dry run saves no report, so there is no remediation script "
+            "to export."
+        )
+    elif blocked:
+        export_script(console, session, report.report_id, directory, url, key)
+
+
 def gate(
     url: Annotated[
         str | None,
@@ -316,6 +336,13 @@ def gate(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the report as the API returned it.")
     ] = None,
+    iac_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="When blocked, download the saved report's remediation script (Azure CLI, "
+            "Enterprise) into this directory. A --dry-run has no saved report to export from.",
+        ),
+    ] = None,
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds to wait for each answer, a scan's included.")
     ] = 300.0,
@@ -350,10 +377,12 @@ def gate(
         with _session(where, key, timeout, retries) as session:
             report = _scan(session, document, chosen, subscription, label or None, dry_run)
             score, score_reason = _compare(session, report, max_score_drop, where)
-        raw = report.raw  # the body as the API sent it
-        _write_outputs(raw, iac, sarif, junit, json_out)
-        _summarise(console, raw, score)
-        blocked = _verdict(console, raw, fail_on, score_reason)
+            raw = report.raw  # the body as the API sent it
+            _write_outputs(raw, iac, sarif, junit, json_out)
+            _summarise(console, raw, score)
+            blocked = _verdict(console, raw, fail_on, score_reason)
+            if iac_out is not None:
+                _remediation(console, session, report, blocked, iac_out, where, key)
     except GateError as exc:
         raise _fail(str(exc), key) from None
     except TutelaError as exc:
