@@ -4,15 +4,13 @@ client (the scan narratives' server is ``tests.scanner.narrative.chat_server``).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.scanner.narrative.chat_server import _completion
+from tests.scanner.narrative.chat_server import JsonHandler, _completion, serving
 
 
 @dataclass
@@ -31,10 +29,7 @@ def board_text(facts: dict[str, Any]) -> str:
 def board_server(mode: str = "ok") -> Iterator[BoardServer]:
     state = BoardServer(url="", mode=mode)
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_: Any) -> None:
-            pass
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
             state.requests.append(body)
@@ -49,20 +44,6 @@ def board_server(mode: str = "ok") -> Iterator[BoardServer]:
             content = "no JSON here" if state.mode == "garbage" else json.dumps({"narrative": text})
             self._send(200, _completion(content, body.get("model", "m")))
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -42,14 +42,39 @@ def _completion(content: str, model: str) -> dict[str, Any]:
     }
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """A quiet handler that answers JSON; subclasses write ``do_POST``."""
+
+    def log_message(self, *_: Any) -> None:  # keep test output quiet
+        pass
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free local port for the block; its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def chat_server() -> Iterator[ChatServer]:
     state = ChatServer(url="")
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_: Any) -> None:  # keep test output quiet
-            pass
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = json.loads(self.rfile.read(length))
@@ -83,20 +108,6 @@ def chat_server() -> Iterator[ChatServer]:
                 )
             self._send(200, _completion(content, body.get("model", "gpt-4o-mini")))
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

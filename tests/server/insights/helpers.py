@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from tests.platform import Platform, TenantCtx
+from tests.server.reports.test_reports import store
 from tests.server.scans.estates import DEV, offline_report, sample_records
 from tutela.server.db import utcnow
-from tutela.server.reports.service import MANUAL, store_report
-from tutela.server.tenants.models import Tenant
+from tutela.server.reports.service import MANUAL
 
 FRAMEWORKS = ["iso42001", "sr11_7", "dora"]
 
@@ -31,16 +31,10 @@ def stored(
 ) -> str:
     """A report stored for the tenant as a scan stores it; its id."""
     moment = scan_ts or utcnow()
-    with platform.db() as session:
-        row = session.get(Tenant, tenant.id)
-        assert row is not None
-        report = store_report(
-            session,
-            platform.runtime.document_keys,
-            row,
-            dict(document) if document is not None else sample_document(moment),
-            report_type=report_type,
-            label=None,
-            scan_ts=moment,
-        )
-        return report.report_id
+    return store(
+        platform,
+        tenant,
+        moment,
+        report_type=report_type,
+        document=document if document is not None else sample_document(moment),
+    )
