@@ -48,6 +48,7 @@ class InsightFinding(msgspec.Struct):
     severity: Any = ""
     title: Any = ""
     ai_workload: Any = None
+    origin: Any = None
 
 
 class _Rest(msgspec.Struct):

@@ -21,16 +21,10 @@ from urllib.parse import quote
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import AddedResource, CheckSpec, Fix
+from tutela.scanner.outputs.iac.api_versions import API_VERSIONS, api_version
 from tutela.scanner.outputs.iac.items import RemediationItem
 
 ARM = "https://management.azure.com"
-# API version of each type a fix adds (Azure REST API specs, stable unless only preview exists).
-API_VERSIONS = {
-    "microsoft.insights/diagnosticsettings": "2021-05-01-preview",
-    "microsoft.security/pricings": "2024-01-01",
-    "microsoft.authorization/policyassignments": "2022-06-01",
-    "microsoft.network/privateendpoints": "2023-09-01",
-}
 
 _SUBSCRIPTION = re.compile(r"^/subscriptions/[^/]+", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -185,9 +179,7 @@ def _put(
 
 
 def _url(resource_id: str, resource_name: str, added: AddedResource) -> str:
-    kind = added.type.lower()
-    if kind not in API_VERSIONS:
-        raise ValueError(f"no API version chosen for {added.type}")
+    version = api_version(added.type)
     name = added.name.replace("{name}", resource_name or resource_id.rsplit("/", 1)[-1])
     if added.scope == "resource":
         scope = resource_id
@@ -197,7 +189,7 @@ def _url(resource_id: str, resource_name: str, added: AddedResource) -> str:
         at = resource_id.lower().find("/providers/")
         scope = resource_id[:at] if at >= 0 else resource_id
     path = f"{scope}/providers/{added.type}/{name}"
-    return f"{ARM}{quote(path, safe='/()-._~')}?api-version={API_VERSIONS[kind]}"
+    return f"{ARM}{quote(path, safe='/()-._~')}?api-version={version}"
 
 
 def _merged_adds(

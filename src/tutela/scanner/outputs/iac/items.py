@@ -22,6 +22,8 @@ class FailingFinding(Protocol):
     resource_type: Any
     framework: Any
     control_id: Any
+    # "<file>: <address or template path>" for IaC reports (absent on older stored findings)
+    origin: Any
 
 
 @dataclass
@@ -34,6 +36,13 @@ class RemediationItem:
     resource_type: str
     controls: dict[str, None] = field(default_factory=dict)  # "framework control", ordered
     findings: int = 0  # the report's findings of this (check, resource)
+    origin: str = ""  # where an IaC report read it: "<file>: <plan address or template path>"
+
+    @property
+    def address(self) -> str:
+        """The plan address (or template path) of an IaC report's resource; "" for live ones."""
+        _, sep, address = self.origin.rpartition(": ")
+        return address if sep else ""
 
 
 def remediation_items(findings: Iterable[FailingFinding]) -> list[RemediationItem]:
@@ -48,6 +57,7 @@ def remediation_items(findings: Iterable[FailingFinding]) -> list[RemediationIte
                 resource=key[1],
                 resource_name=str(finding.resource_name or ""),
                 resource_type=str(finding.resource_type or ""),
+                origin=str(getattr(finding, "origin", None) or ""),
             )
         item.controls.setdefault(f"{finding.framework} {finding.control_id}".strip())
         item.findings += 1
