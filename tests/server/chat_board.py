@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,9 @@ class BoardServer:
     mode: str = "ok"  # ok, error, garbage, slow, long
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    # called while each request is being answered; what it returns is kept in ``seen``
+    watch: Callable[[], Any] | None = None
+    seen: list[Any] = field(default_factory=list)
 
 
 def board_text(facts: dict[str, Any]) -> str:
@@ -34,6 +37,8 @@ def board_server(mode: str = "ok") -> Iterator[BoardServer]:
             body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
             state.requests.append(body)
             state.headers.append(dict(self.headers))
+            if state.watch is not None:
+                state.seen.append(state.watch())
             if state.mode == "error":
                 self._send(500, {"error": {"message": "upstream failure"}})
                 return

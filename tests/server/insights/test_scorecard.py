@@ -284,6 +284,16 @@ def test_the_board_narrative_is_the_models_when_one_is_configured(
         assert headers["authorization"] == f"Bearer {MODEL_KEY}"
 
 
+def test_no_database_connection_is_held_while_the_model_writes(settings_factory: Any) -> None:
+    with board_server() as server, Platform(_model_settings(settings_factory, server.url)) as p:
+        tenant = p.tenant("enterprise")
+        report_id = stored(p, tenant, document=sample_document())
+        server.watch = p.runtime.engine.pool.checkedout
+        body = scorecard(p, tenant, report_id)
+    assert body["generated_by"] == "llm"
+    assert server.seen == [0]  # the read transaction ended before the model was asked
+
+
 @pytest.mark.parametrize("mode", ["error", "slow", "garbage", "long"])
 def test_a_failing_model_gives_the_deterministic_board_narrative(
     settings_factory: Any, mode: str, caplog: pytest.LogCaptureFixture

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tutela.scanner.catalog import Catalog
 from tutela.server.auth.caller import Caller
 from tutela.server.config import Settings
-from tutela.server.db import utcnow
+from tutela.server.db import transaction, utcnow
 from tutela.server.insights.access import (
     InsightFinding,
     InsightReader,
@@ -49,9 +49,10 @@ from tutela.server.insights.scorecard_schemas import (
 from tutela.server.narration import GeneratedBy
 from tutela.server.narration import board_narrative as model_board_narrative
 from tutela.server.pagination import encode_cursor
+from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.reports.router import ReportIdPath
 from tutela.server.reports.service import list_reports
-from tutela.server.runtime import RuntimeDep, SessionDep
+from tutela.server.runtime import RuntimeDep
 
 RED_BELOW, AMBER_BELOW = 60, 80  # aggregate or framework score (0-100)
 TREND_POINTS = 5  # a move this large across the compared reports is a trend
@@ -319,19 +320,26 @@ def board_facts(
 
 
 def executive_scorecard(
-    session: Session,
+    sessions: sessionmaker[Session],
     caller: Caller,
     catalog: Catalog,
-    report: SavedReport,
+    document_keys: KeyWrapper,
+    report_id: str,
     now: dt.datetime,
     settings: Settings | None = None,
 ) -> ScorecardReport:
-    """The scorecard; with ``settings`` naming a model, its board narrative is the model's."""
-    header = {**report.header(), "report_id": report.report_id}
-    tally = Tally()
-    for batch in report.findings():
-        tally.add(batch)
-    earlier = earlier_scores(session, caller, catalog, report, now)
+    """The scorecard; with ``settings`` naming a model, its board narrative is the model's.
+
+    The database is read in one read-only transaction that ends before the model is asked, so a
+    slow model (up to its timeout) never holds a connection or a snapshot open.
+    """
+    with transaction(sessions, readonly=True) as session:
+        report = saved_report(session, caller, catalog, document_keys, report_id, now)
+        header = {**report.header(), "report_id": report.report_id}
+        tally = Tally()
+        for batch in report.findings():
+            tally.add(batch)
+        earlier = earlier_scores(session, caller, catalog, report, now)
     card = build_scorecard(catalog, header, tally, earlier)
     generated_by: GeneratedBy = "deterministic"
     if settings is not None:
@@ -352,11 +360,17 @@ def executive_scorecard(
     summary="Executive scorecard of a report: RAG per framework, top gaps, trajectory",
 )
 def get_scorecard(
-    report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: InsightReader
+    report_id: ReportIdPath, runtime: RuntimeDep, caller: InsightReader
 ) -> ScorecardReport:
-    now = utcnow()
-    report = saved_report(session, caller, runtime.catalog, runtime.document_keys, report_id, now)
-    return executive_scorecard(session, caller, runtime.catalog, report, now, runtime.settings)
+    return executive_scorecard(
+        runtime.sessions,
+        caller,
+        runtime.catalog,
+        runtime.document_keys,
+        report_id,
+        utcnow(),
+        runtime.settings,
+    )
 
 
 # The app documents (scopes, plan, error responses) the routes of the routers it includes, not
