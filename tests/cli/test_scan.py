@@ -407,6 +407,26 @@ def test_llm_narratives_through_an_openai_compatible_endpoint(
     assert "local-key" not in result.output
 
 
+def test_the_servers_azure_openai_variables_configure_the_cli_too(
+    runner: CliRunner, open_estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.scanner.narrative.chat_server import chat_server
+
+    with chat_server() as server:
+        monkeypatch.setenv("TUTELA_LLM_AZURE_ENDPOINT", server.url)
+        monkeypatch.setenv("TUTELA_LLM_DEPLOYMENT", "narrator-deployment")
+        monkeypatch.setenv("TUTELA_LLM_API_KEY", "local-key")
+        result = scan(
+            runner, str(open_estate), "--format", "json", "--fail-on", "none", "--narrative", "llm"
+        )
+    assert result.exit_code == 0, result.output
+    assert server.paths
+    assert all(
+        path.startswith("/openai/deployments/narrator-deployment/chat/completions")
+        for path in server.paths
+    )
+
+
 def test_llm_narratives_need_an_endpoint_and_a_key(runner: CliRunner, open_estate: Path) -> None:
     result = scan(runner, str(open_estate), "--format", "json", "--narrative", "llm")
     assert result.exit_code == 2

@@ -101,13 +101,23 @@ def scan(
         NarrativeMode, typer.Option(help="Narratives for findings.")
     ] = NarrativeMode.deterministic,
     llm_model: Annotated[
-        str, typer.Option(envvar="TUTELA_LLM_MODEL", help="Model or Azure deployment name.")
+        str,
+        typer.Option(
+            # the server's names first: one environment configures both
+            envvar=["TUTELA_LLM_DEPLOYMENT", "TUTELA_LLM_MODEL"],
+            help="Model or Azure deployment name.",
+        ),
     ] = "gpt-4o-mini",
     llm_base_url: Annotated[
         str | None, typer.Option(envvar="TUTELA_LLM_BASE_URL", help="OpenAI-compatible URL.")
     ] = None,
     azure_openai_endpoint: Annotated[
-        str | None, typer.Option(envvar="TUTELA_AZURE_OPENAI_ENDPOINT", help="Azure OpenAI.")
+        str | None,
+        typer.Option(
+            # TUTELA_AZURE_OPENAI_ENDPOINT: this option's first name, kept
+            envvar=["TUTELA_LLM_AZURE_ENDPOINT", "TUTELA_AZURE_OPENAI_ENDPOINT"],
+            help="Azure OpenAI endpoint (https://NAME.openai.azure.com).",
+        ),
     ] = None,
     llm_api_key: Annotated[
         str | None, typer.Option(envvar="TUTELA_LLM_API_KEY", help="API key for the model.")
@@ -273,7 +283,7 @@ def _narrator(
     if not api_key or not (base_url or azure_endpoint):
         raise _usage_error(
             "--narrative llm needs --llm-api-key and --llm-base-url or --azure-openai-endpoint "
-            "(or TUTELA_LLM_API_KEY with TUTELA_LLM_BASE_URL / TUTELA_AZURE_OPENAI_ENDPOINT)"
+            "(or TUTELA_LLM_API_KEY with TUTELA_LLM_BASE_URL / TUTELA_LLM_AZURE_ENDPOINT)"
         )
     try:
         from tutela.scanner.narrative.llm import LLMNarrator, make_client
