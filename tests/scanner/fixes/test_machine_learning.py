@@ -161,3 +161,25 @@ def test_an_inventory_fix_tags_the_failing_resource(
     deployment = fixed.get(DEPLOYMENT)
     assert deployment is not None
     assert deployment.tags == {tag: value}
+
+
+def test_the_identity_fix_makes_a_user_assigned_identity_primary_and_keeps_the_system_one() -> None:
+    identity_id = (
+        f"{GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-ws1".lower()
+    )
+    failing = workspace()
+    failing.identity = {"type": "SystemAssigned", "principalId": "p"}
+    fixed = assert_fix_passes(
+        "AML-WS-IDENTITY",
+        [failing],
+        WORKSPACE,
+        {"user_assigned_identity_id": identity_id, "user_assigned_identities": {identity_id: {}}},
+    )
+    ws = fixed.get(WORKSPACE)
+    assert ws is not None
+    assert ws.properties["primaryUserAssignedIdentity"] == identity_id
+    assert ws.identity == {
+        "type": "SystemAssigned,UserAssigned",
+        "principalId": "p",
+        "userAssignedIdentities": {identity_id: {}},
+    }
