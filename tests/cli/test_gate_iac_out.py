@@ -17,9 +17,26 @@ from typer.testing import CliRunner, Result
 
 from tests.cli.test_gate import CI_VARIABLES, KEY, SCRIPT, TF_PLAN, report_id
 from tests.serving import DemoServer, free_port
-from tutela.cli.gate_remediation import export_script, script_path
+from tutela.cli.gate_remediation import export_script, script_path, terraform_dir
 from tutela.cli.main import app
+from tutela.scanner.outputs.iac import split_files
 from tutela.sdk import Session
+
+ROLE_TEMPLATE = """{
+  "$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [{
+    "type": "Microsoft.Authorization/roleDefinitions",
+    "apiVersion": "2022-04-01",
+    "name": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+    "properties": {
+      "roleName": "ML platform operator",
+      "type": "CustomRole",
+      "permissions": [{"actions": ["*"], "notActions": []}],
+      "assignableScopes": ["[subscription().id]"]
+    }
+  }]
+}"""
 
 runner = CliRunner()
 
@@ -208,3 +225,54 @@ def test_a_report_id_that_is_not_a_file_name_is_refused(
         export_script(Console(), session, "../x", tmp_path, server.url, server.enterprise_key)
     assert "not a safe file name" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plan_gets_terraform_files_named_for_the_plan(server: Server, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ("--iac", str(TF_PLAN), "--fail-on", "high", "--iac-out", str(out))
+    result = gate(server, server.enterprise_key, *args)
+
+    assert result.exit_code == 1, result.output
+    report = report_id(result.stdout)
+    folder = terraform_dir(out, report)
+    served_files = split_files(served(server, f"/report/{report}/iac/terraform").text)
+    written = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert written == sorted(served_files)
+    assert any("/" in name for name in written)  # a module's files in its own folder
+    for name, text in served_files.items():
+        assert (folder / name).read_text() == text
+    assert 'resource "azurerm_' in (folder / "tutela_override.tf").read_text()
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"Remediation files ({len(served_files)}) written in ")
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("arm", "arm.json"), ("bicep", "bicep")])
+def test_a_chosen_format_is_written_as_the_api_serves_it(
+    server: Server, tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    args = ("--frameworks", "sr11_7", "--iac-out", str(tmp_path), "--iac-format", fmt)
+    result = gate(server, server.enterprise_key, *args)
+
+    assert result.exit_code == 1, result.output
+    report = report_id(result.stdout)
+    path = script_path(tmp_path, report, fmt)
+    assert path.name == f"{report}-remediate.{suffix}"
+    assert path.read_text() == served(server, f"/report/{report}/iac/{fmt}").text
+
+
+def test_a_run_blocked_only_by_manual_fixes_says_there_is_no_script(
+    server: Server, tmp_path: Path
+) -> None:
+    template = tmp_path / "role.json"
+    template.write_text(ROLE_TEMPLATE)
+    out = tmp_path / "out"
+    args = ("--iac", str(template), "--fail-on", "high", "--iac-out", str(out))
+    result = gate(server, server.enterprise_key, *args)
+
+    assert result.exit_code == 1, result.output  # RBAC-CUSTOM-WILDCARD: a manual fix
+    report = report_id(result.stdout)
+    assert result.stdout.strip().splitlines()[-1] == (
+        f"No remediation script: none of report {report}'s findings is fixed by a configuration "
+        "change (the portal steps are in each check's remediation)."
+    )
+    assert not out.exists()

@@ -99,9 +99,10 @@ def test_a_workspace_brings_its_storage_vault_and_registry_into_scope() -> None:
         ("project", "AI Foundry project"),
         ("FeatureStore", "Azure ML feature store"),
         (None, "Azure ML workspace"),
+        (UNKNOWN, "Azure ML workspace"),  # a template's kind known only once deployed
     ],
 )
-def test_a_workspace_is_named_by_its_kind(kind: str | None, label: str) -> None:
+def test_a_workspace_is_named_by_its_kind(kind: Any, label: str) -> None:
     storage = make(STORAGE, "st")
     ml = make(WORKSPACE, "w", kind=kind, properties={"storageAccount": storage.id})
     assert reasons(ml, storage)["st"] == f"default storage account of {label} 'w'"

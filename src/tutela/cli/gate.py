@@ -19,7 +19,7 @@ from rich.console import Console
 
 from tutela.cli.errors import err_console
 from tutela.cli.gate_context import ci_label, describe
-from tutela.cli.gate_remediation import export_script
+from tutela.cli.gate_remediation import RemediationFormat, export_script
 from tutela.cli.scan import SEVERITY_RANK, FailOn, gate_failed
 from tutela.cli.text import shown
 from tutela.redaction import redact
@@ -272,6 +272,7 @@ def _remediation(
     directory: Path,
     url: str,
     key: str,
+    fmt: str,
 ) -> None:
     """--iac-out: the script of a blocked, saved run; one line, never a change of exit code."""
     if report.report_id is None:
@@ -280,7 +281,7 @@ def _remediation(
             "to export."
         )
     elif blocked:
-        export_script(console, session, report.report_id, directory, url, key)
+        export_script(console, session, report.report_id, directory, url, key, fmt, report.source)
 
 
 def gate(
@@ -339,10 +340,17 @@ def gate(
     iac_out: Annotated[
         Path | None,
         typer.Option(
-            help="When blocked, download the saved report's remediation script (Azure CLI, "
-            "Enterprise) into this directory. A --dry-run has no saved report to export from.",
+            help="When blocked, download the saved report's remediation (Enterprise) into this "
+            "directory. A --dry-run has no saved report to export from.",
         ),
     ] = None,
+    iac_format: Annotated[
+        RemediationFormat,
+        typer.Option(
+            help="Format of the --iac-out remediation; auto: Terraform for a plan, ARM for an "
+            "ARM template, Azure CLI for a live estate.",
+        ),
+    ] = RemediationFormat.auto,
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds to wait for each answer, a scan's included.")
     ] = 300.0,
@@ -382,7 +390,9 @@ def gate(
             _summarise(console, raw, score)
             blocked = _verdict(console, raw, fail_on, score_reason)
             if iac_out is not None:
-                _remediation(console, session, report, blocked, iac_out, where, key)
+                _remediation(
+                    console, session, report, blocked, iac_out, where, key, iac_format.value
+                )
     except GateError as exc:
         raise _fail(str(exc), key) from None
     except TutelaError as exc:

@@ -1,14 +1,23 @@
-"""``tutela gate --iac-out DIR``: a blocked run's remediation script, downloaded beside the verdict.
+"""``tutela gate --iac-out DIR``: a blocked run's remediation, downloaded beside the verdict.
 
 A convenience, never a verdict: every outcome here is one line and leaves the exit code to the
-findings. The script is the report's ``GET /report/{id}/iac/azcli`` (Enterprise), written as
-``DIR/<report id>-remediate.azcli.sh`` with mode 0644, and never over a different file.
+findings. The remediation is the report's ``GET /report/{id}/iac/{fmt}`` (Enterprise), in the
+format ``--iac-format`` names; ``auto`` follows what was scanned: Terraform for a plan, an ARM
+template for an ARM template, Azure CLI for a live estate. Files are written with mode 0644, and
+never over a different file:
+
+- azcli: ``DIR/<report id>-remediate.azcli.sh``
+- arm: ``DIR/<report id>-remediate.arm.json``; bicep: ``DIR/<report id>-remediate.bicep``
+- terraform: ``DIR/<report id>-remediate.terraform/`` holding each file of the output
+  (``tutela_override.tf`` and ``tutela_remediation.tf`` for a plan, a module's in a folder named
+  by its address, e.g. ``module.chat/``; a root module for a live estate)
 """
 
 from __future__ import annotations
 
 import os
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,13 +31,52 @@ from tutela.redaction import redact
 if TYPE_CHECKING:
     from tutela.sdk import Session
 
-SCRIPT_FORMAT = "azcli"
+
+class RemediationFormat(StrEnum):
+    auto = "auto"
+    azcli = "azcli"
+    arm = "arm"
+    bicep = "bicep"
+    terraform = "terraform"
+
+
 SCRIPT_MODE = 0o644  # read and run with `bash FILE`, never executable by accident
 SAFE_REPORT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SUFFIX = {"azcli": "azcli.sh", "arm": "arm.json", "bicep": "bicep"}
 
 
-def script_path(directory: Path, report_id: str) -> Path:
-    return directory / f"{report_id}-remediate.azcli.sh"
+def chosen_format(requested: str, source: str | None) -> str:
+    """The format to download: ``requested``, or for ``auto`` the one that fits the source."""
+    if requested != "auto":
+        return requested
+    return {"terraform": "terraform", "arm": "arm"}.get(source or "", "azcli")
+
+
+def script_path(directory: Path, report_id: str, fmt: str = "azcli") -> Path:
+    """Where a one-file format is written; Terraform's files go in :func:`terraform_dir`."""
+    return directory / f"{report_id}-remediate.{_SUFFIX[fmt]}"
+
+
+def terraform_dir(directory: Path, report_id: str) -> Path:
+    return directory / f"{report_id}-remediate.terraform"
+
+
+def files_of(directory: Path, report_id: str, fmt: str, text: str) -> dict[Path, bytes]:
+    """Each file a downloaded remediation is written as."""
+    if fmt != "terraform":
+        return {script_path(directory, report_id, fmt): text.encode()}
+    from tutela.scanner.outputs.iac.terraform import split_files
+
+    folder = terraform_dir(directory, report_id)
+    files: dict[Path, bytes] = {}
+    for name, content in split_files(text).items():
+        # "tutela_override.tf", or a module's "module.chat/tutela_override.tf": nothing else
+        parts = name.split("/")
+        if not all(SAFE_FILE_NAME.fullmatch(part) and part != ".." for part in parts):
+            raise NotWritten(f"the server named a file {name!r}: not a plain relative path")
+        files[folder.joinpath(*parts)] = content.encode()
+    return files
 
 
 class NotWritten(Exception):
@@ -67,10 +115,17 @@ def _place(path: Path, script: bytes) -> bool:
 
 
 def export_script(
-    console: Console, session: Session, report_id: str, directory: Path, url: str, key: str
+    console: Console,
+    session: Session,
+    report_id: str,
+    directory: Path,
+    url: str,
+    key: str,
+    fmt: str = "azcli",
+    source: str | None = None,
 ) -> None:
-    """Download the saved report's remediation script into ``directory``; one line whatever
-    happens, and nothing raised: the gate's exit code stays the findings'."""
+    """Download the saved report's remediation into ``directory`` in ``fmt`` (or ``auto``); one
+    line whatever happens, and nothing raised: the gate's exit code stays the findings'."""
     from tutela.sdk import TutelaError
 
     def warn(text: str) -> None:
@@ -80,6 +135,7 @@ def export_script(
     if not SAFE_REPORT_ID.fullmatch(report_id):
         warn("Remediation script not exported: the report id is not a safe file name.")
         return
+    fmt = chosen_format(fmt, source)
     try:
         availability = session.reports.iac(report_id)
         if not availability.iac_available:
@@ -88,19 +144,28 @@ def export_script(
                 "configuration change (the portal steps are in each check's remediation)."
             )
             return
-        script = session.reports.iac_script(report_id, SCRIPT_FORMAT)
+        text = session.reports.iac_script(report_id, fmt)
     except TutelaError as exc:
         warn(f"Remediation script not exported: {describe(exc, url)}.")
         return
-    path = script_path(directory, report_id)
     try:
-        written = _place(path, script.encode())
+        files = files_of(directory, report_id, fmt, text)
+        written = [_place(path, content) for path, content in files.items()]
     except NotWritten as exc:
         warn(f"Remediation script not exported: {exc}.")
         return
     count = availability.finding_count
     findings = f"{count} finding{'s' * (count != 1)}"
-    if written:
+    if fmt == "terraform":
+        folder = terraform_dir(directory, report_id)
+        state = "written" if any(written) else "already there"
+        console.print(
+            f"Remediation files ({len(files)}) {state} in {shown(str(folder))}: "
+            f"they fix {findings}."
+        )
+        return
+    [path] = files
+    if written[0]:
         console.print(f"Remediation script {shown(str(path))} written: it fixes {findings}.")
     else:
         console.print(f"Remediation script {shown(str(path))} already there: it fixes {findings}.")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tutela.scanner.estate import UNKNOWN
+from tutela.scanner.estate import UNKNOWN, UnknownObject
 from tutela.scanner.sources.arm_expressions import Deployment, Evaluator
 from tutela.scanner.sources.arm_parse import ExpressionError, is_expression, literal, parse
 
@@ -330,3 +330,56 @@ def test_resolve_reads_resource_id_properties_for_naming() -> None:
 def test_deep_nesting_does_not_crash() -> None:
     text = "[" + "concat(" * 2000 + "'a'" + ")" * 2000 + "]"
     assert _eval(text) in ("a", UNKNOWN)
+
+
+def test_union_with_an_unknown_object_knows_the_known_keys_only() -> None:
+    """``union(reference(…), {changes})``, the update-a-resource pattern: the changes' keys are
+    known (nested objects merged), every other key of the result is unknown."""
+    ev = _ev(
+        {"parameters": {"current": {"type": "object"}}},
+        current=UNKNOWN,
+    )
+    merged = ev.expression(
+        "[union(parameters('current'), createObject('tls', 'TLS1_2', 'acls', "
+        "createObject('defaultAction', 'Deny'), 'removed', null()))]"
+    )
+    assert isinstance(merged, UnknownObject)
+    assert merged["tls"] == "TLS1_2"
+    assert merged["removed"] is None
+    assert isinstance(merged["acls"], UnknownObject)  # its other keys were the current's
+    assert merged["acls"].get("defaultAction") == "Deny"
+    assert merged["acls"].get("ipRules") is UNKNOWN
+    assert merged.get("publicNetworkAccess") is UNKNOWN
+    assert ev.expression("[union(parameters('current'), createObject('a', 1)).b]") is UNKNOWN
+    assert ev.expression("[union(parameters('current'), createObject('a', 1)).a]") == 1
+
+
+def test_union_after_a_known_object_an_unknown_one_may_replace_anything() -> None:
+    ev = _ev({"parameters": {"current": {"type": "object"}}}, current=UNKNOWN)
+    merged = ev.expression("[union(createObject('a', 1), parameters('current'))]")
+    assert isinstance(merged, UnknownObject)
+    assert merged.get("a") is UNKNOWN
+    again = ev.expression(
+        "[union(createObject('a', 1), parameters('current'), createObject('b', 2))]"
+    )
+    assert again.get("a") is UNKNOWN
+    assert again.get("b") == 2
+    partly = "union(parameters('current'), createObject('b', 2))"
+    later = ev.expression(f"[union(createObject('a', 1, 'b', 1), {partly}, createObject('c', 3))]")
+    assert later.get("a") is UNKNOWN  # the partly known object may have replaced it
+    assert (later.get("b"), later.get("c")) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[union(parameters('current'), parameters('current'))]",  # nothing known
+        "[union(parameters('current'), createArray(1))]",  # arrays: unknown
+        "[contains(union(parameters('current'), createObject('a', 1)), 'b')]",
+        "[empty(union(parameters('current'), createObject('a', 1)))]",
+        "[equals(union(parameters('current'), createObject('a', 1)), createObject('a', 1))]",
+    ],
+)
+def test_a_partly_unknown_object_is_unknown_to_every_other_function(text: str) -> None:
+    ev = _ev({"parameters": {"current": {"type": "object"}}}, current=UNKNOWN)
+    assert ev.expression(text) is UNKNOWN

@@ -45,9 +45,10 @@ class AiResourceRule(_Data):
             self.children and resource_type.startswith(self.type + "/")
         )
 
-    def label_for(self, kind: str | None) -> str:
-        """How a reason names a resource of this type and kind (kinds compare without case)."""
-        if kind:
+    def label_for(self, kind: object) -> str:
+        """How a reason names a resource of this type and kind (kinds compare without case);
+        a kind a template leaves unknown names it by its type."""
+        if isinstance(kind, str) and kind:
             folded = kind.lower()
             for name, label in self.kinds.items():
                 if name.lower() == folded:

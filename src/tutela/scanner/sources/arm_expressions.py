@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tutela.scanner.estate import UNKNOWN
-from tutela.scanner.sources.arm_functions import MAX_LOOP, PURE_FUNCTIONS, has_unknown, truth
+from tutela.scanner.sources.arm_functions import (
+    MAX_LOOP,
+    PURE_FUNCTIONS,
+    has_unknown,
+    partly_known,
+    truth,
+    union_unknown,
+)
 from tutela.scanner.sources.arm_parse import ExpressionError, Node, is_expression, literal, parse
 
 
@@ -218,8 +225,9 @@ class Evaluator:
         if lazy is not None:
             return lazy(self, args)
         values = [self.evaluate(arg) for arg in args]
-        if any(v is UNKNOWN for v in values):
-            return UNKNOWN
+        if any(partly_known(v) for v in values):
+            # union merges what is known (reference() merged with changes); others can't
+            return union_unknown(*values) if name == "union" else UNKNOWN
         method = _CONTEXT.get(name)
         if method is not None:
             return method(self, values)

@@ -14,13 +14,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tutela.scanner.estate import UNKNOWN
+from tutela.scanner.estate import UNKNOWN, UnknownObject
 
 MAX_LOOP = 800  # ARM's limit on a copy loop's count
 
 
 def has_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
+    if value is UNKNOWN or isinstance(value, UnknownObject):
         return True
     if isinstance(value, dict):
         return any(has_unknown(v) for v in value.values())
@@ -87,6 +87,46 @@ def _contains(container: Any, item: Any) -> Any:
     if has_unknown(container) or has_unknown(item):
         return UNKNOWN
     return item in container
+
+
+def partly_known(value: Any) -> bool:
+    """An object some of whose keys are unknown (``UnknownObject``), or an unknown value."""
+    return value is UNKNOWN or isinstance(value, UnknownObject)
+
+
+def union_unknown(*values: Any) -> Any:
+    """``union`` of objects some of which are (partly) unknown, such as the current state of a
+    resource (``reference()``) merged with known changes: an ``UnknownObject`` whose keys from
+    the known objects are known, every other key unknown. An unknown after a known object may
+    replace any of its keys, so what came before it is unknown again. Arrays or anything else
+    unknown give ``UNKNOWN``."""
+    if not any(isinstance(v, dict) for v in values):
+        return UNKNOWN
+    if not all(isinstance(v, dict) or v is UNKNOWN for v in values):
+        return UNKNOWN
+    result: UnknownObject = UnknownObject()
+    for value in values:
+        if partly_known(value):
+            result = UnknownObject()  # its unknown keys may replace any key before it
+        if value is not UNKNOWN:
+            result = _merge_into_unknown(result, value)
+    return result
+
+
+def _merge_into_unknown(base: UnknownObject, value: dict[str, Any]) -> UnknownObject:
+    merged = UnknownObject(base)
+    for key, item in value.items():
+        old = merged.get(key)  # UNKNOWN for a key the base does not know
+        if isinstance(item, dict) and (isinstance(old, dict) or old is UNKNOWN):
+            # nested objects merge (ARM's union is deep): an unknown one keeps unknown keys
+            merged[key] = (
+                _union(old, item)
+                if isinstance(old, dict) and not partly_known(old)
+                else union_unknown(old, item)
+            )
+        else:
+            merged[key] = item
+    return merged
 
 
 def _union(*values: Any) -> Any:

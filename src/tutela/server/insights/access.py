@@ -53,6 +53,9 @@ class InsightFinding(msgspec.Struct):
 
 class _Rest(msgspec.Struct):
     findings: list[InsightFinding] = []
+    # A scan's members written after its findings (the header it was stored with is extended
+    # once the scan has run): "terraform" or "arm" for an IaC report.
+    source: Any = None
 
 
 _BATCH = msgspec.json.Decoder(list[InsightFinding])
@@ -83,14 +86,18 @@ class SavedReport:
                 return _HEAD.decode(head[:at] + b'"findings":[]}')
         raise ReportUnreadable(self.report_id)
 
-    def findings(self) -> Iterator[list[InsightFinding]]:
-        """The report's findings, a decoded batch at a time, in report order."""
+    def findings(self, after: dict[str, Any] | None = None) -> Iterator[list[InsightFinding]]:
+        """The report's findings, a decoded batch at a time, in report order; once they are
+        read, ``after`` (if given) holds the ``source`` written after them."""
         stored = StoredFindings(inflate(self.compressed), _BATCH)
         try:
             yield from stored
-            yield _REST.decode(stored.tail).findings
+            rest = _REST.decode(stored.tail)
         except msgspec.DecodeError:
             raise ReportUnreadable(self.report_id) from None
+        if after is not None:
+            after["source"] = rest.source
+        yield rest.findings
 
 
 def saved_report(

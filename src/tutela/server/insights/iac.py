@@ -1,15 +1,20 @@
 """Infrastructure-as-code remediation of a saved report (Enterprise), rendered from the
-catalogue's fixes. ``azcli`` is served; the seed's ``arm``, ``bicep`` and ``terraform`` are real
-formats not built yet (404 saying so); any other format is a 422.
+catalogue's fixes: the seed's ``arm``, ``bicep`` and ``terraform``, and our ``azcli``; any other
+format is a 422.
 
-The findings are read in batches and grouped per (check, resource): the script has one entry per
-failing resource of a check, naming the controls its fix remediates.
+The findings are read in batches and grouped per (check, resource): each output has one entry per
+failing resource of a check, naming the controls its fix remediates. What a report was read from
+(its ``source``: a Terraform plan, an ARM template, or a live estate when absent) decides what an
+output can do: a plan's Terraform names the plan's addresses; nothing is ever deployed against the
+placeholder subscription of a template or a plan.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from fastapi.responses import PlainTextResponse
@@ -17,12 +22,13 @@ from pydantic import Field
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.outputs.iac import (
-    FORMATS,
-    FORMATS_NOT_BUILT,
     RemediationItem,
     configuration_fix,
     remediation_items,
+    render_arm,
     render_azcli,
+    render_bicep,
+    render_terraform,
 )
 from tutela.server.db import utcnow
 from tutela.server.errors import NotFound
@@ -33,9 +39,31 @@ from tutela.server.schemas import OutputModel
 
 router = APIRouter()  # tagged by the insights router that includes it
 
+Renderer = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Rendering:
+    render: Renderer
+    media_type: str
+    suffix: str  # of the downloaded file's name
+
+
+RENDERINGS: dict[str, Rendering] = {
+    "arm": Rendering(render_arm, "application/json", "json"),
+    "bicep": Rendering(render_bicep, "text/plain", "bicep"),
+    "terraform": Rendering(render_terraform, "text/plain", "tf"),
+    "azcli": Rendering(render_azcli, "text/plain", "sh"),
+}
+FORMATS = tuple(RENDERINGS)
+
 IacFormat = Annotated[
-    Literal["azcli", "arm", "bicep", "terraform"],
-    Path(description="azcli is served; arm, bicep and terraform are not built yet (404)."),
+    Literal["arm", "bicep", "terraform", "azcli"],
+    Path(
+        description="arm: a subscription deployment template (JSON); bicep: the same in Bicep; "
+        "terraform: override and new-resource files for a plan's report, an azapi root module "
+        "for a live estate's; azcli: a bash script of az commands."
+    ),
 ]
 
 
@@ -50,7 +78,7 @@ class IacAvailability(OutputModel):
     )
     formats: list[str] = Field(
         description="Formats that can be downloaded now (empty when nothing is fixable).",
-        examples=[["azcli"]],
+        examples=[list(RENDERINGS)],
     )
 
 
@@ -62,20 +90,22 @@ class NothingToFix(NotFound):
         )
 
 
-class FormatNotBuilt(NotFound):
-    def __init__(self, fmt: str) -> None:
-        super().__init__(
-            f"The {fmt} remediation format is not built yet; download format azcli instead."
-        )
+@dataclass(frozen=True)
+class Remediation:
+    items: list[RemediationItem]
+    fixable: int  # findings whose check a configuration change fixes
+    source: str | None  # "terraform" or "arm" for an IaC report; None for a live estate's
 
 
-def _items(catalog: Catalog, report: SavedReport) -> tuple[list[RemediationItem], int]:
-    """The report's remediation items, and how many of its findings a configuration fixes."""
-    items = remediation_items(itertools.chain.from_iterable(report.findings()))
+def _remediation(catalog: Catalog, report: SavedReport) -> Remediation:
+    """The report's remediation items, how many findings a configuration fixes, its source."""
+    after: dict[str, Any] = {}
+    items = remediation_items(itertools.chain.from_iterable(report.findings(after)))
     fixable = sum(
         item.findings for item in items if configuration_fix(catalog, item.check_id) is not None
     )
-    return items, fixable
+    source = after.get("source")
+    return Remediation(items, fixable, source if source in ("terraform", "arm") else None)
 
 
 @router.get(
@@ -88,7 +118,7 @@ def get_iac(
     report = saved_report(
         session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
     )
-    _, fixable = _items(runtime.catalog, report)
+    fixable = _remediation(runtime.catalog, report).fixable
     return IacAvailability(
         report_id=report.report_id,
         iac_available=fixable > 0,
@@ -99,10 +129,16 @@ def get_iac(
 
 @router.get(
     "/report/{report_id}/iac/{fmt}",
-    summary="The remediation script of a report in one format (azcli: a bash script)",
+    summary="The remediation of a report in one format: ARM, Bicep, Terraform or Azure CLI",
     response_model=None,
     responses={
-        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Script"}
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+            "description": "The remediation: JSON for arm, text for the other formats.",
+        }
     },
 )
 def get_iac_script(
@@ -112,18 +148,19 @@ def get_iac_script(
     runtime: RuntimeDep,
     caller: InsightReader,
 ) -> PlainTextResponse:
-    if fmt in FORMATS_NOT_BUILT:
-        raise FormatNotBuilt(fmt)
     report = saved_report(
         session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
     )
-    items, fixable = _items(runtime.catalog, report)
-    if not fixable:
+    remediation = _remediation(runtime.catalog, report)
+    if not remediation.fixable:
         raise NothingToFix(report.report_id)
-    script = render_azcli(items, runtime.catalog, report_id=report.report_id)
+    rendering = RENDERINGS[fmt]
+    text = rendering.render(
+        remediation.items, runtime.catalog, report_id=report.report_id, source=remediation.source
+    )
+    name = f"{report.report_id}-remediation.{rendering.suffix}"
     return PlainTextResponse(
-        script,
-        headers={
-            "Content-Disposition": f'attachment; filename="{report.report_id}-remediation.sh"'
-        },
+        text,
+        media_type=rendering.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -2,30 +2,55 @@
 
 A template (ARM, Bicep), an ``azapi`` resource and an ``az rest`` URL each name one API version;
 every type a catalogue fix changes or adds has one here, the newest stable version in the Azure
-REST API specs that carries every property the fixes write (a preview only where no stable
-version exists). ``az resource update`` picks its own and needs none.
+REST API specs (a preview only where no stable version exists). Every property a fix writes is
+older than these versions, and ARM's breaking-change policy keeps a property in the stable
+versions after the one that introduced it. ``az resource update`` picks its own version (the
+provider's newest non-preview) and needs none.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+# Each version was checked against the Azure REST API specs (Azure/azure-rest-api-specs, under
+# specification/): the newest stable folder holding the type's spec, probed version by version
+# (a newer date that is absent is noted where it was looked for). Paths below are under
+# specification/<rp>/resource-manager/.
 API_VERSIONS: Final[dict[str, str]] = {
     # types whose properties a fix sets
-    "microsoft.authorization/policyassignments": "2022-06-01",
-    "microsoft.cognitiveservices/accounts": "2024-10-01",
-    "microsoft.cognitiveservices/accounts/deployments": "2024-10-01",
-    "microsoft.containerregistry/registries": "2023-07-01",
-    "microsoft.containerservice/managedclusters": "2024-09-01",
-    "microsoft.keyvault/vaults": "2023-07-01",
-    "microsoft.machinelearningservices/workspaces": "2024-04-01",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints": "2024-04-01",
-    "microsoft.search/searchservices": "2023-11-01",
-    "microsoft.storage/storageaccounts": "2023-05-01",
+    # Microsoft.Authorization/stable/2025-03-01/policyAssignments.json (2025-11-01: none)
+    "microsoft.authorization/policyassignments": "2025-03-01",
+    # Microsoft.CognitiveServices/CognitiveServices/stable/2025-12-01 (its examples, e.g.
+    # PauseDeployment.json, name api-version 2025-12-01; the newest spec file held is
+    # stable/2025-09-01/cognitiveservices.json; 2026-01-01, 2026-03-01: none)
+    "microsoft.cognitiveservices/accounts": "2025-12-01",
+    "microsoft.cognitiveservices/accounts/deployments": "2025-12-01",
+    # Microsoft.ContainerRegistry/stable/2025-04-01/containerregistry.json; its RegistryGet.json
+    # example returns policies.quarantinePolicy/trustPolicy/retentionPolicy/exportPolicy
+    # (2025-11-01, 2026-01-01: none)
+    "microsoft.containerregistry/registries": "2025-04-01",
+    # Microsoft.ContainerService/aks/stable/2026-10-01/managedClusters.json (2026-11-01: none)
+    "microsoft.containerservice/managedclusters": "2026-10-01",
+    # Microsoft.KeyVault/stable/2025-05-01/keyvault.json (2026-02-01: none)
+    "microsoft.keyvault/vaults": "2025-05-01",
+    # Microsoft.MachineLearningServices/stable/2025-12-01/workspaceRP.json and mfe.json; its
+    # Workspace/get.json example returns identity SystemAssigned,UserAssigned, managedNetwork and
+    # publicNetworkAccess (2026-01-01, 2026-04-01: none)
+    "microsoft.machinelearningservices/workspaces": "2025-12-01",
+    "microsoft.machinelearningservices/workspaces/onlineendpoints": "2025-12-01",
+    # Microsoft.Search/stable/2025-05-01/search.json (the readme's newest stable tag; newer
+    # versions are previews)
+    "microsoft.search/searchservices": "2025-05-01",
+    # Microsoft.Storage/stable/2026-04-01/openapi.json (2026-06-01: none)
+    "microsoft.storage/storageaccounts": "2026-04-01",
     # types a fix adds
+    # Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json: diagnostic
+    # settings have no stable version (stable/2021-05-01 holds metrics only)
     "microsoft.insights/diagnosticsettings": "2021-05-01-preview",
+    # Microsoft.Security/stable/2024-01-01/pricings.json (stable/2025-01-01 holds no pricings)
     "microsoft.security/pricings": "2024-01-01",
-    "microsoft.network/privateendpoints": "2023-09-01",
+    # Microsoft.Network/stable/2026-01-01/privateEndpoint.json (2026-03-01, 2026-05-01: none)
+    "microsoft.network/privateendpoints": "2026-01-01",
 }
 
 

@@ -1,10 +1,25 @@
 """The Azure CLI remediation script of a report: a bash script, every value quoted.
 
 Per (check, resource): ``set`` changes become one ``az resource update --ids`` (the CLI's generic
-update reads the resource, merges the changes and writes it back: it never recreates it); values
-go to ``--set path=<JSON>`` and nulls to ``--remove path``. ``add`` resources become
-``az rest --method put`` on the child's ARM URL with the API version below. Params are shell
-variables the script requires before it changes anything; they are never written in the script.
+update reads the resource, applies ``--set``/``--remove`` in command-line order and writes it
+back: it never recreates it); values go to ``--set path=<JSON>`` and nulls to ``--remove path``.
+``add`` resources become ``az rest --method put`` on the child's ARM URL with the API version
+below. Params are shell variables the script requires before it changes anything; they are never
+written in the script.
+
+How the generic update treats a path (azure-cli ``src/azure-cli-core/azure/cli/core/commands/
+arm.py``, ``set_properties`` / ``remove_properties`` / ``_find_property``; the order in
+``command_operation.py``, ``GenericUpdateCommandOperation.handler``), and what the script does
+about it:
+
+- a ``--set`` value is parsed as JSON when it parses, else kept as a string: values are written
+  as JSON, and a param that must stay a string (a tag) is passed as a JSON string;
+- a missing parent object is created only when the resource's own attribute (``properties``,
+  ``sku``, ``identity``, ``tags``) is null; a key missing inside ``properties`` is an error
+  ("Couldn't find …"), so the objects on a nested path the resource lacks are created first
+  with ``--set parent={}``, found by ``az resource show --query``;
+- ``--remove path`` deletes a non-list property, and fails when it is absent, so a removal first
+  sets it to ``{}``.
 
 Everything a report holds (resource ids, names, control ids) is untrusted text: command words
 are ``shlex.quote``-d, URLs percent-encoded, comments stripped of control characters.
@@ -21,8 +36,8 @@ from urllib.parse import quote
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import AddedResource, CheckSpec, Fix
-from tutela.scanner.outputs.iac.api_versions import API_VERSIONS, api_version
-from tutela.scanner.outputs.iac.items import RemediationItem
+from tutela.scanner.outputs.iac.api_versions import api_version
+from tutela.scanner.outputs.iac.items import RemediationItem, in_source_reason, is_deployed
 
 ARM = "https://management.azure.com"
 
@@ -45,6 +60,20 @@ json_string() {
   value=${value//\\"/\\\\\\"}
   printf '"%s"' "$value"
 }
+
+# The objects on the way to a nested path that the resource (first argument) lacks, one a line:
+# `az resource update --set a.b.c=v` cannot create a missing properties.a or properties.a.b.
+missing_parents() {
+  local id=$1 path
+  shift
+  for path in "$@"; do
+    # -o tsv prints a JMESPath boolean with Python's str() (knack output.py): True or False.
+    case $(az resource show --ids "$id" --query "$path != null" -o tsv) in
+      True | true) ;;
+      *) printf '%s\\n' "$path" ;;
+    esac
+  done
+}
 """
 
 
@@ -59,12 +88,16 @@ def comment(text: str) -> str:
 
 
 def render_azcli(
-    items: Sequence[RemediationItem], catalog: Catalog, *, report_id: str | None = None
+    items: Sequence[RemediationItem],
+    catalog: Catalog,
+    *,
+    report_id: str | None = None,
+    source: str | None = None,
 ) -> str:
     """The bash script that applies the catalogue's fixes to the report's failing resources."""
     checks = {check.id: check for check in catalog.checks}
-    params = _params(items, checks)
-    merged = _merged_adds(items, checks)
+    params = _params(items, checks, source)
+    merged = _merged_adds(items, checks, source)
     lines = [_PREAMBLE]
     if report_id is not None:
         lines.append(comment(f"Report: {report_id}"))
@@ -76,7 +109,7 @@ def render_azcli(
             unscripted.setdefault(item.check_id)
             continue
         lines.append("")
-        lines.extend(_item(item, check, check.fix, merged))
+        lines.extend(_item(item, check, check.fix, merged, source))
     if unscripted:
         lines.append("")
         lines.append(comment("Not scriptable yet (no fix in the catalogue); see the report:"))
@@ -84,7 +117,9 @@ def render_azcli(
     return "\n".join(lines) + "\n"
 
 
-def _params(items: Iterable[RemediationItem], checks: dict[str, CheckSpec]) -> dict[str, str]:
+def _params(
+    items: Iterable[RemediationItem], checks: dict[str, CheckSpec], source: str | None
+) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in items:
         check = checks.get(item.check_id)
@@ -92,7 +127,7 @@ def _params(items: Iterable[RemediationItem], checks: dict[str, CheckSpec]) -> d
             check is not None
             and check.fix is not None
             and not check.fix.manual
-            and _subscription(item.resource) is not None
+            and is_deployed(item, source)
         ):
             for name, about in check.fix.params.items():
                 params.setdefault(name, about)
@@ -116,7 +151,11 @@ def _required(params: dict[str, str]) -> list[str]:
 
 
 def _item(
-    item: RemediationItem, check: CheckSpec, fix: Fix, merged: dict[str, dict[str, Any]]
+    item: RemediationItem,
+    check: CheckSpec,
+    fix: Fix,
+    merged: dict[str, dict[str, Any]],
+    source: str | None,
 ) -> list[str]:
     lines = [
         comment(f"{check.id}: {check.title}"),
@@ -129,33 +168,58 @@ def _item(
         lines.append(comment(f"Manual: {fix.manual}"))
         lines.append(comment(f"Portal: {check.portal_steps}"))
         return lines
-    if _subscription(item.resource) is None:
-        lines.append(comment("Not an Azure resource id (a plan's address?): fix it in its source."))
+    if not is_deployed(item, source):
+        lines.append(comment(in_source_reason(item, source)))
         return lines
     if any("[*]" in change.path for change in fix.set):
         lines.append(comment("A change applies to every element of a list: not scriptable yet."))
         lines.append(comment(f"Portal: {check.portal_steps}"))
         return lines
     if fix.set:
-        lines.append(_update(item.resource, fix))
+        lines.extend(_update(item.resource, fix))
     for added in fix.add:
         lines.extend(_put(item.resource, item.resource_name, added, merged))
     return lines
 
 
-def _update(resource_id: str, fix: Fix) -> str:
-    words = ["az resource update --ids " + shlex.quote(resource_id)]
+def _update(resource_id: str, fix: Fix) -> list[str]:
+    """One ``az resource update`` with the fix's changes, after the objects it needs exist."""
+    resource = shlex.quote(resource_id)
+    lines = []
+    words = ["az resource update --ids " + resource]
+    parents = _parents(change.path for change in fix.set)
+    if parents:
+        lines.append("parents=()")
+        lines.append(
+            'while IFS= read -r parent; do parents+=(--set "$parent={}"); done \\\n'
+            f"  < <(missing_parents {resource} {' '.join(map(shlex.quote, parents))})"
+        )
+        words.append('${parents[@]+"${parents[@]}"}')
     for change in fix.set:
         if change.value is None:
+            # {} first: --remove of an absent property fails.
+            words.append("--set " + shlex.quote(f"{change.path}={{}}"))
             words.append("--remove " + shlex.quote(change.path))
         elif isinstance(change.value, dict) and set(change.value) == {"param"}:
-            # A whole value from a param: az reads it as JSON if it parses, else as a string.
-            words.append(
-                "--set " + shlex.quote(f"{change.path}=") + f'"${variable(change.value["param"])}"'
-            )
+            var = variable(change.value["param"])
+            # A whole value from a param is JSON if it parses (lists, numbers); tag values
+            # must stay strings, so they go as JSON strings.
+            value = f'"$(json_string "${var}")"' if change.path.startswith("tags.") else f'"${var}"'
+            words.append("--set " + shlex.quote(f"{change.path}=") + value)
         else:
             words.append("--set " + shlex.quote(f"{change.path}=") + _json_word(change.value))
-    return " \\\n  ".join(words)
+    lines.append(" \\\n  ".join(words))
+    return lines
+
+
+def _parents(paths: Iterable[str]) -> list[str]:
+    """The objects below the resource's own attributes that nested paths go through."""
+    parents: dict[str, None] = {}
+    for path in paths:
+        steps = path.split(".")
+        for end in range(2, len(steps)):
+            parents.setdefault(".".join(steps[:end]))
+    return list(parents)
 
 
 def _put(
@@ -193,7 +257,7 @@ def _url(resource_id: str, resource_name: str, added: AddedResource) -> str:
 
 
 def _merged_adds(
-    items: Iterable[RemediationItem], checks: dict[str, CheckSpec]
+    items: Iterable[RemediationItem], checks: dict[str, CheckSpec], source: str | None
 ) -> dict[str, dict[str, Any]]:
     """Per added resource (URL), the properties every fix adding it asks for, merged.
 
@@ -205,7 +269,7 @@ def _merged_adds(
         check = checks.get(item.check_id)
         if check is None or check.fix is None or check.fix.manual:
             continue
-        if _subscription(item.resource) is None:
+        if not is_deployed(item, source):
             continue
         for added in check.fix.add:
             url = _url(item.resource, item.resource_name, added)

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import Fix
 
-FORMATS = ("azcli",)  # rendered and served
-FORMATS_NOT_BUILT = ("arm", "bicep", "terraform")  # the seed's formats, not rendered yet
+# ARM-template reports (and plans without a literal subscription) place resources here.
+PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 
 class FailingFinding(Protocol):
@@ -62,6 +62,33 @@ def remediation_items(findings: Iterable[FailingFinding]) -> list[RemediationIte
         item.controls.setdefault(f"{finding.framework} {finding.control_id}".strip())
         item.findings += 1
     return list(items.values())
+
+
+def is_deployed(item: RemediationItem, source: str | None) -> bool:
+    """Whether the item is a deployed resource a script may change in place.
+
+    A plan's or a template's resources (``source`` "terraform" or "arm") are fixed in their
+    source, even when a plan names a real subscription; and nothing is ever sent to the
+    placeholder subscription.
+    """
+    if source in ("terraform", "arm"):
+        return False
+    lowered = item.resource.lower()
+    return lowered.startswith("/subscriptions/") and not lowered.startswith(
+        f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}"
+    )
+
+
+def in_source_reason(item: RemediationItem, source: str | None) -> str:
+    """Why an item that :func:`is_deployed` refuses is fixed in its source, and where."""
+    where = f" ({item.origin})" if item.origin else ""
+    if source == "terraform":
+        return f"A Terraform plan's resource{where}: set this in its configuration and apply."
+    if source == "arm" or item.resource.lower().startswith(
+        f"/subscriptions/{PLACEHOLDER_SUBSCRIPTION}"
+    ):
+        return f"An ARM template's resource{where}, not deployed yet: set this in the template."
+    return f"Not an Azure resource id{where}: fix it in its source."
 
 
 def configuration_fix(catalog: Catalog, check_id: str) -> Fix | None:
