@@ -8,13 +8,16 @@ import pytest
 
 from tests.scanner.engine.cases import make_resource
 from tutela.scanner.engine.conditions import ConditionError, Context, compile_condition
-from tutela.scanner.estate import UNKNOWN, Estate
+from tutela.scanner.estate import UNKNOWN, Estate, UnknownObject
 
 ACCOUNT = "microsoft.cognitiveservices/accounts"
 
 
 def decide(condition: dict[str, Any], **resource: Any) -> bool | None:
     target = make_resource({"type": ACCOUNT, **resource})
+    for name, value in resource.items():  # as given: the case reader makes plain dicts
+        if isinstance(value, UnknownObject):
+            setattr(target, name, value)
     return compile_condition(condition)(Context(target, Estate([target])), target)
 
 
@@ -35,6 +38,20 @@ def test_absent_takes_the_default_or_is_unknown() -> None:
         decide({"field": "properties.x", "equals": 1, "default": 0}, properties={"x": UNKNOWN})
         is None
     )
+
+
+@pytest.mark.parametrize("depth", ["properties.a", "properties.n.a", "properties.n.m.a"])
+def test_a_partly_known_object_gives_its_known_keys_and_unknown_for_the_rest(depth: str) -> None:
+    # union(<unknown current state>, {the fix}) in a template: the fix is known, the rest is not
+    nested: Any = UnknownObject({"a": "Disabled"})
+    for step in reversed(depth.split(".")[1:-1]):
+        nested = UnknownObject({step: nested})
+    assert decide({"field": depth, "equals": "Disabled"}, properties=nested) is True
+    assert decide({"field": depth, "equals": "Enabled"}, properties=nested) is False
+    other = depth.rsplit(".", 1)[0] + ".b"
+    assert decide({"field": other, "equals": 1, "default": 1}, properties=nested) is None
+    assert decide({"field": "properties.z.a", "exists": True}, properties=nested) is None
+    assert decide({"field": "tags.owner", "exists": True}, tags=UnknownObject({"Owner": "x"}))
 
 
 def test_three_valued_combinators() -> None:

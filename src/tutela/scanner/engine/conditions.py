@@ -84,20 +84,34 @@ Compiled = Callable[[Context, Any], Tri]
 
 
 def lookup(obj: Any, steps: tuple[str, ...], tags_step: int = -1) -> Any:
-    """Follow dict keys; ``MISSING`` when a step is absent, ``UNKNOWN`` when a value is unknown."""
+    """Follow dict keys; ``MISSING`` when a step is absent, ``UNKNOWN`` when a value is unknown.
+
+    An ``UnknownObject`` (a template's ``union(<unknown>, {known})``) gives its known keys and
+    ``UNKNOWN`` for every other.
+    """
     for index, step in enumerate(steps):
         if obj is UNKNOWN:
             return UNKNOWN
-        if type(obj) is not dict:
-            return UNKNOWN if type(obj) is UnknownObject else MISSING
+        kind = type(obj)
+        if kind is not dict and kind is not UnknownObject:
+            return MISSING
+        absent = MISSING if kind is dict else UNKNOWN
         if index == tags_step:
             folded = step.casefold()
-            obj = next((v for k, v in obj.items() if k.casefold() == folded), MISSING)
+            obj = next((v for k, v in obj.items() if k.casefold() == folded), absent)
         else:
-            obj = obj.get(step, MISSING)
+            obj = dict.get(obj, step, absent)
         if obj is MISSING:
             return MISSING
     return obj
+
+
+def _step(obj: Any, key: str) -> Any:
+    """One step from something that is not a dict: an ``UnknownObject``'s key, else unknown or
+    missing."""
+    if type(obj) is UnknownObject:
+        return obj.get(key)
+    return UNKNOWN if obj is UNKNOWN else MISSING
 
 
 def _path_reader(steps: tuple[str, ...]) -> Callable[[Any], Any]:
@@ -108,19 +122,17 @@ def _path_reader(steps: tuple[str, ...]) -> Callable[[Any], Any]:
         def one(obj: Any) -> Any:
             if type(obj) is dict:
                 return obj.get(key, MISSING)
-            return UNKNOWN if obj is UNKNOWN or type(obj) is UnknownObject else MISSING
+            return _step(obj, key)
 
         return one
     if len(steps) == 2:
         first, second = steps
 
         def two(obj: Any) -> Any:
-            if type(obj) is not dict:
-                return UNKNOWN if obj is UNKNOWN or type(obj) is UnknownObject else MISSING
-            obj = obj.get(first, MISSING)
+            obj = obj.get(first, MISSING) if type(obj) is dict else _step(obj, first)
             if type(obj) is dict:
                 return obj.get(second, MISSING)
-            return UNKNOWN if obj is UNKNOWN or type(obj) is UnknownObject else MISSING
+            return _step(obj, second)
 
         return two
     return lambda obj: lookup(obj, steps)
@@ -139,7 +151,7 @@ def _properties_reader(steps: tuple[str, ...]) -> Callable[[Context, Any], Any]:
             props = obj.properties
             if type(props) is dict:
                 return props.get(key, MISSING)
-            return UNKNOWN if props is UNKNOWN or type(props) is UnknownObject else MISSING
+            return _step(props, key)
 
         return one
     if len(steps) == 2:
@@ -147,12 +159,10 @@ def _properties_reader(steps: tuple[str, ...]) -> Callable[[Context, Any], Any]:
 
         def two(_ctx: Context, obj: Any) -> Any:
             props = obj.properties
-            if type(props) is not dict:
-                return UNKNOWN if props is UNKNOWN or type(props) is UnknownObject else MISSING
-            value = props.get(first, MISSING)
+            value = props.get(first, MISSING) if type(props) is dict else _step(props, first)
             if type(value) is dict:
                 return value.get(second, MISSING)
-            return UNKNOWN if value is UNKNOWN or type(value) is UnknownObject else MISSING
+            return _step(value, second)
 
         return two
     read = _path_reader(steps)
