@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tests.sdk.conftest import ARM_TEMPLATE, LiveServer, Tenant
 from tests.sdk.test_resources import raw_get
 from tutela import AsyncSession
-from tutela.sdk import NotFoundError, PermissionDeniedError
+from tutela.sdk import PermissionDeniedError, ValidationError
 from tutela.sdk.models import IacAvailability
 
 
@@ -22,21 +23,35 @@ def test_iac_sync_and_async(server: LiveServer, new_tenant: Callable[[str], Tena
         available = session.reports.iac(report.report_id)
         assert isinstance(available, IacAvailability)
         assert available.iac_available is True
-        assert available.formats == ["azcli"]
+        assert available.formats == ["arm", "bicep", "terraform", "azcli"]
         assert available.finding_count > 0
         script = session.reports.iac_script(report.report_id)
         assert script.startswith("#!/usr/bin/env bash")
         assert "set -euo pipefail" in script
         served = raw_get(server, f"/report/{report.report_id}/iac/azcli", tenant.key)
         assert served.text == script
-        with pytest.raises(NotFoundError, match="not built yet"):
-            session.reports.iac_script(report.report_id, "terraform")
+        # a template's resources are fixed in the template: nothing targets its placeholder
+        assert "An ARM template's resource" in script
+        assert "az resource update --ids" not in script
+        template = session.reports.iac_script(report.report_id, "arm")
+        assert template == raw_get(server, f"/report/{report.report_id}/iac/arm", tenant.key).text
+        assert json.loads(template)["metadata"]["fixInSource"]
+        with pytest.raises(ValidationError):
+            session.reports.iac_script(report.report_id, "pulumi")
 
-    async def scenario() -> str:
+    async def scenario() -> tuple[str, str]:
         async with AsyncSession(server.url, tenant.key) as session:
-            return await session.reports.iac_script(report.report_id)
+            return (
+                await session.reports.iac_script(report.report_id),
+                await session.reports.iac_script(report.report_id, "terraform"),
+            )
 
-    assert asyncio.run(scenario()) == script
+    async_script, terraform = asyncio.run(scenario())
+    assert async_script == script
+    assert (
+        terraform == raw_get(server, f"/report/{report.report_id}/iac/terraform", tenant.key).text
+    )
+    assert "resources[" in terraform  # the template paths to fix
 
 
 def test_iac_below_enterprise_names_the_plan(
