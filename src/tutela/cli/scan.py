@@ -138,6 +138,14 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    include_passed: Annotated[
+        bool,
+        typer.Option(
+            "--include-passed",
+            help="With --format json: also list every passing check and resource with the "
+            "evidence it passed on (`passed`, docs/reports.md).",
+        ),
+    ] = False,
 ) -> None:
     """Scan files offline and gate: exit 0 passed, 1 gate failed, 2 bad input, 3 crash."""
     from tutela.scanner.catalog import load_catalog
@@ -155,6 +163,10 @@ def scan(
     # Only the JSON report carries findings and their narratives; the other formats show one
     # row per failing check and resource, built straight from the assessment.
     full = output_format is Format.json
+    if include_passed and not full:
+        raise _usage_error(
+            "--include-passed needs --format json: only the JSON report lists passes"
+        )
     narrator = (
         _narrator(narrative, llm_model, llm_base_url, azure_openai_endpoint, llm_api_key)
         if full
@@ -171,7 +183,9 @@ def scan(
     # gone when _scan_and_write returns, before the collector is switched back on.
     gc.disable()
     try:
-        header = _scan_and_write(paths, selected, catalog, narrator, output_format, output, workers)
+        header = _scan_and_write(
+            paths, selected, catalog, narrator, output_format, output, workers, include_passed
+        )
     finally:
         if not one_shot_process:
             gc.enable()
@@ -232,8 +246,13 @@ def _scan_and_write(
     output_format: Format,
     output: Path | None,
     jobs: int,
+    include_passed: bool = False,
 ) -> dict[str, object]:
-    """Read, assess and write the report; the report's header (scores and counts)."""
+    """Read, assess and write the report; the report's header (scores and counts).
+
+    Passes are recorded only for ``include_passed``: the default report lists failures only and
+    costs nothing more for them.
+    """
     from tutela.cli.progress import stages_for
     from tutela.scanner.outputs.failing import FailingRows, failing_checks_of
     from tutela.scanner.outputs.table import MAX_ROWS
@@ -252,6 +271,7 @@ def _scan_and_write(
             narrator=narrator,
             catalog=catalog,
             progress=stages.checking(len(estate)),
+            record_passes=include_passed,
         )
         failing: Sequence[FailingCheck] | None = None
         if output_format is Format.table:  # only the first rows are shown: the others counted
@@ -261,7 +281,7 @@ def _scan_and_write(
         elif output_format is Format.junit:
             failing = failing_checks_of(assessment)
         with stages.writing(to_terminal=output is None and sys.stdout.isatty()):
-            _write(report, failing, output_format, output, jobs)
+            _write(report, failing, output_format, output, jobs, include_passed)
     if one_shot_process:
         kept_alive.extend((estate, assessment, report, failing))
     return report.header
@@ -350,6 +370,7 @@ def _write(
     output_format: Format,
     output: Path | None,
     jobs: int,
+    include_passed: bool = False,
 ) -> None:
     from tutela.scanner.outputs.junit import junit_xml
     from tutela.scanner.outputs.sarif import sarif_blocks
@@ -372,7 +393,7 @@ def _write(
         return
     with _opened(output) as handle:
         if output_format is Format.json:
-            report.write(handle, jobs=jobs)
+            report.write(handle, jobs=jobs, include_passed=include_passed)
         elif output_format is Format.sarif:
             write_blocks(handle, sarif_blocks(report.header, failing))
         else:

@@ -48,14 +48,24 @@ def run_scan(
     narrator: Narrator | None = None,
     catalog: Catalog | None = None,
     progress: Progress | None = None,
+    record_passes: bool = True,
     **header_fields: Any,
 ) -> tuple[Assessment, ReportDocument]:
     """Assess the estate and make its report; findings are narrated when a narrator is given.
 
     The findings are encoded when the report is written (``ReportDocument.write`` or ``json``);
-    the header's totals are ready at once. ``progress`` follows the evaluation.
+    the header's totals are ready at once. ``progress`` follows the evaluation. Passes are
+    recorded with their evidence (what a stored report keeps) unless ``record_passes`` is
+    False, as for ``tutela scan`` without ``--include-passed``.
     """
     catalog = catalog or load_catalog()
-    assessment = assess(estate, catalog, frameworks, as_of=scan_ts.date(), progress=progress)
+    assessment = assess(
+        estate,
+        catalog,
+        frameworks,
+        as_of=scan_ts.date(),
+        progress=progress,
+        record_passes=record_passes,
+    )
     header = report_header(assessment, scan_ts=scan_ts, **header_fields)
     return assessment, ReportDocument(header, assessment, narrator)

@@ -146,8 +146,9 @@ class AsyncReports(_Resource):
         """Every saved report, newest first, fetching pages as the iteration goes."""
         return self._session._iterate(op.list_reports(type, page_size))
 
-    async def get(self, report_id: str) -> Report:
-        return await self._session._run(op.get_report(report_id))
+    async def get(self, report_id: str, *, include_passed: bool = False) -> Report:
+        """A saved report; ``include_passed``: with every pass and its evidence (``passed``)."""
+        return await self._session._run(op.get_report(report_id, include_passed))
 
     async def delete(self, report_id: str) -> ReportDeleted:
         return await self._session._run(op.delete_report(report_id))

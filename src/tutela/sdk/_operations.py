@@ -215,8 +215,9 @@ def list_reports(report_type: ReportType | None, page_size: int) -> Pages[Report
     return Pages(page)
 
 
-def get_report(report_id: str) -> Call[Report]:
-    return Call("GET", f"/report/{_segment(report_id)}", parse_as(Report))
+def get_report(report_id: str, include_passed: bool = False) -> Call[Report]:
+    params = {"include": "passed"} if include_passed else None
+    return Call("GET", f"/report/{_segment(report_id)}", parse_as(Report), params=params)
 
 
 def delete_report(report_id: str) -> Call[ReportDeleted]:

@@ -144,8 +144,9 @@ class Reports(_Resource):
         """Every saved report, newest first, fetching pages as the iteration goes."""
         return self._session._iterate(op.list_reports(type, page_size))
 
-    def get(self, report_id: str) -> Report:
-        return self._session._run(op.get_report(report_id))
+    def get(self, report_id: str, *, include_passed: bool = False) -> Report:
+        """A saved report; ``include_passed``: with every pass and its evidence (``passed``)."""
+        return self._session._run(op.get_report(report_id, include_passed))
 
     def delete(self, report_id: str) -> ReportDeleted:
         return self._session._run(op.delete_report(report_id))

@@ -184,8 +184,26 @@ class ScoreBasis(APIModel):
     controls: dict[str, str] = Field(default_factory=dict)
 
 
+class PassedResource(APIModel):
+    """A resource that passed a check, with the values the check read and passed on."""
+
+    resource: str
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class PassedCheck(APIModel):
+    """A check's passing resources (``reports.get(..., include_passed=True)``)."""
+
+    check_id: str
+    resources: list[PassedResource] = Field(default_factory=list)
+
+
 class Report(APIModel):
-    """A scan report; a dry run has no ``report_id`` and says ``dry_run: true``."""
+    """A scan report; a dry run has no ``report_id`` and says ``dry_run: true``.
+
+    ``passed_recorded`` and ``passed`` are there only when asked for (``include_passed``):
+    ``passed_recorded`` False (and ``passed`` None) for a report stored before passes were kept.
+    """
 
     report_id: str | None = None
     tenant_id: str | None = None
@@ -210,6 +228,8 @@ class Report(APIModel):
     dry_run: bool | None = None
     subscriptions: list[str] | None = None
     source: str | None = None
+    passed_recorded: bool | None = None
+    passed: list[PassedCheck] | None = None
 
 
 class ReportSummary(APIModel):

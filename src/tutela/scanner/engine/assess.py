@@ -26,6 +26,8 @@ from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import SEVERITIES, Strength
 from tutela.scanner.engine.evaluate import (
     CheckResult,
+    Evidence,
+    Passes,
     Progress,
     Tally,
     evaluate_counting_passes,
@@ -38,7 +40,7 @@ from tutela.scanner.engine.mapping import (
     ResourceScope,
     strongest,
 )
-from tutela.scanner.estate import Estate
+from tutela.scanner.estate import Estate, Resource
 
 __all__ = ["Assessment", "Finding", "FrameworkResult", "MappedControl", "assess"]
 
@@ -75,9 +77,10 @@ class FrameworkResult:
 class Assessment:
     """Everything the engine concluded about one estate for some frameworks.
 
-    Only failing and undecided results are kept (passes are counted), and only those of pairs
-    that count for a scanned framework; findings, one per failing result and control it counts
-    for, are produced on demand, in report order.
+    Only failing and undecided results are kept as results (passes are counted, and recorded
+    compactly in ``passes`` when asked for: None when not), and only those of pairs that count
+    for a scanned framework; findings, one per failing result and control it counts for, are
+    produced on demand, in report order.
     """
 
     def __init__(
@@ -90,8 +93,10 @@ class Assessment:
         controls: ControlMap,
         tally: Tally,
         severities: dict[str, str],
+        passes: Passes | None = None,
     ) -> None:
         self.frameworks = frameworks
+        self.passes = passes
         self.resources_scanned = resources_scanned
         self.failed = failed
         self.unknown_results = unknown_results
@@ -146,6 +151,25 @@ class Assessment:
                 }
             )
         return basis
+
+    def passed_by_check(self) -> list[tuple[str, list[Resource], list[Evidence]]]:
+        """The recorded passes by check id: each check's resources by resource id, and at the
+        same index the evidence each passed on (a report's ``passed``).
+
+        Empty when none were recorded (``passes`` is None: ask the report's ``passed_recorded``).
+        """
+        by_check: dict[str, tuple[list[Resource], list[Evidence]]] = {}
+        for (check_id, _), (resources, evidence) in (self.passes or {}).items():
+            into = by_check.setdefault(check_id, ([], []))
+            into[0].extend(resources)
+            into[1].extend(evidence)
+        ordered = []
+        for check_id in sorted(by_check):
+            resources, evidence = by_check[check_id]
+            ids = [resource.id for resource in resources]
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            ordered.append((check_id, [resources[i] for i in order], [evidence[i] for i in order]))
+        return ordered
 
     def failed_in_order(self, limit: int | None = None) -> list[CheckResult]:
         """The failing results in report order: most severe first, then by check and resource.
@@ -278,18 +302,20 @@ def assess(
     as_of: dt.date,
     progress: Progress | None = None,
     scope: ResourceScope | None = None,
+    record_passes: bool = False,
 ) -> Assessment:
     """Evaluate the checks that evidence the frameworks' controls, and score the results.
 
     ``progress``, if given, follows the evaluation (``evaluate_counting_passes``). ``scope``
     says which general-purpose resources belong to an AI workload; by default the estate's own
-    (``ai_scope``).
+    (``ai_scope``). ``record_passes`` keeps each passing pair's resource and evidence.
     """
     unknown_ids = set(frameworks) - set(catalog.framework_ids)
     if unknown_ids:
         raise ValueError(f"unknown frameworks {sorted(unknown_ids)}")
     controls = ControlMap(catalog, frameworks, scope if scope is not None else ai_scope(estate))
     checks = [c for c in catalog.checks if c.id in controls.controls]
+    passes: Passes | None = {} if record_passes else None
     kept, tally = evaluate_counting_passes(
         estate,
         checks,
@@ -297,6 +323,7 @@ def assess(
         progress=progress,
         groups=controls.groups,
         counts=controls.counts,
+        passes=passes,
     )
     failed: list[CheckResult] = []
     unknown: list[CheckResult] = []
@@ -310,4 +337,5 @@ def assess(
         controls=controls,
         tally=tally,
         severities={c.id: c.severity for c in checks},
+        passes=passes,
     )

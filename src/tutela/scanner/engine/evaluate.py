@@ -83,6 +83,11 @@ Groups = Callable[[str, list[Resource]], list[tuple[Hashable, list[Resource]]]]
 Counts = Callable[[str, Hashable], bool]
 # (check id, mapping class) → [passed, failed, unknown]: the pairs decided, counted.
 Tally = dict[tuple[str, Hashable], list[int]]
+# (check id, mapping class) → the resources that passed and, at the same index, the evidence each
+# passed on. Equal evidence is one shared tuple: a large scan's passes saw a few ten thousand
+# distinct evidence tuples for a few hundred thousand passes (bench/generate.py 100000), and
+# kept apart they cost memory and the cyclic collector's time.
+Passes = dict[tuple[str, Hashable], tuple[list[Resource], list[Evidence]]]
 
 
 def _evaluate(
@@ -94,12 +99,15 @@ def _evaluate(
     progress: Progress | None = None,
     groups: Groups | None = None,
     counts: Counts | None = None,
+    passes: Passes | None = None,
 ) -> tuple[list[CheckResult], Tally]:
     """Every applicable (check, resource) pair decided, by resource type and class, in estate order.
 
     Returns the results kept (every one, or all but the passes) and the pairs counted per check
-    and class. This loop runs once per pair: hundreds of thousands of times for a large estate;
-    classes cost nothing in it, since each class's resources are run through as one list.
+    and class. Passes not kept as results are put in ``passes``, if given: a resource and a
+    reference to a shared evidence tuple per pass, rather than a ``CheckResult``. This loop
+    runs once per pair: hundreds of thousands of times for a large estate; classes cost nothing
+    in it, since each class's resources are run through as one list.
     ``progress`` is told the pairs done and the total after each check on each type.
     """
     by_type: dict[str, list[CompiledCheck]] = {}
@@ -109,6 +117,7 @@ def _evaluate(
             by_type.setdefault(resource_type, []).append(compiled)
     kept: list[CheckResult] = []
     tally: Tally = {}
+    shared: dict[Hashable, Evidence] = {}  # evidence_key → the one tuple of that evidence
     done = total = 0
     if progress is not None:
         total = sum(len(estate.of_type(t)) * len(by_type[t]) for t in estate.types if t in by_type)
@@ -126,6 +135,9 @@ def _evaluate(
                 ctx = Context(members[0], estate, [])
                 passed = unknown = 0
                 before = len(kept)
+                passing: tuple[list[Resource], list[Evidence]] | None = (
+                    None if passes is None else ([], [])
+                )
                 for resource in members:
                     ctx.resource = resource
                     evidence: list[tuple[str, Any]] = []
@@ -146,6 +158,11 @@ def _evaluate(
                     outcome = rule(ctx, resource)
                     if outcome is True and not keep_passes:
                         passed += 1
+                        if passing is not None:
+                            seen = tuple(evidence)
+                            key = evidence_key(seen)
+                            passing[0].append(resource)
+                            passing[1].append(seen if key is None else shared.setdefault(key, seen))
                     else:
                         if outcome is None:
                             unknown += 1
@@ -157,6 +174,10 @@ def _evaluate(
                 if keep_passes:  # (the passes were kept: they are the rest)
                     passed = sum(r.status == "pass" for r in kept[before:])
                 failed = len(kept) - before - unknown - (passed if keep_passes else 0)
+                if passes is not None and passing and passing[0]:  # a class may span types
+                    into = passes.setdefault((spec.id, mapping_class), ([], []))
+                    into[0].extend(passing[0])
+                    into[1].extend(passing[1])
                 if passed or failed or unknown:
                     counted = tally.setdefault((spec.id, mapping_class), [0, 0, 0])
                     counted[0] += passed
@@ -183,13 +204,23 @@ def evaluate_counting_passes(
     progress: Progress | None = None,
     groups: Groups | None = None,
     counts: Counts | None = None,
+    passes: Passes | None = None,
 ) -> tuple[list[CheckResult], Tally]:
     """The failing and undecided results, and the pairs counted per check and class.
 
-    Passes are most results on a healthy estate; not keeping them saves time and memory.
-    ``groups`` splits each type's resources by class (by default a type is one class, its
-    own name); ``counts`` leaves out the pairs of a check and class that count for nothing.
+    Passes are most results on a healthy estate; not keeping them as results saves time and
+    memory. ``passes``, if given, receives each one compactly: its resource and evidence (what
+    a report's ``passed`` member shows). ``groups`` splits each type's resources by class (by
+    default a type is one class, its own name); ``counts`` leaves out the pairs of a check and
+    class that count for nothing.
     """
     return _evaluate(
-        estate, checks, as_of, keep_passes=False, progress=progress, groups=groups, counts=counts
+        estate,
+        checks,
+        as_of,
+        keep_passes=False,
+        progress=progress,
+        groups=groups,
+        counts=counts,
+        passes=passes,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Hashable, Iterator
+from dataclasses import replace
 from typing import IO, Any, NamedTuple
 
 import orjson
@@ -25,6 +26,7 @@ from tutela.scanner.engine.assess import Assessment, MappedControl
 from tutela.scanner.engine.evaluate import CheckResult, evidence_key
 from tutela.scanner.narrative import Narrator
 from tutela.scanner.outputs.encoding import escaped, members
+from tutela.scanner.outputs.passed import passed_array, passed_members
 from tutela.scanner.outputs.report import evidence_list, json_default
 from tutela.scanner.outputs.turns import Blocks, write_blocks
 
@@ -48,21 +50,49 @@ class ReportDocument:
         self.header = header
         self._assessment = assessment
         self._narrator = narrator
-        # compressed()'s zlib stream, and the document's ends (header members) it was made with.
-        self._compressed: tuple[bytes, bytes, bytes] | None = None
+        # compressed()'s zlib stream(s), the document's ends (header members) it was made with,
+        # and whether the passes' stream follows.
+        self._compressed: tuple[bytes, bytes, bytes, bool] | None = None
 
     @property
     def assessment(self) -> Assessment:
         """The assessment the findings are written from."""
         return self._assessment
 
-    def write(self, out: IO[bytes], *, indent: bool = True, jobs: int = 1) -> None:
+    def write(
+        self, out: IO[bytes], *, indent: bool = True, jobs: int = 1, include_passed: bool = False
+    ) -> None:
         """Stream the document to ``out``, its findings encoded by up to ``jobs`` processes.
 
         Only a narrator that asks nobody (the deterministic one, or none) may be given more than
-        one job: the others would each ask it again.
+        one job: the others would each ask it again. ``include_passed`` adds ``passed_recorded``
+        and ``passed`` (``outputs.passed``) after the other members.
         """
-        write_blocks(out, self._blocks(indent), jobs=jobs)
+        blocks = self._blocks(indent)
+        if not include_passed:
+            write_blocks(out, blocks, jobs=jobs)
+            return
+        closing = b"\n}" if indent else b"}"
+        write_blocks(out, replace(blocks, tail=blocks.tail[: -len(closing)]), jobs=jobs)
+        for chunk in passed_members(self._assessment, indent=indent):
+            out.write(chunk)
+        out.write(closing)
+
+    def passed_compressed(self, level: int = 1) -> bytes | None:
+        """The compact ``passed`` array as a zlib stream, a check at a time; None if the scan
+        recorded no passes. A stored report keeps it after the document's own stream."""
+        parts = self._passed_parts(level)
+        return None if parts is None else b"".join(parts)
+
+    def _passed_parts(self, level: int) -> list[bytes] | None:
+        if self._assessment.passes is None:
+            return None
+        compressor = zlib.compressobj(level)
+        parts = [
+            compressor.compress(chunk) for chunk in passed_array(self._assessment, indent=False)
+        ]
+        parts.append(compressor.flush())
+        return parts
 
     def json(self) -> bytes:
         """The compact document with the header as it is now, whole (for small reports and
@@ -76,27 +106,31 @@ class ReportDocument:
             out.write(chunk)
         return out.getvalue()
 
-    def compressed(self, level: int = 1) -> bytes:
+    def compressed(self, level: int = 1, *, with_passed: bool = False) -> bytes:
         """``zlib.compress(self.json(), level)``'s format, made without the whole document.
 
         Each block is compressed as soon as it is encoded (``zlib.compressobj``), so only the
         compressed bytes (about 1 % of a large report's JSON) and one block are in memory. They
         are kept, for ``compact_chunks`` to answer from while the header stays as it is now.
+        ``with_passed`` appends ``passed_compressed()``, when recorded, as a stored report keeps
+        it (``server.reports.passed``): in the same bytes, not a copy of them.
         """
         head, tail = self._ends()
         kept = self._compressed
-        if kept is not None and kept[1:] == (head, tail):
+        if kept is not None and kept[1:] == (head, tail, with_passed):
             return kept[0]
         self._compressed = None  # the header changed (a report id given): compress again
+        # The passes first: what encoding them holds is gone before the findings' blocks come.
+        passed = self._passed_parts(level) if with_passed else None
         compressor = zlib.compressobj(level)
         parts = []
         for chunk in _FindingsEncoder(self, indent=False).blocks(head, tail).chunks():
             parts.append(compressor.compress(chunk))
             del chunk  # (not held while the next block is encoded: one block at a time)
         parts.append(compressor.flush())
-        data = b"".join(parts)
-        del parts
-        self._compressed = (data, head, tail)
+        data = b"".join(parts if passed is None else parts + passed)
+        del parts, passed
+        self._compressed = (data, head, tail, with_passed)
         return data
 
     def compact_chunks(self) -> Iterator[bytes]:
@@ -107,8 +141,8 @@ class ReportDocument:
         Never whole in memory.
         """
         kept = self._compressed
-        if kept is not None and kept[1:] == self._ends():
-            yield from inflate(kept[0])
+        if kept is not None and kept[1:3] == self._ends():
+            yield from inflate(kept[0])  # (which stops before any passes after the report)
             return
         yield from _FindingsEncoder(self, indent=False).blocks(*self._ends()).chunks()
 
@@ -150,7 +184,11 @@ _INFLATE_INPUT = 1 << 16  # compressed bytes fed at a time: a few MiB out at mos
 
 
 def inflate(compressed: bytes, size: int = _SLICE) -> Iterator[bytes]:
-    """A zlib stream's bytes, at most ``size`` at a time: never the whole output at once."""
+    """A zlib stream's bytes, at most ``size`` at a time: never the whole output at once.
+
+    Bytes after the stream's end (a stored report's passes, ``server.reports.passed``) are
+    not read.
+    """
     decompressor = zlib.decompressobj()
     view = memoryview(compressed)
     for start in range(0, len(view), _INFLATE_INPUT):
@@ -160,6 +198,8 @@ def inflate(compressed: bytes, size: int = _SLICE) -> Iterator[bytes]:
             if out:
                 yield out
             pending = decompressor.unconsumed_tail
+        if decompressor.eof:
+            break
     rest = decompressor.flush()
     if rest:
         yield rest

@@ -4,12 +4,15 @@ Control statuses come from the report's ``score_basis`` (catalog/README.md, Scor
 has gaps when a pair of a check mapped to it failed, is met when its pairs were decided and none
 failed, and is not evidenced when no decided pair reached it. The findings are read once, in
 batches, while the report's JSON is hashed: the hash is of the bytes GET /report/{id} answers.
+The passes stored after the report (``reports.passed``) are read next: a few per check, with
+their evidence, show per control why it is met.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,7 +25,6 @@ from fastapi.responses import Response
 
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import finding_control_id
-from tutela.scanner.outputs.report_json import inflate
 from tutela.server.db import utcnow
 from tutela.server.insights import auditor_pdf
 from tutela.server.insights.access import (
@@ -31,6 +33,7 @@ from tutela.server.insights.access import (
     SavedReport,
     saved_report,
 )
+from tutela.server.insights.auditor_passing import PASSING_SAMPLES, first_passes
 from tutela.server.insights.auditor_schemas import (
     AuditorPackage,
     AuditorPackageReport,
@@ -38,7 +41,9 @@ from tutela.server.insights.auditor_schemas import (
     FailingCheck,
     FindingSummary,
     FrameworkCoverage,
+    PassingEvidence,
 )
+from tutela.server.reports.passed import StoredBody
 from tutela.server.reports.router import ReportIdPath
 from tutela.server.reports.service import ReportUnreadable
 from tutela.server.reports.stored_findings import StoredFindings
@@ -95,6 +100,9 @@ class ReportReading:
     source: str | None = None
     subscriptions: list[str] = field(default_factory=list)
     checks: dict[str, _CheckTally] = field(default_factory=dict)
+    passed_recorded: bool = False
+    # check id → its first passing pairs (by resource id), with their evidence
+    passing: dict[str, list[PassingEvidence]] = field(default_factory=dict)
 
     def add(self, batch: Iterable[InsightFinding]) -> None:
         for finding in batch:
@@ -128,8 +136,10 @@ class ReportReading:
 
 
 def read_report(report: SavedReport) -> ReportReading:
-    """Hash the report's JSON and tally its failing checks, in one pass of batches."""
+    """Hash the report's JSON and tally its failing checks, in one pass of batches; then take
+    the first passes of each check, if the report kept them."""
     reading = ReportReading()
+    body = StoredBody(report.compressed)
     digest = hashlib.sha256()
 
     def hashed(pieces: Iterator[bytes]) -> Iterator[bytes]:
@@ -137,12 +147,15 @@ def read_report(report: SavedReport) -> ReportReading:
             digest.update(piece)
             yield piece
 
-    stored = StoredFindings(hashed(inflate(report.compressed)), _BATCH)
+    stored = StoredFindings(hashed(body.report()), _BATCH)
     try:
         for batch in stored:
             reading.add(batch)
         tail = _TAIL.decode(stored.tail)
-    except msgspec.DecodeError:
+        passes = body.passed()
+        if passes is not None:
+            reading.passed_recorded, reading.passing = True, first_passes(passes)
+    except (msgspec.DecodeError, zlib.error):
         raise ReportUnreadable(report.report_id) from None
     reading.add(tail.findings)
     reading.sha256 = digest.hexdigest()
@@ -177,15 +190,20 @@ def catalogue_sha256() -> str:
 
 
 def control_table(
-    catalog: Catalog, framework: str, basis: Iterable[dict[str, Any]]
+    catalog: Catalog,
+    framework: str,
+    basis: Iterable[dict[str, Any]],
+    passing: dict[str, list[PassingEvidence]] | None = None,
 ) -> list[ControlEvidence]:
-    """The framework's catalogue controls, each with what the score basis says of it."""
+    """The framework's catalogue controls, each with what the score basis says of it, and the
+    first ``passing`` pairs of its checks (check id → pairs) as its passing evidence."""
     controls = catalog.controls_of(framework)
     if controls is None:
         return []
     shown = {finding_control_id(controls.control_prefix, c.id): c for c in controls.controls}
     counts: dict[str, list[int]] = {cid: [0, 0, 0] for cid in shown}
     failing: dict[str, set[str]] = {cid: set() for cid in shown}
+    passing_checks: dict[str, set[str]] = {cid: set() for cid in shown}
     strongest: dict[str, str] = {}
     for entry in basis:
         passed, failed, unknown = (int(entry.get(k, 0)) for k in ("passed", "failed", "unknown"))
@@ -196,6 +214,8 @@ def control_table(
             into[0], into[1], into[2] = into[0] + passed, into[1] + failed, into[2] + unknown
             if failed:
                 failing[cid].add(str(entry.get("check_id")))
+            if passed:
+                passing_checks[cid].add(str(entry.get("check_id")))
             held = strongest.get(cid)
             if passed + failed and (held is None or _FACTOR[mapping] > _FACTOR[held]):
                 strongest[cid] = mapping
@@ -218,15 +238,24 @@ def control_table(
                 strongest_mapping=strongest.get(cid),
                 numbering=control.numbering,
                 numbering_note=control.numbering_note,
+                passing_evidence=[
+                    pair
+                    for check in sorted(passing_checks[cid])
+                    for pair in (passing or {}).get(check, [])
+                ][:PASSING_SAMPLES],
             )
         )
     return rows
 
 
 def coverage_of(
-    catalog: Catalog, framework: str, header: dict[str, Any], basis: list[dict[str, Any]]
+    catalog: Catalog,
+    framework: str,
+    header: dict[str, Any],
+    basis: list[dict[str, Any]],
+    passing: dict[str, list[PassingEvidence]] | None = None,
 ) -> FrameworkCoverage:
-    rows = control_table(catalog, framework, basis)
+    rows = control_table(catalog, framework, basis, passing)
     known = framework in catalog.framework_ids
     spec = catalog.framework(framework) if known else None
     met = sum(row.status == "met" for row in rows)
@@ -271,7 +300,7 @@ def build_package(
 ) -> AuditorPackage:
     frameworks = [str(fw) for fw in header.get("frameworks", [])]
     basis = list(header.get("score_basis") or [])
-    coverage = [coverage_of(catalog, fw, header, basis) for fw in frameworks]
+    coverage = [coverage_of(catalog, fw, header, basis, reading.passing) for fw in frameworks]
     summary = FindingSummary(**{s: int(header.get(f"{s}_count", 0)) for s in _SEVERITIES})
     days, review = next_review(summary)
     scan_ts = str(header.get("scan_ts", ""))
@@ -340,6 +369,7 @@ def build_package(
         engine_version=reading.engine_version,
         catalogue_sha256=catalogue_sha256(),
         report_sha256=reading.sha256,
+        passing_evidence_recorded=reading.passed_recorded,
     )
 
 

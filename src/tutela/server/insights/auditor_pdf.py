@@ -1,7 +1,8 @@
 """The auditor evidence package as a paginated PDF an examiner can read (fpdf2).
 
 Sections in order: cover, 1 scope, 2 method, 3 coverage table, 4 findings by severity, 5
-attestation and next review, then the evidence appendix (one control table per framework).
+attestation and next review, then the evidence appendix (one control table per framework, and
+the first passing resources of each control's checks with the values they passed on).
 The built-in Helvetica covers Latin-1 only, so text is folded to it (``_latin``).
 """
 
@@ -202,5 +203,27 @@ def _appendix(pdf: _Document, coverage: FrameworkCoverage) -> None:
                 row.strongest_mapping or "-",
             )
             for row in coverage.controls
+        ],
+    )
+    shown = [(row, pair) for row in coverage.controls for pair in row.passing_evidence]
+    if not shown:
+        return
+    pdf.para(
+        "Passing evidence: for each control, the first passing resources of its checks and the "
+        "values they passed on (the 'Passed' column counts them all; the full list is "
+        "GET /report/{id}?include=passed).",
+        size=9,
+    )
+    pdf.grid(
+        (28, 34, 56, 72),
+        ("Control", "Check", "Resource", "Evidence (path = value)"),
+        [
+            (
+                row.reference,
+                pair.check_id,
+                pair.resource.rsplit("/", 1)[-1],
+                "; ".join(f"{e.path} = {e.value}" for e in pair.evidence),
+            )
+            for row, pair in shown
         ],
     )

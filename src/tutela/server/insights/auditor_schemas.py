@@ -7,10 +7,19 @@ from typing import Literal
 
 from pydantic import Field
 
+from tutela.server.reports.schemas import Evidence
 from tutela.server.schemas import OutputModel
 
 Strength = Literal["direct", "supporting", "by analogy"]
 ControlStatus = Literal["met", "gaps", "not_evidenced"]
+
+
+class PassingEvidence(OutputModel):
+    """A resource that passed a check mapped to the control, and what it passed on (ours)."""
+
+    check_id: str = Field(examples=["KV-SOFT-DELETE"])
+    resource: str
+    evidence: list[Evidence] = Field(description="Each a property path and the value seen.")
 
 
 class ControlEvidence(OutputModel):
@@ -37,6 +46,13 @@ class ControlEvidence(OutputModel):
         "framework's own text (numbering_note says why)."
     )
     numbering_note: str | None = None
+    passing_evidence: list[PassingEvidence] = Field(
+        default_factory=list,
+        description="(ours) Up to 3 passing pairs of its checks (check id, then resource id "
+        "order) with their evidence: why it is met. Empty when none passed or when the report "
+        "was stored before passes were recorded (`passing_evidence_recorded`); all of them: "
+        "GET /report/{id}?include=passed.",
+    )
 
 
 class FrameworkCoverage(OutputModel):
@@ -105,6 +121,11 @@ class AuditorPackage(OutputModel):
     )
     report_sha256: str = Field(
         description="(ours) SHA-256 of the report's JSON exactly as GET /report/{id} answers it."
+    )
+    passing_evidence_recorded: bool = Field(
+        default=False,
+        description="(ours) Whether the report kept its passes' evidence (reports stored before "
+        "it was recorded did not: their controls' `passing_evidence` is then empty).",
     )
 
 

@@ -16,6 +16,7 @@ from tutela.server.pagination import CursorParam
 from tutela.server.reports import service
 from tutela.server.reports.deletion import DeletionRequest
 from tutela.server.reports.ids import REPORT_ID_DESCRIPTION, REPORT_ID_EXAMPLE, REPORT_ID_PATTERN
+from tutela.server.reports.passed import with_passed
 from tutela.server.reports.schemas import (
     DiffRequest,
     ManualReportsDelete,
@@ -27,6 +28,7 @@ from tutela.server.reports.schemas import (
 )
 from tutela.server.responses import DiffResponse
 from tutela.server.runtime import RuntimeDep, SessionDep
+from tutela.server.schemas import ErrorOut
 
 router = APIRouter(tags=["reports"])
 
@@ -75,15 +77,44 @@ def list_reports(
     return ReportPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/report/{report_id}", summary="One saved report, in full", response_model=ReportOut)
+_INCLUDE = (
+    "`passed`: add `passed_recorded` and `passed` (every passing check and resource with its "
+    "evidence) after the report's other members. Without it the body is the report as stored, "
+    "failures only. Any other value is a 422."
+)
+
+
+@router.get(
+    "/report/{report_id}",
+    summary="One saved report, in full; with ?include=passed, its passing evidence too",
+    description="The report as it was stored: `findings` lists failures only. "
+    "`?include=passed` adds, as the last members, `passed_recorded` and `passed`: each check "
+    "that passed on some resource, each such resource with the evidence (path and value seen) "
+    "it passed on, so an auditor can see why a control is met. A report stored before passes "
+    "were recorded answers `passed_recorded: false` and `passed: null`. The body is sent as it "
+    "is inflated, never whole in memory (docs/reports.md).",
+    response_model=ReportOut,
+    responses={
+        422: {
+            "model": ErrorOut,
+            "description": "Invalid request, such as an `include` other than `passed`: the "
+            'detail lists each field error (`loc` `["query", "include"]`).',
+        }
+    },
+)
 def get_report(
-    report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
+    report_id: ReportIdPath,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: ReportReader,
+    include: Annotated[Literal["passed"] | None, Query(description=_INCLUDE)] = None,
 ) -> Response:
     stored = service.read_report_compressed(
         session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
     )
     # Inflated a slice at a time as it is sent: a large report is never whole in memory.
-    return StreamingResponse(inflate(stored), media_type="application/json")
+    chunks = with_passed(stored) if include == "passed" else inflate(stored)
+    return StreamingResponse(chunks, media_type="application/json")
 
 
 @router.delete("/report/{report_id}", summary="Delete one report")

@@ -86,6 +86,20 @@ class UnknownResultOut(OutputModel):
     evidence: list[Evidence]
 
 
+class PassedResourceOut(OutputModel):
+    resource: str
+    evidence: list[Evidence] = Field(
+        description="The values the check read and passed on, each a path and the value seen."
+    )
+
+
+class PassedCheckOut(OutputModel):
+    """A check's passing resources: why the controls it counts for (``score_basis``) are met."""
+
+    check_id: str = Field(examples=["STG-MIN-TLS"])
+    resources: list[PassedResourceOut]
+
+
 class ReportOut(OutputModel):
     """A scan report. ``report_id`` is absent from a dry run, which says ``dry_run: true``."""
 
@@ -120,6 +134,19 @@ class ReportOut(OutputModel):
     dry_run: bool | None = None
     subscriptions: list[str] | None = None
     source: str | None = None
+    passed_recorded: bool | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="(ours) Only with `?include=passed`: whether the report's passes were "
+        "recorded when it was stored. false for a report stored before they were: `passed` is "
+        "then null, which says nothing about what passed.",
+    )
+    passed: list[PassedCheckOut] | None = Field(
+        default=None,
+        description="(ours) Only with `?include=passed`: every (check, resource) pair that "
+        "passed, by check id then resource id, with the evidence it passed on. `findings` stays "
+        "failures only. Per check, not per control: `score_basis` gives each check's controls.",
+    )
 
 
 class ReportSummary(OutputModel):

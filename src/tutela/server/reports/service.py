@@ -86,8 +86,9 @@ def store_report(
     A scan's ``ReportDocument`` compresses itself as it is encoded (never whole in memory) and
     keeps the compressed bytes, which are sealed here and which its answer is inflated from; a
     plain dict (a report made elsewhere) is encoded here. Either way the document carries its id
-    and tenant after. The audit log records the stored scan (``scan.stored``), by ``actor`` (the
-    caller; by default the governance schedule for a governance report).
+    and tenant after. A scan's passes, when recorded, are stored after the report (``passed``).
+    The audit log records the stored scan (``scan.stored``), by ``actor`` (the caller; by
+    default the governance schedule for a governance report).
     """
     header = document.header if isinstance(document, ReportDocument) else document
     reports = ReportRepository(session, tenant.id)
@@ -98,7 +99,9 @@ def store_report(
         header["report_id"], header["tenant_id"] = report_id, tenant.id
         bound_to = context("report", tenant.id, report_id)
         if isinstance(document, ReportDocument):
-            wrapped, body = seal_compressed(keys, document.compressed(COMPRESSION_LEVEL), bound_to)
+            # The passes' stream follows the report's, which every reader stops at (``passed``).
+            compressed = document.compressed(COMPRESSION_LEVEL, with_passed=True)
+            wrapped, body = seal_compressed(keys, compressed, bound_to)
         else:
             wrapped, body = seal_json(keys, dumps(document, indent=False), bound_to)
         row = Report(
