@@ -170,7 +170,10 @@ class AsyncReports(_Resource):
         return await self._session._run(op.get_iac(report_id))
 
     async def iac_script(self, report_id: str, fmt: str = "azcli") -> str:
-        """A saved report's remediation script (``azcli`` today), filled with its real ids."""
+        """A saved report's remediation in ``fmt``: ``arm`` (JSON text), ``bicep``, ``terraform``
+        (file sections: ``tutela.scanner.outputs.iac.split_files`` gives the files) or
+        ``azcli``; filled with the report's real ids, or for a plan's or template's report,
+        its own addresses or template paths."""
         return await self._session._run(op.get_iac_script(report_id, fmt))
 
     async def roadmap(self, report_id: str) -> RoadmapReport:

@@ -168,7 +168,10 @@ class Reports(_Resource):
         return self._session._run(op.get_iac(report_id))
 
     def iac_script(self, report_id: str, fmt: str = "azcli") -> str:
-        """A saved report's remediation script (``azcli`` today), filled with its real ids."""
+        """A saved report's remediation in ``fmt``: ``arm`` (JSON text), ``bicep``, ``terraform``
+        (file sections: ``tutela.scanner.outputs.iac.split_files`` gives the files) or
+        ``azcli``; filled with the report's real ids, or for a plan's or template's report,
+        its own addresses or template paths."""
         return self._session._run(op.get_iac_script(report_id, fmt))
 
     def roadmap(self, report_id: str) -> RoadmapReport:
