@@ -2,6 +2,7 @@
 
 from tutela.server.audit.models import AuditEvent, KeySource
 from tutela.server.auth.models import AuthEpoch
+from tutela.server.encryption.models import EncryptionEvent, PendingDowngrade
 from tutela.server.governance.models import GovernanceState
 from tutela.server.house_policy.models import TenantHousePolicy
 from tutela.server.idempotency.models import IdempotencyRecord
@@ -14,10 +15,12 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "AuthEpoch",
+    "EncryptionEvent",
     "GovernanceState",
     "IdempotencyRecord",
     "JobRun",
     "KeySource",
+    "PendingDowngrade",
     "Report",
     "ScanUsage",
     "Snapshot",

@@ -40,5 +40,6 @@ class IdempotencyRecord(IdMixin, Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     key_mode: Mapped[str | None] = mapped_column(String(16), default=None)
+    key_ref: Mapped[str | None] = mapped_column(String(500), default=None)  # as reports' key_ref
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)

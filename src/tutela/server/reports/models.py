@@ -33,6 +33,9 @@ class Report(IdMixin, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Envelope encryption: the body's data key, wrapped by the key of `key_mode` (pmk today).
     key_mode: Mapped[str] = mapped_column(String(16))
+    # The exact key that wrapped the data key: a versioned Key Vault secret or key id under
+    # cmk; under pmk, None for the first platform key, else the platform key's id.
+    key_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -63,5 +66,8 @@ class Snapshot(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     key_mode: Mapped[str] = mapped_column(String(16))
+    # The exact key that wrapped the data key: a versioned Key Vault secret or key id under
+    # cmk; under pmk, None for the first platform key, else the platform key's id.
+    key_ref: Mapped[str | None] = mapped_column(String(500), default=None)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     body: Mapped[bytes] = mapped_column(LargeBinary)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tutela.server.db import Base, IdMixin, utcnow
@@ -20,6 +20,16 @@ class Tenant(IdMixin, Base):
     is_demo: Mapped[bool] = mapped_column(default=False)
     azure_credentials: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     azure_credentials_set_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Encryption of stored documents: pmk (the platform key) or cmk (the tenant's Key Vault
+    # secret or key, named below; the version in use is recorded at each check).
+    encryption_mode: Mapped[str] = mapped_column(String(8), default="pmk", server_default="pmk")
+    cmk_vault_url: Mapped[str | None] = mapped_column(String(300), default=None)
+    cmk_secret_name: Mapped[str | None] = mapped_column(String(127), default=None)
+    cmk_key_name: Mapped[str | None] = mapped_column(String(127), default=None)
+    cmk_key_version: Mapped[str | None] = mapped_column(String(64), default=None)
+    cmk_verified_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    cmk_blocked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    cmk_last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     subscriptions: Mapped[list[TenantSubscription]] = relationship(
