@@ -81,8 +81,9 @@ def test_error_statuses_are_returned_not_raised(server: LiveServer, session: Ses
     status, body = session.connection.create("scan", "", {"frameworks": ["nope"]})
     assert status == 422
     assert body["detail"][0]["loc"] == ["body", "frameworks"]
-    status, body = session.connection.fetch("tenant", "/encryption")
-    assert status == 404  # not implemented by the server yet; still reachable
+    status, body = session.connection.create("tenant", "/encryption/rotate", {})
+    assert status == 400  # the seed's status: no customer-managed key to rotate
+    assert "not configured" in body["detail"]
     with server.session("tut_notakey") as stranger:
         status, body = stranger.connection.fetch("tenant", "/me")
     assert status == 401

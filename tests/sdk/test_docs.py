@@ -62,6 +62,7 @@ def test_every_typed_call_is_documented() -> None:
         "reports",
         "governance",
         "keys",
+        "encryption",
     }
     missing = [
         f"session.{group}.{method}("

@@ -19,15 +19,21 @@ from tutela.sdk.models import (
     ApiKeyRevoked,
     AuditorPackageReport,
     Cadence,
+    CmkEnabled,
     CredentialsStored,
+    EncryptionStatus,
+    EncryptionStatusExtended,
     Framework,
     GovernanceState,
     Health,
     HousePolicy,
     IacAvailability,
+    KeyRotation,
     MemberApiKey,
     Page,
     Plan,
+    PmkSwitchConfirmed,
+    PmkSwitchRequested,
     Report,
     ReportDeleted,
     ReportDiff,
@@ -124,6 +130,50 @@ def set_house_policy(
     if risk_tiers is not None:
         body["risk_tiers"] = _names(risk_tiers)
     return Call("PUT", "/tenant/house-policy", parse_as(HousePolicy), json=body)
+
+
+# --- encryption (customer-managed keys) ---------------------------------------------------------
+
+
+def encryption_status() -> Call[EncryptionStatus]:
+    return Call("GET", "/tenant/encryption", parse_as(EncryptionStatus))
+
+
+def encryption_extended_status() -> Call[EncryptionStatusExtended]:
+    return Call("GET", "/tenant/encryption/status", parse_as(EncryptionStatusExtended))
+
+
+def enable_cmk(
+    key_vault_url: str, secret_name: str | None, key_name: str | None
+) -> Call[CmkEnabled]:
+    if (secret_name is None) == (key_name is None):
+        raise ValueError("give exactly one of secret_name and key_name")
+    body = {"key_vault_url": key_vault_url}
+    if key_name is not None:
+        body["key_vault_key_name"] = key_name
+    else:
+        assert secret_name is not None
+        body["key_vault_secret_name"] = secret_name
+    return Call("POST", "/tenant/encryption/cmk", parse_as(CmkEnabled), json=body)
+
+
+def rotate_cmk() -> Call[KeyRotation]:
+    return Call("POST", "/tenant/encryption/rotate", parse_as(KeyRotation))
+
+
+def switch_to_pmk() -> Call[PmkSwitchRequested]:
+    return Call("POST", "/tenant/encryption/pmk", parse_as(PmkSwitchRequested))
+
+
+def confirm_pmk(token: str | SecretStr) -> Call[PmkSwitchConfirmed]:
+    plain = token.get_secret_value() if isinstance(token, SecretStr) else str(token)
+    return Call(
+        "POST",
+        "/tenant/encryption/confirm-pmk",
+        parse_as(PmkSwitchConfirmed),
+        params={"token": plain},
+        secrets=(plain,),
+    )
 
 
 def _snapshot_path(subscription_id: str) -> str:

@@ -15,13 +15,19 @@ from tutela.sdk.models import (
     ApiKeyRevoked,
     AuditorPackageReport,
     Cadence,
+    CmkEnabled,
     CredentialsStored,
+    EncryptionStatus,
+    EncryptionStatusExtended,
     Framework,
     GovernanceState,
     HousePolicy,
     IacAvailability,
+    KeyRotation,
     MemberApiKey,
     Plan,
+    PmkSwitchConfirmed,
+    PmkSwitchRequested,
     Report,
     ReportDeleted,
     ReportDiff,
@@ -241,3 +247,38 @@ class Keys(_Resource):
     def revoke_member(self, key_id: str) -> ApiKeyRevoked:
         """Revoke any key of your tenant's users (tenant:write, keys:write); audit-logged."""
         return self._session._run(op.revoke_member_key(key_id))
+
+
+class Encryption(_Resource):
+    """Customer-managed keys (CMK): see docs/encryption.md."""
+
+    def status(self) -> EncryptionStatus:
+        """CMK settings and health (the plan's support, vault, key version, blocked, pending)."""
+        return self._session._run(op.encryption_status())
+
+    def extended_status(self) -> EncryptionStatusExtended:
+        """The status plus the encryption mode and its last 10 changes, newest first."""
+        return self._session._run(op.encryption_extended_status())
+
+    def enable_cmk(
+        self, key_vault_url: str, *, secret_name: str | None = None, key_name: str | None = None
+    ) -> CmkEnabled:
+        """Wrap new reports' data keys with a Key Vault key (preferred) or secret: exactly one.
+
+        The vault is tested with the stored service principal first; a failure raises
+        ``BadRequestError`` naming the cause and nothing changes (Professional and up;
+        encryption:write).
+        """
+        return self._session._run(op.enable_cmk(key_vault_url, secret_name, key_name))
+
+    def rotate(self) -> KeyRotation:
+        """Re-read the key's current version now (after rotating it in Key Vault)."""
+        return self._session._run(op.rotate_cmk())
+
+    def switch_to_pmk(self) -> PmkSwitchRequested:
+        """Start the switch back to the platform key: the owner is mailed a 30-minute link."""
+        return self._session._run(op.switch_to_pmk())
+
+    def confirm_pmk(self, token: str | SecretStr) -> PmkSwitchConfirmed:
+        """Complete the switch with the token of the mailed link (one use)."""
+        return self._session._run(op.confirm_pmk(token))

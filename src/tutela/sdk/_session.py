@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from tutela import __version__
 from tutela.sdk import _operations as op
 from tutela.sdk._async_resources import (
+    AsyncEncryption,
     AsyncFrameworks,
     AsyncGovernance,
     AsyncKeys,
@@ -31,6 +32,7 @@ from tutela.sdk._async_resources import (
 from tutela.sdk._connection import AsyncConnection, Connection
 from tutela.sdk._flow import Call, Operation, Outcome, Pages, SessionConfig
 from tutela.sdk._resources import (
+    Encryption,
     Frameworks,
     Governance,
     Keys,
@@ -117,6 +119,7 @@ class Session(_Sessions):
         self.reports = Reports(self)
         self.governance = Governance(self)
         self.keys = Keys(self)
+        self.encryption = Encryption(self)
 
     def health(self) -> Health:
         """The server's status and version."""
@@ -184,6 +187,7 @@ class AsyncSession(_Sessions):
         self.reports = AsyncReports(self)
         self.governance = AsyncGovernance(self)
         self.keys = AsyncKeys(self)
+        self.encryption = AsyncEncryption(self)
 
     async def health(self) -> Health:
         """The server's status and version."""

@@ -117,6 +117,77 @@ class CredentialsStored(APIModel):
     set_at: dt.datetime
 
 
+EncryptionMode = Literal["pmk", "cmk"]
+
+
+class EncryptionEvent(APIModel):
+    """One change of the tenant's encryption: CMK configured, a key rotation seen, back to PMK."""
+
+    mode: EncryptionMode
+    changed_at: dt.datetime
+    changed_by: str
+    previous_mode: EncryptionMode
+    reason: str  # cmk_configure | cmk_rotate | pmk_confirm
+    vault_uri: str | None = None
+    key_name: str | None = None
+    key_version: str | None = None
+
+
+class EncryptionStatus(APIModel):
+    """``GET /tenant/encryption``: customer-managed key (CMK) settings and health."""
+
+    plan: str | None = None
+    cmk_supported: bool
+    cmk_configured: bool
+    key_vault_url: str | None = None
+    key_vault_secret_name: str | None = None
+    key_vault_key_name: str | None = None
+    cmk_key_version: str | None = None
+    cmk_verified_at: dt.datetime | None = None
+    cmk_blocked: bool = False
+    cmk_last_error: str | None = None
+    cmk_downgrade_pending: bool = False
+    upgrade_required: bool = False
+
+
+class EncryptionStatusExtended(EncryptionStatus):
+    """``GET /tenant/encryption/status``: also the mode and its last 10 changes, newest first."""
+
+    encryption_mode: EncryptionMode
+    encryption_mode_history: list[EncryptionEvent] = Field(default_factory=list)
+
+
+class CmkEnabled(APIModel):
+    ok: bool = True
+    message: str
+    key_version: str
+    cmk_verified_at: dt.datetime
+
+
+class KeyRotation(APIModel):
+    ok: bool = True
+    rotated: bool
+    old_version: str | None = None
+    new_version: str
+    cmk_verified_at: dt.datetime
+    message: str
+
+
+class PmkSwitchRequested(APIModel):
+    ok: bool = True
+    pending: bool = True
+    email_sent: bool
+    message: str
+
+
+class PmkSwitchConfirmed(APIModel):
+    ok: bool = True
+    mode: EncryptionMode = "pmk"
+    cmk_was_accessible: bool
+    warning: str | None = None
+    message: str
+
+
 class Snapshot(APIModel):
     subscription_id: str
     resources: int

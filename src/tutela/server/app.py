@@ -18,6 +18,7 @@ from tutela.server.catalog.router import router as catalog_router
 from tutela.server.config import Settings, load_settings
 from tutela.server.db import transaction
 from tutela.server.docs import install_swagger_ui
+from tutela.server.encryption.router import router as encryption_router
 from tutela.server.errors import DomainError, install_error_handlers
 from tutela.server.governance.router import router as governance_router
 from tutela.server.house_policy.router import router as house_policy_router
@@ -50,6 +51,11 @@ TAGS = [
         "name": "tenant",
         "description": "Your tenant, its subscriptions, their snapshots, Azure credentials "
         "and house policy.",
+    },
+    {
+        "name": "encryption",
+        "description": "Customer-managed keys (Azure Key Vault): status, enable, rotate, switch "
+        "back to the platform key.",
     },
     {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
     {"name": "scans", "description": "Scans of your subscriptions, dry runs and IaC scans."},
@@ -170,6 +176,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health_router,
         catalog_router,
         tenants_router,
+        encryption_router,
         house_policy_router,
         snapshots_router,
         keys_router,

@@ -79,6 +79,13 @@ class PayloadTooLarge(DomainError):
     status_code = 413
 
 
+class ServiceUnavailable(DomainError):
+    """A service the request depends on (a tenant's Key Vault) refused or did not answer: the
+    request changed nothing and may be retried once it is back."""
+
+    status_code = 503
+
+
 def error_body(detail: Any) -> bytes:
     """``{"detail": …}`` as every error response writes it, for answers sent as raw ASGI."""
     return bytes(JSONResponse({"detail": jsonable_encoder(detail)}).body)

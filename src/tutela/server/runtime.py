@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tutela.server.audit.signins import SignInAudit
     from tutela.server.auth.ratelimit import KeyRateLimiter
     from tutela.server.auth.service import AuthCache, KeyVerifier
+    from tutela.server.encryption.keyring import Keyring
     from tutela.server.keys.service import KeyPolicy
 
 
@@ -72,6 +73,13 @@ class Runtime:
         from tutela.server.audit.signins import SignInAudit
 
         return SignInAudit(self.sessions)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """Which key seals a tenant's new document and which opens a stored one (PMK or CMK)."""
+        from tutela.server.encryption.keyring import Keyring
+
+        return Keyring(self)
 
     def key_policy(self) -> KeyPolicy:
         from tutela.server.keys.service import KeyPolicy

@@ -56,6 +56,11 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
         "client_id": "0b6c2f4e-7a1d-4e8b-9c3f-5d6e7f8a9b0c",
         "client_secret": "matrix-secret~at-least-32-characters",
     },
+    # No vault answers in this test: a 400 (connectivity test failed) or a 409 (no credentials).
+    ("POST", "/tenant/encryption/cmk"): {
+        "key_vault_url": "https://kv-matrix.vault.azure.net/",
+        "key_vault_secret_name": "matrix-key",
+    },
     ("POST", "/admin/tenants"): {"owner_email": "new@example.com", "plan": "starter"},
     ("PUT", "/admin/tenants/{tenant_id}/plan"): {"plan": "professional"},
     ("POST", "/admin/tenants/{tenant_id}/users"): {"email": "new@example.com", "role": "member"},
@@ -65,6 +70,7 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
 # Required query parameters, filled like BODIES.
 QUERIES: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/reports/diff"): {"report_a": "{report_id}", "report_b": "{report_id}"},
+    ("POST", "/tenant/encryption/confirm-pmk"): {"token": "matrix-token"},
 }
 
 

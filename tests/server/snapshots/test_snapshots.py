@@ -166,7 +166,7 @@ def test_a_new_upload_replaces_the_snapshot(platform: Platform) -> None:
         )
         assert rows == 1
         resources = snapshot_resources(
-            session, tenant.id, subscription_id, platform.runtime.document_keys
+            session, tenant.id, subscription_id, platform.runtime.keyring
         )
     assert resources is not None
     assert sorted(r.name for r in resources if r.type.startswith("microsoft.storage")) == [
@@ -227,7 +227,7 @@ def test_a_body_moved_to_another_tenants_row_does_not_open(platform: Platform) -
         assert target is not None
         target.wrapped_key, target.body = stolen.wrapped_key, stolen.body
 
-    keys = platform.runtime.document_keys
+    keys = platform.runtime.keyring
     with platform.db() as session, pytest.raises(SnapshotUnreadable) as raised:
         snapshot_resources(session, b.id, subscription_id, keys)
     assert raised.value.status_code == 500
@@ -245,7 +245,7 @@ def test_a_body_moved_to_another_tenants_row_does_not_open(platform: Platform) -
 
 def test_snapshot_resources_reads_the_export_back(platform: Platform) -> None:
     tenant, subscription_id = linked_tenant(platform)
-    keys = platform.runtime.document_keys
+    keys = platform.runtime.keyring
     with platform.db() as session:
         assert snapshot_resources(session, tenant.id, subscription_id, keys) is None
     upload(platform, tenant, subscription_id, export(account(subscription_id)))
@@ -266,9 +266,7 @@ def test_snapshot_resources_is_tenant_scoped(platform: Platform) -> None:
     upload(platform, tenant, subscription_id, export(account(subscription_id)))
     other = platform.tenant()
     with platform.db() as session:
-        found = snapshot_resources(
-            session, other.id, subscription_id, platform.runtime.document_keys
-        )
+        found = snapshot_resources(session, other.id, subscription_id, platform.runtime.keyring)
     assert found is None
 
 
@@ -490,7 +488,7 @@ def test_the_demo_tenant_gets_the_sample_estate_as_snapshots(platform: Platform)
     sample_subscriptions = {r.subscription_id for r in sample if r.subscription_id}
     assert len(sample_subscriptions) == 2
 
-    keys = platform.runtime.document_keys
+    keys = platform.runtime.keyring
     with platform.db() as session:
         demo = session.get(Tenant, demo_id)
         assert demo is not None

@@ -26,6 +26,7 @@ import zlib
 from typing import Any, Literal, NamedTuple
 
 import msgspec
+from sqlalchemy.orm import Session
 
 from tutela.scanner.outputs.report_json import inflate
 from tutela.server.db import transaction, utcnow
@@ -145,6 +146,7 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
         tenant = session.get(Tenant, tenant_id)
         assert tenant is not None  # the state row cascades with its tenant
         plan = catalog.plan(tenant.plan)
+        runtime.keyring.check_sealing(session, tenant)
         source = tenant_source(session, runtime, tenant, linked_subscriptions(tenant))
         policy_catalog = scan_catalog(session, tenant.id, catalog)
     estate, source_name = source.read(runtime)
@@ -163,7 +165,7 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
         previous = ReportRepository(session, tenant_id).latest(
             report_type=GOVERNANCE, since=dt.datetime.min.replace(tzinfo=dt.UTC)
         )
-        before = _previous_side(runtime, previous) if previous else None
+        before = _previous_side(runtime, session, previous) if previous else None
     if before is None:
         return document, None
     # The current side from the assessment: the report is encoded once, when it is stored.
@@ -171,12 +173,14 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
     return document, drift_between(before, current, runtime.settings.drift_score_drop)
 
 
-def _previous_side(runtime: Runtime, row: Report) -> DriftSide:
+def _previous_side(runtime: Runtime, session: Session, row: Report) -> DriftSide:
     """The previous governance report as drift reads it, inflated and decoded a piece at a
-    time; 500 if it cannot be opened."""
+    time, opened with the key that sealed it; 500 if it cannot be opened (503 while a CMK
+    cannot be used)."""
+    wrapper = runtime.keyring.opening(session, row.tenant_id, row.key_mode, row.key_ref)
     try:
         compressed = open_compressed(
-            runtime.document_keys,
+            wrapper,
             row.wrapped_key,
             row.body,
             context("report", row.tenant_id, row.report_id),
@@ -203,7 +207,7 @@ def _finish(
         assert tenant is not None
         row = store_report(
             session,
-            runtime.document_keys,
+            runtime.keyring.sealing(session, tenant),
             tenant,
             document,
             report_type=GOVERNANCE,

@@ -27,6 +27,7 @@ from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import presented_key
 from tutela.server.auth.ratelimit import binding
 from tutela.server.db import utcnow
+from tutela.server.encryption.keyring import CustomerKeyUnavailable
 from tutela.server.errors import DomainError, error_body
 from tutela.server.idempotency.answers import AnswerRecorder, inflate
 from tutela.server.idempotency.service import (
@@ -95,7 +96,11 @@ class IdempotencyMiddleware:
             fingerprint("POST", scope["path"], scope.get("query_string", b""), digest.digest()),
             caller,
         )
-        decision = await run_in_threadpool(self.service.claim, request, utcnow())
+        try:
+            decision = await run_in_threadpool(self.service.claim, request, utcnow())
+        except CustomerKeyUnavailable as exc:  # the kept answer is sealed under a CMK
+            await _error(send, exc.status_code, exc.detail)
+            return
         if not isinstance(decision, Claimed):
             await self._answer_repeat(scope, send, caller, decision)
             return

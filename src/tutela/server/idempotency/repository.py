@@ -50,6 +50,7 @@ class IdempotencyRepository:
         status_code: int,
         headers: dict[str, str],
         key_mode: str,
+        key_ref: str | None,
         wrapped_key: bytes,
         body: bytes,
     ) -> bool:
@@ -63,6 +64,7 @@ class IdempotencyRepository:
                     status_code=status_code,
                     headers=headers,
                     key_mode=key_mode,
+                    key_ref=key_ref,
                     wrapped_key=wrapped_key,
                     body=body,
                 )

@@ -22,16 +22,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from tutela.server.auth.caller import Caller
-from tutela.server.db import new_id
+from tutela.server.db import new_id, transaction
+from tutela.server.encryption.keyring import CustomerKeyUnavailable, Keyring
 from tutela.server.idempotency.answers import AnswerRecorder, bound_to, open_answer, seal_answer
 from tutela.server.idempotency.models import DONE, IdempotencyRecord
 from tutela.server.idempotency.repository import IdempotencyRepository
 from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.runtime import Runtime
+from tutela.server.tenants.models import Tenant
+
+log = logging.getLogger("tutela.idempotency")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotency-Replayed"
@@ -124,7 +131,7 @@ def idempotency_service(runtime: Runtime) -> IdempotencyService:
     settings = runtime.settings
     return IdempotencyService(
         IdempotencyRepository(runtime.sessions),
-        runtime.document_keys,
+        runtime.keyring,
         retention=dt.timedelta(hours=settings.idempotency_retention_hours),
         lease=dt.timedelta(seconds=settings.idempotency_lease_seconds),
     )
@@ -134,13 +141,13 @@ class IdempotencyService:
     def __init__(
         self,
         repository: IdempotencyRepository,
-        wrapper: KeyWrapper,
+        keys: Keyring,
         *,
         retention: dt.timedelta,
         lease: dt.timedelta,
     ) -> None:
         self.repository = repository
-        self.wrapper = wrapper
+        self.keys = keys
         self.retention = retention
         self.lease = lease
 
@@ -161,12 +168,16 @@ class IdempotencyService:
             if self.repository.insert(record):
                 return Claimed(record.id, attempt)
             decision = self._existing(request, now)
+            if isinstance(decision, IdempotencyRecord):
+                return self._replay(decision)
             if decision is not None:
                 return decision
             # The record was purged or released between our insert and our read: try again.
         return InProgress(IN_PROGRESS_RETRY_SECONDS)
 
-    def _existing(self, request: Request, now: dt.datetime) -> Decision | None:
+    def _existing(self, request: Request, now: dt.datetime) -> Decision | IdempotencyRecord | None:
+        """The decision, or the done record to replay (opened after this transaction: under a
+        CMK that asks the vault, which is not done while holding the write lock)."""
         with self.repository.transaction() as session:
             record = self.repository.locked(session, request.owner, request.key)
             if record is None:
@@ -183,7 +194,8 @@ class IdempotencyService:
             if record.state == DONE:
                 if not set(record.scopes) <= set(request.caller.scopes):
                     return ScopesNarrowed()
-                return self._replay(record)
+                session.expunge(record)
+                return record
             lease_end = record.lease_expires_at
             if lease_end is not None and lease_end > now:
                 return InProgress(IN_PROGRESS_RETRY_SECONDS)
@@ -197,23 +209,41 @@ class IdempotencyService:
         assert record.wrapped_key is not None
         assert record.body is not None
         bound = bound_to(record.owner, record.id, record.key)
-        compressed = open_answer(self.wrapper, record.wrapped_key, record.body, bound)
+        with transaction(self.repository.sessions, readonly=True) as session:
+            # The owner of a tenant's record is the tenant (``owner_of``); an operator's is PMK.
+            wrapper = self.keys.opening(session, record.owner, record.key_mode, record.key_ref)
+            compressed = open_answer(wrapper, record.wrapped_key, record.body, bound)
         return Replay(record.status_code, dict(record.headers or {}), compressed)
 
     def complete(self, claimed: Claimed, request: Request, answer: AnswerRecorder) -> bool:
-        """Keep a successful answer for replays; False if a retry had taken the key over."""
+        """Keep a successful answer for replays; False if a retry had taken the key over, or
+        if the tenant's CMK could not seal it (the key is released: a retry runs again)."""
         assert answer.status is not None
         bound = bound_to(request.owner, claimed.record_id, request.key)
-        wrapped_key, sealed = seal_answer(self.wrapper, answer.compressed(), bound)
+        try:
+            with transaction(self.repository.sessions, readonly=True) as session:
+                wrapper = self._sealing(session, request)
+                wrapped_key, sealed = seal_answer(wrapper, answer.compressed(), bound)
+        except CustomerKeyUnavailable:
+            log.warning("idempotent_answer_not_kept reason=key_unavailable")
+            self.release(claimed)
+            return False
         return self.repository.complete(
             claimed.record_id,
             claimed.attempt,
             status_code=answer.status,
             headers={**answer.headers, "content-length": str(answer.size)},
-            key_mode=self.wrapper.mode,
+            key_mode=wrapper.mode,
+            key_ref=wrapper.key_ref,
             wrapped_key=wrapped_key,
             body=sealed,
         )
+
+    def _sealing(self, session: Session, request: Request) -> KeyWrapper:
+        """A tenant's answers are sealed as its reports are; an operator's under the PMK."""
+        tenant_id = request.caller.tenant_id
+        tenant = session.get(Tenant, tenant_id) if tenant_id is not None else None
+        return self.keys.platform if tenant is None else self.keys.sealing(session, tenant)
 
     def release(self, claimed: Claimed) -> None:
         self.repository.release(claimed.record_id, claimed.attempt)

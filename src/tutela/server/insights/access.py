@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 from fastapi import Depends
@@ -22,12 +22,15 @@ from tutela.scanner.outputs.report_json import inflate
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
-from tutela.server.reports.envelope import DocumentUnreadable, KeyWrapper, context, open_compressed
+from tutela.server.reports.envelope import DocumentUnreadable, context, open_compressed
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.reports.service import ReportNotFound, ReportUnreadable, history_start
 from tutela.server.reports.stored_findings import StoredFindings
 from tutela.server.tenants.service import caller_tenant
+
+if TYPE_CHECKING:
+    from tutela.server.encryption.keyring import Keyring
 
 ENTERPRISE = "enterprise"
 
@@ -104,7 +107,7 @@ def saved_report(
     session: Session,
     caller: Caller,
     catalog: Catalog,
-    keys: KeyWrapper,
+    keys: Keyring,
     report_id: str,
     now: dt.datetime,
 ) -> SavedReport:
@@ -115,9 +118,10 @@ def saved_report(
     )
     if row is None:
         raise ReportNotFound(report_id)
+    wrapper = keys.opening(session, row.tenant_id, row.key_mode, row.key_ref)
     try:
         compressed = open_compressed(
-            keys, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
+            wrapper, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
         )
     except DocumentUnreadable:
         raise ReportUnreadable(row.report_id) from None

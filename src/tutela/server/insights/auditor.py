@@ -408,7 +408,7 @@ def get_auditor_package(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
     now = utcnow()
-    report = saved_report(session, caller, runtime.catalog, runtime.document_keys, report_id, now)
+    report = saved_report(session, caller, runtime.catalog, runtime.keyring, report_id, now)
     package = auditor_package(runtime.catalog, report, now)
     wants_pdf = format == "pdf" or (format is None and PDF in (accept or "").lower())
     if not wants_pdf:

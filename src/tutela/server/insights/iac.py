@@ -115,9 +115,7 @@ def _remediation(catalog: Catalog, report: SavedReport) -> Remediation:
 def get_iac(
     report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: InsightReader
 ) -> IacAvailability:
-    report = saved_report(
-        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
-    )
+    report = saved_report(session, caller, runtime.catalog, runtime.keyring, report_id, utcnow())
     fixable = _remediation(runtime.catalog, report).fixable
     return IacAvailability(
         report_id=report.report_id,
@@ -148,9 +146,7 @@ def get_iac_script(
     runtime: RuntimeDep,
     caller: InsightReader,
 ) -> PlainTextResponse:
-    report = saved_report(
-        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
-    )
+    report = saved_report(session, caller, runtime.catalog, runtime.keyring, report_id, utcnow())
     remediation = _remediation(runtime.catalog, report)
     if not remediation.fixable:
         raise NothingToFix(report.report_id)

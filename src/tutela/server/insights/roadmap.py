@@ -247,7 +247,7 @@ def get_roadmap(
     report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: InsightReader
 ) -> RoadmapReport:
     now = utcnow()
-    report = saved_report(session, caller, runtime.catalog, runtime.document_keys, report_id, now)
+    report = saved_report(session, caller, runtime.catalog, runtime.keyring, report_id, now)
     return remediation_roadmap(runtime.catalog, report, now)
 
 

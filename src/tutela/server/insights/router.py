@@ -48,9 +48,7 @@ def upgrade_message(plan: str) -> str | None:
 def enterprise_discovery(
     report_id: ReportIdPath, session: SessionDep, runtime: RuntimeDep, caller: ReportReader
 ) -> EnterpriseDiscovery:
-    report = saved_report(
-        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
-    )
+    report = saved_report(session, caller, runtime.catalog, runtime.keyring, report_id, utcnow())
     available = report.plan == ENTERPRISE
     return EnterpriseDiscovery(
         report_id=report.report_id,

@@ -32,6 +32,7 @@ from tutela.scanner.catalog import Catalog
 from tutela.server.auth.caller import Caller
 from tutela.server.config import Settings
 from tutela.server.db import transaction, utcnow
+from tutela.server.encryption.keyring import Keyring
 from tutela.server.insights.access import (
     InsightFinding,
     InsightReader,
@@ -49,7 +50,6 @@ from tutela.server.insights.scorecard_schemas import (
 from tutela.server.narration import GeneratedBy
 from tutela.server.narration import board_narrative as model_board_narrative
 from tutela.server.pagination import encode_cursor
-from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.reports.router import ReportIdPath
 from tutela.server.reports.service import list_reports
 from tutela.server.runtime import RuntimeDep
@@ -323,7 +323,7 @@ def executive_scorecard(
     sessions: sessionmaker[Session],
     caller: Caller,
     catalog: Catalog,
-    document_keys: KeyWrapper,
+    keys: Keyring,
     report_id: str,
     now: dt.datetime,
     settings: Settings | None = None,
@@ -334,7 +334,7 @@ def executive_scorecard(
     slow model (up to its timeout) never holds a connection or a snapshot open.
     """
     with transaction(sessions, readonly=True) as session:
-        report = saved_report(session, caller, catalog, document_keys, report_id, now)
+        report = saved_report(session, caller, catalog, keys, report_id, now)
         header = {**report.header(), "report_id": report.report_id}
         tally = Tally()
         for batch in report.findings():
@@ -366,7 +366,7 @@ def get_scorecard(
         runtime.sessions,
         caller,
         runtime.catalog,
-        runtime.document_keys,
+        runtime.keyring,
         report_id,
         utcnow(),
         runtime.settings,

@@ -1,7 +1,8 @@
 """The scale-out engine: the same jobs as Celery tasks, Redis as broker, beat as the clock.
 
-Beat sends ``governance.run_due`` every ``TUTELA_SCHEDULER_INTERVAL_SECONDS`` and
-``reports.purge`` every ``TUTELA_RETENTION_INTERVAL_HOURS``. ``governance.run_due`` fans out
+Beat sends ``governance.run_due`` every ``TUTELA_SCHEDULER_INTERVAL_SECONDS`` (and, with it,
+``encryption.key_health`` once a day) and ``reports.purge`` every
+``TUTELA_RETENTION_INTERVAL_HOURS``. ``governance.run_due`` fans out
 one ``governance.scan_tenant`` task per due tenant, so the scans spread over every worker.
 
 Durability: tasks are acknowledged after they finish (``acks_late``) and handed back when the
@@ -25,13 +26,16 @@ from celery import Celery
 
 from tutela.server.config import Settings
 from tutela.server.db import utcnow
+from tutela.server.encryption import health
 from tutela.server.jobs.inprocess import run_job
 from tutela.server.jobs.registry import (
     GOVERNANCE_DUE,
     GOVERNANCE_SCAN,
+    KEY_HEALTH,
     REPORTS_PURGE,
     governance_due,
     governance_scan,
+    key_health,
     reports_purge,
 )
 from tutela.server.runtime import Runtime
@@ -80,6 +84,7 @@ def _schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             # A look that waited longer than the interval is superseded by the next one.
             "options": {"expires": settings.scheduler_interval_seconds},
         }
+        schedule[KEY_HEALTH] = {"task": KEY_HEALTH, "schedule": health.INTERVAL_SECONDS}
     if settings.retention_interval_hours > 0:
         schedule[REPORTS_PURGE] = {
             "task": REPORTS_PURGE,
@@ -114,6 +119,11 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
         return run_job(
             runtime, GOVERNANCE_DUE, lambda: governance_due(runtime, utcnow(), submit)
         ).detail
+
+    @app.task(name=KEY_HEALTH)  # type: ignore[untyped-decorator]
+    def key_health_task() -> str:
+        runtime = _runtime(settings)
+        return run_job(runtime, KEY_HEALTH, lambda: key_health(runtime, utcnow())).detail
 
     @app.task(name=REPORTS_PURGE)  # type: ignore[untyped-decorator]
     def reports_purge_task() -> str:

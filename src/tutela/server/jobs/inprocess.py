@@ -15,11 +15,14 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 
 from tutela.server.db import utcnow
+from tutela.server.encryption import health
 from tutela.server.jobs.registry import (
     GOVERNANCE_DUE,
+    KEY_HEALTH,
     REPORTS_PURGE,
     JobResult,
     governance_due,
+    key_health,
     recorded,
     reports_purge,
 )
@@ -45,6 +48,8 @@ def periodic_jobs(runtime: Runtime) -> list[tuple[str, float, Callable[[], JobRe
                 lambda: governance_due(runtime, utcnow()),
             )
         )
+        # The key health check runs wherever the scheduler does, once a day.
+        jobs.append((KEY_HEALTH, health.INTERVAL_SECONDS, lambda: key_health(runtime, utcnow())))
     if settings.retention_interval_hours > 0:
         jobs.append(
             (

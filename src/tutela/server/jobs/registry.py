@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from tutela.server.db import transaction, utcnow
+from tutela.server.encryption.health import check_all
 from tutela.server.governance.scans import due_tenants, scan_tenant, worker_name
 from tutela.server.idempotency.service import idempotency_service
 from tutela.server.jobs.models import JobRun
@@ -22,7 +23,8 @@ log = logging.getLogger("tutela.jobs")
 GOVERNANCE_DUE = "governance.run_due"
 GOVERNANCE_SCAN = "governance.scan_tenant"
 REPORTS_PURGE = "reports.purge"
-JOB_NAMES = (GOVERNANCE_DUE, GOVERNANCE_SCAN, REPORTS_PURGE)
+KEY_HEALTH = "encryption.key_health"
+JOB_NAMES = (GOVERNANCE_DUE, GOVERNANCE_SCAN, REPORTS_PURGE, KEY_HEALTH)
 
 Submit = Callable[[str], None]
 """Hands one tenant's governance scan to a worker (Celery); None scans it here and now."""
@@ -72,6 +74,12 @@ def reports_purge(runtime: Runtime, now: dt.datetime) -> JobResult:
     if keys:  # named only when there were some, so the usual line stays as it was
         detail += f" Deleted {keys} idempotency record(s) past their window."
     return JobResult(REPORTS_PURGE, detail)
+
+
+def key_health(runtime: Runtime, now: dt.datetime) -> JobResult:
+    """Check every CMK tenant's Key Vault key (``encryption.health``); failures are counted."""
+    report = check_all(runtime)
+    return JobResult(KEY_HEALTH, report.detail, report.failed)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ class DocumentUnreadable(Exception):
 
 class KeyWrapper(Protocol):
     mode: str
+    key_ref: str | None  # the exact key that wraps (a versioned Key Vault id); None for pmk
 
     def wrap(self, data_key: bytes, context: bytes) -> bytes: ...
 
@@ -34,6 +35,7 @@ class PlatformKeyWrapper:
     """Wraps data keys with a subkey of the platform master key."""
 
     mode = "pmk"
+    key_ref: str | None = None
 
     def __init__(self, master: bytes) -> None:
         self._kek = derive_key(master, "tutela/report-kek/v1")

@@ -110,7 +110,7 @@ def get_report(
     include: Annotated[Literal["passed"] | None, Query(description=_INCLUDE)] = None,
 ) -> Response:
     stored = service.read_report_compressed(
-        session, caller, runtime.catalog, runtime.document_keys, report_id, utcnow()
+        session, caller, runtime.catalog, runtime.keyring, report_id, utcnow()
     )
     # Inflated a slice at a time as it is sent: a large report is never whole in memory.
     chunks = with_passed(stored) if include == "passed" else inflate(stored)
@@ -168,7 +168,7 @@ def diff_reports(
         session,
         caller,
         runtime.catalog,
-        runtime.document_keys,
+        runtime.keyring,
         body.report_a,
         body.report_b,
         utcnow(),

@@ -11,7 +11,7 @@ Reports older than the plan's history window are neither listed nor returned, an
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -45,6 +45,9 @@ from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.repository import TenantRepository
+
+if TYPE_CHECKING:
+    from tutela.server.encryption.keyring import Keyring
 
 MANUAL, GOVERNANCE = "manual", "governance"
 
@@ -118,6 +121,7 @@ def store_report(
             checks_unknown=header.get("checks_unknown", 0),
             created_at=scan_ts,
             key_mode=keys.mode,
+            key_ref=keys.key_ref,
             wrapped_key=wrapped,
             body=body,
         )
@@ -168,7 +172,7 @@ def read_report(
     session: Session,
     caller: Caller,
     catalog: Catalog,
-    keys: KeyWrapper,
+    keys: Keyring,
     report_id: str,
     now: dt.datetime,
 ) -> dict[str, Any]:
@@ -179,34 +183,37 @@ def read_report(
     )
     if row is None:
         raise ReportNotFound(report_id)
-    return open_report(keys, row)
+    return open_report(keys.opening(session, row.tenant_id, row.key_mode, row.key_ref), row)
 
 
 def read_report_compressed(
     session: Session,
     caller: Caller,
     catalog: Catalog,
-    keys: KeyWrapper,
+    keys: Keyring,
     report_id: str,
     now: dt.datetime,
 ) -> bytes:
     """The saved report's JSON as stored, compressed (its integrity checked): answered by
-    inflating it a slice at a time (``inflate``), never parsed, re-encoded or whole."""
+    inflating it a slice at a time (``inflate``), never parsed, re-encoded or whole. It opens
+    with the key that sealed it (503 while that key's vault cannot be used)."""
     tenant_id, plan = _tenant_and_plan(session, caller)
     row = ReportRepository(session, tenant_id).get(
         report_id, since=history_start(catalog, plan, now)
     )
     if row is None:
         raise ReportNotFound(report_id)
+    wrapper = keys.opening(session, row.tenant_id, row.key_mode, row.key_ref)
     try:
         return open_compressed(
-            keys, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
+            wrapper, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
         )
     except DocumentUnreadable:
         raise ReportUnreadable(row.report_id) from None
 
 
 def open_report(keys: KeyWrapper, row: Report) -> dict[str, Any]:
+    """The stored report's document, opened with ``keys`` (the wrapper of the row's key)."""
     try:
         document = open_document(
             keys, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
@@ -273,7 +280,7 @@ def diff(
     session: Session,
     caller: Caller,
     catalog: Catalog,
-    keys: KeyWrapper,
+    keys: Keyring,
     report_a: str,
     report_b: str,
     now: dt.datetime,

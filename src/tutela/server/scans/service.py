@@ -150,7 +150,7 @@ def tenant_source(
         stored = sum(snapshot_counts(session, tenant.id, subscriptions).values())
         plan = runtime.catalog.plan(tenant.plan)
         check_resource_count(plan, stored, "the subscriptions' snapshots")
-        estate = snapshot_estate(session, tenant, subscriptions, runtime.document_keys)
+        estate = snapshot_estate(session, tenant, subscriptions, runtime.keyring)
     return TenantSource(subscriptions, estate, credentials, tenant.plan)
 
 
@@ -163,6 +163,7 @@ def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -
         subscriptions = linked_subscriptions(tenant, options.subscription_id)
         if not options.dry_run:
             _check_quota(session, tenant, runtime.catalog, now)
+            runtime.keyring.check_sealing(session, tenant)
         source = tenant_source(session, runtime, tenant, subscriptions)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
         catalog = scan_catalog(session, tenant.id, runtime.catalog)
@@ -194,6 +195,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         )
         if not options.dry_run:
             _check_quota(session, tenant, runtime.catalog, now)
+            runtime.keyring.check_sealing(session, tenant)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
         catalog = scan_catalog(session, tenant.id, runtime.catalog)
     estate, kind = read_iac(body)
@@ -307,7 +309,7 @@ def _assess_and_store(
             raise QuotaExceeded(tenant.plan, tenants.scan_count(tenant.id, period), quota)
         store_report(
             session,
-            runtime.document_keys,
+            runtime.keyring.sealing(session, tenant),
             tenant,
             document,
             report_type=MANUAL,

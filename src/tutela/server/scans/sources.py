@@ -8,6 +8,7 @@ subscription with neither cannot be scanned, and the scan says which.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -17,11 +18,13 @@ from tutela.scanner.sources.azure import EstateOverLimit, read_live_estate
 from tutela.scanner.sources.azure_arm import Transport
 from tutela.scanner.sources.azure_identity import AzureSourceError
 from tutela.server.errors import DomainError
-from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.scans.limits import TooManyResources
 from tutela.server.snapshots.service import snapshot_resources
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.service import AzureCredentials
+
+if TYPE_CHECKING:
+    from tutela.server.encryption.keyring import Keyring
 
 
 class SourceUnavailable(DomainError):
@@ -49,7 +52,7 @@ class NoResourceSource(DomainError):
 
 
 def snapshot_estate(
-    session: Session, tenant: Tenant, subscription_ids: Sequence[str], keys: KeyWrapper
+    session: Session, tenant: Tenant, subscription_ids: Sequence[str], keys: Keyring
 ) -> Estate:
     """The estate of the subscriptions' snapshots; 409 naming those without one."""
     estate = Estate()

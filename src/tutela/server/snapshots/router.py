@@ -65,7 +65,7 @@ def put_snapshot(
     runtime: RuntimeDep,
 ) -> SnapshotOut:
     snapshot = service.upload_snapshot(
-        session, caller, runtime.document_keys, str(subscription_id), body, runtime.catalog
+        session, caller, runtime.keyring, str(subscription_id), body, runtime.catalog
     )
     return snapshot_out(snapshot)
 

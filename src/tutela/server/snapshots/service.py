@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 from sqlalchemy import select
@@ -38,6 +38,9 @@ from tutela.server.reports.models import Snapshot
 from tutela.server.reports.repository import SnapshotRepository
 from tutela.server.scans.limits import check_resource_count
 from tutela.server.tenants.service import caller_tenant
+
+if TYPE_CHECKING:
+    from tutela.server.encryption.keyring import Keyring
 
 _EXPECTED: Final = (
     "expected an Azure Resource Graph export as `az graph query -o json` prints it: a list of "
@@ -166,6 +169,7 @@ def save_export(
             size_bytes=len(body),
             uploaded_at=utcnow(),
             key_mode=keys.mode,
+            key_ref=keys.key_ref,
             wrapped_key=wrapped_key,
             body=sealed,
         )
@@ -189,19 +193,20 @@ def save_export(
 def upload_snapshot(
     session: Session,
     caller: Caller,
-    keys: KeyWrapper,
+    keys: Keyring,
     subscription_id: str,
     body: bytes,
     catalog: Catalog,
 ) -> Snapshot:
-    """The caller's upload for one of its tenant's linked subscriptions, within its plan."""
+    """The caller's upload for one of its tenant's linked subscriptions, within its plan,
+    sealed under the tenant's key (503 while its CMK cannot be used)."""
     tenant = caller_tenant(session, caller)
     subscription_id = subscription_id.lower()
     if subscription_id not in {s.subscription_id for s in tenant.subscriptions}:
         raise SubscriptionNotLinked(subscription_id)
     return save_export(
         session,
-        keys,
+        keys.sealing(session, tenant),
         tenant_id=tenant.id,
         subscription_id=subscription_id,
         body=body,
@@ -261,21 +266,18 @@ def snapshot_counts(
 
 
 def snapshot_resources(
-    session: Session, tenant_id: str, subscription_id: str, keys: KeyWrapper
+    session: Session, tenant_id: str, subscription_id: str, keys: Keyring
 ) -> list[Resource] | None:
-    """The subscription's stored export read back into resources; None when there is none."""
+    """The subscription's stored export read back into resources, opened with the key that
+    sealed it; None when there is none."""
     subscription_id = subscription_id.lower()
     row = SnapshotRepository(session, tenant_id).get(subscription_id)
     if row is None:
         return None
-    if row.key_mode != keys.mode:
-        raise SnapshotUnreadable(
-            f"Snapshot for subscription {subscription_id} cannot be decrypted: it is sealed "
-            f"under the '{row.key_mode}' key, not the '{keys.mode}' key given"
-        )
+    wrapper = keys.opening(session, tenant_id, row.key_mode, row.key_ref)
     try:
         export = open_document(
-            keys, row.wrapped_key, row.body, _context(tenant_id, row.subscription_id)
+            wrapper, row.wrapped_key, row.body, _context(tenant_id, row.subscription_id)
         )
     except DocumentUnreadable as exc:
         raise SnapshotUnreadable(
