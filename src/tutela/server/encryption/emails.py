@@ -74,8 +74,12 @@ def pmk_confirmation(
         f"{by} asked to switch {tenant_name} from your customer-managed key back to "
         "Tutela's platform-managed key.",
         "",
-        f"To confirm, open this link before {_stamp(expires_at)} (30 minutes, one use):",
+        f"To confirm, use this link before {_stamp(expires_at)} (30 minutes, one use):",
         link,
+        "Until the web portal serves that page, confirm with the token the link carries: "
+        "POST /tenant/encryption/confirm-pmk, the token as its token query parameter, with an "
+        "owner's API key (encryption:write), or session.encryption.confirm_pmk(token) in the "
+        "SDK.",
         "",
         "Reports sealed with your Key Vault key stay bound to it after the switch: do not "
         "delete or disable the key, or they can no longer be read.",
