@@ -70,7 +70,7 @@ def sign_in(principal: ServicePrincipal, transport: Transport) -> ClientSecretCr
         # azure-identity raises this both for the identity platform's refusal (an AADSTS
         # answer) and for a sign-in request that never got an answer (network): only the
         # former is the credentials' fault.
-        reason = _identity_reason(exc)
+        reason = identity_reason(exc)
         code = _AADSTS_CODE.search(reason)
         raise AzureSourceError(
             redacted(
@@ -105,10 +105,10 @@ def explain(exc: AzureError, principal: ServicePrincipal) -> str:
                 f"service principal {principal.client_id} is not authorised (HTTP 403{code}"
                 f"{_where(exc)}); grant it Reader on the subscriptions"
             )
-        return f"Azure answered HTTP {status}{code}{_where(exc)}: {_first_line(exc.message)}"
+        return f"Azure answered HTTP {status}{code}{_where(exc)}: {first_line(exc.message)}"
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return f"cannot reach Azure: {_first_line(exc.message)}"
-    return f"the Azure request failed: {_first_line(exc.message)}"
+        return f"cannot reach Azure: {first_line(exc.message)}"
+    return f"the Azure request failed: {first_line(exc.message)}"
 
 
 _AADSTS_CODE = re.compile(r"\bAADSTS(\d+)\b")
@@ -118,9 +118,9 @@ _AADSTS_TRANSIENT = frozenset({"90033"})
 _AADSTS_THROTTLED = frozenset({"90055"})
 
 
-def _identity_reason(exc: ClientAuthenticationError) -> str:
+def identity_reason(exc: ClientAuthenticationError) -> str:
     """The identity platform's reason (``AADSTS7000215: Invalid client secret provided.``)."""
-    text = _first_line(exc.message)
+    text = first_line(exc.message)
     match = re.search(r"(AADSTS\d+:.*?\.)(\s|$)", text)
     return match.group(1) if match else text
 
@@ -131,7 +131,7 @@ def _where(exc: HttpResponseError) -> str:
     return f" at {urlsplit(url).path}" if isinstance(url, str) else ""
 
 
-def _first_line(text: object) -> str:
+def first_line(text: object) -> str:
     lines = str(text).strip().splitlines()
     return " ".join(lines[0].split()) if lines else "no details"
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from tutela.server.crypto import KEY_BYTES
 from tutela.server.db import transaction
 from tutela.server.encryption.alerts import send_key_unavailable
-from tutela.server.encryption.vault import KeyMaterial, VaultError, cmk_wrapper
+from tutela.server.encryption.vault import BLOCKING_KINDS, KeyMaterial, VaultError, cmk_wrapper
 from tutela.server.errors import ServiceUnavailable
 from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.tenants.models import Tenant
@@ -160,8 +160,6 @@ class Keyring:
     ) -> CustomerKeyUnavailable:
         # As the key check records it: a sign-in refusal is the service principal's problem,
         # reported but not a blocked key.
-        from tutela.server.encryption.service import BLOCKING_KINDS
-
         blocked = True if kind in BLOCKING_KINDS else None
         log.warning("cmk_unavailable tenant=%s kind=%s", tenant_id, kind)
         _after_transaction(

@@ -32,6 +32,7 @@ from tutela.server.encryption.schemas import (
     KeyRotation,
 )
 from tutela.server.encryption.vault import (
+    BLOCKING_KINDS,
     KeyMaterial,
     MaterialKind,
     VaultError,
@@ -52,7 +53,6 @@ log = logging.getLogger("tutela.encryption")
 HISTORY_LENGTH = 10
 # Failures that mean the key cannot be used now (a sign-in refusal is the service principal's
 # problem and is reported, but reports still name a key that exists).
-BLOCKING_KINDS = frozenset({"unreachable", "access_denied", "not_found", "unusable"})
 
 
 class CmkNotConfigured(DomainError):

@@ -9,8 +9,8 @@ Vault client libraries. Two kinds of key material:
   ``unwrapKey`` or disabling the key takes effect on the next read.
 - a **secret**: its value is base64 of at least 32 random bytes (``openssl rand -base64 32``).
   Tutela reads the value and derives a key-encryption key from it (HKDF), then seals data keys as
-  the platform key does. The value is held in memory only by one wrapper (one request or one
-  scan), as the derived key, and never logged.
+  the platform key does. The value is held in memory only by its wrapper, as the derived key,
+  and never logged; the keyring keeps a wrapper at most ``keyring.CACHE_SECONDS``.
 
 Every failure is a ``VaultError`` whose ``kind`` says what went wrong and whose ``detail`` is one
 line that never holds the client secret, a token or a secret's value.
@@ -43,7 +43,7 @@ from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 from azure.keyvault.secrets import SecretClient
 
 from tutela.scanner.sources.azure_arm import Transport
-from tutela.scanner.sources.azure_identity import _first_line, _identity_reason, redacted
+from tutela.scanner.sources.azure_identity import first_line, identity_reason, redacted
 from tutela.server.crypto import KEY_BYTES, DecryptionError, derive_key, seal, unseal
 from tutela.server.tenants.service import AzureCredentials
 
@@ -51,6 +51,11 @@ VaultErrorKind = Literal[
     "invalid_url", "sign_in", "unreachable", "not_found", "access_denied", "unusable"
 ]
 MaterialKind = Literal["secret", "key"]
+
+
+# The causes that mark a tenant's key blocked: the vault answered, or could not be reached, and the
+# key cannot be used. A refused sign-in is the stored credentials' fault, not the key's.
+BLOCKING_KINDS = frozenset({"unreachable", "access_denied", "not_found", "unusable"})
 
 
 class VaultError(Exception):
@@ -316,7 +321,7 @@ def _sign_in(
     except ValueError as exc:  # an empty or malformed tenant or client id
         raise VaultError("sign_in", redacted(f"cannot sign in: {exc}", credentials)) from None
     except ClientAuthenticationError as exc:
-        reason = _identity_reason(exc)
+        reason = identity_reason(exc)
         # azure-identity raises this for Entra's refusals (AADSTS…) and for no answer at all.
         kind: VaultErrorKind = "sign_in" if "AADSTS" in reason else "unreachable"
         raise VaultError(
@@ -350,7 +355,7 @@ def _translated(
         fail("not_found", f"{what} not found in {vault}")
     except ClientAuthenticationError as exc:
         if exc.status_code is None:  # no token: e.g. the vault is in another Entra tenant
-            fail("sign_in", f"cannot get a token for {vault}: {_first_line(exc.message)}")
+            fail("sign_in", f"cannot get a token for {vault}: {first_line(exc.message)}")
         fail(
             "access_denied",
             f"{vault} refused the token of service principal "
@@ -374,9 +379,9 @@ def _translated(
             f"{status}{_codes(exc)}: {_message(exc)}",
         )
     except (ServiceRequestError, ServiceResponseError) as exc:
-        fail("unreachable", f"cannot reach {vault}: {_first_line(exc.message)}")
+        fail("unreachable", f"cannot reach {vault}: {first_line(exc.message)}")
     except AzureError as exc:
-        fail("unreachable", f"the request to {vault} failed: {_first_line(exc.message)}")
+        fail("unreachable", f"the request to {vault} failed: {first_line(exc.message)}")
 
 
 def _secret_kek(material: KeyMaterial, value: str | None) -> bytes:
@@ -440,4 +445,4 @@ def _codes(exc: HttpResponseError) -> str:
 
 def _message(exc: HttpResponseError) -> str:
     message = _error(exc).get("message")
-    return _first_line(message if isinstance(message, str) else exc.message)
+    return first_line(message if isinstance(message, str) else exc.message)
