@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from tests.scanner.fixes.test_storage_vault import VAULT, vault
+from tests.scanner.outputs.iac.params import fix_params
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.engine.evaluate import evaluate_estate
 from tutela.scanner.estate import UNKNOWN, Estate, Resource, UnknownObject
@@ -31,33 +32,7 @@ from tutela.scanner.sources.relate import connect_endpoint
 
 AS_OF = dt.date(2026, 12, 7)
 FRAMEWORKS = ["iso42001", "sr11_7", "dora", "eu_ai_act"]
-PARAMS: dict[str, Any] = {  # every param a fix asks for, as a deployment would be given them
-    "log_analytics_workspace_id": "/subscriptions/0/resourceGroups/ops/providers/"
-    "Microsoft.OperationalInsights/workspaces/law",
-    "private_endpoint_subnet_id": "/subscriptions/0/resourceGroups/net/providers/"
-    "Microsoft.Network/virtualNetworks/vnet/subnets/pe",
-    "allowed_ip_rules": [{"value": "203.0.113.0/24"}],
-    "allowed_fqdns": ["contoso.openai.azure.com"],
-    "key_vault_uri": "https://kv.vault.azure.net/",
-    "key_name": "cmk",
-    "key_version": "1",
-    "identity_client_id": "00000000-0000-0000-0000-000000000009",
-    "custom_subdomain_name": "contoso-aoai",
-    "retention_days": 30,
-    "admin_group_object_ids": ["00000000-0000-0000-0000-00000000000a"],
-    "network_policy_engine": "calico",
-    "authorized_ip_ranges": ["203.0.113.0/24"],
-    "model_owner": "risk@contoso.example",
-    "model_risk_tier": "tier-2",
-    "model_validation_date": "2026-11-30",
-    "model_id": "MRM-0042",
-    "user_assigned_identity_id": "/subscriptions/0/resourceGroups/id/providers/"
-    "Microsoft.ManagedIdentity/userAssignedIdentities/mi",
-    "user_assigned_identities": {
-        "/subscriptions/0/resourceGroups/id/providers/"
-        "Microsoft.ManagedIdentity/userAssignedIdentities/mi": {}
-    },
-}
+PARAMS = fix_params("0")  # as a deployment would be given them
 _SETTING = "/providers/microsoft.insights/diagnosticsettings/"
 _SETTING_TYPE = "microsoft.insights/diagnosticsettings"
 DEPLOYING = "the-subscription-az-deployment-sub-create-runs-in"

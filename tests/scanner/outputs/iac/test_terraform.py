@@ -19,6 +19,7 @@ import hcl2
 import orjson
 import pytest
 
+from tests.scanner.outputs.iac.params import fix_params
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.catalog.checks import Fix
 from tutela.scanner.engine.evaluate import evaluate_estate
@@ -43,31 +44,7 @@ FRAMEWORKS = ["iso42001", "sr11_7", "dora", "eu_ai_act"]
 FIXTURES = Path(__file__).parents[2] / "sources" / "fixtures"
 TERRAFORM = "/usr/local/bin/terraform"
 SUB = "6a1f3c2e-9b4d-4f8a-a2c7-3e5d8b0f1a94"
-UAI = f"/subscriptions/{SUB}/resourceGroups/id/providers/Microsoft.ManagedIdentity/"
-UAI += "userAssignedIdentities/ml"
-PARAMS: dict[str, Any] = {  # every param a fix asks for, typed as a tfvars file gives them
-    "log_analytics_workspace_id": f"/subscriptions/{SUB}/resourceGroups/ops/providers/"
-    "Microsoft.OperationalInsights/workspaces/law",
-    "private_endpoint_subnet_id": f"/subscriptions/{SUB}/resourceGroups/net/providers/"
-    "Microsoft.Network/virtualNetworks/vnet/subnets/pe",
-    "allowed_ip_rules": [{"value": "203.0.113.0/24"}],
-    "allowed_fqdns": ["contoso.openai.azure.com"],
-    "key_vault_uri": "https://kv.vault.azure.net/",
-    "key_name": "cmk",
-    "key_version": "1",
-    "identity_client_id": "00000000-0000-0000-0000-000000000009",
-    "custom_subdomain_name": "contoso-aoai",
-    "retention_days": 30,
-    "admin_group_object_ids": ["00000000-0000-0000-0000-00000000000a"],
-    "network_policy_engine": "calico",
-    "authorized_ip_ranges": ["203.0.113.0/24"],
-    "model_owner": "risk@contoso.example",
-    "model_risk_tier": "tier-2",
-    "model_validation_date": "2026-11-30",
-    "model_id": "MRM-0042",
-    "user_assigned_identity_id": UAI,
-    "user_assigned_identities": {UAI: {}},
-}
+PARAMS = fix_params(SUB)  # as a tfvars file gives them
 # Checks whose fix writes an ARM path no azurerm attribute of the resource's type writes (in
 # terraform_map): the output lists them as changes by hand. A new gap shows here.
 BY_HAND = {
