@@ -21,6 +21,7 @@ from tutela.server.auth.scopes import ROLE_SCOPES, Role, Scope
 from tutela.server.config import Settings
 from tutela.server.db import transaction
 from tutela.server.keys.service import issue_key
+from tutela.server.reports.envelope import KeyWrapper
 from tutela.server.runtime import Runtime
 from tutela.server.tenants.repository import UserRepository
 
@@ -60,6 +61,11 @@ class Platform:
     def db(self) -> Iterator[Session]:
         with transaction(self.runtime.sessions) as session:
             yield session
+
+    def document_key(self) -> KeyWrapper:
+        """The platform key's version that new ``pmk`` documents are sealed with now."""
+        with transaction(self.runtime.sessions, readonly=True) as session:
+            return self.runtime.platform_keys.sealing(session)
 
     def tenant(self, plan: str = "enterprise") -> TenantCtx:
         self._count += 1

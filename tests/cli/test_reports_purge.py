@@ -34,7 +34,7 @@ def store(platform: Platform, tenant_id: str, age_days: int) -> tuple[str, str]:
         assert tenant is not None
         row = store_report(
             session,
-            platform.runtime.document_keys,
+            platform.document_key(),
             tenant,
             dict(DOCUMENT),
             report_type=MANUAL,

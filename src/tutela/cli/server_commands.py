@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from tutela.cli.errors import CliError, one_line_errors
+from tutela.cli.errors import CliError, fail, one_line_errors
 from tutela.cli.text import shown
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def serve(
     if demo:
         with transaction(runtime.sessions) as session:
             tenant, issued = ensure_demo_tenant(
-                session, runtime.key_policy(), runtime.catalog, document_keys=runtime.document_keys
+                session, runtime.key_policy(), runtime.catalog, platform_keys=runtime.platform_keys
             )
             tenant_id = tenant.id
         if issued is not None:
@@ -116,6 +116,183 @@ def db_upgrade() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     console.print(f"Database at revision {current_revision(settings.resolved_database_url)}.")
+
+
+@db_app.command("rotate-platform-key")
+@one_line_errors
+def db_rotate_platform_key(
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Data keys re-wrapped per committed batch.")
+    ] = 500,
+    grace_seconds: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="How long after the switch the old version is kept at least, for answers "
+            "sealed just before it.",
+        ),
+    ] = 30.0,
+) -> None:
+    """Rotate the platform key that wraps documents' data keys, or resume an interrupted rotation.
+
+    A new version becomes current; every data key sealed under the old one is re-wrapped under
+    it (no document is re-encrypted); the old version is retired once no row names it. Servers
+    may keep running. Interrupted, it loses nothing: run it again to resume.
+    """
+    from tutela.server.encryption.platform_keys import ORIGINAL
+    from tutela.server.encryption.rotation import rotate
+
+    runtime = _runtime()
+    try:
+        with _rewrap_progress() as progress:
+            try:
+                rotation = rotate(
+                    runtime,
+                    batch_size=batch_size,
+                    grace_seconds=grace_seconds,
+                    progress=progress,
+                    sleep=_grace,
+                )
+            except KeyboardInterrupt:
+                raise fail(
+                    "interrupted: the batches re-wrapped so far are kept; run "
+                    "`tutela db rotate-platform-key` again to resume",
+                    130,
+                ) from None
+    finally:
+        runtime.close()
+    began = "Rotated" if rotation.started else "Resumed the rotation"
+    console.print(f"{began}: platform key {rotation.key_id} is current.")
+    counts = ", ".join(f"{table} {count:,}" for table, count in rotation.rewrapped.items())
+    total = sum(rotation.rewrapped.values())
+    console.print(f"Re-wrapped {total:,} data key(s) ({counts}); no document was re-encrypted.")
+    for version in rotation.retired:
+        erased = (
+            "it is derived from the root key file, so nothing stored is left to erase"
+            if version == ORIGINAL
+            else "its stored material is erased"
+        )
+        console.print(f"Retired platform key {version}: {erased}.")
+    if rotation.kept:
+        rows = "; ".join(
+            f"{table} {', '.join(keys)}" for table, keys in rotation.unreadable.items()
+        )
+        raise fail(
+            f"kept platform key {', '.join(rotation.kept)}: rows still name it that it does not "
+            f"open ({rows or 'written during the run; run it again'})"
+        )
+
+
+def _grace(seconds: float) -> None:
+    import time
+
+    from tutela.cli.errors import err_console
+
+    err_console.print(
+        f"Keeping the old version {seconds:.0f} s more, for answers sealed just before the switch."
+    )
+    time.sleep(seconds)
+
+
+@contextmanager
+def _rewrap_progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A bar per table on a terminal's stderr; nothing when stderr is not a terminal."""
+    from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
+
+    from tutela.cli.errors import err_console
+
+    if not err_console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("Re-wrapping {task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        console=err_console,
+        transient=True,
+    ) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bars.add_task(table, total=total)
+            bars.update(tasks[table], completed=done, total=total)
+
+        yield advance
+
+
+@db_app.command("check-encryption")
+@one_line_errors
+def db_check_encryption(
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Also unwrap every platform-key data key (not the bodies) and list the rows "
+            "whose own key does not open them.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Rows per encryption mode and key in every sealed table, and the platform key's versions.
+
+    Exits 1 when a row names a retired or unknown platform key, or (with --verify) a data key
+    does not unwrap.
+    """
+    import orjson
+
+    from tutela.server.db import transaction
+    from tutela.server.encryption.rotation import TABLES, census, unopenable
+
+    runtime = _runtime()
+    try:
+        with transaction(runtime.sessions, readonly=True) as session:
+            found = census(session)
+        broken = unopenable(runtime) if verify else {}
+    finally:
+        runtime.close()
+    stranded = [count for count in found.keys if not count.readable and any(count.rows.values())]
+    if as_json:
+        document = {
+            "keys": [
+                {"mode": c.mode, "key": c.key, "state": c.state, "rows": c.rows} for c in found.keys
+            ],
+            "platform_key_versions": [
+                {
+                    "id": v.id,
+                    "state": v.state,
+                    "created_at": v.created_at.isoformat(),
+                    "replaced_at": v.replaced_at.isoformat() if v.replaced_at else None,
+                    "retired_at": v.retired_at.isoformat() if v.retired_at else None,
+                }
+                for v in found.versions
+            ],
+        }
+        if verify:
+            document["unopenable"] = broken
+        typer.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+    else:
+        table = Table("Mode", "Key", "State", *(Column(t.name, justify="right") for t in TABLES))
+        for count in found.keys:
+            table.add_row(
+                count.mode,
+                shown(count.key),
+                count.state,
+                *(f"{count.rows[t.name]:,}" for t in TABLES),
+            )
+        console.print(table)
+        if verify:
+            opened = "every platform-key data key unwraps" if not broken else "unwrap failures:"
+            console.print(f"Verified: {opened}")
+            for name, rows in broken.items():
+                console.print(f"  {name}: {', '.join(rows)}")
+    if stranded or broken:
+        named = ", ".join(f"{count.key} ({count.state})" for count in stranded)
+        raise fail(
+            (f"rows name a retired or unknown platform key: {named}" if stranded else "")
+            + ("; " if stranded and broken else "")
+            + (f"{sum(map(len, broken.values())):,} data key(s) do not unwrap" if broken else "")
+        )
 
 
 @admin_app.command("create-tenant")

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         "http://host:port.",
     )
 
-    # Background jobs (governance scans, retention): see tutela.server.jobs.
+    # Background jobs (governance scans, retention, key health): see tutela.server.jobs.
     job_backend: Literal["inprocess", "celery"] = Field(
         default="inprocess",
         description="inprocess: the API process runs the jobs on a timer (embedded default). "
@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         ge=0,
         description="How often due governance scans are looked for (0: never; in-process "
         "scheduler and Celery beat alike).",
+    )
+    key_health_interval_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="How often every CMK tenant's Key Vault key is checked (0: never; "
+        "in-process scheduler and Celery beat alike).",
     )
     governance_lease_seconds: float = Field(
         default=900.0,

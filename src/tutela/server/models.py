@@ -2,7 +2,7 @@
 
 from tutela.server.audit.models import AuditEvent, KeySource
 from tutela.server.auth.models import AuthEpoch
-from tutela.server.encryption.models import EncryptionEvent, PendingDowngrade
+from tutela.server.encryption.models import EncryptionEvent, PendingDowngrade, PlatformKey
 from tutela.server.governance.models import GovernanceState
 from tutela.server.house_policy.models import TenantHousePolicy
 from tutela.server.idempotency.models import IdempotencyRecord
@@ -21,6 +21,7 @@ __all__ = [
     "JobRun",
     "KeySource",
     "PendingDowngrade",
+    "PlatformKey",
     "Report",
     "ScanUsage",
     "Snapshot",

@@ -15,7 +15,7 @@ from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.server.config import Settings
 from tutela.server.crypto import PlatformKeys, load_platform_key
 from tutela.server.db import make_engine, make_session_factory, transaction
-from tutela.server.reports.envelope import KeyWrapper, PlatformKeyWrapper
+from tutela.server.encryption.platform_keys import PlatformKeyRing
 
 if TYPE_CHECKING:
     from tutela.scanner.sources.azure_arm import Transport
@@ -32,7 +32,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     keys: PlatformKeys
-    document_keys: KeyWrapper  # wraps the data keys of stored reports and snapshots
+    platform_keys: PlatformKeyRing  # the versions of the platform key that wrap data keys
     catalog: Catalog
     auth_cache: AuthCache
     verifier: KeyVerifier
@@ -56,7 +56,7 @@ class Runtime:
             engine=engine,
             sessions=sessions,
             keys=keys,
-            document_keys=PlatformKeyWrapper(keys.master),
+            platform_keys=PlatformKeyRing(keys.master),
             catalog=load_catalog(),
             auth_cache=cache,
             verifier=KeyVerifier(

@@ -25,6 +25,8 @@ Knobs a test turns::
 
 It records every request (``requests``) and every retry sleep (``sleeps``), and never sleeps.
 Pass it wherever the code under test takes a ``Transport`` (``Runtime.azure_transport``).
+A process that cannot be handed one (a ``tutela worker``) reaches it over HTTPS through
+``vault_server.VaultProxy``.
 """
 
 from __future__ import annotations
@@ -163,6 +165,11 @@ class FakeVault(HttpTransport[HttpRequest, _RecordedResponse]):
         self.denied.clear()
         self.unreachable = False
         self.refuse_sign_in = False
+
+    def reachable(self, host: str) -> bool:
+        """Whether a connection to ``host`` opens: a sign-in host, or the vault unless
+        ``unreachable`` (for ``vault_server``, which answers the others before TLS)."""
+        return host in _LOGIN_HOSTS.values() or (host == self.host and not self.unreachable)
 
     def sent(self, path_contains: str = "") -> list[HttpRequest]:
         """Requests sent to the vault whose path contains a fragment."""

@@ -117,7 +117,7 @@ def test_a_report_is_sealed_under_the_tenants_key_and_not_the_platform_key(
     assert (row.key_mode, row.key_ref) == ("cmk", current_ref(vault, kind))
     bound = context("report", tenant.id, row.report_id)
     with pytest.raises(DocumentUnreadable):
-        open_compressed(platform.runtime.document_keys, row.wrapped_key, row.body, bound)
+        open_compressed(platform.document_key(), row.wrapped_key, row.body, bound)
     assert read(platform, tenant, report["report_id"]).json() == report
 
 
@@ -135,7 +135,7 @@ def test_a_snapshot_is_sealed_under_the_tenants_key(
         assert (row.key_mode, row.key_ref) == ("cmk", current_ref(vault, kind))
         bound = f"tutela/snapshot/v1|{tenant.id}|{DEV}".encode()
         with pytest.raises(DocumentUnreadable):
-            open_document(platform.runtime.document_keys, row.wrapped_key, row.body, bound)
+            open_document(platform.document_key(), row.wrapped_key, row.body, bound)
         resources = snapshot_resources(session, tenant.id, DEV, platform.runtime.keyring)
         assert resources is not None
         assert len(resources) == row.resources > 0

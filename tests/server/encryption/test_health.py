@@ -1,12 +1,10 @@
-"""The 24-hour key health check: every CMK tenant's key checked as the rotate endpoint checks it;
-an unusable key recorded and mailed once per transition; run by the in-process scheduler and
-as a Celery task on beat's schedule."""
+"""The key health check: every CMK tenant's key checked as the rotate endpoint checks it; an
+unusable key recorded and mailed once per transition; run by the in-process scheduler and by
+beat at ``TUTELA_KEY_HEALTH_INTERVAL_HOURS`` (in a real worker: test_health_worker.py)."""
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +15,7 @@ from tests.server.encryption.conftest import with_encryption_routes
 from tests.server.encryption.fake_vault import CLIENT_SECRET, FakeVault
 from tests.server.encryption.helpers import cmk_tenant, mails_to, owner_email, status
 from tutela.server.db import utcnow
-from tutela.server.jobs import celery_app
+from tutela.server.jobs.celery_app import create_celery
 from tutela.server.jobs.inprocess import periodic_jobs, run_job
 from tutela.server.jobs.models import JobRun
 from tutela.server.jobs.registry import KEY_HEALTH, JobResult, key_health
@@ -147,37 +145,30 @@ def test_the_scheduler_runs_the_check_daily_and_at_start(settings_factory: Any) 
         assert status(platform, tenant)["cmk_key_version"] == new
 
 
-def test_beat_schedules_the_check_daily_and_its_celery_task_runs_it(
-    settings_factory: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("overrides", "seconds"),
+    [
+        ({}, 86400.0),  # daily by default
+        ({"key_health_interval_hours": 0.5}, 1800.0),
+        ({"key_health_interval_hours": 0.5, "scheduler_interval_seconds": 0}, 1800.0),
+        ({"key_health_interval_hours": 0}, None),
+    ],
+)
+def test_the_scheduler_and_beat_run_the_check_at_its_interval_and_0_leaves_it_out(
+    settings_factory: Any, overrides: dict[str, float], seconds: float | None
 ) -> None:
-    settings = settings_factory(
-        job_backend="celery",
-        redis_url=redis_url,
-        job_queue=f"tutela-test-{uuid.uuid4().hex[:8]}",
-        scheduler_interval_seconds=60,
-    )
+    settings = settings_factory(**overrides)
     with Platform(settings) as platform:
-        with_encryption_routes(platform)
-        vault = FakeVault()
-        vault.add_secret("tutela-key")
-        platform.runtime.azure_transport = vault
-        tenant = cmk_tenant(platform)
-        vault.deny()
-        app = celery_app.create_celery(settings)
-        assert app.conf.beat_schedule[KEY_HEALTH] == {"task": KEY_HEALTH, "schedule": 86400}
-        # The worker process's runtime is this one, whose Azure transport is the fake vault.
-        monkeypatch.setitem(celery_app._runtimes, os.getpid(), platform.runtime)
+        inprocess = {name: interval for name, interval, _ in periodic_jobs(platform.runtime)}
+    # Beat's schedule is only built here: nothing connects to this broker.
+    beat = create_celery(settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0"}))
+    schedule = beat.conf.beat_schedule
 
-        detail = app.tasks[KEY_HEALTH].apply().get()
-
-        assert detail == (
-            "1 CMK tenant(s) checked: 1 failed (1 newly blocked), 0 rotation(s) detected"
-        )
-        run = job_run(platform)
-        assert run is not None
-        assert (run.runs, run.last_status, run.last_detail) == (1, "failed", detail)
-        assert status(platform, tenant)["cmk_blocked"] is True
-        assert len(alerts(platform, tenant)) == 1
+    assert inprocess.get(KEY_HEALTH) == seconds
+    assert schedule.get(KEY_HEALTH) == (
+        None if seconds is None else {"task": KEY_HEALTH, "schedule": seconds}
+    )
+    assert set(schedule) == set(inprocess)  # the other jobs as their own settings say
 
 
 def finished(platform: Platform) -> JobRun | None:

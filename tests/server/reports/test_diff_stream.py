@@ -172,7 +172,7 @@ def test_the_diff_of_two_large_stored_reports_is_never_whole_in_memory(
     under half of one report's size (decoding them whole, as before, took 17 times it), and it
     is ``diff_reports``' document."""
     tenant = platform.tenant("enterprise")
-    keys = platform.runtime.document_keys
+    keys = platform.document_key()
     scanned = assessed(platform, tenant, large_template)
     with platform.db() as session:
         owner = session.get(Tenant, tenant.id)
@@ -230,4 +230,4 @@ def bound(row: Report) -> bytes:
 
 
 def opened(platform: Platform, row: Report) -> bytes:
-    return open_json(platform.runtime.document_keys, row.wrapped_key, row.body, bound(row))
+    return open_json(platform.document_key(), row.wrapped_key, row.body, bound(row))

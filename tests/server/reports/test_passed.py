@@ -147,7 +147,7 @@ def _stored(platform: Platform, report_id: str) -> bytes:
     with platform.db() as session:
         row = session.scalars(select(Report).where(Report.report_id == report_id)).one()
         return open_compressed(
-            platform.runtime.document_keys,
+            platform.document_key(),
             row.wrapped_key,
             row.body,
             context("report", row.tenant_id, row.report_id),

@@ -54,7 +54,7 @@ def test_a_large_report_is_stored_and_answered_never_whole(
     platform: Platform, large_template: bytes
 ) -> None:
     tenant = platform.tenant("enterprise")
-    keys = platform.runtime.document_keys
+    keys = platform.document_key()
     document = assessed(platform, tenant, large_template)
     size = sum(len(chunk) for chunk in document.compact_chunks())  # encoded a block at a time
     assert size > 60 * 2**20
@@ -98,7 +98,7 @@ def test_drift_reads_both_sides_of_a_large_report_never_whole(
     in batches as it is inflated; each well under the JSON's size (decoding it whole took
     more than all of it)."""
     tenant = platform.tenant("enterprise")
-    keys = platform.runtime.document_keys
+    keys = platform.document_key()
     document = assessed(platform, tenant, large_template)
     size = sum(len(chunk) for chunk in document.compact_chunks())
     with platform.db() as session:

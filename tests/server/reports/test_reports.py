@@ -55,7 +55,7 @@ def store(
         assert row is not None
         report = store_report(
             session,
-            platform.runtime.document_keys,
+            platform.document_key(),
             row,
             dict(document) if document is not None else a_document(scan_ts),
             report_type=report_type,
@@ -186,7 +186,7 @@ def test_the_default_page_is_50(platform: Platform) -> None:
             moment = minutes_ago(i + 1)
             store_report(
                 session,
-                platform.runtime.document_keys,
+                platform.document_key(),
                 row,
                 dict(document),
                 report_type=MANUAL,

@@ -476,7 +476,7 @@ def _ensure_demo(platform: Platform) -> tuple[str, bool]:
     runtime = platform.runtime
     with platform.db() as session:
         tenant, issued = admin.ensure_demo_tenant(
-            session, runtime.key_policy(), runtime.catalog, document_keys=runtime.document_keys
+            session, runtime.key_policy(), runtime.catalog, platform_keys=runtime.platform_keys
         )
         return tenant.id, issued is not None
 
@@ -522,7 +522,7 @@ def test_ensuring_the_demo_tenant_twice_duplicates_nothing(platform: Platform) -
     assert len(audit_events(platform, first_id, "snapshot.uploaded")) == 2
 
 
-def test_the_demo_tenant_without_document_keys_is_left_bare(platform: Platform) -> None:
+def test_the_demo_tenant_without_platform_keys_is_left_bare(platform: Platform) -> None:
     runtime = platform.runtime
     with platform.db() as session:
         tenant, _ = admin.ensure_demo_tenant(session, runtime.key_policy(), runtime.catalog)

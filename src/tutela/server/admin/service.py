@@ -17,6 +17,7 @@ from tutela.server.auth import epoch as auth_epoch
 from tutela.server.auth.scopes import ROLE_SCOPES, Role
 from tutela.server.auth.service import AuthCache
 from tutela.server.db import after_commit
+from tutela.server.encryption.platform_keys import PlatformKeyRing
 from tutela.server.errors import Conflict, InvalidInput, NotFound
 from tutela.server.keys import service as keys
 from tutela.server.reports.envelope import KeyWrapper
@@ -105,11 +106,11 @@ def ensure_demo_tenant(
     policy: keys.KeyPolicy,
     catalog: Catalog,
     *,
-    document_keys: KeyWrapper | None = None,
+    platform_keys: PlatformKeyRing | None = None,
 ) -> tuple[Tenant, keys.IssuedKey | None]:
     """The demo tenant (enterprise); its owner's key is returned only when it is first created.
 
-    With ``document_keys``, a new demo tenant gets the sample estate's subscriptions linked and
+    With ``platform_keys``, a new demo tenant gets the sample estate's subscriptions linked and
     each one's records stored as its snapshot, so that ``POST /scan`` answers at once.
     """
     existing = TenantRepository(session).get_demo()
@@ -126,14 +127,12 @@ def ensure_demo_tenant(
         name=DEMO_TENANT_NAME,
         is_demo=True,
     )
-    if document_keys is not None:
-        _store_sample_estate(session, document_keys, created.tenant, actor)
+    if platform_keys is not None:
+        _store_sample_estate(session, platform_keys.sealing(session), created.tenant, actor)
     return created.tenant, created.owner_key
 
 
-def _store_sample_estate(
-    session: Session, document_keys: KeyWrapper, tenant: Tenant, actor: str
-) -> None:
+def _store_sample_estate(session: Session, wrapper: KeyWrapper, tenant: Tenant, actor: str) -> None:
     """Link the sample's subscriptions and store each one's records as its snapshot."""
     export = orjson.loads(files(samples.__name__).joinpath(samples.SAMPLE_FILE).read_bytes())
     parts = snapshots.split_export(export)
@@ -149,7 +148,7 @@ def _store_sample_estate(
     for subscription_id, records in parts.items():
         snapshots.save_export(
             session,
-            document_keys,
+            wrapper,
             tenant_id=tenant.id,
             subscription_id=subscription_id,
             body=orjson.dumps({"count": len(records), "data": records}),

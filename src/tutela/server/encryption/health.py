@@ -1,5 +1,6 @@
-"""The 24-hour key health check: every CMK tenant's Key Vault key checked as the rotate endpoint
-checks it (``service.probe`` then ``service.record_check``, as "health check").
+"""The key health check, every ``TUTELA_KEY_HEALTH_INTERVAL_HOURS`` (24 by default): every CMK
+tenant's Key Vault key checked as the rotate endpoint checks it (``service.probe`` then
+``service.record_check``, as "health check").
 
 A failure is recorded in ``cmk_last_error`` (and ``cmk_blocked`` for a key that cannot be used)
 and the owner is mailed once, when the key becomes unavailable, not at every check while it
@@ -29,7 +30,6 @@ from tutela.server.tenants.service import open_credentials
 log = logging.getLogger("tutela.encryption")
 
 ACTOR = "health check"
-INTERVAL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Which key seals a tenant's new document and which opens a stored one.
 
-Sealing follows the tenant's mode today: the platform key (``pmk``, ``key_ref`` None) or the
-current version of its Key Vault secret/key (``cmk``, ``key_ref`` the versioned id). Opening
+Sealing follows the tenant's mode today: the current version of the platform key (``pmk``,
+``platform_keys``) or the current version of its Key Vault secret/key (``cmk``, ``key_ref`` the
+versioned id). Opening
 follows the row: a document opens with the exact key that sealed it, so reports sealed before a
 rotation open with their old version, and CMK-era reports still open after a switch back to PMK.
 
@@ -82,19 +83,15 @@ class Keyring:
         self._lock = threading.Lock()
         self._cached: dict[tuple[str, str, bytes | None], tuple[float, KeyWrapper]] = {}
 
-    @property
-    def platform(self) -> KeyWrapper:
-        return self._runtime.document_keys
-
-    def sealing(self, session: Session, tenant: Tenant) -> KeyWrapper:
-        """The wrapper a new document of the tenant is sealed with (its ``key_ref`` recorded).
+    def sealing(self, session: Session, tenant: Tenant | None) -> KeyWrapper:
+        """The wrapper a new document of the tenant (None: of an operator) is sealed with.
 
         A CMK wrapper is proved first by a round trip through the vault: a cached RSA key wraps
         with its public half locally, so only unwrapping shows that access was revoked, and
         nothing is sealed under a key the tenant has taken away (503 instead).
         """
-        if tenant.encryption_mode != CMK:
-            return self.platform
+        if tenant is None or tenant.encryption_mode != CMK:
+            return self._runtime.platform_keys.sealing(session)
         try:
             material = tenant_material(tenant)
             if material is None or tenant.cmk_key_version is None:
@@ -111,14 +108,15 @@ class Keyring:
     def check_sealing(self, session: Session, tenant: Tenant) -> None:
         """503 now when the tenant's key cannot seal: before a scan runs for minutes only to be
         refused when its report is stored."""
-        self.sealing(session, tenant)
+        if tenant.encryption_mode == CMK:
+            self.sealing(session, tenant)
 
     def opening(
         self, session: Session, tenant_id: str, key_mode: str | None, key_ref: str | None
     ) -> KeyWrapper:
         """The wrapper of the exact key that sealed a stored row."""
         if key_mode != CMK:
-            return self.platform
+            return self._runtime.platform_keys.opening(session, key_ref)
         tenant = session.get(Tenant, tenant_id)
         if tenant is None or key_ref is None:  # (a CMK row always has its ref: migration 0008)
             raise self._failed(session, tenant_id, "unusable", "the document does not name its key")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tutela.server.db import Base, IdMixin, utcnow
@@ -43,3 +43,24 @@ class PendingDowngrade(Base):
     requested_by: Mapped[str] = mapped_column(String(320))
     requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
+
+
+class PlatformKey(Base):
+    """One version of the platform key that wraps documents' data keys under ``pmk``.
+
+    ``original`` is the key derived from the root key file (``crypto.load_platform_key``) and
+    has no stored material; every later version is 32 random bytes sealed under the root key's
+    ring subkey. Exactly one version is ``current`` (new documents are sealed with it); a
+    rotation turns the previous one ``retiring`` until no row names it, then ``retired``, its
+    stored material erased. A row sealed under ``original`` has ``key_ref`` None; under any
+    other version, ``pmk:<id>``.
+    """
+
+    __tablename__ = "platform_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # current | retiring | retired
+    sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(default=None)  # when it stopped sealing
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)

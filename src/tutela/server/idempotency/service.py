@@ -243,7 +243,7 @@ class IdempotencyService:
         """A tenant's answers are sealed as its reports are; an operator's under the PMK."""
         tenant_id = request.caller.tenant_id
         tenant = session.get(Tenant, tenant_id) if tenant_id is not None else None
-        return self.keys.platform if tenant is None else self.keys.sealing(session, tenant)
+        return self.keys.sealing(session, tenant)
 
     def release(self, claimed: Claimed) -> None:
         self.repository.release(claimed.record_id, claimed.attempt)

@@ -1,7 +1,7 @@
 """The scale-out engine: the same jobs as Celery tasks, Redis as broker, beat as the clock.
 
-Beat sends ``governance.run_due`` every ``TUTELA_SCHEDULER_INTERVAL_SECONDS`` (and, with it,
-``encryption.key_health`` once a day) and ``reports.purge`` every
+Beat sends ``governance.run_due`` every ``TUTELA_SCHEDULER_INTERVAL_SECONDS``,
+``encryption.key_health`` every ``TUTELA_KEY_HEALTH_INTERVAL_HOURS`` and ``reports.purge`` every
 ``TUTELA_RETENTION_INTERVAL_HOURS``. ``governance.run_due`` fans out
 one ``governance.scan_tenant`` task per due tenant, so the scans spread over every worker.
 
@@ -26,7 +26,6 @@ from celery import Celery
 
 from tutela.server.config import Settings
 from tutela.server.db import utcnow
-from tutela.server.encryption import health
 from tutela.server.jobs.inprocess import run_job
 from tutela.server.jobs.registry import (
     GOVERNANCE_DUE,
@@ -84,7 +83,11 @@ def _schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             # A look that waited longer than the interval is superseded by the next one.
             "options": {"expires": settings.scheduler_interval_seconds},
         }
-        schedule[KEY_HEALTH] = {"task": KEY_HEALTH, "schedule": health.INTERVAL_SECONDS}
+    if settings.key_health_interval_hours > 0:
+        schedule[KEY_HEALTH] = {
+            "task": KEY_HEALTH,
+            "schedule": settings.key_health_interval_hours * 3600,
+        }
     if settings.retention_interval_hours > 0:
         schedule[REPORTS_PURGE] = {
             "task": REPORTS_PURGE,

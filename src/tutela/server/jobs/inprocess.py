@@ -2,8 +2,9 @@
 
 Each job runs in a worker thread (the scans are synchronous), one run at a time per job; a run
 that fails is logged and recorded, and the timer goes on. Governance is looked at every
-``TUTELA_SCHEDULER_INTERVAL_SECONDS``; retention every ``TUTELA_RETENTION_INTERVAL_HOURS``.
-Both run once at start-up.
+``TUTELA_SCHEDULER_INTERVAL_SECONDS``; CMK keys are checked every
+``TUTELA_KEY_HEALTH_INTERVAL_HOURS``; retention runs every ``TUTELA_RETENTION_INTERVAL_HOURS``.
+Each runs once at start-up too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 
 from tutela.server.db import utcnow
-from tutela.server.encryption import health
 from tutela.server.jobs.registry import (
     GOVERNANCE_DUE,
     KEY_HEALTH,
@@ -48,8 +48,14 @@ def periodic_jobs(runtime: Runtime) -> list[tuple[str, float, Callable[[], JobRe
                 lambda: governance_due(runtime, utcnow()),
             )
         )
-        # The key health check runs wherever the scheduler does, once a day.
-        jobs.append((KEY_HEALTH, health.INTERVAL_SECONDS, lambda: key_health(runtime, utcnow())))
+    if settings.key_health_interval_hours > 0:
+        jobs.append(
+            (
+                KEY_HEALTH,
+                settings.key_health_interval_hours * 3600,
+                lambda: key_health(runtime, utcnow()),
+            )
+        )
     if settings.retention_interval_hours > 0:
         jobs.append(
             (

@@ -1,9 +1,10 @@
 """Envelope encryption of stored documents (reports, snapshots).
 
 Each document gets a fresh AES-256-GCM data key; the data key is wrapped by a key-encryption key
-(today the platform key's report subkey: mode ``pmk``). The tenant and the document's id are bound
-as associated data on both layers, so a body or a wrapped key moved to another row does not open.
-A ``KeyWrapper`` for a tenant's own Azure Key Vault key (mode ``cmk``) slots in beside the PMK one.
+(a version of the platform key: mode ``pmk``; or a tenant's own Azure Key Vault key or secret:
+mode ``cmk``). The tenant and the document's id are bound as associated data on both layers, so a
+body or a wrapped key moved to another row does not open. Rotating the platform key re-wraps
+data keys only: a document's body is never re-encrypted.
 """
 
 from __future__ import annotations
@@ -32,13 +33,19 @@ class KeyWrapper(Protocol):
 
 
 class PlatformKeyWrapper:
-    """Wraps data keys with a subkey of the platform master key."""
+    """Wraps data keys with one version of the platform key (``encryption.platform_keys``)."""
 
     mode = "pmk"
-    key_ref: str | None = None
 
-    def __init__(self, master: bytes) -> None:
-        self._kek = derive_key(master, "tutela/report-kek/v1")
+    def __init__(self, kek: bytes, key_ref: str | None) -> None:
+        self._kek = kek
+        self.key_ref = key_ref  # None for the original version, else ``pmk:<id>``
+
+    @classmethod
+    def original(cls, master: bytes) -> PlatformKeyWrapper:
+        """The first version: a subkey of the root key, which every document before the first
+        rotation is sealed with."""
+        return cls(derive_key(master, "tutela/report-kek/v1"), None)
 
     def wrap(self, data_key: bytes, context: bytes) -> bytes:
         return seal(self._kek, data_key, context)
