@@ -296,3 +296,40 @@ def test_a_governance_scan_under_a_refused_key_fails_naming_it_and_stores_nothin
     assert "customer-managed key is unavailable" in str(outcome.detail)
     assert governance_reports(platform, tenant.id) == []
     assert status(platform, tenant)["cmk_blocked"] is True
+
+
+def test_an_answer_the_refused_key_cannot_seal_is_not_kept_and_the_log_says_why(
+    platform: Platform, vault: FakeVault, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The request succeeded (creating an API key never reads the vault), but its answer
+    cannot be sealed: it is not kept, the key is released, and the log names the cause."""
+    caplog.set_level(logging.INFO)
+    tenant = cmk_tenant(platform)
+    vault.deny()
+    platform.runtime.keyring.forget()
+    headers = {**tenant.headers, "Idempotency-Key": "refused-1"}
+
+    first = platform.client.post(
+        "/api-keys", headers=headers, json={"name": "ci", "scopes": ["tenant:read"]}
+    )
+
+    assert first.status_code == 201, first.text
+    reasons = [
+        record.getMessage()
+        for record in caplog.records
+        if record.getMessage().startswith("idempotent_answer_not_kept")
+    ]
+    assert reasons == ["idempotent_answer_not_kept reason=key_unavailable"]
+    with platform.db() as session:
+        assert (
+            session.scalars(
+                select(IdempotencyRecord).where(IdempotencyRecord.owner == tenant.id)
+            ).all()
+            == []
+        )
+    retry = platform.client.post(
+        "/api-keys", headers=headers, json={"name": "ci", "scopes": ["tenant:read"]}
+    )
+    assert retry.status_code == 201  # run again, not replayed: nothing was kept
+    assert "Idempotency-Replayed" not in retry.headers
+    assert retry.json()["id"] != first.json()["id"]

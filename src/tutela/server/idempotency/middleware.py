@@ -197,9 +197,9 @@ class IdempotencyMiddleware:
             # Shielded: a client that leaves must not leave the key held until its lease ends.
             with anyio.CancelScope(shield=True):
                 if answer.status is not None and 200 <= answer.status < 300 and answer.complete:
-                    kept = await run_in_threadpool(self.service.complete, claimed, request, answer)
-                    if not kept:
-                        log.warning("idempotent_answer_not_kept reason=taken_over")
+                    lost = await run_in_threadpool(self.service.complete, claimed, request, answer)
+                    if lost is not None:
+                        log.warning("idempotent_answer_not_kept reason=%s", lost)
                 else:
                     # An error changed nothing (or the answer was cut short): a retry runs it.
                     await run_in_threadpool(self.service.release, claimed)

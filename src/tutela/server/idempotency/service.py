@@ -215,9 +215,10 @@ class IdempotencyService:
             compressed = open_answer(wrapper, record.wrapped_key, record.body, bound)
         return Replay(record.status_code, dict(record.headers or {}), compressed)
 
-    def complete(self, claimed: Claimed, request: Request, answer: AnswerRecorder) -> bool:
-        """Keep a successful answer for replays; False if a retry had taken the key over, or
-        if the tenant's CMK could not seal it (the key is released: a retry runs again)."""
+    def complete(self, claimed: Claimed, request: Request, answer: AnswerRecorder) -> str | None:
+        """Keep a successful answer for replays. Why it was not kept, or None: ``taken_over``
+        when a retry had taken the key over; ``key_unavailable`` when the tenant's CMK could not
+        seal it (the key is released: a retry runs again)."""
         assert answer.status is not None
         bound = bound_to(request.owner, claimed.record_id, request.key)
         try:
@@ -225,10 +226,9 @@ class IdempotencyService:
                 wrapper = self._sealing(session, request)
                 wrapped_key, sealed = seal_answer(wrapper, answer.compressed(), bound)
         except CustomerKeyUnavailable:
-            log.warning("idempotent_answer_not_kept reason=key_unavailable")
             self.release(claimed)
-            return False
-        return self.repository.complete(
+            return "key_unavailable"
+        kept = self.repository.complete(
             claimed.record_id,
             claimed.attempt,
             status_code=answer.status,
@@ -238,6 +238,7 @@ class IdempotencyService:
             wrapped_key=wrapped_key,
             body=sealed,
         )
+        return None if kept else "taken_over"
 
     def _sealing(self, session: Session, request: Request) -> KeyWrapper:
         """A tenant's answers are sealed as its reports are; an operator's under the PMK."""
