@@ -94,6 +94,23 @@ class Platform:
             )
             return created.user.id, created.key.secret
 
+    def set_password(self, user_id: str, password: str) -> str:
+        """Give a user a password (as accepting an invitation does); their email."""
+        from tutela.server.auth.passwords import hash_password
+        from tutela.server.tenants.models import User
+
+        with self.db() as session:
+            user = session.get(User, user_id)
+            assert user is not None
+            user.password_hash = hash_password(password)
+            return user.email
+
+    def sign_in(self, email: str, password: str) -> dict[str, str]:
+        """Sign ``self.client`` in to the portal; the headers a state-changing request needs."""
+        response = self.client.post("/auth/sign-in", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return {"X-CSRF-Token": response.json()["csrf_token"]}
+
     def key(
         self,
         tenant: TenantCtx | None,

@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from tutela import __version__
 from tutela.server.admin.router import router as admin_router
+from tutela.server.auth.router import router as auth_router
 from tutela.server.catalog.router import router as catalog_router
 from tutela.server.config import Settings, load_settings
 from tutela.server.db import transaction
@@ -58,6 +59,11 @@ TAGS = [
         "back to the platform key.",
     },
     {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
+    {
+        "name": "auth",
+        "description": "Signing in to the portal: a session cookie, and the CSRF token that "
+        "its state-changing requests carry in X-CSRF-Token instead of an API key.",
+    },
     {"name": "scans", "description": "Scans of your subscriptions, dry runs and IaC scans."},
     {"name": "reports", "description": "Saved reports: history, diffs, deletion."},
     {
@@ -174,6 +180,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     for router in (
         health_router,
+        auth_router,
         catalog_router,
         tenants_router,
         encryption_router,

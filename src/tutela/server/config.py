@@ -75,6 +75,31 @@ class Settings(BaseSettings):
         description="Per-tenant request limit across all its keys, in the `limits` notation.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # People signing in to the portal (tutela.server.auth.sessions).
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0, description="A portal session ends after this long without a request."
+    )
+    session_max_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="A portal session ends this long after sign-in, in use or not.",
+    )
+    sign_in_limit: str = Field(
+        default="10/minute",
+        description="Sign-in attempts per client address, in the `limits` notation.",
+    )
+    lockout_threshold: int = Field(
+        default=5, ge=1, description="Consecutive failed sign-ins that lock an account."
+    )
+    lockout_minutes: float = Field(
+        default=15.0, gt=0, description="How long a locked account refuses passwords."
+    )
+    invitation_days: float = Field(
+        default=7.0, gt=0, description="How long an emailed invitation link works."
+    )
+    password_reset_minutes: float = Field(
+        default=60.0, gt=0, description="How long an emailed password-reset link works."
+    )
     retention_interval_hours: float = Field(
         default=24.0,
         ge=0,

@@ -68,9 +68,9 @@ class InvalidInput(DomainError):
 class RateLimited(DomainError):
     status_code = 429
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
         super().__init__(
-            f"Rate limit exceeded; retry after {retry_after} seconds",
+            detail or f"Rate limit exceeded; retry after {retry_after} seconds",
             headers={"Retry-After": str(retry_after)},
         )
 

@@ -1,7 +1,7 @@
 """Every table, imported in one place so metadata is complete for Alembic and tests."""
 
 from tutela.server.audit.models import AuditEvent, KeySource
-from tutela.server.auth.models import AuthEpoch
+from tutela.server.auth.models import AuthEpoch, OneTimeLink, WebSession
 from tutela.server.encryption.models import EncryptionEvent, PendingDowngrade, PlatformKey
 from tutela.server.governance.models import GovernanceState
 from tutela.server.house_policy.models import TenantHousePolicy
@@ -20,6 +20,7 @@ __all__ = [
     "IdempotencyRecord",
     "JobRun",
     "KeySource",
+    "OneTimeLink",
     "PendingDowngrade",
     "PlatformKey",
     "Report",
@@ -29,4 +30,5 @@ __all__ = [
     "TenantHousePolicy",
     "TenantSubscription",
     "User",
+    "WebSession",
 ]

@@ -82,9 +82,13 @@ def document_routes(routes: Iterable[BaseRoute]) -> None:
         setattr(route, _DOCUMENTED, True)
         authorize = find_authorize(route.dependant)
         lines = [route.description.strip()] if route.description else []
-        if authorize is None:
+        declared = (route.openapi_extra or {}).get("security")
+        if authorize is None and declared:  # the /auth routes that read the session cookie
+            lines.append("**Authentication:** the portal's session cookie.")
+            extra: dict[str, Any] = {"security": declared}
+        elif authorize is None:
             lines.append("**Authentication:** none.")
-            extra: dict[str, Any] = {"security": []}
+            extra = {"security": []}
         else:
             scopes = sort_scopes(authorize.scopes)
             lines.append(
@@ -98,5 +102,6 @@ def document_routes(routes: Iterable[BaseRoute]) -> None:
         route.description = "\n\n".join(lines)
         route.openapi_extra = {**(route.openapi_extra or {}), **extra}
         has_body = route.body_field is not None
-        for code, spec in _error_responses(authorize is not None, has_body).items():
+        authenticated = authorize is not None or bool(declared)
+        for code, spec in _error_responses(authenticated, has_body).items():
             route.responses.setdefault(code, spec)

@@ -20,7 +20,17 @@ from tutela.server.auth.scopes import ROLE_SCOPES, Role, Scope
 from tutela.server.auth.tokens import generate_key
 from tutela.server.openapi import api_routes, find_authorize
 
-PUBLIC_ROUTES = {("GET", "/health")}
+PUBLIC_ROUTES = {
+    ("GET", "/health"),
+    # Signing in to the portal: before a session exists, or on the session cookie itself
+    # (tests/server/auth/test_sessions.py).
+    ("POST", "/auth/sign-in"),
+    ("GET", "/auth/session"),
+    ("POST", "/auth/sign-out"),
+    ("POST", "/auth/password-reset"),
+    ("POST", "/auth/password-reset/confirm"),
+    ("POST", "/auth/invitations/accept"),
+}
 SNAPSHOT_SUBSCRIPTION = "5a0e9c4d-2b7f-4d1a-8e63-0c9f1b2d3e4a"
 
 # A valid body for every operation that takes one, so a 404 is not masked by a 422.

@@ -19,10 +19,13 @@ class Caller:
     tenant_id: str | None  # None for platform operators
     plan: str | None
     scopes: frozenset[Scope]  # the key's scopes ∩ the owner's current role scopes
+    session_id: str | None = None  # a person signed in to the portal (no key): their session
 
     @property
     def actor(self) -> str:
         """How the audit log names this caller: the person and the key, never the secret."""
+        if self.session_id is not None:
+            return f"{self.user_email} (portal)"
         return f"{self.user_email} (key {self.key_prefix}…)"
 
     def require_tenant(self) -> str:

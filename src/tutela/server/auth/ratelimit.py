@@ -49,6 +49,10 @@ class KeyRateLimiter:
             return None
         return self._hit(self._tenant_item, "tenant", tenant_id)
 
+    def hit_sign_in(self, source: str, limit: str) -> RateDecision:
+        """Password sign-ins from one client address, whoever they name."""
+        return self._hit(parse(limit), "sign-in", source)
+
     def _hit(self, item: RateLimitItem, kind: str, identity: str) -> RateDecision:
         allowed = self._limiter.hit(item, kind, identity)
         stats = self._limiter.get_window_stats(item, kind, identity)

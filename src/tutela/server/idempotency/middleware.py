@@ -21,8 +21,10 @@ import anyio
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tutela.server.auth import sessions
 from tutela.server.auth.caller import Caller
 from tutela.server.auth.dependencies import presented_key
 from tutela.server.auth.ratelimit import binding
@@ -125,9 +127,22 @@ class IdempotencyMiddleware:
             if scheme.lower() == "bearer" and token.strip()
             else None
         )
+        session_token = HTTPConnection(scope).cookies.get(sessions.cookie_name(self.runtime))
         try:
+            if "x-api-key" not in headers and bearer is None and session_token:
+                # A person in the portal: their session, and its CSRF token (a POST).
+                caller: Caller = await run_in_threadpool(
+                    sessions.authenticate, self.runtime, session_token
+                )
+                sessions.check_csrf(
+                    self.runtime,
+                    session_token,
+                    headers.get(sessions.CSRF_HEADER.lower()),
+                    headers.get("origin"),
+                )
+                return caller
             presented = presented_key(headers.get("x-api-key"), bearer)
-            caller: Caller = await run_in_threadpool(self.runtime.verifier.verify, presented)
+            caller = await run_in_threadpool(self.runtime.verifier.verify, presented)
         except DomainError:
             return None
         return caller

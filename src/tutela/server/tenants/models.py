@@ -59,6 +59,9 @@ class User(IdMixin, Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Sign-in lock-out: consecutive failed password sign-ins, and until when they are refused.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class ScanUsage(Base):

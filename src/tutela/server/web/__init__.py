@@ -1,0 +1,1 @@
+"""The web portal: pages and assets."""
