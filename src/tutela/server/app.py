@@ -37,6 +37,9 @@ from tutela.server.scans.router import router as scans_router
 from tutela.server.schemas import OutputModel
 from tutela.server.snapshots.router import router as snapshots_router
 from tutela.server.tenants.router import router as tenants_router
+from tutela.server.web.pages import router as portal_pages
+from tutela.server.web.pages import static as portal_static
+from tutela.server.web.rendering import STATIC_PATH
 
 DESCRIPTION = """Compliance for AI infrastructure on Azure.
 
@@ -195,6 +198,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         document_routes(router.routes)
         document_idempotency(router.routes)
         app.include_router(router)
+    app.include_router(portal_pages)
+    app.mount(STATIC_PATH, portal_static, name="portal-static")
     app.mount("/admin", create_admin_app(runtime))
     # Added before RequestContextMiddleware, so inside it: body limits and correlation ids
     # apply to replays too; around the /admin mount, so admin POSTs are covered.

@@ -1,0 +1,148 @@
+"""The portal's pages. Each reads through the same services as the API and shows what the
+person's role may see; each action on it calls a public endpoint from the browser."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from tutela.server.auth.scopes import Scope, sort_scopes
+from tutela.server.db import transaction, utcnow
+from tutela.server.governance import service as governance
+from tutela.server.keys.router import list_api_keys
+from tutela.server.reports import service as reports
+from tutela.server.reports.models import Report
+from tutela.server.runtime import RuntimeDep
+from tutela.server.tenants import service as tenants
+from tutela.server.tenants.router import tenant_me
+from tutela.server.web import charts
+from tutela.server.web.rendering import open_page, public_page, safe_next
+
+router = APIRouter(include_in_schema=False)
+# The portal's own CSS and JS, from the installed package: nothing from elsewhere.
+static = StaticFiles(packages=[("tutela.server.web", "static")])
+
+PageResponse = HTMLResponse | RedirectResponse
+SEVERITIES = ("critical", "high", "medium", "low")
+TREND_REPORTS = 30  # the dashboard's score trend: this many latest reports
+
+
+@router.get("/", response_model=None)
+def root() -> RedirectResponse:
+    return RedirectResponse("/portal/", status_code=303)
+
+
+@router.get("/login", response_model=None)
+def login(
+    request: Request,
+    runtime: RuntimeDep,
+    next_page: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+) -> HTMLResponse:
+    return public_page(request, runtime).render(
+        "login.html", title="Sign in", next_page=safe_next(next_page)
+    )
+
+
+@router.get("/portal/forgot-password", response_model=None)
+def forgot_password(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    return public_page(request, runtime).render("forgot_password.html", title="Reset your password")
+
+
+@router.get("/portal/reset-password", response_model=None)
+def reset_password(
+    request: Request,
+    runtime: RuntimeDep,
+    token: Annotated[str, Query(max_length=128)] = "",
+) -> HTMLResponse:
+    return public_page(request, runtime).render(
+        "set_password.html",
+        title="Choose a new password",
+        token=token,
+        endpoint="POST /auth/password-reset/confirm",
+        button="Set password and sign in",
+    )
+
+
+@router.get("/portal/accept-invitation", response_model=None)
+def accept_invitation(
+    request: Request,
+    runtime: RuntimeDep,
+    token: Annotated[str, Query(max_length=128)] = "",
+) -> HTMLResponse:
+    return public_page(request, runtime).render(
+        "set_password.html",
+        title="Accept your invitation",
+        token=token,
+        endpoint="POST /auth/invitations/accept",
+        button="Choose password and sign in",
+    )
+
+
+@router.get("/portal/", response_model=None)
+def dashboard(request: Request, runtime: RuntimeDep) -> PageResponse:
+    page = open_page(request, runtime)
+    if isinstance(page, RedirectResponse):
+        return page
+    caller = page.caller
+    assert caller is not None
+    if caller.tenant_id is None:  # an operator: the admin pages are theirs
+        return page.render("operator.html", title="Operator")
+    now = utcnow()
+    with transaction(runtime.sessions, readonly=True) as session:
+        me = tenant_me(session, tenants.profile(session, caller, runtime.catalog), runtime.catalog)
+        rows: list[Report] = []
+        if page.may(Scope.REPORT_READ):
+            rows, _ = reports.list_reports(
+                session,
+                caller,
+                runtime.catalog,
+                now,
+                report_type=None,
+                cursor=None,
+                limit=TREND_REPORTS,
+            )
+        state = None
+        if page.may(Scope.GOVERNANCE_READ) and page.plan_at_least("professional"):
+            state = governance.view(session, caller, runtime.catalog, now).as_dict()
+    latest = rows[0] if rows else None
+    trend = charts.score_trend([(row.created_at, row.aggregate_score) for row in reversed(rows)])
+    severity = (
+        charts.severity_counts({s: getattr(latest, f"{s}_count") for s in SEVERITIES})
+        if latest is not None
+        else None
+    )
+    return page.render(
+        "dashboard.html",
+        title="Dashboard",
+        me=me,
+        latest=latest,
+        recent=rows[:5],
+        trend=trend,
+        severity=severity,
+        severities=SEVERITIES,
+        governance=state,
+    )
+
+
+@router.get("/portal/api-keys", response_model=None)
+def api_keys(request: Request, runtime: RuntimeDep) -> PageResponse:
+    page = open_page(request, runtime)
+    if isinstance(page, RedirectResponse):
+        return page
+    caller = page.caller
+    assert caller is not None
+    if not page.may(Scope.KEYS_READ):
+        return page.not_found("API keys")
+    with transaction(runtime.sessions, readonly=True) as session:
+        listed = list_api_keys(session, caller, limit=200, cursor=None)  # as GET /api-keys
+    return page.render(
+        "api_keys.html",
+        title="API keys",
+        keys=listed.items,
+        grantable=sort_scopes(caller.scopes),
+        default_days=30,
+        max_days=runtime.settings.key_expiry_max_days,
+    )

@@ -1,0 +1,161 @@
+// Tutela portal: every action is a call to the public JSON API.
+//
+// A form with data-api="METHOD /path/{name}" is sent with fetch: its fields as a JSON body, the
+// session cookie, and the page's CSRF token in X-CSRF-Token. {name} in the path is taken from
+// the form's data-name attribute. What happens on success is data-then:
+//   reload           reload the page
+//   go:/path         open another page (go:next follows the form's "next" field)
+//   show:ID          put the answer's fields into the element ID's [data-field] children, and
+//                    show it (the secret of a new API key, shown once)
+// A 422's field errors are written next to their fields; any other error above the form.
+// Fields: checkboxes sharing a name make a list; data-type="number" sends a number; an empty
+// optional field is left out; a field with data-omit is never sent.
+"use strict";
+
+(function () {
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function body(form) {
+    var data = {};
+    var lists = {};
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (!field.name || field.disabled || field.hasAttribute("data-omit")) return;
+      if (field.type === "checkbox") {
+        if (field.hasAttribute("data-single")) {
+          data[field.name] = field.checked;
+          return;
+        }
+        lists[field.name] = lists[field.name] || [];
+        if (field.checked) lists[field.name].push(field.value);
+        return;
+      }
+      if (field.type === "radio" && !field.checked) return;
+      if (field.value === "" && !field.required) return;
+      data[field.name] = field.dataset.type === "number" ? Number(field.value) : field.value;
+    });
+    Object.keys(lists).forEach(function (name) { data[name] = lists[name]; });
+    return data;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach(function (slot) { slot.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
+    });
+    var general = form.querySelector("[data-form-error]");
+    if (general) { general.textContent = ""; general.hidden = true; }
+  }
+
+  function showError(form, message) {
+    var general = form.querySelector("[data-form-error]");
+    if (general) {
+      general.textContent = message;
+      general.hidden = false;
+      general.focus();
+    } else {
+      window.alert(message);
+    }
+  }
+
+  function showErrors(form, status, answer) {
+    var detail = answer && answer.detail;
+    if (status === 401 && csrfToken()) {  // a signed-in page whose session has ended
+      window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+      return;
+    }
+    if (Array.isArray(detail)) {
+      var unplaced = [];
+      var first = null;
+      detail.forEach(function (item) {
+        var name = item.loc ? item.loc[item.loc.length - 1] : null;
+        var slot = name !== null && form.querySelector('[data-error-for="' + name + '"]');
+        var field = name !== null && form.elements[name];
+        if (slot) {
+          slot.textContent = item.msg;
+          if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
+          first = first || field;
+        } else {
+          unplaced.push(item.msg);
+        }
+      });
+      if (unplaced.length) showError(form, unplaced.join(" "));
+      if (first && first.focus && !unplaced.length) first.focus();
+      return;
+    }
+    showError(form, typeof detail === "string" ? detail : "Something went wrong (" + status + ").");
+  }
+
+  function fill(target, answer) {
+    target.querySelectorAll("[data-field]").forEach(function (slot) {
+      var value = answer[slot.dataset.field];
+      if (slot.tagName === "INPUT") slot.value = value; else slot.textContent = value;
+    });
+    target.hidden = false;
+    var focus = target.querySelector("[data-focus]") || target;
+    focus.focus();
+  }
+
+  function then(form, answer) {
+    var next = form.dataset.then || "reload";
+    if (next === "reload") {
+      window.location.reload();
+    } else if (next === "go:next") {
+      window.location.assign(form.elements.next ? form.elements.next.value : "/portal/");
+    } else if (next.indexOf("go:") === 0) {
+      window.location.assign(next.slice(3));
+    } else if (next.indexOf("show:") === 0) {
+      form.reset();
+      fill(document.getElementById(next.slice(5)), answer || {});
+    }
+  }
+
+  async function send(form) {
+    var parts = form.dataset.api.split(" ");
+    var method = parts[0];
+    var path = parts[1].replace(/\{(\w+)\}/g, function (_, name) {
+      return encodeURIComponent(form.dataset[name] || "");
+    });
+    var headers = { "Accept": "application/json", "X-CSRF-Token": csrfToken() };
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (method !== "DELETE") {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body(form));
+    }
+    var button = form.querySelector('button[type="submit"], button:not([type])');
+    if (button) button.disabled = true;
+    clearErrors(form);
+    try {
+      var response = await fetch(path, init);
+      var answer = null;
+      if (response.status !== 204) {
+        try { answer = await response.json(); } catch (ignored) { answer = null; }
+      }
+      if (response.ok) then(form, answer); else showErrors(form, response.status, answer);
+    } catch (failure) {
+      showError(form, "The server could not be reached: " + failure.message);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-api]");
+    if (!form) return;
+    event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    send(form);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.dataset.copy);
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.value || source.textContent).then(function () {
+      button.textContent = "Copied";
+    });
+  });
+})();
