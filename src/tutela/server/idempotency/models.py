@@ -30,7 +30,8 @@ class IdempotencyRecord(IdMixin, Base):
     key: Mapped[str] = mapped_column(String(255))
     # sha256 of method, path, query and body: the same key with another request is refused.
     fingerprint: Mapped[str] = mapped_column(String(64))
-    api_key_id: Mapped[str] = mapped_column(String(36))  # only the same API key gets the replay
+    # Only the same API key gets the replay (or the same portal session: ``session:<id>``).
+    api_key_id: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(JSON)  # the caller's scopes at the first request
     state: Mapped[str] = mapped_column(String(16), default=RUNNING)  # running | done
     attempt: Mapped[str] = mapped_column(String(36))  # the token of the request holding it

@@ -1,5 +1,5 @@
-"""portal sign-in: people's sessions, one-time links (invitations, password resets), and the
-sign-in lock-out on users
+"""portal sign-in: people's sessions, one-time links (invitations, password resets), the
+sign-in lock-out on users, and room for a session's id in kept Idempotency-Key answers
 
 Revision ID: 0010
 Revises: 0009
@@ -67,10 +67,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_one_time_links_token_hash")),
     )
     op.create_index(op.f("ix_one_time_links_user_id"), "one_time_links", ["user_id"], unique=False)
+    # A portal session's requests are kept under "session:<id>" (44 characters).
+    with op.batch_alter_table("idempotency_records") as batch:
+        batch.alter_column(
+            "api_key_id", existing_type=sa.String(length=36), type_=sa.String(length=64)
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("idempotency_records") as batch:
+        batch.alter_column(
+            "api_key_id", existing_type=sa.String(length=64), type_=sa.String(length=36)
+        )
     op.drop_index(op.f("ix_one_time_links_user_id"), table_name="one_time_links")
     op.drop_table("one_time_links")
     op.drop_index(op.f("ix_web_sessions_user_id"), table_name="web_sessions")
