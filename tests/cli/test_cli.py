@@ -231,12 +231,24 @@ def test_serve_demo_creates_the_demo_tenant_once(
     assert me.status_code == 200
     assert me.json()["plan_id"] == "enterprise"
     assert me.json()["tenant_id"] == tenant_id
+    # The portal: the printed link lets the owner choose a password, and signs them in.
+    [token] = re.findall(r"/portal/accept-invitation\?token=([A-Za-z0-9_-]+)", output)
+    with httpx.Client(base_url=first.base_url, timeout=5) as browser:
+        page = browser.get(f"/portal/accept-invitation?token={token}")
+        assert page.status_code == 200
+        accepted = browser.post(
+            "/auth/invitations/accept", json={"token": token, "password": "demo owner passphrase"}
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["email"] == "owner@demo.tutela.local"
+        assert browser.get("/portal/").status_code == 200
     first.stop()
 
     second = start_server(tmp_path)
     again = second.wait_until_serving()
     assert "already exists" in again
     assert not KEY.search(again)
+    assert "accept-invitation" not in again
     assert _demo_tenant_id(again) == tenant_id
     me = httpx.get(f"{second.base_url}/tenant/me", headers={"X-API-Key": secret}, timeout=5)
     assert me.status_code == 200

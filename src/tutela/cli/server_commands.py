@@ -17,6 +17,7 @@ from tutela.cli.text import shown
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from tutela.server.keys.service import IssuedKey
     from tutela.server.runtime import Runtime
 
 console = Console(highlight=False, soft_wrap=True)
@@ -53,6 +54,26 @@ def _unit_of_work() -> Iterator[tuple[Runtime, Session]]:
         runtime.close()
 
 
+def _portal_invitation(session: Session, runtime: Runtime, issued: IssuedKey) -> str:
+    """A one-time link for the demo owner to choose a password (an invitation, as the portal
+    sends one to a new person), valid ``TUTELA_INVITATION_DAYS``."""
+    import datetime as dt
+
+    from tutela.server.auth import links
+    from tutela.server.tenants.models import User
+
+    owner = session.get(User, issued.key.user_id)
+    assert owner is not None
+    link = links.issue(
+        session,
+        owner,
+        links.INVITATION,
+        lifetime=dt.timedelta(days=runtime.settings.invitation_days),
+        created_by="tutela (first start)",
+    )
+    return link.url(runtime.settings.resolved_public_url, links.INVITATION)
+
+
 def _show_secret(label: str, secret: str) -> None:
     console.print(f"{label} (shown once; store it now):")
     console.print(f"  {secret}", style="bold green")
@@ -81,9 +102,15 @@ def serve(
                 session, runtime.key_policy(), runtime.catalog, platform_keys=runtime.platform_keys
             )
             tenant_id = tenant.id
+            invitation = _portal_invitation(session, runtime, issued) if issued else None
         if issued is not None:
             console.print(f"Demo tenant {tenant_id} created (plan: enterprise).")
             _show_secret(f"API key of its owner {DEMO_OWNER_EMAIL}", issued.secret)
+            if invitation is not None:
+                _show_secret(
+                    "The portal: open this link to choose the owner's password and sign in",
+                    invitation,
+                )
         else:
             console.print(
                 f"Demo tenant {tenant_id} already exists; its owner's key was shown at first "
