@@ -63,6 +63,7 @@ def test_every_typed_call_is_documented() -> None:
         "governance",
         "keys",
         "encryption",
+        "users",
     }
     missing = [
         f"session.{group}.{method}("

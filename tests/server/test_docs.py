@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.conftest import service_unavailable
+# The browser fixtures live beside the browser tests; imported, they serve this module too.
+from tests.browser.conftest import browser, live_server, page  # noqa: F401
+from tests.browser.harness import snap
 from tests.platform import Platform
-from tests.serving import DemoServer
 
-CHROMIUM = "/usr/bin/chromium"
 EXPECTED_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 DOCS_PAGES = [("/api-docs", "/openapi.json"), ("/admin/api-docs", "/admin/openapi.json")]
 
@@ -39,11 +38,11 @@ def _asset_urls(html: str) -> list[str]:
     return parser.urls
 
 
-@pytest.mark.parametrize(("page", "spec"), DOCS_PAGES)
+@pytest.mark.parametrize(("docs", "spec"), DOCS_PAGES)
 def test_every_asset_of_the_docs_page_is_served_by_the_server(
-    platform: Platform, page: str, spec: str
+    platform: Platform, docs: str, spec: str
 ) -> None:
-    response = platform.client.get(page)
+    response = platform.client.get(docs)
     assert response.status_code == 200
     assert "cdn" not in response.text.lower()
     assert "https://" not in response.text
@@ -53,7 +52,7 @@ def test_every_asset_of_the_docs_page_is_served_by_the_server(
     for url in urls:
         parts = urlsplit(url)
         assert (parts.scheme, parts.netloc) == ("", ""), url  # a path on this server
-        assert url.startswith(page + "/assets/"), url
+        assert url.startswith(docs + "/assets/"), url
         asset = platform.client.get(url)
         assert asset.status_code == 200, url
         expected = EXPECTED_TYPES[Path(parts.path).suffix]
@@ -72,63 +71,27 @@ def test_the_script_is_swagger_ui_and_no_other_file_is_served(platform: Platform
         assert set(missing.json()) == {"detail"}
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    server = DemoServer(tmp_path_factory.mktemp("docs-server"))
-    try:
-        server.wait_until_serving()
-        yield server
-    finally:
-        server.stop()
-
-
-def _chromium() -> str:
-    if shutil.which(CHROMIUM) is None:
-        service_unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
-    return CHROMIUM
-
-
 @pytest.mark.parametrize(
-    ("page", "operation"), [("/api-docs", "/tenant/me"), ("/admin/api-docs", "/tenants")]
+    ("docs", "operation"), [("/api-docs", "/tenant/me"), ("/admin/api-docs", "/tenants")]
 )
 def test_swagger_ui_renders_in_a_browser_without_leaving_the_server(
-    demo_server: DemoServer, tmp_path: Path, page: str, operation: str
+    page: Page,  # noqa: F811 (the fixture imported above)
+    docs: str,
+    operation: str,
 ) -> None:
-    executable = _chromium()
-    from playwright.sync_api import Route, sync_playwright
-
-    origin = demo_server.base_url
-    outside: list[str] = []
     failed: list[str] = []
+    page.on(
+        "response", lambda response: failed.append(response.url) if response.status >= 400 else None
+    )
+    page.goto(docs, wait_until="networkidle")
+    operations = page.locator(".opblock-summary-path")
+    operations.first.wait_for()  # Playwright's 30 s: Swagger UI is slow on a busy machine
+    paths = operations.all_inner_texts()
+    desktop, phone = snap(page, docs.strip("/").replace("/", "-"))
 
-    def only_the_server(route: Route) -> None:
-        url = route.request.url
-        if url == origin or url.startswith(origin + "/") or url.startswith("data:"):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1600})
-            context.route("**/*", only_the_server)
-            browser_page = context.new_page()
-            browser_page.on(
-                "response",
-                lambda response: failed.append(response.url) if response.status >= 400 else None,
-            )
-            browser_page.goto(origin + page, wait_until="networkidle")
-            operations = browser_page.locator(".opblock-summary-path")
-            operations.first.wait_for(timeout=15_000)
-            paths = operations.all_inner_texts()
-            browser_page.screenshot(path=str(tmp_path / "api-docs.png"), full_page=False)
-        finally:
-            browser.close()
-
-    assert outside == []
+    # The page fixture fails the test if the page asked another host for anything.
     assert failed == []
     assert any(operation in text for text in paths), paths
     assert len(paths) > 3
-    assert (tmp_path / "api-docs.png").stat().st_size > 10_000
+    assert desktop.stat().st_size > 10_000
+    assert phone.stat().st_size > 10_000

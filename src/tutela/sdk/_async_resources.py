@@ -23,6 +23,7 @@ from tutela.sdk.models import (
     GovernanceState,
     HousePolicy,
     IacAvailability,
+    Invitation,
     KeyRotation,
     MemberApiKey,
     Plan,
@@ -38,6 +39,8 @@ from tutela.sdk.models import (
     Snapshot,
     Status,
     TenantMe,
+    TenantUser,
+    UserRole,
     WhoAmI,
 )
 
@@ -147,10 +150,11 @@ class AsyncScans(_Resource):
 
 class AsyncReports(_Resource):
     def list(
-        self, type: ReportType | None = None, page_size: int = 50
+        self, type: ReportType | None = None, page_size: int = 50, *, label: str | None = None
     ) -> AsyncIterator[ReportSummary]:
-        """Every saved report, newest first, fetching pages as the iteration goes."""
-        return self._session._iterate(op.list_reports(type, page_size))
+        """Every saved report, newest first, fetching pages as the iteration goes; ``label``:
+        only those whose label contains it, ignoring case."""
+        return self._session._iterate(op.list_reports(type, page_size, label))
 
     async def get(self, report_id: str, *, include_passed: bool = False) -> Report:
         """A saved report; ``include_passed``: with every pass and its evidence (``passed``)."""
@@ -288,3 +292,31 @@ class AsyncEncryption(_Resource):
     async def confirm_pmk(self, token: str | SecretStr) -> PmkSwitchConfirmed:
         """Complete the switch with the token of the mailed link (one use)."""
         return await self._session._run(op.confirm_pmk(token))
+
+
+class AsyncUsers(_Resource):
+    """Your tenant's people (owners and admins: tenant:write). An admin acts on members and
+    auditors only; the owner's role and membership never change here."""
+
+    def list(self, page_size: int = 50) -> AsyncIterator[TenantUser]:
+        """Every person of your tenant with their status, newest first, page by page."""
+        return self._session._iterate(op.list_users(page_size))
+
+    async def get(self, user_id: str) -> TenantUser:
+        return await self._session._run(op.get_user(user_id))
+
+    async def invite(self, email: str, role: UserRole = "member") -> Invitation:
+        """Add a person (admin, member or auditor) and mail them a link to choose a password."""
+        return await self._session._run(op.invite_user(email, role))
+
+    async def resend_invitation(self, user_id: str) -> Invitation:
+        """Mail a new invitation link; the earlier one stops working."""
+        return await self._session._run(op.resend_invitation(user_id))
+
+    async def set_role(self, user_id: str, role: UserRole) -> TenantUser:
+        """Change a person's role; their API keys narrow or widen at once (audit-logged)."""
+        return await self._session._run(op.set_user_role(user_id, role))
+
+    async def remove(self, user_id: str) -> None:
+        """Remove a person: their API keys and portal sessions end at once (audit-logged)."""
+        await self._session._run(op.remove_user(user_id))

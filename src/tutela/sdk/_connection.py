@@ -30,6 +30,7 @@ SERVICES: Final[Mapping[str, str]] = MappingProxyType(
         "governance": "/governance",
         "api-keys": "/api-keys",
         "scopes": "/scopes",
+        "auth": "/auth",
         "admin": "/admin",
     }
 )

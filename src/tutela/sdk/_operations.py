@@ -28,6 +28,7 @@ from tutela.sdk.models import (
     Health,
     HousePolicy,
     IacAvailability,
+    Invitation,
     KeyRotation,
     MemberApiKey,
     Page,
@@ -45,6 +46,8 @@ from tutela.sdk.models import (
     Snapshot,
     Status,
     TenantMe,
+    TenantUser,
+    UserRole,
     WhoAmI,
 )
 
@@ -130,6 +133,43 @@ def set_house_policy(
     if risk_tiers is not None:
         body["risk_tiers"] = _names(risk_tiers)
     return Call("PUT", "/tenant/house-policy", parse_as(HousePolicy), json=body)
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+def list_users(page_size: int) -> Pages[TenantUser]:
+    def page(cursor: str | None) -> Call[Page[TenantUser]]:
+        params = {"limit": page_size, "cursor": cursor}
+        return Call("GET", "/tenant/users", parse_as(Page[TenantUser]), params=params)
+
+    return Pages(page)
+
+
+def get_user(user_id: str) -> Call[TenantUser]:
+    return Call("GET", f"/tenant/users/{_segment(user_id)}", parse_as(TenantUser))
+
+
+def invite_user(email: str, role: UserRole) -> Call[Invitation]:
+    body = {"email": email, "role": role}
+    return Call("POST", "/tenant/users", parse_as(Invitation), json=body)
+
+
+def resend_invitation(user_id: str) -> Call[Invitation]:
+    return Call("POST", f"/tenant/users/{_segment(user_id)}/invitation", parse_as(Invitation))
+
+
+def set_user_role(user_id: str, role: UserRole) -> Call[TenantUser]:
+    path = f"/tenant/users/{_segment(user_id)}/role"
+    return Call("PUT", path, parse_as(TenantUser), json={"role": role})
+
+
+def remove_user(user_id: str) -> Call[None]:
+    return Call("DELETE", f"/tenant/users/{_segment(user_id)}", _no_content)
+
+
+def _no_content(_response: httpx.Response) -> None:
+    return None
 
 
 # --- encryption (customer-managed keys) ---------------------------------------------------------
@@ -257,9 +297,11 @@ def scan_iac(
 # --- reports -----------------------------------------------------------------------------------
 
 
-def list_reports(report_type: ReportType | None, page_size: int) -> Pages[ReportSummary]:
+def list_reports(
+    report_type: ReportType | None, page_size: int, label: str | None = None
+) -> Pages[ReportSummary]:
     def page(cursor: str | None) -> Call[Page[ReportSummary]]:
-        params = {"limit": page_size, "type": report_type, "cursor": cursor}
+        params = {"limit": page_size, "type": report_type, "label": label, "cursor": cursor}
         return Call("GET", "/reports", parse_as(Page[ReportSummary]), params=params)
 
     return Pages(page)

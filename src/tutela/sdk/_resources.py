@@ -23,6 +23,7 @@ from tutela.sdk.models import (
     GovernanceState,
     HousePolicy,
     IacAvailability,
+    Invitation,
     KeyRotation,
     MemberApiKey,
     Plan,
@@ -38,6 +39,8 @@ from tutela.sdk.models import (
     Snapshot,
     Status,
     TenantMe,
+    TenantUser,
+    UserRole,
     WhoAmI,
 )
 
@@ -146,9 +149,12 @@ class Scans(_Resource):
 
 
 class Reports(_Resource):
-    def list(self, type: ReportType | None = None, page_size: int = 50) -> Iterator[ReportSummary]:
-        """Every saved report, newest first, fetching pages as the iteration goes."""
-        return self._session._iterate(op.list_reports(type, page_size))
+    def list(
+        self, type: ReportType | None = None, page_size: int = 50, *, label: str | None = None
+    ) -> Iterator[ReportSummary]:
+        """Every saved report, newest first, fetching pages as the iteration goes; ``label``:
+        only those whose label contains it, ignoring case."""
+        return self._session._iterate(op.list_reports(type, page_size, label))
 
     def get(self, report_id: str, *, include_passed: bool = False) -> Report:
         """A saved report; ``include_passed``: with every pass and its evidence (``passed``)."""
@@ -282,3 +288,31 @@ class Encryption(_Resource):
     def confirm_pmk(self, token: str | SecretStr) -> PmkSwitchConfirmed:
         """Complete the switch with the token of the mailed link (one use)."""
         return self._session._run(op.confirm_pmk(token))
+
+
+class Users(_Resource):
+    """Your tenant's people (owners and admins: tenant:write). An admin acts on members and
+    auditors only; the owner's role and membership never change here."""
+
+    def list(self, page_size: int = 50) -> Iterator[TenantUser]:
+        """Every person of your tenant with their status, newest first, page by page."""
+        return self._session._iterate(op.list_users(page_size))
+
+    def get(self, user_id: str) -> TenantUser:
+        return self._session._run(op.get_user(user_id))
+
+    def invite(self, email: str, role: UserRole = "member") -> Invitation:
+        """Add a person (admin, member or auditor) and mail them a link to choose a password."""
+        return self._session._run(op.invite_user(email, role))
+
+    def resend_invitation(self, user_id: str) -> Invitation:
+        """Mail a new invitation link; the earlier one stops working."""
+        return self._session._run(op.resend_invitation(user_id))
+
+    def set_role(self, user_id: str, role: UserRole) -> TenantUser:
+        """Change a person's role; their API keys narrow or widen at once (audit-logged)."""
+        return self._session._run(op.set_user_role(user_id, role))
+
+    def remove(self, user_id: str) -> None:
+        """Remove a person: their API keys and portal sessions end at once (audit-logged)."""
+        self._session._run(op.remove_user(user_id))

@@ -28,6 +28,7 @@ from tutela.sdk._async_resources import (
     AsyncScans,
     AsyncSnapshots,
     AsyncTenant,
+    AsyncUsers,
 )
 from tutela.sdk._connection import AsyncConnection, Connection
 from tutela.sdk._flow import Call, Operation, Outcome, Pages, SessionConfig
@@ -41,6 +42,7 @@ from tutela.sdk._resources import (
     Scans,
     Snapshots,
     Tenant,
+    Users,
 )
 from tutela.sdk.models import Health, Page, ScopeInfo
 
@@ -120,6 +122,7 @@ class Session(_Sessions):
         self.governance = Governance(self)
         self.keys = Keys(self)
         self.encryption = Encryption(self)
+        self.users = Users(self)
 
     def health(self) -> Health:
         """The server's status and version."""
@@ -188,6 +191,7 @@ class AsyncSession(_Sessions):
         self.governance = AsyncGovernance(self)
         self.keys = AsyncKeys(self)
         self.encryption = AsyncEncryption(self)
+        self.users = AsyncUsers(self)
 
     async def health(self) -> Health:
         """The server's status and version."""

@@ -518,6 +518,31 @@ class MemberApiKey(ApiKey):
     owner_role: str
 
 
+UserStatus = Literal["active", "invited", "invitation expired"]
+# The roles a person can be invited with or given; the owner comes with the tenant.
+UserRole = Literal["admin", "member", "auditor"]
+
+
+class TenantUser(APIModel):
+    """A person of your tenant (``users.list``): never their password."""
+
+    id: str
+    email: str
+    role: str
+    status: UserStatus
+    created_at: dt.datetime
+    invitation_expires_at: dt.datetime | None = None
+    locked_until: dt.datetime | None = None
+
+
+class Invitation(APIModel):
+    """An invitation mailed (``invitation_sent``) to a person, with its link's expiry."""
+
+    user: TenantUser
+    invitation_expires_at: dt.datetime
+    invitation_sent: bool
+
+
 class ApiKeyCreated(ApiKey):
     """A new key: ``key.get_secret_value()`` is the secret, shown this once."""
 

@@ -36,7 +36,9 @@ from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.scans.router import router as scans_router
 from tutela.server.schemas import OutputModel
 from tutela.server.snapshots.router import router as snapshots_router
+from tutela.server.sso.router import router as sso_router
 from tutela.server.tenants.router import router as tenants_router
+from tutela.server.users.router import router as users_router
 from tutela.server.web.pages import router as portal_pages
 from tutela.server.web.pages import static as portal_static
 from tutela.server.web.rendering import STATIC_PATH
@@ -53,19 +55,24 @@ TAGS = [
     {"name": "catalog", "description": "Frameworks and plans."},
     {
         "name": "tenant",
-        "description": "Your tenant, its subscriptions, their snapshots, Azure credentials "
-        "and house policy.",
+        "description": "Your tenant, its subscriptions, their snapshots, Azure credentials, "
+        "house policy and single sign-on provider.",
     },
     {
         "name": "encryption",
         "description": "Customer-managed keys (Azure Key Vault): status, enable, rotate, switch "
         "back to the platform key.",
     },
+    {
+        "name": "users",
+        "description": "Your tenant's people: invitations by email, roles, removal.",
+    },
     {"name": "api-keys", "description": "Your API keys and the scopes you may grant."},
     {
         "name": "auth",
-        "description": "Signing in to the portal: a session cookie, and the CSRF token that "
-        "its state-changing requests carry in X-CSRF-Token instead of an API key.",
+        "description": "Signing in to the portal, with a password or single sign-on (OpenID "
+        "Connect): a session cookie, and the CSRF token that its state-changing requests carry "
+        "in X-CSRF-Token instead of an API key.",
     },
     {"name": "scans", "description": "Scans of your subscriptions, dry runs and IaC scans."},
     {"name": "reports", "description": "Saved reports: history, diffs, deletion."},
@@ -184,8 +191,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for router in (
         health_router,
         auth_router,
+        sso_router,
         catalog_router,
         tenants_router,
+        users_router,
         encryption_router,
         house_policy_router,
         snapshots_router,

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     lockout_minutes: float = Field(
         default=15.0, gt=0, description="How long a locked account refuses passwords."
     )
+    sso_allow_internal_providers: bool = Field(
+        default=False,
+        description="Let a tenant's single sign-on provider be on a private or local network "
+        "address (an identity provider inside your network); off, the server reaches only "
+        "public HTTPS providers for SSO.",
+    )
     invitation_days: float = Field(
         default=7.0, gt=0, description="How long an emailed invitation link works."
     )

@@ -9,6 +9,7 @@ from tutela.server.idempotency.models import IdempotencyRecord
 from tutela.server.jobs.models import JobRun
 from tutela.server.keys.models import ApiKey
 from tutela.server.reports.models import Report, Snapshot
+from tutela.server.sso.models import SsoAttempt, TenantSso
 from tutela.server.tenants.models import ScanUsage, Tenant, TenantSubscription, User
 
 __all__ = [
@@ -26,8 +27,10 @@ __all__ = [
     "Report",
     "ScanUsage",
     "Snapshot",
+    "SsoAttempt",
     "Tenant",
     "TenantHousePolicy",
+    "TenantSso",
     "TenantSubscription",
     "User",
     "WebSession",

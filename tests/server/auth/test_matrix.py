@@ -7,18 +7,21 @@ tenant's key. A route without an ``Authorize`` dependency must be on the public 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount
 
 from tests.platform import Platform, TenantCtx, auth
+from tests.server.sso.provider import LocalProvider
 from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import ROLE_SCOPES, Role, Scope
 from tutela.server.auth.tokens import generate_key
 from tutela.server.openapi import api_routes, find_authorize
+from tutela.server.sso.service import redirect_uri
 
 PUBLIC_ROUTES = {
     ("GET", "/health"),
@@ -30,6 +33,10 @@ PUBLIC_ROUTES = {
     ("POST", "/auth/password-reset"),
     ("POST", "/auth/password-reset/confirm"),
     ("POST", "/auth/invitations/accept"),
+    # Single sign-on: a browser on its way to the identity provider and back
+    # (tests/server/sso/test_sign_in.py).
+    ("GET", "/auth/sso/start"),
+    ("GET", "/auth/sso/callback"),
 }
 SNAPSHOT_SUBSCRIPTION = "5a0e9c4d-2b7f-4d1a-8e63-0c9f1b2d3e4a"
 
@@ -70,6 +77,15 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/tenant/encryption/cmk"): {
         "key_vault_url": "https://kv-matrix.vault.azure.net/",
         "key_vault_secret_name": "matrix-key",
+    },
+    ("POST", "/tenant/users"): {"email": "matrix@example.com", "role": "member"},
+    # The path's user is tenant A's owner, whose role never changes: 409 past auth.
+    ("PUT", "/tenant/users/{user_id}/role"): {"role": "member"},
+    # The local OpenID provider's issuer (path_values): its discovery document must answer.
+    ("PUT", "/tenant/sso"): {
+        "issuer": "{issuer}",
+        "client_id": "matrix",
+        "client_secret": "m" * 40,
     },
     ("POST", "/admin/tenants"): {"owner_email": "new@example.com", "plan": "starter"},
     ("PUT", "/admin/tenants/{tenant_id}/plan"): {"plan": "professional"},
@@ -129,8 +145,22 @@ def tenant_a(platform: Platform) -> TenantCtx:
 
 
 @pytest.fixture
-def path_values(platform: Platform, tenant_a: TenantCtx) -> dict[str, str]:
-    """Real ids of tenant A's objects, for every path parameter the API uses."""
+def platform(settings_factory: Any) -> Iterator[Platform]:
+    """The API, allowing the local OpenID provider (on this machine) as a tenant's SSO."""
+    with Platform(settings_factory(sso_allow_internal_providers=True)) as running:
+        yield running
+
+
+@pytest.fixture
+def provider(platform: Platform) -> Iterator[LocalProvider]:
+    with LocalProvider(redirect_uri(platform.settings)) as running:
+        yield running
+
+
+@pytest.fixture
+def path_values(platform: Platform, tenant_a: TenantCtx, provider: LocalProvider) -> dict[str, str]:
+    """Real ids of tenant A's objects, for every path parameter the API uses (and the body
+    values that must be real too)."""
     victim = platform.key(tenant_a, [Scope.TENANT_READ])
     linked = platform.client.put(
         "/tenant/subscriptions",
@@ -152,6 +182,7 @@ def path_values(platform: Platform, tenant_a: TenantCtx) -> dict[str, str]:
         "subscription_id": SNAPSHOT_SUBSCRIPTION,
         "report_id": report.json()["report_id"],
         "fmt": "azcli",
+        "issuer": provider.issuer,
     }
 
 

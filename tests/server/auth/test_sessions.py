@@ -94,9 +94,13 @@ def test_a_state_changing_request_needs_the_sessions_csrf_token(
     cross_site = platform.client.put(
         "/tenant/subscriptions", json=body, headers={**csrf, "Origin": "https://evil.example"}
     )
-    right = platform.client.put(
+    right = platform.client.put(  # the TestClient's own address is this site's
+        "/tenant/subscriptions", json=body, headers={**csrf, "Origin": "http://testserver"}
+    )
+    public = platform.client.put(  # and so is TUTELA_PUBLIC_URL's
         "/tenant/subscriptions", json=body, headers={**csrf, "Origin": "http://127.0.0.1:8000"}
     )
+    assert public.status_code == 200, public.text
 
     assert (missing.status_code, wrong.status_code, cross_site.status_code) == (403, 403, 403)
     assert "X-CSRF-Token" in missing.json()["detail"]

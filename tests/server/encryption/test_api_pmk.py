@@ -73,6 +73,8 @@ def test_starting_mails_the_owner_a_one_time_link(platform: Platform, vault: Fak
     [token] = parse_qs(url.query)["token"]
     assert len(token) >= 43
     assert text.count(token) == 1  # in the link only
+    assert "It opens the web portal" in text  # the page is built; the API stays an option
+    assert "POST /tenant/encryption/confirm-pmk" in text
     row = pending(platform, tenant)
     assert row is not None
     assert row.token_hash == digest(token) != token  # stored hashed only

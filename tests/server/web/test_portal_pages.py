@@ -74,12 +74,20 @@ def test_every_portal_action_is_a_documented_public_endpoint(platform: Platform)
     with no public endpoint behind it fails this test."""
     actions = set()
     for template in TEMPLATES.iterdir():
-        for method, path in re.findall(r'data-api="(\w+) ([^"]+)"', template.read_text()):
-            actions.add((method, path))
+        # A form the script sends (data-api), or a plain GET form the browser follows to an
+        # endpoint (action; those to the portal's own pages, /portal/..., are no endpoints).
+        found = re.findall(
+            r'data-api="(\w+) ([^"]+)"|method="(get)" action="(/(?!portal/)[^"]+)"',
+            template.read_text(),
+        )
+        for api_method, api_path, form_method, form_path in found:
+            path = (api_path or form_path).split("?")[0]  # a query is no part of the path
+            actions.add(((api_method or form_method).upper(), path))
     dynamic = re.findall(r'endpoint="(\w+) ([^"]+)"', (TEMPLATES / "set_password.html").read_text())
     assert not dynamic  # the set-password page's endpoint comes from pages.py:
     actions |= {("POST", "/auth/password-reset/confirm"), ("POST", "/auth/invitations/accept")}
-    assert len(actions) >= 8
+    assert len(actions) >= 9
+    assert ("GET", "/auth/sso/start") in actions
     missing = actions - documented_operations(platform)
     assert not missing, f"portal actions with no public endpoint: {sorted(missing)}"
 

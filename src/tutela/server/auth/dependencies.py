@@ -120,10 +120,5 @@ class Authorize:
         request the session's CSRF token."""
         caller = sessions.authenticate(runtime, token)
         if request.method not in sessions.SAFE_METHODS:
-            sessions.check_csrf(
-                runtime,
-                token,
-                request.headers.get(sessions.CSRF_HEADER),
-                request.headers.get("origin"),
-            )
+            sessions.check_csrf(runtime, token, request)
         return caller

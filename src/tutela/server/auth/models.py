@@ -24,7 +24,8 @@ class WebSession(IdMixin, Base):
     """A person signed in to the portal: the cookie holds a random token, the table its hash.
 
     It ends at sign-out, at ``expires_at`` (absolute), or after ``TUTELA_SESSION_IDLE_MINUTES``
-    without a request; a password reset, a role change or a removal ends the person's sessions.
+    without a request. A password reset ends the person's other sessions and a removal deletes
+    them; a role change needs nothing: each request reads the person's current role.
     """
 
     __tablename__ = "web_sessions"

@@ -18,27 +18,20 @@ from tutela.server.db import transaction
 from tutela.server.errors import InvalidInput, NotAuthenticated
 from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.schemas import ErrorOut
+from tutela.server.sso import service as sso
 from tutela.server.tenants.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 _REFUSED: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Email or password is incorrect"},
-    403: {"model": ErrorOut, "description": "The tenant is suspended"},
+    403: {"model": ErrorOut, "description": "The tenant is suspended, or requires single sign-on"},
     429: {"model": ErrorOut, "description": "Too many attempts, or the account is locked"},
 }
 
 
 def _signed_in(runtime: Runtime, response: Response, started: sessions.Started) -> SessionOut:
-    response.set_cookie(
-        sessions.cookie_name(runtime),
-        started.token,
-        max_age=int(runtime.settings.session_max_hours * 3600),
-        path="/",
-        secure=sessions.secure_cookies(runtime),
-        httponly=True,
-        samesite="lax",
-    )
+    sessions.set_cookie(runtime, response, started)
     caller = sessions.authenticate(runtime, started.token)
     return SessionOut.of(caller, started.csrf_token)
 
@@ -91,9 +84,7 @@ def current_session(request: Request, runtime: RuntimeDep) -> SessionOut:
 def sign_out(request: Request, runtime: RuntimeDep) -> Response:
     token = _cookie(request, runtime)
     caller = sessions.authenticate(runtime, token)
-    sessions.check_csrf(
-        runtime, token, request.headers.get(sessions.CSRF_HEADER), request.headers.get("origin")
-    )
+    sessions.check_csrf(runtime, token, request)
     with transaction(runtime.sessions) as session:
         sessions.end(session, runtime, token, caller.actor)
     response = Response(status_code=204)
@@ -129,6 +120,16 @@ def _mail_reset_links(runtime: Runtime, email: str) -> None:
         )
         issued = []
         for user in users:
+            if sso.required_for(session, user.tenant_id):
+                audit.record(
+                    session,
+                    actor=user.email,
+                    action="password.reset_refused",
+                    tenant_id=user.tenant_id,
+                    target=f"user:{user.id}",
+                    details={"reason": "the tenant requires single sign-on"},
+                )
+                continue
             link = links.issue(
                 session,
                 user,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from tutela.server.audit import service as audit
 from tutela.server.auth import passwords
@@ -35,9 +36,12 @@ from tutela.server.auth.scopes import scopes_for_role
 from tutela.server.crypto import derive_key
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, NotAuthenticated, RateLimited
+from tutela.server.sso import service as sso
 from tutela.server.tenants.models import Tenant, User
 
 if TYPE_CHECKING:
+    from starlette.responses import Response
+
     from tutela.server.runtime import Runtime
 
 log = logging.getLogger("tutela.auth")
@@ -46,6 +50,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOUCH_EVERY = dt.timedelta(seconds=60)
 SIGN_IN_REFUSED = "Email or password is incorrect"
+SSO_REQUIRED = "This tenant requires single sign-on"
 
 
 def cookie_name(runtime: Runtime) -> str:
@@ -55,6 +60,19 @@ def cookie_name(runtime: Runtime) -> str:
 
 def secure_cookies(runtime: Runtime) -> bool:
     return runtime.settings.resolved_public_url.startswith("https://")
+
+
+def set_cookie(runtime: Runtime, response: Response, started: Started) -> None:
+    """The session cookie, as every way of signing in sets it."""
+    response.set_cookie(
+        cookie_name(runtime),
+        started.token,
+        max_age=int(runtime.settings.session_max_hours * 3600),
+        path="/",
+        secure=secure_cookies(runtime),
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def token_hash(token: str) -> str:
@@ -152,6 +170,8 @@ def _attempt(
     tenant = session.get(Tenant, user.tenant_id) if user.tenant_id else None
     if tenant is not None and tenant.status != "active":
         return Forbidden("Tenant is suspended")
+    if sso.required_for(session, user.tenant_id):  # told only to whoever knows the password
+        return Forbidden(SSO_REQUIRED)
     user.failed_sign_ins, user.locked_until = 0, None
     assert user.password_hash is not None
     if passwords.needs_rehash(user.password_hash):
@@ -248,11 +268,19 @@ def authenticate(runtime: Runtime, token: str) -> Caller:
     )
 
 
-def check_csrf(runtime: Runtime, token: str, presented: str | None, origin: str | None) -> None:
+def check_csrf(runtime: Runtime, token: str, connection: HTTPConnection) -> None:
     """403 unless a state-changing request carries the session's CSRF token and, when the
-    browser names the page's origin, that origin is this platform's."""
-    if origin is not None and origin.rstrip("/") != _origin(runtime.settings.resolved_public_url):
-        raise Forbidden("Cross-site request refused")
+    browser names the page's origin, that origin is this site: the address the request came to,
+    or ``TUTELA_PUBLIC_URL``'s."""
+    origin = connection.headers.get("origin")
+    if origin is not None:
+        own = {
+            _origin(runtime.settings.resolved_public_url),
+            f"{connection.url.scheme}://{connection.url.netloc}",
+        }
+        if origin.rstrip("/") not in own:
+            raise Forbidden("Cross-site request refused")
+    presented = connection.headers.get(CSRF_HEADER)
     if presented is None or not hmac.compare_digest(presented, csrf_token(runtime, token)):
         raise Forbidden(f"Missing or wrong {CSRF_HEADER} header (the portal's CSRF token)")
 
@@ -281,7 +309,7 @@ def end(session: Session, runtime: Runtime, token: str, actor: str) -> None:
 
 
 def end_all(session: Session, user_id: str) -> int:
-    """End every open session of a person (password reset, role change, removal)."""
+    """End every open session of a person (a password reset)."""
     result = session.execute(
         update(WebSession)
         .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))

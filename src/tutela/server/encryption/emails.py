@@ -76,8 +76,10 @@ def pmk_confirmation(
         "",
         f"To confirm, use this link before {_stamp(expires_at)} (30 minutes, one use):",
         link,
-        "Until the web portal serves that page, confirm with the token the link carries: "
-        "POST /tenant/encryption/confirm-pmk, the token as its token query parameter, with an "
+        "It opens the web portal (sign in as the owner if asked), which shows what will "
+        "happen and a button to confirm.",
+        "Or confirm from a script with the token the link carries: POST "
+        "/tenant/encryption/confirm-pmk, the token as its token query parameter, with an "
         "owner's API key (encryption:write), or session.encryption.confirm_pmk(token) in the "
         "SDK.",
         "",

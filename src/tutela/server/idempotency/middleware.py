@@ -127,19 +127,15 @@ class IdempotencyMiddleware:
             if scheme.lower() == "bearer" and token.strip()
             else None
         )
-        session_token = HTTPConnection(scope).cookies.get(sessions.cookie_name(self.runtime))
+        connection = HTTPConnection(scope)
+        session_token = connection.cookies.get(sessions.cookie_name(self.runtime))
         try:
             if "x-api-key" not in headers and bearer is None and session_token:
                 # A person in the portal: their session, and its CSRF token (a POST).
                 caller: Caller = await run_in_threadpool(
                     sessions.authenticate, self.runtime, session_token
                 )
-                sessions.check_csrf(
-                    self.runtime,
-                    session_token,
-                    headers.get(sessions.CSRF_HEADER.lower()),
-                    headers.get("origin"),
-                )
+                sessions.check_csrf(self.runtime, session_token, connection)
                 return caller
             presented = presented_key(headers.get("x-api-key"), bearer)
             caller = await run_in_threadpool(self.runtime.verifier.verify, presented)

@@ -9,7 +9,8 @@ finding as an ``InsightFinding`` holding only what the insights read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import zlib
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +25,7 @@ from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
 from tutela.server.reports.envelope import DocumentUnreadable, context, open_compressed
 from tutela.server.reports.models import Report
+from tutela.server.reports.passed import StoredBody
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.reports.service import ReportNotFound, ReportUnreadable, history_start
 from tutela.server.reports.stored_findings import StoredFindings
@@ -66,6 +68,73 @@ _REST = msgspec.json.Decoder(_Rest)
 _HEAD = msgspec.json.Decoder(dict[str, Any])
 
 
+class ReportFinding(msgspec.Struct):
+    """A stored finding as a report's page shows it: its row and, under it, its details."""
+
+    control_id: Any = ""
+    control_title: Any = ""
+    framework: Any = ""
+    mapping: Any = "direct"
+    check_id: Any = ""
+    resource: Any = ""
+    resource_name: Any = ""
+    resource_type: Any = ""
+    severity: Any = ""
+    title: Any = ""
+    description: Any = ""
+    narrative: Any = None
+    remediation: Any = ""
+    evidence: Any = ()
+    origin: Any = None
+    ai_workload: Any = None
+
+
+class UnknownResult(msgspec.Struct):
+    """A check that could not be evaluated on a resource (the report's ``unknown``)."""
+
+    check_id: Any = ""
+    title: Any = ""
+    severity: Any = ""
+    resource: Any = ""
+    resource_type: Any = ""
+
+
+class PassedResource(msgspec.Struct):
+    resource: Any = ""
+    evidence: Any = ()
+
+
+class PassedCheck(msgspec.Struct):
+    """A check's passing resources, each with the evidence it passed on (``passed``)."""
+
+    check_id: Any = ""
+    resources: list[PassedResource] = []
+
+
+class _RawRest(msgspec.Struct):
+    findings: list[msgspec.Raw] = []
+    unknown: list[UnknownResult] = []
+
+
+@dataclass(frozen=True)
+class ReportDetails:
+    """What a report's page reads of the stored body besides its header and findings' keys."""
+
+    findings: dict[int, ReportFinding]  # by position in the report, only the positions asked
+    unknown: list[UnknownResult]
+    passed: list[PassedCheck] | None  # the first checks only; None if passes were not recorded
+    more_passed: bool  # whether more checks passed than ``passed`` holds
+
+
+_RAW_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
+_RAW_REST = msgspec.json.Decoder(_RawRest)
+_FINDING = msgspec.json.Decoder(ReportFinding)
+_PASSED_BATCH = msgspec.json.Decoder(list[PassedCheck])
+# Between two checks of the compact ``passed`` array; inside a check's evidence the bytes may
+# occur too, and a batch cut there does not decode: it waits for a later cut (``StoredFindings``).
+_BETWEEN_CHECKS = b'},{"check_id":'
+
+
 @dataclass(frozen=True)
 class SavedReport:
     """A tenant's saved report within its plan's history window, still sealed."""
@@ -101,6 +170,54 @@ class SavedReport:
         if after is not None:
             after["source"] = rest.source
         yield rest.findings
+
+    def details(self, positions: Collection[int], passed_checks: int) -> ReportDetails:
+        """The findings at ``positions`` (their rank in the report, from 0) in full, the
+        unknown results and the first ``passed_checks`` checks that passed: one read of the
+        stored body, a slice at a time, keeping only those findings."""
+        body = StoredBody(self.compressed)
+        stored = StoredFindings(body.report(), _RAW_BATCH)
+        found: dict[int, ReportFinding] = {}
+        position = 0
+
+        def keep(batch: list[msgspec.Raw]) -> None:
+            nonlocal position
+            for raw in batch:
+                if position in positions:
+                    found[position] = _FINDING.decode(raw)
+                position += 1
+
+        try:
+            for batch in stored:
+                keep(batch)
+            rest = _RAW_REST.decode(stored.tail)
+            keep(rest.findings)
+            passes = body.passed()
+            passed, more = (None, False) if passes is None else _first(passes, passed_checks)
+        except (msgspec.DecodeError, zlib.error):
+            raise ReportUnreadable(self.report_id) from None
+        return ReportDetails(found, rest.unknown, passed, more)
+
+
+def _first(pieces: Iterator[bytes], count: int) -> tuple[list[PassedCheck], bool]:
+    """The first ``count`` checks of the ``passed`` array's pieces, and whether more follow:
+    read until they are, never the whole array (31 MiB at 50,000 resources)."""
+    checks: list[PassedCheck] = []
+    buffer = b""
+    for piece in pieces:
+        buffer += piece
+        cut = buffer.rfind(_BETWEEN_CHECKS)
+        if cut <= 0:
+            continue
+        try:
+            checks += _PASSED_BATCH.decode(buffer[: cut + 1] + b"]")
+        except msgspec.DecodeError:
+            continue
+        if len(checks) > count:
+            return checks[:count], True
+        buffer = b"[" + buffer[cut + 2 :]
+    checks += _PASSED_BATCH.decode(buffer)
+    return checks[:count], len(checks) > count
 
 
 def saved_report(

@@ -44,12 +44,15 @@ class ReportRepository:
         report_type: str | None,
         cursor: str | None,
         limit: int,
+        label: str | None = None,
     ) -> tuple[list[Report], str | None]:
         statement = select(Report).where(
             Report.tenant_id == self.tenant_id, Report.created_at >= since
         )
         if report_type is not None:
             statement = statement.where(Report.type == report_type)
+        if label is not None:  # (autoescape: a % or _ typed is that character, not a wildcard)
+            statement = statement.where(Report.label.icontains(label, autoescape=True))
         return paginate(
             self.session,
             statement,

@@ -44,7 +44,14 @@ ReportIdPath = Annotated[
 ]
 
 
-@router.get("/reports", summary="Saved reports, newest first, within your plan's history window")
+@router.get(
+    "/reports",
+    summary="Saved reports, newest first, within your plan's history window",
+    description="`type` keeps manual or governance reports only; `label` keeps the reports whose "
+    "label contains the text given, ignoring case (`prod` finds `Nightly PROD scan`; `%` and `_` "
+    "are plain characters; a report without a label never matches). Both filters combine, and "
+    "`next_cursor` pages through the filtered list: pass the same filters with it.",
+)
 def list_reports(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -53,6 +60,14 @@ def list_reports(
     report_type: Annotated[
         Literal["manual", "governance"] | None,
         Query(alias="type", description="Only manual or only governance reports."),
+    ] = None,
+    label: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only reports whose label contains this text (case-insensitive).",
+        ),
     ] = None,
     cursor: CursorParam = None,
 ) -> ReportPage:
@@ -64,6 +79,7 @@ def list_reports(
         report_type=report_type,
         cursor=cursor,
         limit=limit,
+        label=label,
     )
     items = [
         ReportSummary(

@@ -158,13 +158,17 @@ def list_reports(
     report_type: str | None,
     cursor: str | None,
     limit: int,
+    label: str | None = None,
 ) -> tuple[list[Report], str | None]:
+    """A page of the tenant's reports, newest first; ``label``: those whose label contains it,
+    case-insensitively."""
     tenant_id, plan = _tenant_and_plan(session, caller)
     return ReportRepository(session, tenant_id).page(
         since=history_start(catalog, plan, now),
         report_type=report_type,
         cursor=cursor,
         limit=limit,
+        label=label,
     )
 
 

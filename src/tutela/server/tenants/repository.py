@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tutela.server.auth.scopes import Role
+from tutela.server.pagination import paginate
 from tutela.server.tenants.models import ScanUsage, Tenant, TenantSubscription, User
 
 
@@ -81,6 +82,26 @@ class UserRepository:
             select(User).where(User.tenant_id == tenant_id, User.email == email)
         ).first()
 
+    def find_by_email_any_case(self, tenant_id: str, email: str) -> User | None:
+        """The user whose email is ``email`` but for case: sign-in matches emails so."""
+        return self.session.scalars(
+            select(User).where(
+                User.tenant_id == tenant_id, func.lower(User.email) == email.strip().lower()
+            )
+        ).first()
+
+    def page(
+        self, tenant_id: str, *, cursor: str | None, limit: int
+    ) -> tuple[list[User], str | None]:
+        return paginate(
+            self.session,
+            select(User).where(User.tenant_id == tenant_id),
+            created_at=User.created_at,
+            row_id=User.id,
+            cursor=cursor,
+            limit=limit,
+        )
+
     def list(self, tenant_id: str) -> list[User]:
         return list(
             self.session.scalars(
@@ -104,3 +125,9 @@ class UserRepository:
         self.session.add(user)
         self.session.flush()
         return user
+
+    def remove(self, user: User) -> None:
+        """Delete the user; their keys, sessions and one-time links go with them (ON DELETE
+        CASCADE)."""
+        self.session.delete(user)
+        self.session.flush()

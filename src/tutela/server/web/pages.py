@@ -16,12 +16,22 @@ from tutela.server.keys.router import list_api_keys
 from tutela.server.reports import service as reports
 from tutela.server.reports.models import Report
 from tutela.server.runtime import RuntimeDep
+from tutela.server.sso.flow import SIGN_IN_ERRORS as SSO_ERRORS
 from tutela.server.tenants import service as tenants
 from tutela.server.tenants.router import tenant_me
-from tutela.server.web import charts
+from tutela.server.web import (
+    account_pages,
+    charts,
+    governance_pages,
+    insights_pages,
+    report_pages,
+    scan_pages,
+)
 from tutela.server.web.rendering import open_page, public_page, safe_next
 
 router = APIRouter(include_in_schema=False)
+for area in (report_pages, scan_pages, governance_pages, insights_pages, account_pages):
+    router.include_router(area.router)
 # The portal's own CSS and JS, from the installed package: nothing from elsewhere.
 static = StaticFiles(packages=[("tutela.server.web", "static")])
 
@@ -40,9 +50,12 @@ def login(
     request: Request,
     runtime: RuntimeDep,
     next_page: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+    sso_error: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
+    # A code, not a text: a crafted link shows one of our sentences, never words of its own.
+    sso_message = SSO_ERRORS.get(sso_error, SSO_ERRORS["failed"]) if sso_error else None
     return public_page(request, runtime).render(
-        "login.html", title="Sign in", next_page=safe_next(next_page)
+        "login.html", title="Sign in", next_page=safe_next(next_page), sso_error=sso_message
     )
 
 

@@ -43,6 +43,17 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+# The main navigation: (path, label, scope needed to see it or None). Only pages that exist.
+NAV: list[tuple[str, str, Scope | None]] = [
+    ("/portal/", "Dashboard", None),
+    ("/portal/api-keys", "API keys", Scope.KEYS_READ),
+    ("/portal/reports", "Reports", Scope.REPORT_READ),
+    ("/portal/scan", "Scan", Scope.SCAN_RUN),
+    ("/portal/governance", "Governance", Scope.GOVERNANCE_READ),
+    ("/portal/encryption", "Encryption", Scope.ENCRYPTION_READ),
+    ("/portal/account", "Account", Scope.TENANT_READ),
+]
+
 _templates = Environment(
     loader=PackageLoader("tutela.server.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -85,6 +96,7 @@ class Page:
             static=STATIC_PATH,
             version=__version__,
             path=self.request.url.path,
+            nav=[(href, label) for href, label, scope in NAV if scope is None or self.may(scope)],
             **context,
         )
         response = HTMLResponse(html, status_code=status_code)

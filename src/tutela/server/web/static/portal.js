@@ -7,9 +7,18 @@
 //   go:/path         open another page (go:next follows the form's "next" field)
 //   show:ID          put the answer's fields into the element ID's [data-field] children, and
 //                    show it (the secret of a new API key, shown once)
+//   go:report        open the page of the report the answer names (its report_id)
+// data-body-file="NAME" sends the file chosen in the form's file field NAME as the body, as it is
+// (an ARM template, a Terraform plan, a Resource Graph export), instead of the fields as JSON;
+// its other fields go in the query string (checkboxes sharing a name as one comma-separated value).
+// A submit button may carry its own data-api and data-then (a "Dry run" beside "Scan"); as in
+// an HTML form, a button's name=value is sent only when it is the one pressed.
+// A DELETE sends its form's fields as JSON when it has any, and no body otherwise.
 // A 422's field errors are written next to their fields; any other error above the form.
-// Fields: checkboxes sharing a name make a list; data-type="number" sends a number; an empty
-// optional field is left out; a field with data-omit is never sent.
+// Fields: checkboxes sharing a name make a list; data-type="number" sends a number and
+// data-type="boolean" true or false (from the value "true" or "false"); an empty optional field
+// is left out; a field with data-omit is never sent; data-type="lines" sends a list of the
+// field's lines (commas and spaces separate too), blank ones dropped.
 "use strict";
 
 (function () {
@@ -18,11 +27,12 @@
     return meta ? meta.content : "";
   }
 
-  function body(form) {
+  function body(form, submitter) {
     var data = {};
     var lists = {};
     Array.prototype.forEach.call(form.elements, function (field) {
       if (!field.name || field.disabled || field.hasAttribute("data-omit")) return;
+      if (field.type === "submit" && field !== submitter) return;
       if (field.type === "checkbox") {
         if (field.hasAttribute("data-single")) {
           data[field.name] = field.checked;
@@ -34,7 +44,11 @@
       }
       if (field.type === "radio" && !field.checked) return;
       if (field.value === "" && !field.required) return;
-      data[field.name] = field.dataset.type === "number" ? Number(field.value) : field.value;
+      if (field.dataset.type === "lines") {
+        data[field.name] = field.value.split(/[\s,]+/).filter(function (line) { return line; });
+      } else if (field.dataset.type === "number") data[field.name] = Number(field.value);
+      else if (field.dataset.type === "boolean") data[field.name] = field.value === "true";
+      else data[field.name] = field.value;
     });
     Object.keys(lists).forEach(function (name) { data[name] = lists[name]; });
     return data;
@@ -98,10 +112,12 @@
     focus.focus();
   }
 
-  function then(form, answer) {
-    var next = form.dataset.then || "reload";
+  function then(form, answer, submitter) {
+    var next = (submitter && submitter.dataset.then) || form.dataset.then || "reload";
     if (next === "reload") {
       window.location.reload();
+    } else if (next === "go:report") {
+      window.location.assign("/portal/reports/" + encodeURIComponent(answer.report_id));
     } else if (next === "go:next") {
       window.location.assign(form.elements.next ? form.elements.next.value : "/portal/");
     } else if (next.indexOf("go:") === 0) {
@@ -112,19 +128,36 @@
     }
   }
 
-  async function send(form) {
-    var parts = form.dataset.api.split(" ");
+  async function send(form, submitter) {
+    var parts = ((submitter && submitter.dataset.api) || form.dataset.api).split(" ");
     var method = parts[0];
     var path = parts[1].replace(/\{(\w+)\}/g, function (_, name) {
       return encodeURIComponent(form.dataset[name] || "");
     });
     var headers = { "Accept": "application/json", "X-CSRF-Token": csrfToken() };
     var init = { method: method, headers: headers, credentials: "same-origin" };
-    if (method !== "DELETE") {
+    var fields = body(form, submitter);
+    var fileField = form.dataset.bodyFile && form.elements[form.dataset.bodyFile];
+    if (fileField) {
+      var file = fileField.files[0];
+      if (!file) {
+        showErrors(form, 422, { detail: [{ loc: [fileField.name], msg: "Choose a file first." }] });
+        return;
+      }
       headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body(form));
+      init.body = file;
+      var query = new URLSearchParams();
+      Object.keys(fields).forEach(function (name) {
+        if (name === fileField.name) return;
+        var value = fields[name];
+        query.set(name, Array.isArray(value) ? value.join(",") : String(value));
+      });
+      if (query.toString()) path += "?" + query.toString();
+    } else if (method !== "DELETE" || Object.keys(fields).length) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(fields);
     }
-    var button = form.querySelector('button[type="submit"], button:not([type])');
+    var button = submitter || form.querySelector('button[type="submit"], button:not([type])');
     if (button) button.disabled = true;
     clearErrors(form);
     try {
@@ -133,7 +166,7 @@
       if (response.status !== 204) {
         try { answer = await response.json(); } catch (ignored) { answer = null; }
       }
-      if (response.ok) then(form, answer); else showErrors(form, response.status, answer);
+      if (response.ok) then(form, answer, submitter); else showErrors(form, response.status, answer);
     } catch (failure) {
       showError(form, "The server could not be reached: " + failure.message);
     } finally {
@@ -146,7 +179,7 @@
     if (!form) return;
     event.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
-    send(form);
+    send(form, event.submitter);
   });
 
   document.addEventListener("click", function (event) {

@@ -1,0 +1,1 @@
+"""The tenant's people: who may sign in to the portal, with which role, and their invitations."""
