@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.browser.harness import LiveServer, chromium_executable, serving, watched_page
+from tests.browser.harness import (
+    LiveServer,
+    bound_socket,
+    chromium_executable,
+    serving,
+    watched_page,
+)
 from tests.conftest import make_settings
 from tests.platform import Platform
 
@@ -29,8 +35,14 @@ def live_server(
     with pytest.MonkeyPatch.context() as environment:
         for name in [name for name in os.environ if name.startswith("TUTELA_")]:
             environment.delenv(name)
-        settings = make_settings(data_dir)
-    with Platform(settings) as platform, serving(platform) as server:
+        sock = bound_socket()
+        settings = make_settings(
+            data_dir,
+            public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
+            # The tests' OpenID provider runs on this machine.
+            sso_allow_internal_providers=True,
+        )
+    with Platform(settings) as platform, serving(platform, sock=sock) as server:
         yield server
 
 

@@ -85,8 +85,18 @@ class LiveServer:
         return self.platform.settings
 
 
+def bound_socket() -> socket.socket:
+    """A socket bound to a free 127.0.0.1 port: its address can go into the settings (the
+    public URL, for links and redirects) before the app is made."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 @contextmanager
-def serving(platform: Platform, timeout: float = 10.0) -> Iterator[LiveServer]:
+def serving(
+    platform: Platform, timeout: float = 10.0, sock: socket.socket | None = None
+) -> Iterator[LiveServer]:
     """``platform``'s app on a free 127.0.0.1 port until the block ends.
 
     The socket is bound here, so the port is known before uvicorn starts and no other process
@@ -97,8 +107,7 @@ def serving(platform: Platform, timeout: float = 10.0) -> Iterator[LiveServer]:
         platform.app, lifespan="off", log_config=None, access_log=False, log_level="warning"
     )
     server = uvicorn.Server(config)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+    with sock or bound_socket() as sock:
         port = sock.getsockname()[1]
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True
@@ -121,6 +130,8 @@ class PageWatch:
     """What a page did that the portal must never do; recorded, so a test can look at it."""
 
     origin: str
+    # Other servers the test itself runs (an OpenID provider the browser is sent to).
+    also: tuple[str, ...] = ()
     outside_requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)
@@ -134,7 +145,7 @@ class PageWatch:
 
     def route(self, route: Route) -> None:
         url = route.request.url
-        if url == self.origin or url.startswith(self.origin + "/"):
+        if any(url == o or url.startswith(o + "/") for o in (self.origin, *self.also)):
             route.continue_()
         else:
             self.outside_requests.append(url)
@@ -179,13 +190,13 @@ def _is_the_documents_own_status(message: ConsoleMessage) -> bool:
 
 
 @contextmanager
-def watched_page(browser: Browser, origin: str) -> Iterator[tuple[Page, PageWatch]]:
+def watched_page(browser: Browser, origin: str, *also: str) -> Iterator[tuple[Page, PageWatch]]:
     """A page in a fresh context, relative URLs resolved against ``origin``, and its watch.
 
-    Every request not to ``origin`` is aborted and recorded; so are console errors, uncaught
-    exceptions and content security policy violations.
+    Every request not to ``origin`` (or ``also``) is aborted and recorded; so are console
+    errors, uncaught exceptions and content security policy violations.
     """
-    watch = PageWatch(origin)
+    watch = PageWatch(origin, also)
     context = browser.new_context(base_url=origin, viewport=DESKTOP)
     try:
         context.route("**/*", watch.route)

@@ -79,7 +79,7 @@ def test_axe_runs_on_the_docs_page(page: Page) -> None:
     for violation in results["violations"]:
         assert {"id", "impact", "help", "nodes"} <= set(violation)
         assert all(node["target"] for node in violation["nodes"])
-    # Swagger UI itself has serious violations (contrast, nested controls, no lang), so
+    # Swagger UI itself has serious violations (contrast, nested controls), so
     # check_accessibility is proved on pages this file controls.
 
 

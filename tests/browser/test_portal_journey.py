@@ -9,12 +9,14 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.harness import LiveServer, check_accessibility, snap
+from tests.browser.harness import LiveServer, check_accessibility, snap, watched_page
 from tests.platform import TenantCtx
 from tests.server.encryption.helpers import mails_to
 from tests.server.scans.estates import link_sample_snapshot
+from tests.server.sso.provider import CLIENT_ID, CLIENT_SECRET, LocalProvider
+from tutela.server.sso.service import redirect_uri
 
 PASSWORD = "a long enough passphrase"
 
@@ -59,7 +61,7 @@ def test_an_invited_person_joins_makes_a_key_uses_it_revokes_it_and_signs_out(
     page.get_by_role("link", name="Account").click()
     look(page, "account")
     invitee = f"analyst-{tenant.id[:8]}@example.com"
-    page.get_by_label("Email").fill(invitee)
+    page.get_by_label("Email", exact=True).fill(invitee)
     page.get_by_label("Role", exact=True).select_option("admin")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_role("cell", name=invitee, exact=True)).to_be_visible()
@@ -200,3 +202,113 @@ def test_another_tenants_report_is_a_not_found_page(page: Page, live_server: Liv
 def test_the_public_pages_are_accessible(page: Page, live_server: LiveServer, path: str) -> None:
     page.goto(f"{live_server.url}{path}")
     look(page, path.strip("/").replace("/", "-"))
+
+
+def test_single_sign_on_through_the_local_openid_provider(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    """The browser goes to the tenant's provider and back: the provider (the tests', on this
+    machine) approves the person, and they land signed in on the portal."""
+    server = live_server
+    with LocalProvider(redirect_uri(server.settings)) as provider:
+        tenant, email = owner_with_password(server)
+        configured = httpx.put(
+            f"{server.url}/tenant/sso",
+            headers=tenant.headers,
+            json={
+                "issuer": provider.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "required": True,
+            },
+            timeout=10,
+        )
+        assert configured.status_code == 200, configured.text
+        provider.claims = {"email": email, "email_verified": True}
+
+        with watched_page(browser, server.url, provider.issuer) as (page, watch):
+            page.goto(f"{server.url}/login")
+            page.get_by_label("Email", exact=True).fill(email)  # a password is refused now
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            expect(page.locator("[data-form-error]")).to_contain_text("requires single sign-on")
+            page.get_by_label("Work email").fill(email)
+            page.get_by_role("button", name="Sign in with single sign-on").click()
+            page.wait_for_url(f"{server.url}/portal/")
+            expect(page.get_by_text(email)).to_be_visible()
+            look(page, "signed-in-with-sso")
+            assert watch.problems() == []
+        assert provider.token_requests  # the code was redeemed by the server, not the browser
+
+
+def test_every_other_page_is_screenshot_and_accessible(page: Page, live_server: LiveServer) -> None:
+    """The pages the journey does not pass through, with data on them: the dashboard, one
+    report's Enterprise pages, encryption, the emailed-link pages, and the operators' pages."""
+    server = live_server
+    tenant, email = owner_with_password(server)
+    link_sample_snapshot(server.platform, tenant)
+    report_id = ""
+    for _ in range(2):
+        scanned = httpx.post(
+            f"{server.url}/scan",
+            headers=tenant.headers,
+            json={"frameworks": ["iso42001", "dora", "eu_ai_act"]},
+            timeout=60,
+        )
+        assert scanned.status_code == 200, scanned.text
+        report_id = scanned.json()["report_id"]
+    sign_in(page, server, email)
+    for path, name in (
+        ("/portal/", "dashboard"),
+        (f"/portal/reports/{report_id}/scorecard", "scorecard"),
+        (f"/portal/reports/{report_id}/roadmap", "roadmap"),
+        ("/portal/encryption", "encryption"),
+        ("/portal/encryption/confirm-pmk?token=not-pending", "confirm-pmk"),
+        ("/portal/reset-password?token=from-an-email", "reset-password"),
+    ):
+        answer = page.goto(f"{server.url}{path}")
+        assert answer is not None
+        assert answer.status == 200, path
+        look(page, name)
+
+    page.goto(f"{server.url}/portal/")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{server.url}/login")
+    with server.platform.db() as session:
+        from tutela.server.admin import service as admin
+
+        operator = admin.ensure_operator(session, actor="tests", email="ops@example.com")
+        operator_id = operator.id
+    sign_in(page, server, server.platform.set_password(operator_id, PASSWORD))
+    look(page, "operator")
+    for path, name in (
+        ("/portal/admin/tenants", "admin-tenants"),
+        ("/portal/admin/audit", "admin-audit"),
+    ):
+        page.goto(f"{server.url}{path}")
+        look(page, name)
+
+
+def test_signing_in_works_from_the_keyboard_alone(page: Page, live_server: LiveServer) -> None:
+    server = live_server
+    _, email = owner_with_password(server)
+    page.goto(f"{server.url}/login")
+
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")  # to the page's main content
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "f-email":
+            break
+    assert page.evaluate("document.activeElement.id") == "f-email"
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"{server.url}/portal/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link, again
+    assert page.evaluate("document.activeElement.id") == "main"

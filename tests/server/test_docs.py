@@ -95,3 +95,9 @@ def test_swagger_ui_renders_in_a_browser_without_leaving_the_server(
     assert len(paths) > 3
     assert desktop.stat().st_size > 10_000
     assert phone.stat().st_size > 10_000
+
+
+def test_the_docs_page_names_its_language(platform: Platform) -> None:
+    """Screen readers need it (axe-core's html-has-lang); FastAPI's page has none."""
+    for path in ("/api-docs", "/admin/api-docs"):
+        assert '<html lang="en">' in platform.client.get(path).text

@@ -39,9 +39,7 @@ from tutela.server.snapshots.router import router as snapshots_router
 from tutela.server.sso.router import router as sso_router
 from tutela.server.tenants.router import router as tenants_router
 from tutela.server.users.router import router as users_router
-from tutela.server.web.pages import router as portal_pages
-from tutela.server.web.pages import static as portal_static
-from tutela.server.web.rendering import STATIC_PATH
+from tutela.server.web.pages import install_portal
 
 DESCRIPTION = """Compliance for AI infrastructure on Azure.
 
@@ -207,8 +205,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         document_routes(router.routes)
         document_idempotency(router.routes)
         app.include_router(router)
-    app.include_router(portal_pages)
-    app.mount(STATIC_PATH, portal_static, name="portal-static")
+    install_portal(app)
     app.mount("/admin", create_admin_app(runtime))
     # Added before RequestContextMiddleware, so inside it: body limits and correlation ids
     # apply to replays too; around the /admin mount, so admin POSTs are covered.

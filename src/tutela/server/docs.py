@@ -41,7 +41,7 @@ def install_swagger_ui(app: FastAPI) -> None:
     def swagger_ui(request: Request) -> HTMLResponse:
         # Mounted apps (the admin API under /admin) see their prefix as the root path.
         root = str(request.scope.get("root_path", "")).rstrip("/")
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}{app.openapi_url}",
             title=f"{app.title} - Swagger UI",
             swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
@@ -51,6 +51,9 @@ def install_swagger_ui(app: FastAPI) -> None:
             # Swagger UI would otherwise send the spec to an online validator for its badge.
             swagger_ui_parameters={"validatorUrl": None},
         )
+        # FastAPI's page names no language; screen readers need it (axe: html-has-lang).
+        html = bytes(page.body).replace(b"<html>", b'<html lang="en">', 1)
+        return HTMLResponse(html, status_code=page.status_code)
 
     @app.get(f"{ASSETS_PATH}/{{name}}", include_in_schema=False)
     def swagger_ui_asset(name: str) -> Response:

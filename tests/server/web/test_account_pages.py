@@ -4,6 +4,7 @@ for owners and admins, each change a call to its public endpoint."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tests.platform import Platform, TenantCtx
 from tests.server.web.test_portal_pages import PASSWORD, parsed
@@ -13,6 +14,12 @@ SECRET = "Qx8~kTn3.Vb_q2RzW7yHc-9LmPdF4sJe"
 
 def forms(html: str) -> list[str]:
     return [a["data-api"] or "" for t, a in parsed(html).tags if t == "form" and "data-api" in a]
+
+
+def invitable_roles(html: str) -> set[str]:
+    """The roles the invitation form offers."""
+    [select] = re.findall(r'<select id="f-role".*?</select>', html, flags=re.S)
+    return set(re.findall(r'<option value="(\w+)"', select))
 
 
 def signed_in(platform: Platform, tenant: TenantCtx, role: str | None = None) -> dict[str, str]:
@@ -31,8 +38,7 @@ def test_the_owner_manages_subscriptions_credentials_and_people(platform: Platfo
     assert forms(html)[1:3] == ["PUT /tenant/subscriptions", "PUT /tenant/credentials"]
     assert "POST /tenant/users" in forms(html)
     assert f'data-user_id="{member_id}"' in html
-    options = {a["value"] for t, a in parsed(html).tags if t == "option"}
-    assert options == {"admin", "member", "auditor"}  # the owner may name admins
+    assert invitable_roles(html) == {"admin", "member", "auditor"}  # the owner may name admins
 
     # What portal.js sends for each form, as the browser would.
     linked = platform.client.put(
@@ -67,8 +73,7 @@ def test_an_admin_cannot_be_named_by_an_admin_and_a_member_sees_no_people(
     tenant = platform.tenant("professional")
     signed_in(platform, tenant, "admin")
     admin_html = platform.client.get("/portal/account").text
-    options = {a["value"] for t, a in parsed(admin_html).tags if t == "option"}
-    assert options == {"member", "auditor"}
+    assert invitable_roles(admin_html) == {"member", "auditor"}
 
     platform.client.cookies.clear()
     signed_in(platform, tenant, "member")
@@ -93,3 +98,39 @@ def test_another_tenants_people_never_appear(platform: Platform) -> None:
         ).status_code
         == 404
     )
+
+
+def test_single_sign_on_is_shown_and_set_from_the_account_page(
+    settings_factory: Any,
+) -> None:
+    from tests.server.sso.provider import CLIENT_ID, CLIENT_SECRET, LocalProvider
+    from tutela.server.sso.service import redirect_uri
+
+    settings = settings_factory(sso_allow_internal_providers=True)
+    with Platform(settings) as platform, LocalProvider(redirect_uri(settings)) as provider:
+        tenant = platform.tenant("professional")
+        csrf = signed_in(platform, tenant)
+        before = platform.client.get("/portal/account").text
+        assert "No OpenID Connect provider is set" in before
+        assert redirect_uri(settings) in before
+        assert "PUT /tenant/sso" in forms(before)
+        assert "DELETE /tenant/sso" not in forms(before)
+
+        saved = platform.client.put(  # what the form sends
+            "/tenant/sso",
+            json={
+                "issuer": provider.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "email_claim": "email",
+                "required": False,
+            },
+            headers=csrf,
+        )
+        assert saved.status_code == 200, saved.text
+
+        after = platform.client.get("/portal/account").text
+        assert provider.issuer in after
+        assert CLIENT_SECRET not in after
+        assert "Passwords still work too." in after
+        assert "DELETE /tenant/sso" in forms(after)

@@ -60,13 +60,17 @@ def person(platform: Platform) -> TenantCtx:
 
 
 def documented_operations(platform: Platform) -> set[tuple[str, str]]:
-    spec: dict[str, Any] = platform.client.get("/openapi.json").json()
-    return {
-        (method.upper(), path)
-        for path, item in spec["paths"].items()
-        for method in item
-        if method in ("get", "post", "put", "patch", "delete")
-    }
+    """Every operation of the public API and of the operators' API (mounted at /admin)."""
+    operations = set()
+    for prefix, url in (("", "/openapi.json"), ("/admin", "/admin/openapi.json")):
+        spec: dict[str, Any] = platform.client.get(url).json()
+        operations |= {
+            (method.upper(), prefix + path)
+            for path, item in spec["paths"].items()
+            for method in item
+            if method in ("get", "post", "put", "patch", "delete")
+        }
+    return operations
 
 
 def test_every_portal_action_is_a_documented_public_endpoint(platform: Platform) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import transaction
@@ -17,16 +17,11 @@ from tutela.server.web.rendering import open_page
 
 router = APIRouter(include_in_schema=False)
 
-PageResponse = HTMLResponse | RedirectResponse
-
 
 @router.get("/portal/governance", response_model=None)
-def governance(request: Request, runtime: RuntimeDep) -> PageResponse:
+def governance(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     if caller.tenant_id is None or not page.may(Scope.GOVERNANCE_READ):
         return page.not_found("Continuous governance")
     if not page.plan_at_least(MIN_PLAN):  # GET /governance answers 403 naming the plan
@@ -40,12 +35,9 @@ def governance(request: Request, runtime: RuntimeDep) -> PageResponse:
 
 
 @router.get("/portal/encryption", response_model=None)
-def encryption(request: Request, runtime: RuntimeDep) -> PageResponse:
+def encryption(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     if caller.tenant_id is None or not page.may(Scope.ENCRYPTION_READ):
         return page.not_found("Encryption")
     with transaction(runtime.sessions, readonly=True) as session:
@@ -58,13 +50,10 @@ def confirm_pmk(
     request: Request,
     runtime: RuntimeDep,
     token: Annotated[str, Query(max_length=200)] = "",
-) -> PageResponse:
+) -> HTMLResponse:
     """The emailed link's landing page: the owner confirms here, the API checks the token."""
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     if caller.tenant_id is None or not page.may(Scope.ENCRYPTION_READ):
         return page.not_found("Encryption")
     with transaction(runtime.sessions, readonly=True) as session:

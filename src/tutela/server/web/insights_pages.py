@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from tutela.scanner.catalog import Catalog
 from tutela.server.auth.scopes import Scope
@@ -33,7 +33,6 @@ from tutela.server.web.rendering import Page, open_page
 
 router = APIRouter(include_in_schema=False)
 
-PageResponse = HTMLResponse | RedirectResponse
 SEVERITIES = ("critical", "high", "medium", "low")
 # The roadmap's horizons as the API names them, with what a reader is told of each.
 HORIZONS = (
@@ -55,15 +54,12 @@ class FrameworkLine:
 
 
 @router.get("/portal/reports/{report_id}/scorecard", response_model=None)
-def scorecard(report_id: str, request: Request, runtime: RuntimeDep) -> PageResponse:
+def scorecard(report_id: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
     refused = _refusal(page, report_id)
     if refused is not None:
         return refused
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     try:
         with transaction(runtime.sessions, readonly=True) as session:
             # The scorecard has the frameworks' ratings; their scores are in the report's header.
@@ -90,15 +86,12 @@ def scorecard(report_id: str, request: Request, runtime: RuntimeDep) -> PageResp
 
 
 @router.get("/portal/reports/{report_id}/roadmap", response_model=None)
-def roadmap(report_id: str, request: Request, runtime: RuntimeDep) -> PageResponse:
+def roadmap(report_id: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
     refused = _refusal(page, report_id)
     if refused is not None:
         return refused
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     try:
         with transaction(runtime.sessions, readonly=True) as session:
             answer = get_roadmap(report_id, session, runtime, caller)  # as GET …/roadmap
@@ -140,8 +133,7 @@ def framework_lines(
 
 def _refusal(page: Page, report_id: str) -> HTMLResponse | None:
     """The API's refusals in its order (scope, then plan), and the 404 of a malformed id."""
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     well_formed = re.fullmatch(REPORT_ID_PATTERN, report_id) is not None
     if not page.may(Scope.REPORT_READ):
         reason = "Your role does not include reading reports, so it has no scorecard or roadmap."

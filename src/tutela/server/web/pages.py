@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -21,21 +21,35 @@ from tutela.server.tenants import service as tenants
 from tutela.server.tenants.router import tenant_me
 from tutela.server.web import (
     account_pages,
+    admin_pages,
     charts,
     governance_pages,
     insights_pages,
     report_pages,
     scan_pages,
 )
-from tutela.server.web.rendering import open_page, public_page, safe_next
+from tutela.server.web.rendering import (
+    STATIC_PATH,
+    SignInRequired,
+    open_page,
+    public_page,
+    safe_next,
+    sign_in_required,
+)
 
 router = APIRouter(include_in_schema=False)
-for area in (report_pages, scan_pages, governance_pages, insights_pages, account_pages):
+for area in (
+    report_pages,
+    scan_pages,
+    governance_pages,
+    insights_pages,
+    account_pages,
+    admin_pages,
+):
     router.include_router(area.router)
 # The portal's own CSS and JS, from the installed package: nothing from elsewhere.
 static = StaticFiles(packages=[("tutela.server.web", "static")])
 
-PageResponse = HTMLResponse | RedirectResponse
 SEVERITIES = ("critical", "high", "medium", "low")
 TREND_REPORTS = 30  # the dashboard's score trend: this many latest reports
 
@@ -95,12 +109,9 @@ def accept_invitation(
 
 
 @router.get("/portal/", response_model=None)
-def dashboard(request: Request, runtime: RuntimeDep) -> PageResponse:
+def dashboard(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     if caller.tenant_id is None:  # an operator: the admin pages are theirs
         return page.render("operator.html", title="Operator")
     now = utcnow()
@@ -141,12 +152,9 @@ def dashboard(request: Request, runtime: RuntimeDep) -> PageResponse:
 
 
 @router.get("/portal/api-keys", response_model=None)
-def api_keys(request: Request, runtime: RuntimeDep) -> PageResponse:
+def api_keys(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     if not page.may(Scope.KEYS_READ):
         return page.not_found("API keys")
     with transaction(runtime.sessions, readonly=True) as session:
@@ -159,3 +167,11 @@ def api_keys(request: Request, runtime: RuntimeDep) -> PageResponse:
         default_days=30,
         max_days=runtime.settings.key_expiry_max_days,
     )
+
+
+def install_portal(app: FastAPI) -> None:
+    """The portal's pages and its own static files on ``app``; a page asked for without a
+    session answers with the way to sign in."""
+    app.include_router(router)
+    app.mount(STATIC_PATH, static, name="portal-static")
+    app.add_exception_handler(SignInRequired, sign_in_required)

@@ -52,6 +52,8 @@ NAV: list[tuple[str, str, Scope | None]] = [
     ("/portal/governance", "Governance", Scope.GOVERNANCE_READ),
     ("/portal/encryption", "Encryption", Scope.ENCRYPTION_READ),
     ("/portal/account", "Account", Scope.TENANT_READ),
+    ("/portal/admin/tenants", "Tenants", Scope.ADMIN_READ),
+    ("/portal/admin/audit", "Audit log", Scope.ADMIN_READ),
 ]
 
 _templates = Environment(
@@ -76,6 +78,12 @@ class Page:
     ):
         self.request, self.runtime, self.caller = request, runtime, caller
         self.csrf = sessions.csrf_token(runtime, token) if token else ""
+
+    @property
+    def person(self) -> Caller:
+        """The signed-in person (a page from ``open_page`` always has one)."""
+        assert self.caller is not None
+        return self.caller
 
     def may(self, *scopes: Scope) -> bool:
         return self.caller is not None and set(scopes) <= self.caller.scopes
@@ -107,8 +115,22 @@ class Page:
         return self.render("not_found.html", status_code=404, title="Not found", what=what)
 
 
-def open_page(request: Request, runtime: Runtime) -> Page | RedirectResponse:
-    """The signed-in person's page, or a redirect to sign in that comes back here."""
+class SignInRequired(Exception):
+    """A page for signed-in people was asked for without a session: the answer is a redirect
+    to sign in that comes back (the app turns this into it: ``sign_in_required``)."""
+
+    def __init__(self, response: RedirectResponse) -> None:
+        super().__init__("sign in required")
+        self.response = response
+
+
+def sign_in_required(_request: Request, exc: Exception) -> RedirectResponse:
+    assert isinstance(exc, SignInRequired)
+    return exc.response
+
+
+def open_page(request: Request, runtime: Runtime) -> Page:
+    """The signed-in person's page; without a session, ``SignInRequired``."""
     token = request.cookies.get(sessions.cookie_name(runtime))
     if token:
         try:
@@ -118,7 +140,7 @@ def open_page(request: Request, runtime: Runtime) -> Page | RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     secure(response, runtime)
-    return response
+    raise SignInRequired(response)
 
 
 def public_page(request: Request, runtime: Runtime) -> Page:

@@ -18,11 +18,10 @@ from urllib.parse import urlencode
 
 import msgspec
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
-from tutela.server.auth.caller import Caller
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import InvalidInput
@@ -38,7 +37,6 @@ from tutela.server.web.rendering import Page, open_page
 
 router = APIRouter(include_in_schema=False)
 
-PageResponse = HTMLResponse | RedirectResponse
 SEVERITIES = ("critical", "high", "medium", "low")
 SORTS = {"severity": "Severity", "framework": "Framework", "check": "Check", "resource": "Resource"}
 LISTED = 50  # reports per page of the list
@@ -62,10 +60,8 @@ def report_list(
     kind: Annotated[str, Query(alias="type", max_length=200)] = "",
     label: Text = "",
     cursor: Text = "",
-) -> PageResponse:
+) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
     if not _reads_reports(page):
         return page.not_found("Saved reports")
     report_type = kind if kind in (reports.MANUAL, reports.GOVERNANCE) else None
@@ -73,7 +69,7 @@ def report_list(
         try:  # as GET /reports
             rows, next_cursor = reports.list_reports(
                 session,
-                _caller(page),
+                page.person,
                 runtime.catalog,
                 utcnow(),
                 report_type=report_type,
@@ -178,13 +174,11 @@ def report_page(
     resource: Text = "",
     sort: Text = "",
     page_number: Annotated[str, Query(alias="page", max_length=10)] = "",
-) -> PageResponse:
+) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
     if not _reads_reports(page):
         return page.not_found("This report")
-    caller, catalog = _caller(page), runtime.catalog
+    caller, catalog = page.person, runtime.catalog
     with transaction(runtime.sessions, readonly=True) as session:
         try:  # as GET /report/{report_id}
             saved = saved_report(session, caller, catalog, runtime.keyring, report_id, utcnow())
@@ -245,13 +239,11 @@ def report_page(
 
 
 @router.get("/portal/diff", response_model=None)
-def diff_page(request: Request, runtime: RuntimeDep, a: Text = "", b: Text = "") -> PageResponse:
+def diff_page(request: Request, runtime: RuntimeDep, a: Text = "", b: Text = "") -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
     if not _reads_reports(page):
         return page.not_found("The comparison of reports")
-    caller, catalog = _caller(page), runtime.catalog
+    caller, catalog = page.person, runtime.catalog
     with transaction(runtime.sessions, readonly=True) as session:
         recent, _ = reports.list_reports(
             session, caller, catalog, utcnow(), report_type=None, cursor=None, limit=RECENT
@@ -319,7 +311,7 @@ def _only_in(side: StoredSide, other: StoredSide) -> list[ReportFinding]:
 def _exists(session: Session, page: Page, report_id: str) -> bool:
     try:
         saved_report(
-            session, _caller(page), page.runtime.catalog, page.runtime.keyring, report_id, utcnow()
+            session, page.person, page.runtime.catalog, page.runtime.keyring, report_id, utcnow()
         )
     except ReportNotFound:
         return False
@@ -328,16 +320,7 @@ def _exists(session: Session, page: Page, report_id: str) -> bool:
 
 def _reads_reports(page: Page) -> bool:
     """Reports are a tenant's: an operator (no tenant) or a role without report:read sees none."""
-    return (
-        page.caller is not None
-        and page.caller.tenant_id is not None
-        and page.may(Scope.REPORT_READ)
-    )
-
-
-def _caller(page: Page) -> Caller:
-    assert page.caller is not None
-    return page.caller
+    return page.person.tenant_id is not None and page.may(Scope.REPORT_READ)
 
 
 def _named(report_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from tutela.server.auth.caller import Caller
@@ -31,12 +31,9 @@ class LinkedSubscription:
 
 
 @router.get("/portal/scan", response_model=None)
-def scan(request: Request, runtime: RuntimeDep) -> HTMLResponse | RedirectResponse:
+def scan(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page = open_page(request, runtime)
-    if isinstance(page, RedirectResponse):
-        return page
-    caller = page.caller
-    assert caller is not None
+    caller = page.person
     if caller.tenant_id is None or not page.may(Scope.SCAN_RUN):
         return page.not_found("Scanning")
     with transaction(runtime.sessions, readonly=True) as session:

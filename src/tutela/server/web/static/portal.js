@@ -5,7 +5,8 @@
 // the form's data-name attribute. What happens on success is data-then:
 //   reload           reload the page
 //   go:/path         open another page (go:next follows the form's "next" field)
-//   show:ID          put the answer's fields into the element ID's [data-field] children, and
+//   show:ID          put the answer's fields into the element ID's [data-field] children
+//                    (data-field="owner_key.key" reads a member of a member), and
 //                    show it (the secret of a new API key, shown once)
 //   go:report        open the page of the report the answer names (its report_id)
 // data-body-file="NAME" sends the file chosen in the form's file field NAME as the body, as it is
@@ -14,6 +15,7 @@
 // A submit button may carry its own data-api and data-then (a "Dry run" beside "Scan"); as in
 // an HTML form, a button's name=value is sent only when it is the one pressed.
 // A DELETE sends its form's fields as JSON when it has any, and no body otherwise.
+// A GET form with data-navigate (single sign-on) is followed as a plain navigation.
 // A 422's field errors are written next to their fields; any other error above the form.
 // Fields: checkboxes sharing a name make a list; data-type="number" sends a number and
 // data-type="boolean" true or false (from the value "true" or "false"); an empty optional field
@@ -104,7 +106,9 @@
 
   function fill(target, answer) {
     target.querySelectorAll("[data-field]").forEach(function (slot) {
-      var value = answer[slot.dataset.field];
+      var value = slot.dataset.field.split(".").reduce(function (found, name) {
+        return found === null || found === undefined ? found : found[name];
+      }, answer);
       if (slot.tagName === "INPUT") slot.value = value; else slot.textContent = value;
     });
     target.hidden = false;
@@ -175,6 +179,15 @@
   }
 
   document.addEventListener("submit", function (event) {
+    var away = event.target.closest("form[data-navigate]");
+    if (away) {
+      // A GET form whose answer redirects to another site (single sign-on's provider): the
+      // pages' CSP (form-action 'self') stops a form's redirect there, not a navigation.
+      event.preventDefault();
+      var query = new URLSearchParams(new FormData(away)).toString();
+      window.location.assign(away.getAttribute("action") + (query ? "?" + query : ""));
+      return;
+    }
     var form = event.target.closest("form[data-api]");
     if (!form) return;
     event.preventDefault();
