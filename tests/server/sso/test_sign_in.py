@@ -20,6 +20,7 @@ from tests.server.encryption.helpers import mails_to
 from tests.server.sso.conftest import SsoTenant, configure
 from tests.server.sso.provider import CLIENT_SECRET, MISBEHAVIOURS, LocalProvider
 from tutela.server.audit.models import AuditEvent
+from tutela.server.auth import links
 from tutela.server.auth.models import WebSession
 from tutela.server.db import utcnow
 from tutela.server.sso.flow import SIGN_IN_ERRORS
@@ -252,6 +253,31 @@ def test_required_single_sign_on_refuses_passwords_and_resets(
         assert refusal.tenant_id == tenant.id
     assert sign_in(platform, email).status_code == 303
     assert signed_in_as(platform) == email
+
+
+@pytest.mark.parametrize("purpose", ["invitation", "reset"])
+def test_required_single_sign_on_refuses_a_link_that_would_set_a_password(
+    platform: Platform, provider: LocalProvider, sso_tenant: SsoTenant, purpose: str
+) -> None:
+    """A link mailed before SSO was required opens no session around it, and stays unused."""
+    tenant = sso_tenant.tenant
+    with platform.db() as session:
+        owner = session.get(User, tenant.owner_id)
+        assert owner is not None
+        issued = links.issue(
+            session, owner, purpose, lifetime=dt.timedelta(hours=1), created_by="tests"
+        )
+    configure(platform, tenant, provider.issuer, required=True)
+    path = "/auth/invitations/accept" if purpose == "invitation" else "/auth/password-reset/confirm"
+    body = {"token": issued.token, "password": "a long enough passphrase"}
+
+    refused = platform.client.post(path, json=body)
+
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("This tenant requires single sign-on")
+    assert "set-cookie" not in refused.headers
+    configure(platform, tenant, provider.issuer, required=False)
+    assert platform.client.post(path, json=body).status_code == 200  # the link was not used up
 
 
 def test_the_login_page_shows_our_sentence_for_a_code_and_nothing_else(

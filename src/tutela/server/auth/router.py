@@ -15,7 +15,7 @@ from tutela.server.audit.signins import source_of
 from tutela.server.auth import emails, links, passwords, sessions
 from tutela.server.auth.schemas import Accepted, NewPassword, ResetRequest, SessionOut, SignIn
 from tutela.server.db import transaction
-from tutela.server.errors import InvalidInput, NotAuthenticated
+from tutela.server.errors import Forbidden, InvalidInput, NotAuthenticated
 from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.schemas import ErrorOut
 from tutela.server.sso import service as sso
@@ -158,7 +158,10 @@ def _mail_reset_links(runtime: Runtime, email: str) -> None:
 @router.post(
     "/password-reset/confirm",
     summary="Set a new password with the emailed link's token, and sign in",
-    responses={422: {"model": ErrorOut, "description": "A used, expired or unknown token"}},
+    responses={
+        403: {"model": ErrorOut, "description": "The tenant requires single sign-on"},
+        422: {"model": ErrorOut, "description": "A used, expired or unknown token"},
+    },
 )
 def confirm_reset(
     body: NewPassword, request: Request, response: Response, runtime: RuntimeDep
@@ -169,7 +172,10 @@ def confirm_reset(
 @router.post(
     "/invitations/accept",
     summary="Accept an invitation: choose your password with the emailed link's token, and sign in",
-    responses={422: {"model": ErrorOut, "description": "A used, expired or unknown token"}},
+    responses={
+        403: {"model": ErrorOut, "description": "The tenant requires single sign-on"},
+        422: {"model": ErrorOut, "description": "A used, expired or unknown token"},
+    },
 )
 def accept_invitation(
     body: NewPassword, request: Request, response: Response, runtime: RuntimeDep
@@ -182,6 +188,12 @@ def _set_password(
 ) -> sessions.Started:
     with transaction(runtime.sessions) as session:
         user = links.redeem(session, body.token, purpose)
+        if sso.required_for(session, user.tenant_id):
+            # A password would open a session that single sign-on never saw (the link stays
+            # unused: the transaction rolls back).
+            raise Forbidden(
+                f"{sessions.SSO_REQUIRED}: sign in with it instead of choosing a password"
+            )
         weak = passwords.weakness(body.password, user.email)
         if weak is not None:
             raise InvalidInput(("body", "password"), f"The password {weak}")
