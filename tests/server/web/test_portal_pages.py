@@ -217,3 +217,13 @@ def test_the_static_files_are_ours_and_nothing_else_is_served(platform: Platform
         assert response.headers["content-type"].startswith(media)
     for probe in ("../rendering.py", "%2e%2e/rendering.py", "templates/base.html"):
         assert platform.client.get(f"/portal/static/{probe}").status_code == 404
+
+
+def test_an_unknown_portal_address_is_the_not_found_page(platform: Platform) -> None:
+    for path in ("/portal/nope", "/portal/reports/x/y/z", "/portal/static-ish"):
+        response = platform.client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert "<h1>Not found</h1>" in response.text
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert platform.client.get("/portal/static/portal.css").status_code == 200  # not shadowed

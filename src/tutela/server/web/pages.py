@@ -31,6 +31,7 @@ from tutela.server.web import (
 from tutela.server.web.rendering import (
     STATIC_PATH,
     SignInRequired,
+    any_page,
     open_page,
     public_page,
     safe_next,
@@ -169,9 +170,15 @@ def api_keys(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     )
 
 
+@router.get("/portal/{unknown:path}", response_model=None)
+def not_found(unknown: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """Any other address under /portal/: the 404 page, not the API's JSON."""
+    return any_page(request, runtime).not_found("This page")
+
+
 def install_portal(app: FastAPI) -> None:
     """The portal's pages and its own static files on ``app``; a page asked for without a
     session answers with the way to sign in."""
+    app.mount(STATIC_PATH, static, name="portal-static")  # before the pages' catch-all
     app.include_router(router)
-    app.mount(STATIC_PATH, static, name="portal-static")
     app.add_exception_handler(SignInRequired, sign_in_required)

@@ -148,6 +148,14 @@ def public_page(request: Request, runtime: Runtime) -> Page:
     return Page(request, runtime, None, None)
 
 
+def any_page(request: Request, runtime: Runtime) -> Page:
+    """The signed-in person's page when there is a session, else a public one."""
+    try:
+        return open_page(request, runtime)
+    except SignInRequired:
+        return public_page(request, runtime)
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path of this site only, never another host."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
