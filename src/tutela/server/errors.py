@@ -95,7 +95,7 @@ def _render(status: int, detail: Any, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=status, headers=headers)
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+async def domain_error_json(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     return _render(exc.status_code, exc.detail, exc.headers)
 
@@ -183,7 +183,7 @@ async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(DomainError, domain_error_json)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled_error)

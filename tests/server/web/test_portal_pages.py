@@ -22,6 +22,12 @@ PUBLIC_PAGES = [
     "/portal/reset-password?token=abc",
     "/portal/accept-invitation?token=abc",
 ]
+ARM_TEMPLATE = (
+    b'{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
+    b'deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": ['
+    b'{"type": "Microsoft.MachineLearningServices/workspaces", "apiVersion": '
+    b'"2024-04-01", "name": "ml", "location": "westeurope", "properties": {}}]}'
+)
 SIGNED_IN_PAGES = ["/portal/", "/portal/api-keys"]
 
 
@@ -168,10 +174,7 @@ def test_the_dashboard_shows_the_tenant_its_reports_and_their_charts(
         scanned = platform.client.post(
             "/scan/iac",
             headers={**person.headers, "content-type": "application/json"},
-            content=b'{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/'
-            b'deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": ['
-            b'{"type": "Microsoft.MachineLearningServices/workspaces", "apiVersion": '
-            b'"2024-04-01", "name": "ml", "location": "westeurope", "properties": {}}]}',
+            content=ARM_TEMPLATE,
         )
         assert scanned.status_code == 200, scanned.text
     html = platform.client.get("/portal/").text
@@ -227,3 +230,34 @@ def test_an_unknown_portal_address_is_the_not_found_page(platform: Platform) -> 
         assert "<h1>Not found</h1>" in response.text
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert platform.client.get("/portal/static/portal.css").status_code == 200  # not shadowed
+
+
+def test_a_page_that_meets_an_api_error_says_so_as_a_page(
+    platform: Platform, person: TenantCtx
+) -> None:
+    """A report that fails its integrity check: the API answers its JSON 500, the page an HTML
+    page with the same words and status."""
+    scanned = platform.client.post(
+        "/scan/iac",
+        headers={**person.headers, "content-type": "application/json"},
+        content=ARM_TEMPLATE,
+    )
+    assert scanned.status_code == 200, scanned.text
+    report_id = scanned.json()["report_id"]
+    from sqlalchemy import update
+
+    from tutela.server.reports.models import Report
+
+    with platform.db() as session:
+        session.execute(
+            update(Report).where(Report.report_id == report_id).values(wrapped_key=b"\x01" * 60)
+        )
+
+    page = platform.client.get(f"/portal/reports/{report_id}")
+    api = platform.client.get(f"/report/{report_id}", headers=person.headers)
+
+    assert page.status_code == api.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "cannot be decrypted" in page.text
+    assert api.json()["detail"].startswith(f"Report {report_id} cannot be decrypted")

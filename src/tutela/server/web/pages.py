@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from tutela.server.auth.scopes import Scope, sort_scopes
 from tutela.server.db import transaction, utcnow
+from tutela.server.errors import DomainError, domain_error_json
 from tutela.server.governance import service as governance
 from tutela.server.keys.router import list_api_keys
 from tutela.server.reports import service as reports
@@ -182,3 +183,22 @@ def install_portal(app: FastAPI) -> None:
     app.mount(STATIC_PATH, static, name="portal-static")  # before the pages' catch-all
     app.include_router(router)
     app.add_exception_handler(SignInRequired, sign_in_required)
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        """A page that hits an API error (a report that fails its integrity check, a
+        customer-managed key that is unavailable) answers with a page saying so; the API
+        keeps its JSON."""
+        assert isinstance(exc, DomainError)
+        if not request.url.path.startswith("/portal/"):
+            return await domain_error_json(request, exc)
+        detail = exc.detail if isinstance(exc.detail, str) else "The request could not be served."
+        title = "Temporarily unavailable" if exc.status_code == 503 else "Something went wrong"
+        return any_page(request, request.app.state.runtime).render(
+            "error.html",
+            status_code=exc.status_code,
+            title=title,
+            detail=detail,
+            status=exc.status_code,
+        )
+
+    app.add_exception_handler(DomainError, domain_error)
