@@ -7,6 +7,7 @@ Seeding goes through the same services the admin API uses, so a test reads like 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,7 +76,9 @@ class Platform:
                 self.runtime.key_policy(),
                 self.runtime.catalog,
                 actor="tests",
-                owner_email=f"owner{self._count}@{plan}.example.com",
+                # Unique beyond this platform: tests on a shared PostgreSQL database sign in
+                # by email, and one email's accounts in many tenants need a tenant_id.
+                owner_email=f"owner{self._count}-{uuid.uuid4().hex[:8]}@{plan}.example.com",
                 plan=plan,
             )
             return TenantCtx(created.tenant.id, created.owner.id, created.owner_key.secret, plan)
@@ -89,7 +92,7 @@ class Platform:
                 self.runtime.key_policy(),
                 actor="tests",
                 tenant_id=tenant.id,
-                email=f"user{self._count}@example.com",
+                email=f"user{self._count}-{uuid.uuid4().hex[:8]}@example.com",
                 role=role,
             )
             return created.user.id, created.key.secret

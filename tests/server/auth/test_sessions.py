@@ -327,3 +327,30 @@ def test_no_password_token_or_csrf_token_reaches_a_log_line(
     assert "request method=POST path=/auth/sign-in status=200" in logged
     for secret in (PASSWORD, "wrong wrong wrong", response.cookies["tutela_session"], csrf):
         assert secret not in logged
+
+
+def test_an_email_in_many_tenants_signs_in_by_naming_one(platform: Platform) -> None:
+    """Every account of an email costs a password check: past ten, the tenant is asked for."""
+    from tutela.server.admin import service as admin
+
+    tenants = [platform.tenant() for _ in range(11)]
+    for tenant in tenants:
+        with platform.db() as session:
+            created = admin.add_user(
+                session,
+                platform.runtime.key_policy(),
+                actor="tests",
+                tenant_id=tenant.id,
+                email="consultant@example.com",
+                role="auditor",
+            )
+            user_id = created.user.id
+        platform.set_password(user_id, PASSWORD)
+
+    unnamed = sign_in(platform, "consultant@example.com")
+    named = sign_in(platform, "consultant@example.com", tenant_id=tenants[7].id)
+
+    assert unnamed.status_code == 403
+    assert "more than 10 tenants: give tenant_id" in unnamed.json()["detail"]
+    assert named.status_code == 200, named.text
+    assert named.json()["tenant_id"] == tenants[7].id

@@ -49,6 +49,7 @@ log = logging.getLogger("tutela.auth")
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOUCH_EVERY = dt.timedelta(seconds=60)
+ACCOUNTS_PER_EMAIL = 10  # accounts one sign-in checks the password of; more need a tenant_id
 SIGN_IN_REFUSED = "Email or password is incorrect"
 SSO_REQUIRED = "This tenant requires single sign-on"
 
@@ -153,7 +154,13 @@ def _attempt(
     query = select(User).where(func.lower(User.email) == email.strip().lower())
     if tenant_id is not None:
         query = query.where(User.tenant_id == tenant_id)
-    candidates = list(session.scalars(query.limit(10)))
+    candidates = list(session.scalars(query.order_by(User.id).limit(ACCOUNTS_PER_EMAIL + 1)))
+    if len(candidates) > ACCOUNTS_PER_EMAIL:
+        # Each account costs a password verification: past a few, the tenant must be named.
+        return Forbidden(
+            f"This email has accounts in more than {ACCOUNTS_PER_EMAIL} tenants: give "
+            "tenant_id to choose"
+        )
     if not candidates:
         passwords.verify(None, password)  # as long as a real check
     matched = [user for user in candidates if _password_matches(user, password)]
