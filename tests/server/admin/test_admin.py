@@ -125,6 +125,12 @@ def test_users_can_be_added_and_duplicates_conflict(
         json={"email": "auditor@bank.example", "role": "member"},
     )
     assert again.status_code == 409
+    other_case = platform.client.post(  # one person, whatever the case of their email
+        f"/admin/tenants/{tenant.id}/users",
+        headers=operator,
+        json={"email": "Auditor@Bank.example", "role": "member"},
+    )
+    assert other_case.status_code == 409
     users = platform.client.get(f"/admin/tenants/{tenant.id}/users", headers=operator).json()
     assert sorted(u["role"] for u in users) == ["auditor", "owner"]
 

@@ -78,12 +78,8 @@ class UserRepository:
         ).first()
 
     def find_by_email(self, tenant_id: str, email: str) -> User | None:
-        return self.session.scalars(
-            select(User).where(User.tenant_id == tenant_id, User.email == email)
-        ).first()
-
-    def find_by_email_any_case(self, tenant_id: str, email: str) -> User | None:
-        """The user whose email is ``email`` but for case: sign-in matches emails so."""
+        """The user whose email is ``email`` but for case: sign-in matches emails so, and one
+        tenant never holds two people whose emails differ only in case."""
         return self.session.scalars(
             select(User).where(
                 User.tenant_id == tenant_id, func.lower(User.email) == email.strip().lower()

@@ -162,7 +162,7 @@ def invite(runtime: Runtime, caller: Caller, *, email: str, role: str) -> Invita
     with transaction(runtime.sessions) as session:
         tenant = caller_tenant(session, caller)
         users = UserRepository(session)
-        if users.find_by_email_any_case(tenant.id, email) is not None:
+        if users.find_by_email(tenant.id, email) is not None:
             raise EmailTaken()
         try:
             user = users.add(User(tenant_id=tenant.id, email=email, role=Role(role).value))
