@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.server.notify.loopback import Collector, LoopbackController
+
 
 @pytest.fixture
 def azure_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -22,3 +24,15 @@ def azure_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("HTTPS_PROXY", proxy)
         yield
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Collector, int]]:
+    """An SMTP relay on loopback collecting what the workers send: (collector, port)."""
+    collector = Collector()
+    controller = LoopbackController(collector, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield collector, controller.port
+    finally:
+        controller.stop()

@@ -27,9 +27,9 @@ from tests.server.encryption.fake_vault import (
 )
 from tests.server.encryption.helpers import cmk_tenant, owner_email, status, with_encryption_routes
 from tests.server.encryption.vault_server import VaultProxy
-from tests.server.governance.test_celery import TUTELA, environment
-from tests.server.notify.loopback import Collector, LoopbackController
+from tests.server.notify.loopback import Collector
 from tests.server.notify.mail import parse
+from tests.server.workers import TUTELA, environment
 from tutela.server.config import Settings
 from tutela.server.encryption.service import probe
 from tutela.server.encryption.vault import KeyMaterial, VaultError
@@ -58,17 +58,6 @@ def proxy(vault: FakeVault, tmp_path: Path) -> Iterator[VaultProxy]:
     folder.mkdir()
     with VaultProxy(vault, folder) as running:
         yield running
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Collector, int]]:
-    collector = Collector()
-    controller = LoopbackController(collector, hostname="127.0.0.1", port=0)
-    controller.start()
-    try:
-        yield collector, controller.port
-    finally:
-        controller.stop()
 
 
 @contextlib.contextmanager
@@ -188,7 +177,7 @@ def test_a_worker_s_check_blocks_a_denied_key_once_then_records_its_rotation(
     assert create_celery(settings).conf.beat_schedule == {
         KEY_HEALTH: {"task": KEY_HEALTH, "schedule": 1.0}
     }
-    # environment() passes the settings test_celery sets; the interval and the log level are ours.
+    # environment() passes the settings a worker test sets; the interval and the log level are ours.
     env = proxy.environment(environment(settings)) | {
         "TUTELA_KEY_HEALTH_INTERVAL_HOURS": str(INTERVAL_HOURS),
         "TUTELA_LOG_LEVEL": "DEBUG",

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,9 +26,10 @@ from typer.testing import CliRunner
 
 from tests.platform import Platform, TenantCtx
 from tests.server.governance.helpers import governance, governance_reports, state
-from tests.server.notify.loopback import Collector, LoopbackController
+from tests.server.notify.loopback import Collector
 from tests.server.notify.mail import parse
 from tests.server.scans.estates import DEV, link_sample_snapshot, sample_records, upload_snapshot
+from tests.server.workers import TUTELA, environment
 from tutela.cli.main import app
 from tutela.server.config import Settings
 from tutela.server.db import utcnow
@@ -40,19 +40,7 @@ from tutela.server.jobs.registry import GOVERNANCE_SCAN
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-TUTELA = str(Path(sys.executable).with_name("tutela"))
 LEASE_SECONDS = 5
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Collector, int]]:
-    collector = Collector()
-    controller = LoopbackController(collector, hostname="127.0.0.1", port=0)
-    controller.start()
-    try:
-        yield collector, controller.port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -75,28 +63,6 @@ def settings(
         smtp_starttls=False,  # a loopback relay; STARTTLS itself is tested in tests/server/notify
         smtp_timeout_seconds=5,
     )
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    """The settings as the operator would give them to `tutela worker`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUTELA_")}
-    names = (
-        "data_dir",
-        "database_url",
-        "redis_url",
-        "job_backend",
-        "job_queue",
-        "scheduler_interval_seconds",
-        "governance_lease_seconds",
-        "retention_interval_hours",
-        "smtp_host",
-        "smtp_port",
-        "smtp_starttls",
-        "smtp_timeout_seconds",
-    )
-    env.update({f"TUTELA_{name.upper()}": str(getattr(settings, name)) for name in names})
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 class Workers:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.platform import Platform, TenantCtx
+from tutela.server.web.pages import LINK_PAGES
 from tutela.server.web.rendering import CONTENT_SECURITY_POLICY
 
 PASSWORD = "correct horse battery staple"
@@ -95,7 +96,7 @@ def test_every_portal_action_is_a_documented_public_endpoint(platform: Platform)
             actions.add(((api_method or form_method).upper(), path))
     dynamic = re.findall(r'endpoint="(\w+) ([^"]+)"', (TEMPLATES / "set_password.html").read_text())
     assert not dynamic  # the set-password page's endpoint comes from pages.py:
-    actions |= {("POST", "/auth/password-reset/confirm"), ("POST", "/auth/invitations/accept")}
+    actions |= {tuple(endpoint.split(" ")) for _, endpoint, _ in LINK_PAGES.values()}
     assert len(actions) >= 9
     assert ("GET", "/auth/sso/start") in actions
     missing = actions - documented_operations(platform)

@@ -80,33 +80,31 @@ def forgot_password(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     return public_page(request, runtime).render("forgot_password.html", title="Reset your password")
 
 
+# The pages of the emailed one-time links: (title, endpoint the form calls, its button).
+LINK_PAGES = {
+    "/portal/reset-password": (
+        "Choose a new password",
+        "POST /auth/password-reset/confirm",
+        "Set password and sign in",
+    ),
+    "/portal/accept-invitation": (
+        "Accept your invitation",
+        "POST /auth/invitations/accept",
+        "Choose password and sign in",
+    ),
+}
+
+
 @router.get("/portal/reset-password", response_model=None)
-def reset_password(
-    request: Request,
-    runtime: RuntimeDep,
-    token: Annotated[str, Query(max_length=128)] = "",
-) -> HTMLResponse:
-    return public_page(request, runtime).render(
-        "set_password.html",
-        title="Choose a new password",
-        token=token,
-        endpoint="POST /auth/password-reset/confirm",
-        button="Set password and sign in",
-    )
-
-
 @router.get("/portal/accept-invitation", response_model=None)
-def accept_invitation(
+def set_password(
     request: Request,
     runtime: RuntimeDep,
     token: Annotated[str, Query(max_length=128)] = "",
 ) -> HTMLResponse:
+    title, endpoint, button = LINK_PAGES[request.url.path]
     return public_page(request, runtime).render(
-        "set_password.html",
-        title="Accept your invitation",
-        token=token,
-        endpoint="POST /auth/invitations/accept",
-        button="Choose password and sign in",
+        "set_password.html", title=title, token=token, endpoint=endpoint, button=button
     )
 
 
