@@ -94,3 +94,42 @@ def test_a_missing_policy_file_is_exit_2(estate: Path, tmp_path: Path) -> None:
     result = scan(estate, "--house-policy", str(tmp_path / "absent.yaml"))
     assert result.exit_code == 2
     assert "cannot be read (No such file or directory)" in result.output
+
+
+def test_the_file_names_the_organisation_s_own_tag_keys(tmp_path: Path) -> None:
+    workspace = {
+        "id": f"/subscriptions/{SUB}/resourceGroups/rg-ml/providers"
+        "/Microsoft.MachineLearningServices/workspaces/mlw-fraud",
+        "type": "microsoft.machinelearningservices/workspaces",
+        "kind": "Default",
+        "tags": {
+            "x-mrm-ref": "MRM-0077",
+            "model-owner": "fraud-models",
+            "model-risk-tier": "tier-2",
+            "model-validation-date": dt.datetime.now(dt.UTC).date().isoformat(),
+        },
+        "properties": {},
+    }
+    estate = tmp_path / "estate.json"
+    estate.write_text(json.dumps({"data": [workspace]}))
+
+    def model_id_findings(*args: str) -> list[dict[str, Any]]:
+        result = scan(estate, *args)
+        assert result.exit_code == 0, result.output
+        return [f for f in json.loads(result.stdout)["findings"] if f["check_id"] == "INV-MODEL-ID"]
+
+    [finding] = model_id_findings()
+    assert finding["evidence"][0]["value"].startswith("none of model-id, model_id, modelId, ")
+
+    policy = tmp_path / "house-policy.yaml"
+    policy.write_text("inventory_tag_keys:\n  model_id: [x-mrm-ref]\n")
+    assert model_id_findings("--house-policy", str(policy)) == []
+
+    policy.write_text("inventory_tag_keys:\n  model_id: ['x-mrm/ref']\n")
+    refused = scan(estate, "--house-policy", str(policy))
+    assert refused.exit_code == 2
+    [line] = refused.output.strip().splitlines()
+    assert line.endswith(
+        "inventory_tag_keys.model_id: a tag name cannot hold any of < > % & \\ ? / "
+        "(Azure refuses them)"
+    )

@@ -211,10 +211,20 @@ def test_the_first_link_found_names_the_reason() -> None:
 # --- tags ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tag", ["ai-workload", "AI-Workload", "model-id", "model_id", "modelId"])
+@pytest.mark.parametrize(
+    "tag", ["ai-workload", "AI-Workload", "model-id", "model_id", "modelId", "mrm-id", "model-ref"]
+)
 def test_an_inventory_tag_puts_a_resource_in_scope(tag: str) -> None:
     storage = make(STORAGE, "st", tags={tag: "fraud-scoring"})
     assert reasons(storage)["st"] == f"tagged {tag}=fraud-scoring"
+
+
+def test_every_model_inventory_id_alias_puts_a_resource_in_scope() -> None:
+    """The scope's tags are ai-workload and the names INV-MODEL-ID reads, kept together."""
+    from tutela.scanner.catalog import load_catalog
+
+    aliases = load_catalog().check("INV-MODEL-ID").params["keys"]
+    assert set(load_ai_scope_rules().tags) == {"ai-workload", *aliases}
 
 
 def test_a_link_wins_over_a_tag_and_other_tags_do_nothing() -> None:
@@ -427,7 +437,8 @@ def _rules_with(**changes: Any) -> dict[str, Any]:
 
 def test_the_shipped_rules_load_and_name_every_checked_general_purpose_type() -> None:
     rules = load_ai_scope_rules()
-    assert {link.to for link in rules.links} == {STORAGE, VAULT, REGISTRY, CLUSTER}
+    components = "microsoft.insights/components"
+    assert {link.to for link in rules.links} == {STORAGE, VAULT, REGISTRY, CLUSTER, components}
     assert {"ai-workload", "model-id"} <= set(rules.tags)
 
 

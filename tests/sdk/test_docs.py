@@ -11,7 +11,7 @@ import pytest
 
 from tests.sdk.conftest import LiveServer, Tenant
 from tutela import Session
-from tutela.sdk import _resources
+from tutela.sdk import _exceptions, _resources
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
 
@@ -51,7 +51,7 @@ def test_every_typed_call_is_documented() -> None:
     groups = {
         name: type(value)
         for name, value in vars(session).items()
-        if type(value).__module__ == _resources.__name__
+        if type(value).__module__ in (_resources.__name__, _exceptions.__name__)
     }
     assert set(groups) == {
         "frameworks",
@@ -64,6 +64,7 @@ def test_every_typed_call_is_documented() -> None:
         "keys",
         "encryption",
         "users",
+        "exceptions",
     }
     missing = [
         f"session.{group}.{method}("

@@ -107,3 +107,31 @@ def test_a_key_without_tenant_write_cannot_change_it(server: LiveServer) -> None
         assert session.tenant.house_policy().review_period_days > 0
         with pytest.raises(PermissionDeniedError):
             session.tenant.set_house_policy(review_period_days=30)
+
+
+def test_the_tenant_s_own_tag_names(
+    server: LiveServer, new_tenant: Callable[[str], Tenant]
+) -> None:
+    tenant = new_tenant("enterprise")
+    export = workspace_export(30)
+    tags = export[0]["tags"]
+    assert isinstance(tags, dict)
+    tags["x-mrm-ref"] = tags.pop("model-id")
+    with server.session(tenant.key) as session:
+        assert session.tenant.house_policy().inventory_tag_keys.model_id == []
+        session.tenant.set_subscriptions([SUBSCRIPTION])
+        session.snapshots.put(SUBSCRIPTION, export)
+
+        def unlinked() -> list[str]:
+            report = session.scans.dry_run(["sr11_7"])
+            return [f.resource_name for f in report.findings if f.check_id == "INV-MODEL-ID"]
+
+        assert unlinked() == ["mlw-credit"]
+        changed = session.tenant.set_house_policy(inventory_tag_keys={"model_id": "x-mrm-ref"})
+        assert changed.inventory_tag_keys.model_id == ["x-mrm-ref"]
+        assert changed.inventory_tag_keys.risk_tier == []
+        assert changed.review_period_days == 365
+        assert unlinked() == []
+        with pytest.raises(ValidationError):
+            session.tenant.set_house_policy(inventory_tag_keys={"model_id": ["a/b"]})
+        assert session.tenant.house_policy().inventory_tag_keys.model_id == ["x-mrm-ref"]

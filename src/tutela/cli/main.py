@@ -8,7 +8,7 @@ import sys
 import typer
 
 from tutela import __version__
-from tutela.cli import gate, job_commands, scan, server_commands
+from tutela.cli import checks, export, gate, job_commands, scan, server_commands
 from tutela.cli.errors import one_line_errors
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 app.command("scan")(one_line_errors(scan.scan, code=scan.INTERNAL_ERROR_EXIT))
 app.command("gate")(one_line_errors(gate.gate, code=gate.INTERNAL_ERROR_EXIT))
+app.command("export")(one_line_errors(export.export, code=export.INTERNAL_ERROR_EXIT))
+app.add_typer(checks.checks_app, name="checks")
 app.command("serve")(server_commands.serve)
 app.add_typer(server_commands.db_app, name="db")
 app.add_typer(server_commands.admin_app, name="admin")

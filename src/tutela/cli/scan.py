@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gc
-import io
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from tutela.cli.config import use_config
 from tutela.cli.errors import err_console, fail
 from tutela.cli.text import plain
 
 if TYPE_CHECKING:
-    from tutela.cli.progress import Stages
+    from tutela.cli.baseline import Baseline, Comparison
+    from tutela.cli.scan_reports import Destination
+    from tutela.scanner.acceptance import Acceptance
     from tutela.scanner.catalog import Catalog
-    from tutela.scanner.estate import Estate
     from tutela.scanner.narrative import Narrator
-    from tutela.scanner.outputs.failing import FailingCheck
-    from tutela.scanner.outputs.report_json import ReportDocument
 
 USAGE_EXIT = 2  # bad usage or unreadable input
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -35,6 +33,8 @@ class Format(StrEnum):
     json = "json"
     sarif = "sarif"
     junit = "junit"
+    csv = "csv"
+    html = "html"
 
 
 class FailOn(StrEnum):
@@ -80,7 +80,8 @@ def scan(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Resource Graph exports, ARM templates or Terraform plan JSON (kind detected).",
+            help="Resource Graph exports, ARM templates or Terraform plan JSON (kind detected); "
+            "a directory: every such *.json under it; '-': standard input.",
             show_default=False,
         ),
     ],
@@ -88,14 +89,101 @@ def scan(
         str | None,
         typer.Option(help="Comma-separated framework ids (default: all 7)."),
     ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            help="Run only these checks: ids or globs (AOAI-*), repeated or comma-separated.",
+            show_default=False,
+        ),
+    ] = None,
+    skip_check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skip-check",
+            help="Leave these checks out: ids or globs, repeated or comma-separated.",
+            show_default=False,
+        ),
+    ] = None,
+    severity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--severity",
+            help="Run only checks of these severities (critical,high,medium,low), repeated or "
+            "comma-separated.",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
-        Format, typer.Option("--format", help="Output format.")
-    ] = Format.table,
+        list[Format] | None,
+        typer.Option(
+            "--format",
+            help="Output format; repeat for several reports of one scan (default: table).",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option(help="Exit 1 when a finding is at or above this severity.")
     ] = FailOn.critical,
     output: Annotated[
-        Path | None, typer.Option(help="Write the report to this file instead of stdout.")
+        list[Path] | None,
+        typer.Option(
+            help="Write the report to this file instead of stdout; repeated, each goes with the "
+            "--format in the same position ('-': stdout).",
+            show_default=False,
+        ),
+    ] = None,
+    output_directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-directory",
+            "-o",
+            help="Write each --format to DIR/tutela-report.<ext> (txt, json, sarif, xml, csv, "
+            "html).",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="A baseline (--create-baseline): its failures are still reported, marked, "
+            "but only new failures count for --fail-on.",
+            show_default=False,
+        ),
+    ] = None,
+    create_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write this scan's failures to the file, as a baseline for --baseline.",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No notes on stderr (errors and the verdict line only); a table lists only "
+            "the failing checks, one per line.",
+        ),
+    ] = False,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="JSON and SARIF without indentation; a table as one line per failing check.",
+        ),
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            is_eager=True,
+            callback=use_config,
+            help="Options from this YAML file (default: the first .tutela.yaml or .tutela.yml "
+            "from the working directory upwards); flags given win (docs/cli.md).",
+            show_default=False,
+        ),
     ] = None,
     narrative: Annotated[
         NarrativeMode, typer.Option(help="Narratives for findings.")
@@ -146,6 +234,14 @@ def scan(
             "evidence it passed on (`passed`, docs/reports.md).",
         ),
     ] = False,
+    exceptions: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML file of accepted risks (`exceptions:` list, docs/risk-acceptance.md): "
+            "failures it covers are reported as accepted and never block.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Scan files offline and gate: exit 0 passed, 1 gate failed, 2 bad input, 3 crash."""
     from tutela.scanner.catalog import load_catalog
@@ -160,13 +256,18 @@ def scan(
         )
     except UnknownFrameworks as exc:
         raise _usage_error(str(exc)) from None
+    acceptances = _read_exceptions(exceptions, catalog) if exceptions is not None else ()
+    # After the exceptions are read: they may name checks this scan leaves out.
+    catalog = _with_selected_checks(catalog, check, skip_check, severity)
+    destinations = _destinations(output_format, output, output_directory)
     # Only the JSON report carries findings and their narratives; the other formats show one
     # row per failing check and resource, built straight from the assessment.
-    full = output_format is Format.json
+    full = any(d.format is Format.json for d in destinations)
     if include_passed and not full:
         raise _usage_error(
             "--include-passed needs --format json: only the JSON report lists passes"
         )
+    known = _read_baseline(baseline) if baseline is not None else None
     narrator = (
         _narrator(narrative, llm_model, llm_base_url, azure_openai_endpoint, llm_api_key)
         if full
@@ -178,21 +279,90 @@ def scan(
     workers = 1
     if full and (narrator is None or _asks_nobody(narrator)):
         workers = jobs or _default_jobs()
+    writing = _Writing(workers, include_passed, compact, quiet, known, create_baseline)
     # Large inputs make millions of small acyclic objects: the cycle collector would only walk
     # them again and again (a scan creates no reference cycles worth collecting). They are all
     # gone when _scan_and_write returns, before the collector is switched back on.
     gc.disable()
     try:
-        header = _scan_and_write(
-            paths, selected, catalog, narrator, output_format, output, workers, include_passed
+        header, comparison = _scan_and_write(
+            paths,
+            selected,
+            catalog,
+            narrator,
+            destinations,
+            writing,
+            acceptances=acceptances,
         )
     finally:
         if not one_shot_process:
             gc.enable()
-    failed = gate_failed(header, fail_on)
+    if comparison is None:
+        failed = gate_failed(header, fail_on)
+    else:  # only failures the baseline does not hold count
+        failed = new_at_or_above(comparison, fail_on) > 0
     # Always on stderr, so a CI log says why the step passed or failed whatever went to stdout.
-    err_console.print(verdict_line(header, fail_on, output_format, output), markup=False)
+    err_console.print(verdict_line(header, fail_on, destinations, comparison), markup=False)
     raise typer.Exit(1 if failed else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Writing:
+    """How the reports of one scan are written, and the baselines it reads and writes."""
+
+    jobs: int
+    include_passed: bool
+    compact: bool
+    quiet: bool
+    baseline: Baseline | None
+    create_baseline: Path | None
+
+
+def _with_selected_checks(
+    catalog: Catalog,
+    check: list[str] | None,
+    skip_check: list[str] | None,
+    severity: list[str] | None,
+) -> Catalog:
+    """The catalogue with only the checks ``--check``, ``--skip-check`` and ``--severity`` keep."""
+    from tutela.cli.selection import SelectionError, select_checks
+
+    try:
+        return select_checks(
+            catalog, include=check or None, exclude=skip_check or None, severities=severity or None
+        )
+    except SelectionError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def _destinations(
+    formats: list[Format] | None, outputs: list[Path] | None, directory: Path | None
+) -> list[Destination]:
+    from tutela.cli.scan_reports import OutputError, plan_destinations
+
+    try:
+        return plan_destinations(formats or [Format.table], outputs or [], directory)
+    except OutputError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def _read_baseline(path: Path) -> Baseline:
+    from tutela.cli.baseline import BaselineError, read_baseline
+
+    try:
+        return read_baseline(path)
+    except BaselineError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def new_at_or_above(comparison: Comparison, fail_on: FailOn) -> int:
+    """The failures the baseline does not hold at or above the ``--fail-on`` severity."""
+    if fail_on is FailOn.none:
+        return 0
+    threshold = SEVERITY_RANK[fail_on.value]
+    return sum(
+        count for severity, count in comparison.new.items() if SEVERITY_RANK[severity] <= threshold
+    )
 
 
 def _with_house_policy(catalog: Catalog, path: Path) -> Catalog:
@@ -210,22 +380,40 @@ def _with_house_policy(catalog: Catalog, path: Path) -> Catalog:
     return apply_house_policy(catalog, policy)
 
 
+def _read_exceptions(path: Path, catalog: Catalog) -> list[Acceptance]:
+    """The file's accepted risks, checked for today; a bad file is one line, exit 2."""
+    from tutela.scanner.acceptance import AcceptanceError, read_acceptances
+
+    try:
+        return read_acceptances(path, catalog, dt.datetime.now(dt.UTC).date())
+    except AcceptanceError as exc:
+        raise _usage_error(f"--exceptions {plain(path)}: {plain(exc)}") from None
+
+
 def verdict_line(
-    header: dict[str, object], fail_on: FailOn, output_format: Format, output: Path | None
+    header: dict[str, object],
+    fail_on: FailOn,
+    destinations: Sequence[Destination],
+    comparison: Comparison | None = None,
 ) -> str:
-    """One line: passed or blocked at which threshold, the counts, where the report went."""
+    """One line: passed or blocked at which threshold, the counts, where the reports went; with
+    a baseline, how many failures are new and how many it holds."""
     counts = {
         severity: int(str(header.get(f"{severity}_count") or 0)) for severity in SEVERITY_RANK
     }
     found = ", ".join(f"{count} {severity}" for severity, count in counts.items())
     unknown = int(str(header.get("checks_unknown") or 0))
-    where = (
-        f"{output_format.value} on stdout"
-        if output is None
-        else f"{output_format.value} written to {plain(output)}"
-    )
+    accepted = int(str(header.get("checks_accepted") or 0))
+    where = ", ".join(destination.described() for destination in destinations)
     if fail_on is FailOn.none:
         verdict = "PASSED (--fail-on none: findings never block)"
+    elif comparison is not None:
+        new = new_at_or_above(comparison, fail_on)
+        verdict = (
+            f"BLOCKED at --fail-on {fail_on.value} ({new} new failure(s) at or above it)"
+            if new
+            else f"PASSED --fail-on {fail_on.value} (no new failure at or above it)"
+        )
     elif gate_failed(header, fail_on):
         at_or_above = sum(
             count
@@ -235,7 +423,10 @@ def verdict_line(
         verdict = f"BLOCKED at --fail-on {fail_on.value} ({at_or_above} finding(s) at or above it)"
     else:
         verdict = f"PASSED --fail-on {fail_on.value} (no finding at or above it)"
-    return f"{verdict}: findings {found}; {unknown} check(s) unknown; report: {where}"
+    also = f"; {accepted} accepted" if accepted else ""
+    if comparison is not None:
+        also += f"; failures {comparison.new_total} new, {comparison.in_baseline} in baseline"
+    return f"{verdict}: findings {found}; {unknown} check(s) unknown{also}; report: {where}"
 
 
 def _scan_and_write(
@@ -243,48 +434,64 @@ def _scan_and_write(
     selected: tuple[str, ...],
     catalog: Catalog,
     narrator: Narrator | None,
-    output_format: Format,
-    output: Path | None,
-    jobs: int,
-    include_passed: bool = False,
-) -> dict[str, object]:
-    """Read, assess and write the report; the report's header (scores and counts).
+    destinations: Sequence[Destination],
+    writing: _Writing,
+    *,
+    acceptances: Sequence[Acceptance] = (),
+) -> tuple[dict[str, object], Comparison | None]:
+    """Read and assess once, write every report; the report's header (scores and counts) and,
+    with a baseline, how the failures stand against it.
 
     Passes are recorded only for ``include_passed``: the default report lists failures only and
     costs nothing more for them.
     """
+    from tutela.cli.baseline import BaselineError, compare, write_baseline
+    from tutela.cli.inputs import expand, read_inputs
     from tutela.cli.progress import stages_for
-    from tutela.scanner.outputs.failing import FailingRows, failing_checks_of
-    from tutela.scanner.outputs.table import MAX_ROWS
+    from tutela.cli.scan_reports import OutputError, Reports
     from tutela.scanner.scan import run_scan
     from tutela.scanner.sources import SourceError
 
-    with stages_for(paths) as stages:
+    inputs = expand(paths)
+    with stages_for([item.path for item in inputs]) as stages:
         try:
-            estate = _read(paths, stages)
+            estate, files = read_inputs(paths, inputs, stages, quiet=writing.quiet)
         except SourceError as exc:
             raise _usage_error(str(exc)) from None
+        scan_ts = dt.datetime.now(dt.UTC)
         assessment, report = run_scan(
             estate,
             selected,
-            scan_ts=dt.datetime.now(dt.UTC),
+            scan_ts=scan_ts,
             narrator=narrator,
             catalog=catalog,
             progress=stages.checking(len(estate)),
-            record_passes=include_passed,
+            record_passes=writing.include_passed,
+            acceptances=acceptances,
         )
-        failing: Sequence[FailingCheck] | None = None
-        if output_format is Format.table:  # only the first rows are shown: the others counted
-            failing = failing_checks_of(assessment, MAX_ROWS)
-        elif output_format is Format.sarif:  # rows made as their blocks are written
-            failing = FailingRows(assessment)
-        elif output_format is Format.junit:
-            failing = failing_checks_of(assessment)
-        with stages.writing(to_terminal=output is None and sys.stdout.isatty()):
-            _write(report, failing, output_format, output, jobs, include_passed)
+        known = writing.baseline
+        comparison = None if known is None else compare(assessment.failed, known)
+        try:
+            if writing.create_baseline is not None:
+                write_baseline(writing.create_baseline, assessment.failed, scan_ts.date())
+            reports = Reports(
+                report,
+                assessment,
+                jobs=writing.jobs,
+                include_passed=writing.include_passed,
+                compact=writing.compact,
+                quiet=writing.quiet,
+                baseline=known,
+                files=files,
+            )
+            to_stdout = any(d.path is None for d in destinations)
+            with stages.writing(to_terminal=to_stdout and sys.stdout.isatty()):
+                made = reports.write(destinations)
+        except (BaselineError, OutputError) as exc:
+            raise _usage_error(str(exc)) from None
     if one_shot_process:
-        kept_alive.extend((estate, assessment, report, failing))
-    return report.header
+        kept_alive.extend((estate, assessment, report, made))
+    return report.header, comparison
 
 
 def _narrator(
@@ -316,42 +523,6 @@ def _narrator(
     return LLMNarrator(client, model)
 
 
-def _read(paths: list[Path], stages: Stages) -> Estate:
-    from tutela.scanner.estate import Estate as EmptyEstate
-    from tutela.scanner.sources import read_estate
-
-    if len(paths) == 1:
-        with stages.reading(paths[0], _size(paths[0])):
-            estate = read_estate(paths)
-    else:  # one by one, each shown as it is read
-        estate = EmptyEstate()
-        for path in paths:
-            with stages.reading(path, _size(path)):
-                for resource in read_estate([path]):
-                    estate.add(resource)
-    _say_what_was_skipped(paths)
-    return estate
-
-
-def _size(path: Path) -> int:
-    return path.stat().st_size if path.is_file() else 0
-
-
-def _say_what_was_skipped(paths: list[Path]) -> None:
-    """Name the Terraform resource types the scan could not map: honest about coverage."""
-    from tutela.scanner.sources.terraform import unsupported_types
-
-    for path in paths:
-        skipped = unsupported_types(str(path))
-        if skipped:
-            kinds = ", ".join(f"{count} {name}" for name, count in sorted(skipped.items()))
-            err_console.print(
-                f"note: {path}: {sum(skipped.values())} resources of unsupported types "
-                f"skipped ({kinds})",
-                markup=False,
-            )
-
-
 def _default_jobs() -> int:
     from tutela.scanner.outputs.turns import default_jobs
 
@@ -362,54 +533,3 @@ def _asks_nobody(narrator: Narrator) -> bool:
     from tutela.scanner.narrative.deterministic import DeterministicNarrator
 
     return isinstance(narrator, DeterministicNarrator)
-
-
-def _write(
-    report: ReportDocument,
-    failing: Sequence[FailingCheck] | None,
-    output_format: Format,
-    output: Path | None,
-    jobs: int,
-    include_passed: bool = False,
-) -> None:
-    from tutela.scanner.outputs.junit import junit_xml
-    from tutela.scanner.outputs.sarif import sarif_blocks
-    from tutela.scanner.outputs.table import render_table
-    from tutela.scanner.outputs.turns import write_blocks
-
-    if output_format is Format.table:
-        total = report.header["checks_failed"]  # ``failing`` holds only the rows shown
-        if output is None:
-            render_table(
-                report.header, Console(highlight=False), failing=failing, failing_total=total
-            )
-            return
-        with _opened(output) as handle:
-            text = io.TextIOWrapper(handle, encoding="utf-8")
-            console = Console(file=text, width=120, highlight=False)
-            render_table(report.header, console, failing=failing, failing_total=total)
-            text.flush()
-            text.detach()
-        return
-    with _opened(output) as handle:
-        if output_format is Format.json:
-            report.write(handle, jobs=jobs, include_passed=include_passed)
-        elif output_format is Format.sarif:
-            write_blocks(handle, sarif_blocks(report.header, failing))
-        else:
-            handle.write(junit_xml(report.header, None if failing is None else list(failing)))
-        handle.write(b"\n")
-
-
-@contextlib.contextmanager
-def _opened(output: Path | None) -> Iterator[IO[bytes]]:
-    """Standard output, or the file (a write error is bad usage, exit 2, not a crash)."""
-    if output is None:
-        yield sys.stdout.buffer
-        sys.stdout.flush()
-        return
-    try:
-        with output.open("wb") as handle:
-            yield handle
-    except OSError as exc:
-        raise _usage_error(f"{output}: cannot be written ({exc.strerror})") from None

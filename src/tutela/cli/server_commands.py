@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Column, Table
 
@@ -472,26 +473,25 @@ def keys_list(
     with _unit_of_work() as (_runtime, session):
         keys = ApiKeyRepository(session).list_in_tenant(None if operator else tenant)
         now = utcnow()
-        # The id (what `keys revoke` takes) and the prefix are never shortened; the rest wrap.
+        # The id (what `keys revoke` takes) is never shortened; beside it, a line each for the
+        # name, the prefix and status, the dates and the scopes: readable at 80 columns.
         table = Table(
             Column("id", no_wrap=True, min_width=36),
-            Column("name", overflow="fold"),
-            Column("prefix", no_wrap=True, min_width=13),
-            Column("status", overflow="fold"),
-            Column("expires", overflow="fold"),
-            Column("last used", overflow="fold"),
-            Column("scopes", overflow="fold"),
+            Column("key", overflow="fold"),
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
         )
         for key in keys:
+            used = (
+                f"last used {key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
+            )
             # Names are chosen by tenant users: no escape sequence or markup reaches the terminal.
             table.add_row(
                 key.id,
-                shown(key.name),
-                key.prefix + "…",
-                key_status(key, now),
-                f"{key.expires_at:%Y-%m-%d}",
-                f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used",
-                shown(", ".join(key.scopes)),
+                f"{shown(key.name)}\n{key.prefix}… · {key_status(key, now)}\n"
+                f"expires {key.expires_at:%Y-%m-%d} · {used}\n"
+                f"[dim]{shown(', '.join(key.scopes))}[/]",
             )
     console.print(table)
 

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from tutela.scanner.acceptance import Acceptance
 from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.scanner.engine.assess import Assessment, assess
 from tutela.scanner.engine.evaluate import Progress
@@ -49,6 +50,7 @@ def run_scan(
     catalog: Catalog | None = None,
     progress: Progress | None = None,
     record_passes: bool = True,
+    acceptances: Sequence[Acceptance] = (),
     **header_fields: Any,
 ) -> tuple[Assessment, ReportDocument]:
     """Assess the estate and make its report; findings are narrated when a narrator is given.
@@ -56,7 +58,9 @@ def run_scan(
     The findings are encoded when the report is written (``ReportDocument.write`` or ``json``);
     the header's totals are ready at once. ``progress`` follows the evaluation. Passes are
     recorded with their evidence (what a stored report keeps) unless ``record_passes`` is
-    False, as for ``tutela scan`` without ``--include-passed``.
+    False, as for ``tutela scan`` without ``--include-passed``. Failing pairs that one of
+    ``acceptances`` covers on the scan's date are accepted: listed, never counted
+    (``engine.assess``, docs/risk-acceptance.md).
     """
     catalog = catalog or load_catalog()
     assessment = assess(
@@ -66,6 +70,7 @@ def run_scan(
         as_of=scan_ts.date(),
         progress=progress,
         record_passes=record_passes,
+        acceptances=acceptances,
     )
     header = report_header(assessment, scan_ts=scan_ts, **header_fields)
     return assessment, ReportDocument(header, assessment, narrator)

@@ -10,6 +10,7 @@
 """
 
 from tutela.sdk._connection import SERVICES, UPDATE_METHODS, AsyncConnection, Connection
+from tutela.sdk._exceptions import RiskException
 from tutela.sdk._session import AsyncSession, Session
 from tutela.sdk.errors import (
     APIConnectionError,
@@ -117,6 +118,7 @@ __all__ = [
     "ReportDeleted",
     "ReportDiff",
     "ReportSummary",
+    "RiskException",
     "ScopeInfo",
     "ScoreBasis",
     "ServerError",

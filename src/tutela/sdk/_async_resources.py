@@ -81,7 +81,7 @@ class AsyncTenant(_Resource):
         return await self._session._run(op.set_credentials(tenant_id, client_id, client_secret))
 
     async def house_policy(self) -> HousePolicy:
-        """The review periods and risk tiers your scans apply (house policy; defaults until set)."""
+        """The review periods, risk tiers and tag names your scans apply (defaults until set)."""
         return await self._session._run(op.get_house_policy())
 
     async def set_house_policy(
@@ -90,10 +90,17 @@ class AsyncTenant(_Resource):
         review_period_days: int | None = None,
         review_period_days_by_tier: Mapping[str, int] | None = None,
         risk_tiers: Iterable[str] | None = None,
+        inventory_tag_keys: Mapping[str, Iterable[str]] | None = None,
     ) -> HousePolicy:
-        """Change the settings given; the others keep their value (tenant:write, audit-logged)."""
+        """Change the settings given; the others keep their value (tenant:write, audit-logged).
+
+        ``inventory_tag_keys`` (``model_owner``, ``risk_tier``, ``validation_date``,
+        ``model_id``: each a list of tag names) replaces all four lists; one left out is empty.
+        """
         return await self._session._run(
-            op.set_house_policy(review_period_days, review_period_days_by_tier, risk_tiers)
+            op.set_house_policy(
+                review_period_days, review_period_days_by_tier, risk_tiers, inventory_tag_keys
+            )
         )
 
 

@@ -30,12 +30,15 @@ SERVICES: Final[Mapping[str, str]] = MappingProxyType(
         "governance": "/governance",
         "api-keys": "/api-keys",
         "scopes": "/scopes",
+        "exceptions": "/exceptions",
         "auth": "/auth",
         "admin": "/admin",
     }
 )
 # ``update`` is PUT, except where the server's verb for changing a resource is PATCH.
-UPDATE_METHODS: Final[Mapping[str, str]] = MappingProxyType({"api-keys": "PATCH"})
+UPDATE_METHODS: Final[Mapping[str, str]] = MappingProxyType(
+    {"api-keys": "PATCH", "exceptions": "PATCH"}
+)
 
 
 def service_path(service: str, resource: str) -> str:

@@ -123,6 +123,7 @@ def set_house_policy(
     review_period_days: int | None,
     review_period_days_by_tier: Mapping[str, int] | None,
     risk_tiers: Iterable[str] | None,
+    inventory_tag_keys: Mapping[str, Iterable[str]] | None = None,
 ) -> Call[HousePolicy]:
     """Only the settings given are sent: the others keep their value on the server."""
     body: dict[str, Any] = {}
@@ -132,6 +133,8 @@ def set_house_policy(
         body["review_period_days_by_tier"] = dict(review_period_days_by_tier)
     if risk_tiers is not None:
         body["risk_tiers"] = _names(risk_tiers)
+    if inventory_tag_keys is not None:
+        body["inventory_tag_keys"] = {k: _names(v) for k, v in inventory_tag_keys.items()}
     return Call("PUT", "/tenant/house-policy", parse_as(HousePolicy), json=body)
 
 

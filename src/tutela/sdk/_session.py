@@ -31,6 +31,7 @@ from tutela.sdk._async_resources import (
     AsyncUsers,
 )
 from tutela.sdk._connection import AsyncConnection, Connection
+from tutela.sdk._exceptions import AsyncExceptions, Exceptions
 from tutela.sdk._flow import Call, Operation, Outcome, Pages, SessionConfig
 from tutela.sdk._resources import (
     Encryption,
@@ -123,6 +124,7 @@ class Session(_Sessions):
         self.keys = Keys(self)
         self.encryption = Encryption(self)
         self.users = Users(self)
+        self.exceptions = Exceptions(self)
 
     def health(self) -> Health:
         """The server's status and version."""
@@ -192,6 +194,7 @@ class AsyncSession(_Sessions):
         self.keys = AsyncKeys(self)
         self.encryption = AsyncEncryption(self)
         self.users = AsyncUsers(self)
+        self.exceptions = AsyncExceptions(self)
 
     async def health(self) -> Health:
         """The server's status and version."""

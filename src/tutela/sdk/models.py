@@ -91,12 +91,22 @@ class TenantMe(APIModel):
     report_history_days: int
 
 
+class InventoryTagKeys(APIModel):
+    """Tag names of the tenant's own for each inventory fact, tried before the checks' aliases."""
+
+    model_owner: list[str] = Field(default_factory=list)
+    risk_tier: list[str] = Field(default_factory=list)
+    validation_date: list[str] = Field(default_factory=list)
+    model_id: list[str] = Field(default_factory=list)
+
+
 class HousePolicySettings(APIModel):
-    """Model review periods and risk tiers the inventory checks apply (house policy)."""
+    """Model review periods, risk tiers and tag names the inventory checks apply (house policy)."""
 
     review_period_days: int
     review_period_days_by_tier: dict[str, int] = Field(default_factory=dict)
     risk_tiers: list[str] = Field(default_factory=list)
+    inventory_tag_keys: InventoryTagKeys = Field(default_factory=InventoryTagKeys)
 
 
 class HousePolicy(HousePolicySettings):
@@ -336,6 +346,8 @@ class ReportDiff(APIModel):
     resolved: list[Finding] = Field(default_factory=list)
     unchanged: list[Finding] = Field(default_factory=list)
     severity_changes: list[dict[str, Any]] = Field(default_factory=list)
+    # report_a's findings that report_b accepted (risk acceptance): still failing, not resolved
+    accepted: list[Finding] = Field(default_factory=list)
 
 
 class ScorecardGap(APIModel):

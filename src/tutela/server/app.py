@@ -21,6 +21,7 @@ from tutela.server.db import transaction
 from tutela.server.docs import install_swagger_ui
 from tutela.server.encryption.router import router as encryption_router
 from tutela.server.errors import DomainError, install_error_handlers
+from tutela.server.exceptions.router import router as exceptions_router
 from tutela.server.governance.router import router as governance_router
 from tutela.server.house_policy.router import router as house_policy_router
 from tutela.server.idempotency.middleware import IdempotencyMiddleware
@@ -77,6 +78,11 @@ TAGS = [
     {
         "name": "governance",
         "description": "Continuous governance: scheduled scans, drift, their history.",
+    },
+    {
+        "name": "exceptions",
+        "description": "Risk acceptance: findings accepted until a date, approved by a second "
+        "person (four eyes), reported as accepted and left out of counts and gates.",
     },
 ]
 
@@ -200,6 +206,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         scans_router,
         reports_router,
         governance_router,
+        exceptions_router,
         insights_router,
     ):
         document_routes(router.routes)

@@ -3,6 +3,7 @@
 from tutela.server.audit.models import AuditEvent, KeySource
 from tutela.server.auth.models import AuthEpoch, OneTimeLink, WebSession
 from tutela.server.encryption.models import EncryptionEvent, PendingDowngrade, PlatformKey
+from tutela.server.exceptions.models import RiskException
 from tutela.server.governance.models import GovernanceState
 from tutela.server.house_policy.models import TenantHousePolicy
 from tutela.server.idempotency.models import IdempotencyRecord
@@ -25,6 +26,7 @@ __all__ = [
     "PendingDowngrade",
     "PlatformKey",
     "Report",
+    "RiskException",
     "ScanUsage",
     "Snapshot",
     "SsoAttempt",

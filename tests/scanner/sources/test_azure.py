@@ -16,6 +16,7 @@ from tutela.scanner.sources.azure import (
     read_live_estate,
     resources_query,
 )
+from tutela.scanner.sources.azure_arm import plan_listings
 from tutela.scanner.sources.azure_identity import AzureSourceError
 
 TENANT = "9b1f3c2d-4e5a-4f60-8a7b-6c5d4e3f2a10"
@@ -313,3 +314,18 @@ def test_the_count_is_resource_graphs_total_not_the_first_pages_rows() -> None:
     fits = ReplayTransport.of("sign_in.json", "estate.json")
     read = read_live_estate(Principal(), [SUBSCRIPTION], transport=fits, max_resources=5)
     assert len(read.estate) == len(live.estate)
+
+
+@pytest.mark.parametrize(
+    ("sku", "listed"), [("Premium", True), ("premium", True), ("Standard", False)]
+)
+def test_a_premium_registry_s_replications_are_listed_from_arm(sku: str, listed: bool) -> None:
+    """ACR-GEO-REPLICATION reads them; only Premium registries can have any."""
+    registry = {
+        "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/"
+        "Microsoft.ContainerRegistry/registries/crmodels",
+        "type": "microsoft.containerregistry/registries",
+        "sku": {"name": sku},
+    }
+    paths = [listing.path for listing in plan_listings([registry], lambda _record: False)]
+    assert paths == (["replications"] if listed else [])

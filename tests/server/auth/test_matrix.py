@@ -7,6 +7,7 @@ tenant's key. A route without an ``Authorize`` dependency must be on the public 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,13 @@ PUBLIC_ROUTES = {
     ("GET", "/auth/sso/callback"),
 }
 SNAPSHOT_SUBSCRIPTION = "5a0e9c4d-2b7f-4d1a-8e63-0c9f1b2d3e4a"
+# Tenant A's risk exception, requested by a member so that the owner may approve it.
+EXCEPTION: dict[str, object] = {
+    "check_id": "ACR-ANON-PULL",
+    "resource": "/subscriptions/*/resourceGroups/rg-matrix/*",
+    "reason": "matrix",
+    "expires": (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat(),
+}
 
 # A valid body for every operation that takes one, so a 404 is not masked by a 422.
 BODIES: dict[tuple[str, str], dict[str, object]] = {
@@ -66,6 +74,9 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/reports/diff"): {"report_a": "{report_id}", "report_b": "{report_id}"},
     ("PUT", "/governance"): {"cadence": "daily"},
     ("PUT", "/tenant/house-policy"): {"review_period_days": 180},
+    ("POST", "/exceptions"): EXCEPTION,
+    # The reason it has: a change to nothing, so the owner stays free to approve it.
+    ("PATCH", "/exceptions/{exception_id}"): {"reason": EXCEPTION["reason"]},
     ("DELETE", "/governance/history"): {"selective": False},
     ("DELETE", "/reports"): {"selective": False},
     ("PUT", "/tenant/credentials"): {
@@ -175,6 +186,9 @@ def path_values(platform: Platform, tenant_a: TenantCtx, provider: LocalProvider
     assert (linked.status_code, snapshot.status_code) == (200, 200), snapshot.text
     report = platform.client.post("/scan", headers=tenant_a.headers, json={"frameworks": ["sox"]})
     assert report.status_code == 200, report.text
+    _, member_key = platform.user(tenant_a, "member")
+    exception = platform.client.post("/exceptions", headers=auth(member_key), json=EXCEPTION)
+    assert exception.status_code == 201, exception.text
     return {
         "key_id": platform.key_id(victim),
         "tenant_id": tenant_a.id,
@@ -183,6 +197,7 @@ def path_values(platform: Platform, tenant_a: TenantCtx, provider: LocalProvider
         "report_id": report.json()["report_id"],
         "fmt": "azcli",
         "issuer": provider.issuer,
+        "exception_id": exception.json()["id"],
     }
 
 

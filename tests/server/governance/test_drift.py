@@ -1,4 +1,5 @@
-"""Drift between two governance reports: new serious findings, raised severities, score drops."""
+"""Drift between two governance reports: new serious findings, raised severities, score drops,
+and findings accepted (still failing, so not resolved)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import msgspec
 import orjson
 import pytest
 
+from tutela.scanner.acceptance import Acceptance
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
 from tutela.scanner.outputs.report import dumps
@@ -98,6 +100,35 @@ def test_the_alert_names_the_changes_and_links_the_diff() -> None:
     assert "https://t/report/COMP-2" in email.text
 
 
+def accepted_entry(check: str, resource: str) -> dict[str, Any]:
+    return {"check_id": check, "resource_id": resource, "acceptance": {"reason": "sandbox"}}
+
+
+def test_a_finding_accepted_since_is_counted_accepted_not_resolved() -> None:
+    before = report(
+        "A", 80, finding("X", "high"), finding("Y", "medium"), finding("Z", "low", "/r/z")
+    )
+    after = report("B", 84, finding("Y", "medium"))
+    after["accepted"] = [accepted_entry("X", "/SUBSCRIPTIONS/S/R/A")]  # (ids without case)
+    drift = detect_drift(before, after, score_drop=5)
+    assert (drift["resolved"], drift["accepted"], drift["detected"]) == (1, 1, False)
+    # The acceptance ended: the pair fails again, a new finding.
+    back = detect_drift(after, before, score_drop=5)
+    assert (back["new_findings"], back["new_critical_or_high"], back["accepted"]) == (2, 1, 0)
+
+
+def test_the_alert_counts_accepted_findings_when_there_are_any() -> None:
+    serious = finding("C", "critical", "/r/c")
+    before = report("COMP-1", 90, finding("X", "high"), finding("Y", "high", "/r/y"))
+    after = report("COMP-2", 90, serious)
+    drift = detect_drift(before, after, 5)
+    assert "Findings accepted" not in drift_email("o@bank.example", "Contoso", drift, "u").text
+    after["accepted"] = [accepted_entry("X", "/subscriptions/s/r/a")]
+    drift = detect_drift(before, after, 5)
+    text = drift_email("o@bank.example", "Contoso", drift, "u").text
+    assert "Findings resolved: 1\nFindings accepted: 1\n" in text
+
+
 def pieces(data: bytes, size: int) -> Iterator[bytes]:
     """The JSON as ``inflate`` hands it over, a piece at a time."""
     for start in range(0, len(data), size):
@@ -139,6 +170,38 @@ def test_drift_reads_each_side_unbuilt_and_finds_the_same(size: int) -> None:
     assert {k: v for k, v in back.items() if k != "examples"} == {
         k: v for k, v in detect_drift(whole, earlier, 5).items() if k != "examples"
     }
+
+
+@pytest.mark.parametrize("size", [997, 1 << 30])
+def test_drift_reads_what_a_scan_accepted_from_each_side_as_from_the_report(size: int) -> None:
+    plain = sample_document(report_id="A")
+    findings = plain.to_dict()["findings"]
+    acceptances = [
+        Acceptance(
+            check_id=f["check_id"],
+            resource=f["resource"],
+            reason="Accepted until the migration.",
+            approver="ciso@bank.example",
+            expires=dt.date(2027, 1, 31),
+        )
+        for f in findings[::4]
+    ]
+    accepting = sample_document(report_id="B", acceptances=acceptances)
+    whole = accepting.to_dict()
+    assert whole["accepted"]
+    stored = side_of_stored(pieces(accepting.json(), size), "B", whole["aggregate_score"])
+    current = side_of_document(accepting)
+    assert stored.accepted == current.accepted == side_of_report(whole).accepted
+    assert len(current.accepted) == len({(f["check_id"], f["resource"]) for f in findings[::4]})
+
+    drift = drift_between(side_of_document(plain), current, 5)
+
+    assert drift == detect_drift(plain.to_dict(), whole, 5)
+    assert drift["resolved"] == 0  # the same estate: nothing was fixed
+    accepted = {(a["check_id"], a["resource_id"]) for a in whole["accepted"]}
+    assert drift["accepted"] == sum(
+        1 for f in findings if (f["check_id"], f["resource"]) in accepted
+    )
 
 
 def test_a_stored_finding_whose_evidence_looks_like_the_next_finding_is_read_whole() -> None:

@@ -18,6 +18,12 @@ DEFAULTS = {
     "review_period_days": 365,
     "review_period_days_by_tier": {"tier-1": 180, "high": 180},
     "risk_tiers": ["tier-1", "tier-2", "tier-3", "high", "medium", "low"],
+    "inventory_tag_keys": {
+        "model_owner": [],
+        "risk_tier": [],
+        "validation_date": [],
+        "model_id": [],
+    },
 }
 
 
@@ -111,6 +117,7 @@ def test_the_defaults_until_set_then_the_tenant_s_settings(any_platform: Platfor
         "review_period_days": 180,
         "review_period_days_by_tier": {"Gold": 90},
         "risk_tiers": ["gold", "silver"],
+        "inventory_tag_keys": DEFAULTS["inventory_tag_keys"],
     }
     assert first.actor.startswith("owner")
     assert "(key tut_" in first.actor
@@ -244,3 +251,76 @@ def test_governance_scans_apply_the_tenant_s_policy(platform: Platform) -> None:
     report = platform.client.get(f"/report/{outcome.report_id}", headers=tenant.headers).json()
     # Every framework of the plan, one finding per control that the check evidences.
     assert set(review_periods(report)) == {180}
+
+
+def test_the_tenant_s_own_tag_names_decide_its_scans(any_platform: Platform) -> None:
+    platform = any_platform
+    tenant = platform.tenant("enterprise")
+    record = workspace_record(30)
+    record["tags"] = {**record["tags"], "x-mrm-ref": "MRM-0042"}
+    del record["tags"]["model-id"]
+    link(platform, tenant, SUBSCRIPTION)
+    upload_snapshot(platform, tenant, SUBSCRIPTION, [record])
+
+    def model_id_findings() -> list[str]:
+        response = platform.client.post(
+            "/scan/dry-run", headers=tenant.headers, json={"frameworks": ["sr11_7"]}
+        )
+        assert response.status_code == 200, response.text
+        return [
+            f["resource_name"]
+            for f in response.json()["findings"]
+            if f["check_id"] == "INV-MODEL-ID"
+        ]
+
+    assert model_id_findings() == ["mlw-credit"]  # x-mrm-ref is no alias of the checks
+    keys = {"model_id": ["x-mrm-ref"], "model_owner": ["mrm-contact"]}
+    response = put(platform, tenant, {"inventory_tag_keys": keys})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["inventory_tag_keys"] == {**DEFAULTS["inventory_tag_keys"], **keys}
+    assert body["customised"] is True
+    assert body["review_period_days"] == 365  # the other settings keep their value
+    assert model_id_findings() == []
+    [change] = changes(platform, tenant)
+    assert change.details["after"]["inventory_tag_keys"]["model_id"] == ["x-mrm-ref"]
+
+    # The object is replaced whole: a list left out is empty.
+    cleared = put(platform, tenant, {"inventory_tag_keys": {"model_owner": ["mrm-contact"]}})
+    assert cleared.json()["inventory_tag_keys"]["model_id"] == []
+    assert model_id_findings() == ["mlw-credit"]
+
+
+def test_invalid_tag_names_are_refused_without_echoing_them(platform: Platform) -> None:
+    tenant = platform.tenant("enterprise")
+    cases: list[tuple[object, list[str | int]]] = [
+        (
+            {"inventory_tag_keys": {"model_id": [f"k{i}" for i in range(21)]}},
+            ["body", "inventory_tag_keys", "model_id"],
+        ),
+        (
+            {"inventory_tag_keys": {"model_id": ["k" * 513]}},
+            ["body", "inventory_tag_keys", "model_id"],
+        ),
+        ({"inventory_tag_keys": {"model_id": [7]}}, ["body", "inventory_tag_keys", "model_id"]),
+        ({"inventory_tag_keys": {"model_ids": ["x"]}}, ["body", "inventory_tag_keys", "model_ids"]),
+        ({"inventory_tag_keys": ["x-mrm-ref"]}, ["body", "inventory_tag_keys"]),
+    ]
+    for body, loc in cases:
+        response = put(platform, tenant, body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["detail"][0]["loc"][: len(loc)] == loc, body
+    for keys, problem in (
+        ({"risk_tier": ["secret<tag>"]}, "a tag name cannot hold any of < > % & \\ ? /"),
+        ({"validation_date": ["Validated", "VALIDATED"]}, "tag names must differ"),
+    ):
+        response = put(platform, tenant, {"inventory_tag_keys": keys})
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        field = next(iter(keys))
+        assert error["loc"] == ["body", "inventory_tag_keys", field]
+        assert problem in error["msg"]
+        assert "secret" not in response.text
+        assert "VALIDATED" not in response.text
+    assert house_policy(platform, tenant)["customised"] is False
+    assert changes(platform, tenant) == []

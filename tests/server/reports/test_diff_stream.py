@@ -3,7 +3,8 @@
 ``diff_stream`` reads each stored report once, a slice at a time, and writes the answer from
 sorted, compressed chunks: its bytes must be exactly what ``dumps(diff_reports(a, b))`` writes
 for the decoded documents (identical, disjoint, severity changes, a key found twice, findings
-that are not failures), however the stored JSON is cut into pieces.
+that are not failures, findings the later report accepted), however the stored JSON is cut into
+pieces.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ from tests.server.reports.test_report_memory import (  # large_template: a fixtu
 )
 from tests.server.reports.test_reports import a_document, diff, store
 from tests.server.scans.estates import DEV, clean_records, offline_report, sample_records
+from tutela.scanner.acceptance import Acceptance
+from tutela.scanner.catalog import load_catalog
 from tutela.scanner.engine.diff import diff_reports
 from tutela.scanner.outputs.report import dumps
 from tutela.scanner.outputs.report_json import inflate
+from tutela.scanner.samples import load_sample_estate
+from tutela.scanner.scan import run_scan
 from tutela.server.reports.diff_stream import (
     READ_SLICE,
     ReportNotDiffable,
@@ -131,6 +136,98 @@ def test_keys_found_twice_and_findings_not_failing_are_counted_as_diff_reports_d
     assert streamed(moved, clean) == expected(moved, clean)
 
 
+def with_accepted(document: dict[str, Any], every: int = 4) -> dict[str, Any]:
+    """The document with every ``every``-th failing (check, resource) pair accepted: its
+    findings gone from ``findings`` and listed in ``accepted``, as a scan lists them."""
+    accepted = copy.deepcopy(document)
+    pairs = sorted({(f["check_id"], f["resource"]) for f in document["findings"]})[::every]
+    chosen = set(pairs)
+    accepted["findings"] = [
+        f for f in document["findings"] if (f["check_id"], f["resource"]) not in chosen
+    ]
+    accepted["accepted"] = [
+        {
+            "check_id": check,
+            "severity": "high",
+            "resource_id": resource.upper() if i % 2 else resource,  # ARM ids: without case
+            "frameworks": ["iso42001"],
+            "evidence": [{"path": "properties.x", "value": [{"a": 1}, {"control_id": "C"}]}],
+            "acceptance": {"id": f"exc_{i}", "resource": resource, "reason": "a\nb"},
+        }
+        for i, (check, resource) in enumerate(pairs)
+    ]
+    return accepted
+
+
+def test_findings_the_later_report_accepted_are_streamed_as_diff_reports_lists_them(
+    dirty: dict[str, Any], clean: dict[str, Any]
+) -> None:
+    accepted = with_accepted(dirty)
+    assert accepted["accepted"]
+    assert len(accepted["findings"]) < len(dirty["findings"])
+    pairs = {
+        "accepted later": (dirty, accepted),
+        "accepted, then failing again": (accepted, dirty),
+        "accepted in both": (accepted, accepted),
+        "accepted, then fixed": (accepted, clean),
+        "accepted and changed in severity": (dirty, with_severities_changed(accepted)),
+    }
+    for name, (a, b) in pairs.items():
+        assert streamed(a, b) == expected(a, b), name
+    answer = orjson.loads(streamed(dirty, accepted))
+    assert answer["accepted"]
+    assert list(answer)[-1] == "accepted"
+    listed = {(f["check_id"], f["resource"].lower()) for f in answer["accepted"]}
+    assert listed == {(e["check_id"], e["resource_id"].lower()) for e in accepted["accepted"]}
+    assert not listed & {(f["check_id"], f["resource"].lower()) for f in answer["resolved"]}
+    for piece in (1, 64, 1 << 20):
+        assert streamed(dirty, accepted, piece) == expected(dirty, accepted)
+    # ``accepted`` before the findings (a report made elsewhere: there, evidence holding the
+    # bytes of a findings array would be taken for it), and entries that are no pairs.
+    first = {"accepted": accepted["accepted"], **accepted}
+    assert next(iter(first)) == "accepted"
+    odd = {**accepted, "accepted": [1, "x", None, *accepted["accepted"][:2], ["K", "/r"]]}
+    for b in (first, odd, {**accepted, "accepted": "x"}, {**accepted, "accepted": None}):
+        assert streamed(dirty, b) == expected(dirty, b)
+
+
+def test_a_scan_with_acceptances_as_stored_is_streamed_as_diff_reports_lists_it() -> None:
+    """Reports as a scan writes them (``ReportDocument.json``: ``accepted`` after the findings
+    and ``unknown``), not re-encoded dicts."""
+    catalog = load_catalog()
+    estate = load_sample_estate()
+    plain = run_scan(estate, EVERY, scan_ts=NOW, catalog=catalog, report_id="A")[1]
+    findings = plain.to_dict()["findings"]
+    acceptances = [
+        Acceptance(
+            check_id=f["check_id"],
+            resource=f["resource"],
+            reason="Accepted until the migration.",
+            approver="ciso@bank.example",
+            expires=NOW.date() + dt.timedelta(days=30),
+        )
+        for f in findings[::5]
+    ]
+    accepting = run_scan(
+        estate, EVERY, scan_ts=NOW, catalog=catalog, acceptances=acceptances, report_id="B"
+    )[1]
+    stored = [plain.json(), accepting.json()]
+    for a, b in (stored, stored[::-1]):
+        before = side_of_stored_report(pieces(a, 1000))
+        after = side_of_stored_report(pieces(b, 1000), before)
+        answer = b"".join(StoredDiff(before, after).chunks())
+        assert answer == dumps(diff_reports(orjson.loads(a), orjson.loads(b)), indent=False)
+    answer = orjson.loads(b"".join(StoredDiff(*_sides(stored)).chunks()))
+    assert answer["accepted"]
+    assert answer["resolved"] == []
+    assert answer["new_findings"] == []
+
+
+def _sides(stored: list[bytes]) -> tuple[Any, Any]:
+    before = side_of_stored_report([stored[0]])
+    return before, side_of_stored_report([stored[1]], before)
+
+
 def test_bytes_that_are_not_a_report_are_refused() -> None:
     for data in (b'{"report_id":"x"}', b'{"findings":[1,2]}', b'{"findings":[{"a":'):
         with pytest.raises(ReportNotDiffable):
@@ -161,6 +258,26 @@ def test_post_and_get_answer_the_stored_diff_byte_for_byte(platform: Platform) -
     assert "content-length" not in posted.headers  # written as it is sent
     assert posted.content == linked.content == want
     assert orjson.loads(want)["severity_changes"]
+
+
+def test_post_answers_the_findings_the_later_report_accepted(platform: Platform) -> None:
+    tenant = platform.tenant("starter")
+    first = a_document(NOW)
+    a = store(platform, tenant, NOW - dt.timedelta(minutes=5), document=first)
+    b = store(platform, tenant, NOW - dt.timedelta(minutes=4), document=with_accepted(first))
+    stored = {
+        report_id: platform.client.get(f"/report/{report_id}", headers=tenant.headers).json()
+        for report_id in (a, b)
+    }
+
+    posted = diff(platform, tenant, a, b)
+
+    assert posted.status_code == 200, posted.text[:300]
+    assert posted.content == dumps(diff_reports(stored[a], stored[b]), indent=False)
+    answer = posted.json()
+    assert answer["accepted"]
+    assert answer["resolved"] == []
+    assert diff(platform, tenant, b, a).json()["new_findings"] == answer["accepted"]
 
 
 def test_the_diff_of_two_large_stored_reports_is_never_whole_in_memory(

@@ -32,7 +32,7 @@ from tutela.scanner.catalog import Catalog, load_catalog
 from tutela.scanner.sources.arg import resources_from_arg
 from tutela.server.reports.models import Snapshot
 
-PLAN_FILE = FIXTURES / "tf_plan_ai_landing_zone.json"  # 24 resources
+PLAN_FILE = FIXTURES / "tf_plan_ai_landing_zone.json"  # 25 resources (a replication included)
 TEMPLATE_FILE = FIXTURES / "arm_ai_landing_zone.json"  # 9 resources
 DEV_RESOURCES = len(resources_from_arg(export(sample_records(DEV)), "test"))  # 24
 
@@ -101,9 +101,9 @@ def test_a_plan_over_the_limit_is_413_counting_and_storing_nothing(
     platform: Platform, dry_run: str
 ) -> None:
     tenant = platform.tenant("starter")
-    limit(platform, "starter", 23)
+    limit(platform, "starter", 24)
     response = iac(platform, tenant, PLAN_FILE.read_bytes(), dry_run=dry_run)
-    assert_refused(response, "the Terraform plan", 24, "starter", 23)
+    assert_refused(response, "the Terraform plan", 25, "starter", 24)
     nothing_done(platform, tenant)
 
 

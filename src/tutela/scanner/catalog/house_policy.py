@@ -3,8 +3,10 @@
 SR 26-2 / OCC 2026-13 sets no fixed revalidation period and no list of risk tiers: it leaves
 validation timing to each model's risk. The review periods and tier values the INV-* checks
 use are therefore house policy, with defaults (those shipped in checks/model_inventory.yaml),
-and a scan may apply another policy (docs/house-policy.md). ``apply_house_policy`` returns a
-catalogue whose checks carry the policy; the engine reads it like any catalogue.
+and a scan may apply another policy (docs/house-policy.md). So are the tag names the checks
+read: the policy may name the organisation's own, tried before the shipped aliases.
+``apply_house_policy`` returns a catalogue whose checks carry the policy; the engine reads it
+like any catalogue.
 """
 
 from __future__ import annotations
@@ -31,19 +33,68 @@ MIN_DAYS: Final = 1
 MAX_DAYS: Final = 3650  # ten years: a longer period is no review at all
 MAX_TIERS: Final = 50
 MAX_TIER_CHARS: Final = 256  # an Azure tag value's limit
+MAX_TAG_KEYS: Final = 20  # extra tag names per inventory fact
+MAX_TAG_KEY_CHARS: Final = 512  # an Azure tag name's limit (128 on storage accounts)
+# Characters Azure refuses in a tag name.
+TAG_KEY_FORBIDDEN: Final = frozenset("<>%&\\?/")
 
 # The checks whose parameters the policy sets.
 VALIDATION_DATE_CHECK: Final = "INV-VALIDATION-DATE"
 RISK_TIER_CHECK: Final = "INV-RISK-TIER"
+MODEL_OWNER_CHECK: Final = "INV-MODEL-OWNER"
+MODEL_ID_CHECK: Final = "INV-MODEL-ID"
+_INVENTORY_CHECKS: Final = frozenset(
+    {VALIDATION_DATE_CHECK, RISK_TIER_CHECK, MODEL_OWNER_CHECK, MODEL_ID_CHECK}
+)
 
 Days = Annotated[int, Strict(), Field(ge=MIN_DAYS, le=MAX_DAYS)]
 TierName = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_TIER_CHARS)]
+TagKey = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_TAG_KEY_CHARS)]
+TagKeys = Annotated[tuple[TagKey, ...], Field(max_length=MAX_TAG_KEYS)]
 
 
 def _tier(name: str) -> str:
     if name != name.strip() or any(unicodedata.category(c) == "Cc" for c in name):
         raise ValueError("a risk tier is text without control characters or outer spaces")
     return name
+
+
+def _tag_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    for key in keys:
+        if key != key.strip() or any(unicodedata.category(c) == "Cc" for c in key):
+            raise ValueError("a tag name is text without control characters or outer spaces")
+        if TAG_KEY_FORBIDDEN.intersection(key):
+            raise ValueError("a tag name cannot hold any of < > % & \\ ? / (Azure refuses them)")
+    folded = [key.casefold() for key in keys]
+    if len(set(folded)) != len(folded):
+        raise ValueError("tag names must differ (without case, as Azure compares them)")
+    return keys
+
+
+class InventoryTagKeys(BaseModel):
+    """The organisation's own tag names for each inventory fact, tried before the aliases."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_owner: TagKeys = Field(
+        default=(), description="Tag names of the model's owner (INV-MODEL-OWNER)."
+    )
+    risk_tier: TagKeys = Field(
+        default=(),
+        description="Tag names of the model's risk tier (INV-RISK-TIER, and the tier "
+        "INV-VALIDATION-DATE picks a review period by).",
+    )
+    validation_date: TagKeys = Field(
+        default=(), description="Tag names of the last validation date (INV-VALIDATION-DATE)."
+    )
+    model_id: TagKeys = Field(
+        default=(), description="Tag names of the model inventory's id (INV-MODEL-ID)."
+    )
+
+    @field_validator("model_owner", "risk_tier", "validation_date", "model_id")
+    @classmethod
+    def _valid_keys(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        return _tag_keys(keys)
 
 
 class HousePolicy(BaseModel):
@@ -67,6 +118,11 @@ class HousePolicy(BaseModel):
         min_length=1,
         max_length=MAX_TIERS,
         description="The values a model-risk-tier tag may take (compared without case).",
+    )
+    inventory_tag_keys: InventoryTagKeys = Field(
+        default_factory=InventoryTagKeys,
+        description="Tag names of your own for each inventory fact, up to 20 each, tried "
+        "before the aliases the checks accept (compared without case).",
     )
 
     @field_validator("risk_tiers")
@@ -147,14 +203,26 @@ def apply_house_policy(catalog: Catalog, policy: HousePolicy) -> Catalog:
 
 
 def _applied(check: CheckSpec, policy: HousePolicy) -> CheckSpec:
-    if check.id == VALIDATION_DATE_CHECK:
-        params = {
-            **check.params,
-            "max_age_days": policy.review_period_days,
-            "max_age_days_by_tier": dict(policy.review_period_days_by_tier),
-        }
-    elif check.id == RISK_TIER_CHECK:
-        params = {**check.params, "allowed": list(policy.risk_tiers)}
-    else:
+    if check.id not in _INVENTORY_CHECKS:
         return check
+    own = policy.inventory_tag_keys
+    params = dict(check.params)
+    if check.id == VALIDATION_DATE_CHECK:
+        params["max_age_days"] = policy.review_period_days
+        params["max_age_days_by_tier"] = dict(policy.review_period_days_by_tier)
+        params["keys"] = _first(own.validation_date, params.get("keys", []))
+        params["tier_keys"] = _first(own.risk_tier, params.get("tier_keys", []))
+    elif check.id == RISK_TIER_CHECK:
+        params["allowed"] = list(policy.risk_tiers)
+        params["keys"] = _first(own.risk_tier, params["keys"])
+    elif check.id == MODEL_OWNER_CHECK:
+        params["keys"] = _first(own.model_owner, params["keys"])
+    else:
+        params["keys"] = _first(own.model_id, params["keys"])
     return check.model_copy(update={"params": params})
+
+
+def _first(own: tuple[str, ...], aliases: list[str]) -> list[str]:
+    """The organisation's tag names, then the shipped aliases it does not already name."""
+    named = {key.casefold() for key in own}
+    return [*own, *(key for key in aliases if key.casefold() not in named)]

@@ -8,7 +8,9 @@ framework's controls; the aggregate score does the same over every pair that cou
 scanned framework, each pair once, at its strongest factor. A general-purpose resource outside
 any AI workload counts for no AI framework (``engine.mapping``). Scores are whole numbers from 0
 to 100, and ``None`` when nothing could be decided. Unknown results count neither way; the report
-says how many there were.
+says how many there were. A failing pair under a risk acceptance in force (``scanner.acceptance``)
+is accepted: it counts nowhere (no score, severity count, framework count or gate) and the report
+lists it with its acceptance.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from tutela.scanner.acceptance import Acceptance, ActiveAcceptances
 from tutela.scanner.ai_scope import ai_scope
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.catalog.checks import SEVERITIES, Strength
@@ -42,7 +45,14 @@ from tutela.scanner.engine.mapping import (
 )
 from tutela.scanner.estate import Estate, Resource
 
-__all__ = ["Assessment", "Finding", "FrameworkResult", "MappedControl", "assess"]
+__all__ = [
+    "AcceptedResult",
+    "Assessment",
+    "Finding",
+    "FrameworkResult",
+    "MappedControl",
+    "assess",
+]
 
 SEVERITY_WEIGHTS = {"critical": 10, "high": 5, "medium": 3, "low": 1}
 _SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
@@ -62,6 +72,13 @@ class Finding(NamedTuple):
     ai_workload: str | None
 
 
+class AcceptedResult(NamedTuple):
+    """A failing result that an acceptance in force covers: reported, never counted."""
+
+    result: CheckResult
+    acceptance: Acceptance
+
+
 @dataclass(slots=True)
 class FrameworkResult:
     framework: str
@@ -72,6 +89,7 @@ class FrameworkResult:
     checks_unknown: int = 0
     controls_assessed: int = 0
     controls_with_gaps: int = 0
+    checks_accepted: int = 0
 
 
 class Assessment:
@@ -94,6 +112,7 @@ class Assessment:
         tally: Tally,
         severities: dict[str, str],
         passes: Passes | None = None,
+        accepted: list[AcceptedResult] | None = None,
     ) -> None:
         self.frameworks = frameworks
         self.passes = passes
@@ -112,6 +131,12 @@ class Assessment:
         self.checks_unknown = len(unknown_results)
         self.checks_evaluated = self.checks_passed + self.checks_failed + self.checks_unknown
         self._failed_in_order: list[CheckResult] | None = None
+        # Accepted pairs are in no tally: counted apart, in report order.
+        self.accepted = sorted(accepted or (), key=lambda a: _report_order(a.result))
+        self.checks_accepted = len(self.accepted)
+        for item in self.accepted:
+            for framework in self.frameworks_of(item.result):
+                self.framework_results[framework].checks_accepted += 1
 
     def score_basis(self) -> list[dict[str, Any]]:
         """What the scores were computed from: one entry per check and set of controls counted.
@@ -303,12 +328,15 @@ def assess(
     progress: Progress | None = None,
     scope: ResourceScope | None = None,
     record_passes: bool = False,
+    acceptances: Sequence[Acceptance] = (),
 ) -> Assessment:
     """Evaluate the checks that evidence the frameworks' controls, and score the results.
 
     ``progress``, if given, follows the evaluation (``evaluate_counting_passes``). ``scope``
     says which general-purpose resources belong to an AI workload; by default the estate's own
-    (``ai_scope``). ``record_passes`` keeps each passing pair's resource and evidence.
+    (``ai_scope``). ``record_passes`` keeps each passing pair's resource and evidence. A failing
+    pair that one of ``acceptances`` covers on ``as_of`` is accepted (``Assessment.accepted``)
+    and taken out of the tally; acceptances that expired do nothing.
     """
     unknown_ids = set(frameworks) - set(catalog.framework_ids)
     if unknown_ids:
@@ -329,6 +357,10 @@ def assess(
     unknown: list[CheckResult] = []
     for result in kept:
         (failed if result.status == "fail" else unknown).append(result)
+    accepted: list[AcceptedResult] = []
+    active = ActiveAcceptances(acceptances, as_of)
+    if active:
+        failed, accepted = _accept(failed, active, tally)
     return Assessment(
         frameworks=tuple(frameworks),
         resources_scanned=len(estate),
@@ -338,4 +370,29 @@ def assess(
         tally=tally,
         severities={c.id: c.severity for c in checks},
         passes=passes,
+        accepted=accepted,
     )
+
+
+def _accept(
+    failed: list[CheckResult], active: ActiveAcceptances, tally: Tally
+) -> tuple[list[CheckResult], list[AcceptedResult]]:
+    """The failures no acceptance covers, and those accepted, each taken out of the tally.
+
+    A (check, class) left with no pair is dropped from the tally: its controls were not
+    assessed (an accepted pair is neither met nor a gap).
+    """
+    still: list[CheckResult] = []
+    accepted: list[AcceptedResult] = []
+    for result in failed:
+        acceptance = active.find(result.check.id, result.resource.id)
+        if acceptance is None:
+            still.append(result)
+            continue
+        accepted.append(AcceptedResult(result, acceptance))
+        key = (result.check.id, result.mapping_class)
+        counted = tally[key]
+        counted[1] -= 1
+        if not any(counted):
+            del tally[key]
+    return still, accepted

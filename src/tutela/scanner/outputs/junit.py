@@ -3,7 +3,8 @@
 One test suite per framework: a failed test case per failing check on a resource that counts for
 the framework (naming the controls it counts for, each not mapped directly with its mapping, and
 the AI workload a general-purpose resource belongs to), a skipped one per result the scan could
-not decide, and one passing case that counts the checks that passed.
+not decide, a skipped one per accepted risk (its acceptance as the message), and one passing case
+that counts the checks that passed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ def _xml_safe(root: ET.Element) -> None:
 
 def _evidence(items: tuple[tuple[str, Any], ...]) -> str:
     return "\n".join(f"{path} = {value!r}" for path, value in items)
+
+
+def _accepted(acceptance: Mapping[str, Any]) -> str:
+    ticket = f"; ticket {acceptance['ticket']}" if acceptance.get("ticket") else ""
+    return (
+        f"accepted risk until {acceptance['expires']}: {acceptance['reason']} "
+        f"(approved by {acceptance['approver']}{ticket})"
+    )
 
 
 def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = None) -> bytes:
@@ -79,6 +88,18 @@ def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = No
                     name=f"{unknown['check_id']} {unknown['resource']}",
                 )
                 ET.SubElement(case, "skipped", message="could not be decided from this source")
+        for accepted in report.get("accepted", []):
+            if framework in accepted.get("frameworks", ()):
+                tests += 1
+                skipped += 1
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    classname=f"{framework}.{accepted['check_id']}",
+                    name=f"{accepted['check_id']} {accepted['resource_name']}",
+                )
+                skip = ET.SubElement(case, "skipped", message=_accepted(accepted["acceptance"]))
+                skip.text = accepted["resource_id"]
         passed = int(scores.get("checks_passed", 0))
         if passed:
             tests += 1

@@ -13,6 +13,10 @@ seed keep their names (report_id, tenant_id, scan_ts, frameworks, aggregate_scor
 counts, findings with control_id, framework, resource, severity, status, title, description,
 narrative, remediation); Tutela adds per-framework scores, how many checks were evaluated, passed,
 failed and unknown, each finding's check id and evidence, and the list of undecided results.
+
+A scan with risk acceptances (``scanner.acceptance``) whose report has an accepted pair also says
+``checks_accepted`` (top level and per framework) and lists each accepted pair with its acceptance
+in ``accepted``; a report with none has neither member, as before acceptances existed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import orjson
 
 from tutela import __version__
 from tutela.scanner.catalog.checks import SEVERITIES
-from tutela.scanner.engine.assess import Assessment
+from tutela.scanner.engine.assess import AcceptedResult, Assessment
 from tutela.scanner.estate import UNKNOWN
 
 
@@ -51,6 +55,7 @@ def report_header(
     the gate need only these totals.
     """
     counts = assessment.severity_counts
+    accepted = assessment.accepted
     document: dict[str, Any] = {
         "report_id": report_id,
         "tenant_id": tenant_id,
@@ -66,6 +71,7 @@ def report_header(
                 "checks_passed": result.checks_passed,
                 "checks_failed": result.checks_failed,
                 "checks_unknown": result.checks_unknown,
+                **({"checks_accepted": result.checks_accepted} if accepted else {}),
                 "controls_assessed": result.controls_assessed,
                 "controls_with_gaps": result.controls_with_gaps,
             }
@@ -76,6 +82,7 @@ def report_header(
         "checks_passed": assessment.checks_passed,
         "checks_failed": assessment.checks_failed,
         "checks_unknown": assessment.checks_unknown,
+        **({"checks_accepted": assessment.checks_accepted} if accepted else {}),
         "score_basis": assessment.score_basis(),
         "findings": [],
         "unknown": [
@@ -90,12 +97,30 @@ def report_header(
             }
             for r in assessment.unknown_results
         ],
+        **({"accepted": [accepted_entry(assessment, a) for a in accepted]} if accepted else {}),
         "engine_version": __version__,
     }
     if dry_run:
         document["dry_run"] = True
         del document["report_id"]
     return document
+
+
+def accepted_entry(assessment: Assessment, accepted: AcceptedResult) -> dict[str, Any]:
+    """An accepted pair as the report lists it: the failing result and its acceptance."""
+    result, resource = accepted.result, accepted.result.resource
+    return {
+        "check_id": result.check.id,
+        "severity": result.check.severity,
+        "title": result.check.title,
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "resource_type": resource.type,
+        "frameworks": list(assessment.frameworks_of(result)),
+        "origin": resource.origin,
+        "evidence": evidence_list(result.evidence),
+        "acceptance": accepted.acceptance.as_report(),
+    }
 
 
 def json_default(value: Any) -> Any:

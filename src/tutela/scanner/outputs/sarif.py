@@ -7,7 +7,10 @@ for no AI framework) and, for a general-purpose resource in an AI workload, why 
 (``ai_workload``). Severities become GitHub's ``security-severity`` scores (critical 9.5,
 high 8.0, medium 5.5, low 3.0). A result points at the file the resource was declared in when the
 report came from files (relative to the working directory, see ``artifact_uri``), and at the
-resource id otherwise.
+resource id otherwise; given ``locations`` (``outputs.locations``), at the line (and column) where
+the resource's object starts in that file. Each rule's ``helpUri`` is the check's row in the
+catalogue (``outputs.check_help``); its help and properties name the Azure Policy, Checkov and
+Prowler rules it matches.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ from urllib.parse import quote
 import orjson
 
 from tutela import __version__
+from tutela.scanner.catalog.checks import Reference
 from tutela.scanner.engine.evaluate import CheckResult
+from tutela.scanner.outputs import check_help
 from tutela.scanner.outputs.encoding import Template, in_list
 from tutela.scanner.outputs.failing import FailingCheck, FailingRows, failing_checks
+from tutela.scanner.outputs.locations import Location
 from tutela.scanner.outputs.turns import Blocks
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,13 +37,23 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 
 
-def _rule(row: FailingCheck, controls: list[str], frameworks: list[str]) -> dict[str, Any]:
+def _rule(
+    row: FailingCheck,
+    controls: list[str],
+    frameworks: list[str],
+    references: Sequence[Reference] = (),
+) -> dict[str, Any]:
+    check_id, remediation = row.check_id, row.remediation
     return {
-        "id": row.check_id,
-        "name": row.check_id.title().replace("-", ""),
+        "id": check_id,
+        "name": check_id.title().replace("-", ""),
         "shortDescription": {"text": row.title},
         "fullDescription": {"text": row.description},
-        "help": {"text": row.remediation, "markdown": row.remediation},
+        "helpUri": check_help.help_uri(check_id),
+        "help": {
+            "text": check_help.help_text(check_id, remediation, references),
+            "markdown": check_help.help_markdown(check_id, remediation, references),
+        },
         "defaultConfiguration": {"level": LEVEL[row.severity]},
         "properties": {
             "security-severity": SECURITY_SEVERITY[row.severity],
@@ -45,15 +61,16 @@ def _rule(row: FailingCheck, controls: list[str], frameworks: list[str]) -> dict
             # Every control the check's failures count for; each result says its own.
             "controls": controls,
             "frameworks": frameworks,
+            "references": check_help.reference_properties(references),
         },
     }
 
 
 def _result_template(
-    row: FailingCheck, rule_index: int, mapped: _ResultMapping, *, indent: bool
+    row: FailingCheck, rule_index: int, mapped: _ResultMapping, located: bool, *, indent: bool
 ) -> Template:
-    """A result of the row's rule, its slots: resource name, uri, logical name, fingerprint, id,
-    and the AI workload when the result has one."""
+    """A result of the row's rule, its slots: resource name, uri, (when located, line and
+    column,) logical name, fingerprint, id, and the AI workload when the result has one."""
     slot = Template.SLOT
     controls, mappings, in_workload = mapped
     properties: dict[str, Any] = {
@@ -62,7 +79,7 @@ def _result_template(
     }
     if in_workload:
         properties["ai_workload"] = slot
-    return Template(
+    return (_Located if located else Template)(
         {
             "ruleId": row.check_id,
             "ruleIndex": rule_index,
@@ -72,7 +89,11 @@ def _result_template(
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": slot},
-                        "region": {"startLine": 1},
+                        "region": (
+                            {"startLine": slot, "startColumn": slot}
+                            if located
+                            else {"startLine": 1}
+                        ),
                     },
                     "logicalLocations": [{"fullyQualifiedName": slot, "kind": "resource"}],
                 }
@@ -93,8 +114,10 @@ def sarif_blocks(
     failing: Sequence[FailingCheck] | None = None,
     *,
     indent: bool = True,
+    locations: Mapping[str, Location] | None = None,
 ) -> Blocks:
-    """SARIF for a report, in blocks of results; ``failing`` saves regrouping its findings.
+    """SARIF for a report, in blocks of results; ``failing`` saves regrouping its findings;
+    ``locations`` (resource key → ``Location``) puts each result on its resource's line.
 
     ``failing`` is best a ``FailingRows``: its rows are then made by whichever process writes
     their block (``outputs.turns``).
@@ -103,6 +126,8 @@ def sarif_blocks(
     first = _first_rows(rows)  # a rule per check, in the order the results meet them
     controls = _controls_per_check(rows, report.get("frameworks") or ())
     templates = _Templates(first, indent=indent)
+    references = _references(rows, first)
+    rules = [_rule(row, *controls[row.check_id], references[row.check_id]) for row in first]
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -112,8 +137,8 @@ def sarif_blocks(
                     "driver": {
                         "name": "Tutela",
                         "version": __version__,
-                        "informationUri": "https://github.com/tutela/tutela",
-                        "rules": [_rule(row, *controls[row.check_id]) for row in first],
+                        "informationUri": check_help.REPOSITORY,
+                        "rules": rules,
                     }
                 },
                 "results": Template.SLOT,
@@ -130,18 +155,24 @@ def sarif_blocks(
     if isinstance(rows, FailingRows):
         # A result needs a few of a row's fields: read them from the assessment's results
         # rather than make each row (a third of the time SARIF takes).
-        failed, result_item = rows.results, _result_items(rows, templates)
+        failed, result_item = rows.results, _result_items(rows, templates, locations or {})
 
         def results(start: int, stop: int) -> list[bytes]:
             return _results(map(result_item, failed[start:stop]), uris)
 
     else:
-        row_item = _row_items(templates)
+        row_item = _row_items(templates, locations or {})
 
         def results(start: int, stop: int) -> list[bytes]:
             return _results(map(row_item, rows[start:stop]), uris)
 
-    return in_list(document, results, len(rows), depth=_RESULT_DEPTH, indent=indent)
+    # Accepted pairs follow the failing ones, each suppressed with its acceptance (§3.35).
+    accepted = _accepted_results(
+        report.get("accepted") or (), rules, indent=indent, locations=locations or {}
+    )
+    items = _followed_by(results, len(rows), accepted) if accepted else results
+    total = len(rows) + len(accepted)
+    return in_list(document, items, total, depth=_RESULT_DEPTH, indent=indent)
 
 
 def sarif_chunks(
@@ -154,6 +185,16 @@ def sarif_chunks(
     return sarif_blocks(report, failing, indent=indent).chunks()
 
 
+def _references(
+    rows: Sequence[FailingCheck], first: list[FailingCheck]
+) -> dict[str, tuple[Reference, ...]]:
+    """check id → the Azure Policy, Checkov and Prowler rules it matches: from the checks the
+    assessment ran, or for a report read back, from the shipped catalogue."""
+    if isinstance(rows, FailingRows):
+        return check_help.references_of(result.check for result in rows.first_results())
+    return check_help.shipped_references(row.check_id for row in first)
+
+
 def _first_rows(rows: Sequence[FailingCheck]) -> list[FailingCheck]:
     if isinstance(rows, FailingRows):
         return rows.first_per_check()
@@ -164,34 +205,52 @@ def _first_rows(rows: Sequence[FailingCheck]) -> list[FailingCheck]:
 
 
 _ResultMapping = tuple[tuple[str, ...], tuple[str, ...], bool]  # controls, mappings, workload?
-# What a result is made of: its template, check id, resource id, name and origin, AI workload.
-_Item = tuple[Template, str, str, str, str | None, str | None]
+# What a result is made of: its template, check id, resource id, name and origin, AI workload,
+# and where in its file the resource is declared, when known.
+_Item = tuple[Template, str, str, str, str | None, str | None, Location | None]
 
 
-def _row_items(templates: _Templates) -> Callable[[FailingCheck], _Item]:
+def _row_items(
+    templates: _Templates, locations: Mapping[str, Location]
+) -> Callable[[FailingCheck], _Item]:
     def item(row: FailingCheck) -> _Item:
         workload = row.ai_workload
-        template = templates[row.check_id, (row.controls, row.mappings, workload is not None)]
-        return template, row.check_id, row.resource, row.resource_name, row.origin, workload
+        location = locations.get(row.resource.lower()) if locations else None
+        mapped = (row.controls, row.mappings, workload is not None)
+        template = templates[row.check_id, mapped, location is not None]
+        return (
+            template,
+            row.check_id,
+            row.resource,
+            row.resource_name,
+            row.origin,
+            workload,
+            location,
+        )
 
     return item
 
 
-def _result_items(rows: FailingRows, templates: _Templates) -> Callable[[CheckResult], _Item]:
-    """A result's item; its template found once per check and mapping class (a result's own
-    controls are its class's: ``FailingRows.per_class``)."""
-    per_class: dict[tuple[str, Hashable], tuple[Template, bool]] = {}
+def _result_items(
+    rows: FailingRows, templates: _Templates, locations: Mapping[str, Location]
+) -> Callable[[CheckResult], _Item]:
+    """A result's item; its template found once per check, mapping class and whether it is
+    located (a result's own controls are its class's: ``FailingRows.per_class``)."""
+    per_class: dict[tuple[str, Hashable, bool], tuple[Template, bool]] = {}
     workload_of = rows.ai_workload
 
     def item(result: CheckResult) -> _Item:
         check_id, resource = result.check.id, result.resource
-        found = per_class.get((check_id, result.mapping_class))
+        location = locations.get(resource.key) if locations else None
+        located = location is not None
+        found = per_class.get((check_id, result.mapping_class, located))
         if found is None:
             (controls, mappings, _), in_workload = rows.per_class(result)
-            template = templates[check_id, (controls, mappings, in_workload)]
-            found = per_class[check_id, result.mapping_class] = (template, in_workload)
+            template = templates[check_id, (controls, mappings, in_workload), located]
+            found = per_class[check_id, result.mapping_class, located] = (template, in_workload)
         workload = workload_of(result) if found[1] else None
-        return found[0], check_id, resource.id, resource.name, resource.origin, workload
+        origin = resource.origin
+        return found[0], check_id, resource.id, resource.name, origin, workload, location
 
     return item
 
@@ -215,31 +274,33 @@ def _controls_per_check(
     }
 
 
-class _Templates(dict[tuple[str, _ResultMapping], Template]):
-    """Each (check, controls and mappings, workload or not)'s result template, made once."""
+class _Templates(dict[tuple[str, _ResultMapping, bool], Template]):
+    """Each (check, controls and mappings, workload or not, located or not)'s result template,
+    made once."""
 
     def __init__(self, first: list[FailingCheck], *, indent: bool) -> None:
         super().__init__()
         self.rules = {row.check_id: (index, row) for index, row in enumerate(first)}
         self.indent = indent
 
-    def __missing__(self, key: tuple[str, _ResultMapping]) -> Template:
+    def __missing__(self, key: tuple[str, _ResultMapping, bool]) -> Template:
         index, row = self.rules[key[0]]
-        template = self[key] = _result_template(row, index, key[1], indent=self.indent)
+        template = self[key] = _result_template(row, index, key[1], key[2], indent=self.indent)
         return template
 
 
 def _results(items: Iterable[_Item], uris: _Uris) -> list[bytes]:
     """Each result: its rule's template filled with the row's texts.
 
-    The location is the declaring file when known (an origin is ``file: address``), else the
-    resource id. The texts of all the results are escaped together (``Template.fill_each``).
+    The location is the declaring file when known (an origin is ``file: address``), at the
+    resource's line when located, else the resource id. The texts of all the results are
+    escaped together (``Template.fill_each``).
     """
     sha256 = hashlib.sha256
     filled: list[Template] = []
     texts: list[str] = []
-    workloads = 0
-    for template, check_id, resource, name, origin, workload in items:
+    workloads = located = 0
+    for template, check_id, resource, name, origin, workload, location in items:
         if origin:
             path, _, address = origin.partition(": ")
             uri, address = uris[path], address or resource
@@ -247,13 +308,29 @@ def _results(items: Iterable[_Item], uris: _Uris) -> list[bytes]:
             uri, address = resource.lstrip("/"), resource
         fingerprint = sha256(f"{check_id}|{resource.lower()}".encode()).hexdigest()
         filled.append(template)
-        texts += (str(name), uri, address, fingerprint, resource)
+        if location is None:
+            texts += (str(name), uri, address, fingerprint, resource)
+        else:
+            line, column = str(location.line), str(location.column)
+            texts += (str(name), uris[location.path], line, column, address, fingerprint, resource)
+            located += 1
         if workload is not None:
             texts.append(workload)
             workloads += 1
-    if 0 < workloads < len(filled):  # a result with an AI workload fills one more slot
+    if 0 < workloads < len(filled) or 0 < located < len(filled):  # templates of unlike slots
         return _fill_mixed(filled, texts)
     return Template.fill_each(filled, texts)
+
+
+class _Located(Template):
+    """A result template whose region's line and column are JSON numbers: their slots, filled
+    with digits, are written without quotes (``Template`` fills strings)."""
+
+    def __init__(self, fields: dict[str, Any], *, depth: int, indent: bool) -> None:
+        super().__init__(fields, depth=depth, indent=indent)
+        colon = b": " if indent else b":"
+        for member in (b'"startLine"', b'"startColumn"'):
+            self._format = self._format.replace(member + colon + b'"%s"', member + colon + b"%s")
 
 
 def _fill_mixed(templates: list[Template], texts: list[str]) -> list[bytes]:
@@ -307,3 +384,100 @@ def sarif_document(
     """SARIF for a report as Python data."""
     document: dict[str, Any] = orjson.loads(b"".join(sarif_chunks(report, failing, indent=False)))
     return document
+
+
+def _accepted_results(
+    accepted: Iterable[Mapping[str, Any]],
+    rules: list[dict[str, Any]],
+    *,
+    indent: bool,
+    locations: Mapping[str, Location],
+) -> list[bytes]:
+    """Each accepted pair as a result with an external, accepted suppression (SARIF §3.35).
+
+    Its fingerprint is the failing result's, so a viewer sees the same result, suppressed, at
+    the same place. A check with no failing result gets a rule of its own, added to ``rules``.
+    """
+    index = {rule["id"]: at for at, rule in enumerate(rules)}
+    uris = _Uris()
+    encoded = []
+    for entry in accepted:
+        check_id, severity = entry["check_id"], entry["severity"]
+        if check_id not in index:
+            index[check_id] = len(rules)
+            rules.append(_accepted_rule(check_id, entry["title"], severity))
+        resource, acceptance = entry["resource_id"], entry["acceptance"]
+        origin = entry.get("origin")
+        if origin:
+            path, _, address = origin.partition(": ")
+            uri, address = uris[path], address or resource
+        else:
+            uri, address = resource.lstrip("/"), resource
+        fingerprint = hashlib.sha256(f"{check_id}|{resource.lower()}".encode()).hexdigest()
+        location = locations.get(resource.lower())
+        region: dict[str, int] = {"startLine": 1}
+        if location is not None:
+            uri = uris[location.path]
+            region = {"startLine": location.line, "startColumn": location.column}
+        result = {
+            "ruleId": check_id,
+            "ruleIndex": index[check_id],
+            "level": LEVEL[severity],
+            "message": {"text": f"{entry['title']}: {entry['resource_name']} (accepted risk)"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri},
+                        "region": region,
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": address, "kind": "resource"}],
+                }
+            ],
+            "partialFingerprints": {"tutelaFinding/v1": fingerprint},
+            "suppressions": [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": _justification(acceptance),
+                    "properties": acceptance,
+                }
+            ],
+            "properties": {"resource": resource, "frameworks": entry.get("frameworks", [])},
+        }
+        encoded.append(Template(result, depth=_RESULT_DEPTH, indent=indent).fill())
+    return encoded
+
+
+def _justification(acceptance: Mapping[str, Any]) -> str:
+    ticket = f"; ticket {acceptance['ticket']}" if acceptance.get("ticket") else ""
+    return (
+        f"{acceptance['reason']} (approved by {acceptance['approver']}{ticket}; "
+        f"until {acceptance['expires']})"
+    )
+
+
+def _accepted_rule(check_id: str, title: str, severity: str) -> dict[str, Any]:
+    """The rule of a check whose only results in the report are accepted."""
+    return {
+        "id": check_id,
+        "name": check_id.title().replace("-", ""),
+        "shortDescription": {"text": title},
+        "helpUri": check_help.help_uri(check_id),
+        "defaultConfiguration": {"level": LEVEL[severity]},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[severity],
+            "tags": ["security", "compliance", severity],
+        },
+    }
+
+
+def _followed_by(
+    results: Callable[[int, int], list[bytes]], count: int, more: list[bytes]
+) -> Callable[[int, int], list[bytes]]:
+    """``results`` for items below ``count``, then ``more``."""
+
+    def items(start: int, stop: int) -> list[bytes]:
+        first = results(start, min(stop, count)) if start < count else []
+        return first + more[max(start, count) - count : max(stop, count) - count]
+
+    return items

@@ -19,7 +19,9 @@ The export may mix in rows of the graph's other tables, and ARM diagnostic setti
 Visibility rule: a kind of fact (diagnostic settings, role assignments, Defender pricings, policy
 assignments) counts as seen when the export holds at least one record of that kind; then every
 resource gets a list of them, possibly empty. An export without any is taken not to have looked,
-and the fact stays ``None`` (unknown) on every resource.
+and the fact stays ``None`` (unknown) on every resource. An export written by ``tutela export``
+says what its live read looked at (``live_read``: the ids whose diagnostic settings were read, and
+those that could not be) and is read as that live scan read the estate.
 
 A page of a longer result (``skip_token`` or ``nextLink`` set) is refused: facts missing from it
 would read as absent.
@@ -39,6 +41,7 @@ from tutela.scanner.sources.relate import (
     POLICY_ASSIGNMENT_TYPE,
     PRICING_TYPE,
     ROLE_ASSIGNMENT_TYPE,
+    mark_live_visibility,
     relate,
 )
 
@@ -54,7 +57,7 @@ def resources_from_arg(document: Any, source: str) -> list[Resource]:
     with _cyclic_gc_paused():
         resources = [_resource(record, f"{path}[{i}]", source) for i, record in enumerate(records)]
         seen = {resource.type for resource in resources}
-        return relate(
+        related = relate(
             resources,
             sees_diagnostics=DIAGNOSTIC_SETTING_TYPE in seen,
             sees_access=ROLE_ASSIGNMENT_TYPE in seen,
@@ -62,6 +65,36 @@ def resources_from_arg(document: Any, source: str) -> list[Resource]:
             sees_policy=POLICY_ASSIGNMENT_TYPE in seen,
             source=source,
         )
+        diagnosed = _live_read(document, source)
+        if diagnosed is not None:
+            mark_live_visibility(related, seen, diagnosed)
+        return related
+
+
+def _live_read(document: Any, source: str) -> dict[str, bool] | None:
+    """What a live read looked at, when ``tutela export`` wrote the document; else None.
+
+    ``live_read`` holds the ids whose diagnostic settings were read and those that could not
+    be: with it, the export is read as the live scan it was written from would have read the
+    estate (``relate.mark_live_visibility``), not by the visibility rule above.
+    """
+    if not isinstance(document, dict) or "live_read" not in document:
+        return None
+    live = document["live_read"]
+    diagnosed: dict[str, bool] = {}
+    if isinstance(live, dict):
+        for key, read in (("diagnostics_read", True), ("diagnostics_unread", False)):
+            ids = live.get(key, [])
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                break
+            diagnosed.update((i.lower(), read) for i in ids)
+        else:
+            return diagnosed
+    raise SourceError(
+        source,
+        '"live_read" must be {"diagnostics_read": [ids], "diagnostics_unread": [ids]}, '
+        "as tutela export writes it",
+    )
 
 
 @contextmanager
@@ -104,7 +137,8 @@ def _partial(document: dict[str, Any], key: str, next_page: str) -> str:
     return (
         f"this is one page ({len(document[key])}{of_total} records; {next_page} is set): "
         "fetch every page and put all the records in one file, or a scan would read what is "
-        "on the other pages as absent"
+        "on the other pages as absent (`tutela export --subscription ID` writes a whole "
+        "export; docs/export.md)"
     )
 
 

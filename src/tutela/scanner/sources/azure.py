@@ -24,7 +24,7 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from tutela.scanner.catalog import load_catalog
-from tutela.scanner.estate import SUBSCRIPTION_TYPE, Estate, Resource
+from tutela.scanner.estate import SUBSCRIPTION_TYPE, Estate
 from tutela.scanner.sources.arg import resources_from_arg
 from tutela.scanner.sources.azure_arm import (
     ArmReader,
@@ -49,6 +49,7 @@ from tutela.scanner.sources.relate import (
     PRIVATE_ENDPOINT_TYPE,
     ROLE_ASSIGNMENT_TYPE,
     ROLE_DEFINITION_TYPE,
+    mark_live_visibility,
 )
 
 GRAPH_PAGE: Final = 1000  # the most rows Resource Graph returns per page
@@ -150,7 +151,7 @@ def _scan(
     document = _document([*resources, *others], fetched)
     parsed = resources_from_arg(document, SOURCE)
     types = {str(row.get("type", "")).lower() for row in document}
-    _mark_visibility(parsed, types, _diagnosed_keys(fetched))
+    mark_live_visibility(parsed, types, _diagnosed_keys(fetched))
     warnings = tuple(outcome.warning for outcome in fetched if outcome.warning)
     return LiveEstate(Estate(parsed), warnings)
 
@@ -275,32 +276,6 @@ def _diagnosed_keys(fetched: list[Fetched]) -> dict[str, bool]:
         for outcome in fetched
         if outcome.listing.is_diagnostics
     }
-
-
-def _mark_visibility(
-    resources: list[Resource], document_types: set[str], diagnosed: dict[str, bool]
-) -> None:
-    """Facts this scan looked for are lists even where it found none; unread ones are None.
-
-    The ``arg`` source counts a kind of fact as seen only when its export holds one; a live scan
-    knows what it queried, and which diagnostic settings it could not read.
-    """
-    no_roles = ROLE_ASSIGNMENT_TYPE not in document_types
-    no_pricings = PRICING_TYPE not in document_types
-    no_policies = POLICY_ASSIGNMENT_TYPE not in document_types
-    for resource in resources:
-        if diagnosed.get(resource.key):
-            if resource.diagnostic_settings is None:
-                resource.diagnostic_settings = []
-        else:
-            resource.diagnostic_settings = None
-        if no_roles and resource.role_assignments is None:
-            resource.role_assignments = []
-        if resource.type == SUBSCRIPTION_TYPE:
-            if no_pricings and resource.security_pricings is None:
-                resource.security_pricings = []
-            if no_policies and resource.policy_assignments is None:
-                resource.policy_assignments = []
 
 
 def _subscription_list(subscription_ids: Iterable[str]) -> list[str]:

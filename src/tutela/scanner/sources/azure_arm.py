@@ -35,6 +35,7 @@ _COGNITIVE_API: Final = "2024-10-01"
 _ML_API: Final = "2024-10-01"
 _KEY_VAULT_API: Final = "2023-07-01"
 _STORAGE_API: Final = "2023-05-01"
+_REGISTRY_API: Final = "2023-07-01"
 
 # Children Resource Graph does not reliably hold, listed under each parent of these types.
 CHILD_LISTS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -48,11 +49,16 @@ CHILD_LISTS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     ),
     "microsoft.keyvault/vaults": (("keys", _KEY_VAULT_API),),
     "microsoft.storage/storageaccounts": (("blobServices", _STORAGE_API),),
+    # ARM lists a Premium registry's home region among its replications.
+    "microsoft.containerregistry/registries": (("replications", _REGISTRY_API),),
 }
-# Parent kinds that have the children above; listing them under other kinds wastes a call.
-_CHILD_KINDS: Final[dict[str, Callable[[str], bool]]] = {
-    "microsoft.cognitiveservices/accounts": lambda kind: kind in {"openai", "aiservices"},
-    "microsoft.storage/storageaccounts": lambda kind: kind != "filestorage",
+# Parents that have the children above; listing them under others wastes a call.
+_CHILD_KINDS: Final[dict[str, Callable[[dict[str, Any]], bool]]] = {
+    "microsoft.cognitiveservices/accounts": lambda record: (
+        _kind(record) in {"openai", "aiservices"}
+    ),
+    "microsoft.storage/storageaccounts": lambda record: _kind(record) != "filestorage",
+    "microsoft.containerregistry/registries": lambda record: _sku(record) == "premium",
 }
 # Children whose own diagnostic settings checks read (storage logs sit on the blob service).
 _DIAGNOSED_CHILDREN: Final[dict[str, tuple[str, str]]] = {
@@ -103,6 +109,15 @@ class _Unreadable(Exception):
     """One listing could not be read; the scan goes on without it."""
 
 
+def _kind(record: dict[str, Any]) -> str:
+    return str(record.get("kind") or "").lower()
+
+
+def _sku(record: dict[str, Any]) -> str:
+    sku = record.get("sku")
+    return str(sku.get("name") or "").lower() if isinstance(sku, dict) else ""
+
+
 def plan_listings(
     records: Iterable[dict[str, Any]], diagnose: Callable[[dict[str, Any]], bool]
 ) -> list[Listing]:
@@ -115,7 +130,7 @@ def plan_listings(
             listings.append(Listing(record, *DIAGNOSTIC_SETTINGS))
         resource_type = str(record.get("type", "")).lower()
         has_children = _CHILD_KINDS.get(resource_type)
-        if has_children is not None and not has_children(str(record.get("kind", "")).lower()):
+        if has_children is not None and not has_children(record):
             continue
         children = CHILD_LISTS.get(resource_type, ())
         listings.extend(Listing(record, path, api) for path, api in children)

@@ -311,3 +311,33 @@ def _lists_endpoint(target: Resource, endpoint_id: str) -> bool:
         if isinstance(listed, str) and listed.lower() == wanted:
             return True
     return False
+
+
+def mark_live_visibility(
+    resources: list[Resource], document_types: set[str], diagnosed: dict[str, bool]
+) -> None:
+    """What a live read looked for is seen even where it found none; what it could not read is not.
+
+    The visibility rule of an export (``arg``) counts a kind of fact as seen only when the input
+    holds one; a live read (``azure``, and an export written by ``tutela export``) knows what it
+    queried. ``document_types`` are the lower-cased types of the records read; ``diagnosed``
+    maps each lower-cased resource id whose diagnostic settings were asked for to whether they
+    could be read. Role assignments, Defender pricings and policy assignments were always
+    queried: none found is an empty list.
+    """
+    no_roles = ROLE_ASSIGNMENT_TYPE not in document_types
+    no_pricings = PRICING_TYPE not in document_types
+    no_policies = POLICY_ASSIGNMENT_TYPE not in document_types
+    for resource in resources:
+        if diagnosed.get(resource.key):
+            if resource.diagnostic_settings is None:
+                resource.diagnostic_settings = []
+        else:
+            resource.diagnostic_settings = None
+        if no_roles and resource.role_assignments is None:
+            resource.role_assignments = []
+        if resource.type == SUBSCRIPTION_TYPE:
+            if no_pricings and resource.security_pricings is None:
+                resource.security_pricings = []
+            if no_policies and resource.policy_assignments is None:
+                resource.policy_assignments = []

@@ -21,7 +21,7 @@ import orjson
 from tutela.scanner.estate import UNKNOWN, Resource
 from tutela.scanner.sources.relate import relate
 from tutela.scanner.sources.terraform_convert import Attr, Mapping
-from tutela.scanner.sources.terraform_map import MAPPINGS
+from tutela.scanner.sources.terraform_map import BLOB_SERVICE, MAPPINGS
 from tutela.scanner.sources.terraform_plan import (
     PLACEHOLDER_SUBSCRIPTION,
     Instance,
@@ -90,7 +90,9 @@ class _Builder:
             if by_id is not None:
                 by_id.setdefault(resource.key, resource)
             if instance.tf_type == "azurerm_storage_account":
-                built.append(_blob_service(resource))
+                built.append(self._blob_service(instance, resource))
+            elif instance.tf_type == "azurerm_container_registry":
+                built += _replications(instance, resource)
         for instance in merges:
             assert by_id is not None
             self._merge(instance, by_id)
@@ -226,6 +228,21 @@ class _Builder:
             walked = None  # _put may replace any object: walk again
             _put(body, rule.target, value)
 
+    def _blob_service(self, instance: Instance, account: Resource) -> Resource:
+        """The account's blob service, with the soft-delete settings of its blob_properties."""
+        body: dict[str, Any] = {}
+        self._apply(instance, _compiled(BLOB_SERVICE).rules, body)
+        service = Resource(  # positional, as in _resource
+            f"{account.id}/blobServices/default",
+            "microsoft.storage/storageaccounts/blobservices",
+            "default",
+            account.subscription_id,
+            account.resource_group,
+        )
+        service.properties = body.get("properties") or {}
+        service.origin = account.origin
+        return service
+
     def _merge(self, instance: Instance, by_id: dict[str, Resource]) -> None:
         """Merge a resource that only amends another (a node pool, a customer-managed key)."""
         mapping = instance.mapping
@@ -253,16 +270,34 @@ def _unset(value: Any) -> bool:
     return not value and (value is None or type(value) is str or type(value) is list)
 
 
-def _blob_service(account: Resource) -> Resource:
-    service = Resource(  # positional, as in _Builder._resource
-        f"{account.id}/blobServices/default",
-        "microsoft.storage/storageaccounts/blobservices",
-        "default",
-        account.subscription_id,
-        account.resource_group,
-    )
-    service.origin = account.origin
-    return service
+def _replications(instance: Instance, registry: Resource) -> list[Resource]:
+    """A Premium registry's replications, as ARM lists them: its home region's, then one per
+    ``georeplications`` block (a plan declares them all there). Blocks known only after apply
+    are one replication whose region is unknown; other tiers cannot replicate: none."""
+    sku = registry.sku.get("name") if isinstance(registry.sku, dict) else None
+    if not isinstance(sku, str) or sku.casefold() != "premium":
+        return []
+    blocks = instance.values.get("georeplications")
+    if blocks is UNKNOWN:
+        regions: list[Any] = [registry.location, UNKNOWN]
+    else:
+        regions = [registry.location]
+        for block in blocks if isinstance(blocks, list) else ():
+            regions.append(block.get("location") if isinstance(block, dict) else UNKNOWN)
+    replicas = []
+    for index, region in enumerate(regions):
+        name = region if isinstance(region, str) and region else f"replication-{index}"
+        replica = Resource(  # positional, as in _Builder._resource
+            f"{registry.id}/replications/{name}",
+            "microsoft.containerregistry/registries/replications",
+            name,
+            registry.subscription_id,
+            registry.resource_group,
+            region,
+        )
+        replica.origin = registry.origin
+        replicas.append(replica)
+    return replicas
 
 
 # --- writing ARM bodies -------------------------------------------------------------------------

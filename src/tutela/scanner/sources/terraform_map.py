@@ -243,6 +243,11 @@ MAPPINGS: dict[str, Mapping] = {
         A("azure_policy_enabled",             "properties.addonProfiles.azurepolicy.enabled"),
         A("oms_agent",                        "properties.addonProfiles.omsagent.enabled", present(True)),
         A("oms_agent.log_analytics_workspace_id", "properties.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID", ref=True),
+        A("monitor_metrics",                  "properties.azureMonitorProfile.metrics.enabled", present(True)),
+        A("http_application_routing_enabled", "properties.addonProfiles.httpApplicationRouting.enabled"),
+        A("key_vault_secrets_provider",       "properties.addonProfiles.azureKeyvaultSecretsProvider.enabled", present(True)),
+        A("key_vault_secrets_provider.secret_rotation_enabled", "properties.addonProfiles.azureKeyvaultSecretsProvider.config.enableSecretRotation"),
+        A("disk_encryption_set_id",           "properties.diskEncryptionSetID", ref=True),
         A("microsoft_defender",               "properties.securityProfile.defender.securityMonitoring.enabled", present(True)),
         A("microsoft_defender.log_analytics_workspace_id", "properties.securityProfile.defender.logAnalyticsWorkspaceResourceId", ref=True),
         A("workload_identity_enabled",        "properties.securityProfile.workloadIdentity.enabled"),
@@ -321,7 +326,11 @@ MAPPINGS: dict[str, Mapping] = {
         A("local_user_enabled",               "properties.isLocalUserEnabled"),
         A("sftp_enabled",                     "properties.isSftpEnabled"),
     ), note="Each account also gets its blob service `<account id>/blobServices/default` "
-            "(`Microsoft.Storage/storageAccounts/blobServices`), where blob diagnostic settings go."),
+            "(`Microsoft.Storage/storageAccounts/blobServices`), where blob diagnostic settings go; "
+            "it takes `blob_properties.delete_retention_policy` and "
+            "`.container_delete_retention_policy` (block present → `properties.deleteRetentionPolicy` / "
+            "`properties.containerDeleteRetentionPolicy` `{enabled: true, days}`) and "
+            "`.versioning_enabled` (→ `properties.isVersioningEnabled`)."),
     "azurerm_storage_account_network_rules": M("Microsoft.Storage/storageAccounts", "merge", "storage_account_id",
         _STORAGE_RULES, merge_at="properties.networkAcls"),
     "azurerm_storage_account_customer_managed_key": M("Microsoft.Storage/storageAccounts", "merge", "storage_account_id", (
@@ -339,6 +348,17 @@ MAPPINGS: dict[str, Mapping] = {
         A("internet_ingestion_enabled",       "properties.publicNetworkAccessForIngestion", enabled),
         A("internet_query_enabled",           "properties.publicNetworkAccessForQuery", enabled),
     )),
+    "azurerm_application_insights": M("Microsoft.Insights/components", "group", None, (
+        *_PLACED[:2],
+        A("application_type",                 "kind"),
+        A("application_type",                 "properties.Application_Type"),
+        A("workspace_id",                     "properties.WorkspaceResourceId", ref=True),
+        A("local_authentication_disabled",    "properties.DisableLocalAuth"),
+        A("internet_ingestion_enabled",       "properties.publicNetworkAccessForIngestion", enabled),
+        A("internet_query_enabled",           "properties.publicNetworkAccessForQuery", enabled),
+        A("retention_in_days",                "properties.RetentionInDays"),
+    ), note="A `workspace_id` left out is filled in by Azure (a default workspace) and known only "
+            "after apply."),
     "azurerm_user_assigned_identity": M("Microsoft.ManagedIdentity/userAssignedIdentities", "group", None, (
         *_PLACED[:2],
         A("principal_id",                     "properties.principalId"),
@@ -405,6 +425,15 @@ MAPPINGS: dict[str, Mapping] = {
     ), note="`type` `Microsoft.X/y@version` gives the ARM type; `body` (an object, or JSON text) "
             "is the ARM resource body. A resource whose body is known only after apply is skipped."),
 }
+# The blob service each azurerm_storage_account implies (sources/terraform.py adds it), read from
+# the account's blob_properties block; absent blocks stay absent (soft delete off by default).
+BLOB_SERVICE = M("Microsoft.Storage/storageAccounts/blobServices", "child", None, (
+    A("blob_properties.delete_retention_policy", "properties.deleteRetentionPolicy.enabled", present(True)),
+    A("blob_properties.delete_retention_policy.days", "properties.deleteRetentionPolicy.days"),
+    A("blob_properties.container_delete_retention_policy", "properties.containerDeleteRetentionPolicy.enabled", present(True)),
+    A("blob_properties.container_delete_retention_policy.days", "properties.containerDeleteRetentionPolicy.days"),
+    A("blob_properties.versioning_enabled", "properties.isVersioningEnabled"),
+))
 # fmt: on
 
 

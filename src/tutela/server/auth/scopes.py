@@ -17,6 +17,9 @@ class Scope(StrEnum):
     ENCRYPTION_WRITE = "encryption:write"
     KEYS_READ = "keys:read"
     KEYS_WRITE = "keys:write"
+    EXCEPTIONS_READ = "exceptions:read"
+    EXCEPTIONS_WRITE = "exceptions:write"
+    EXCEPTIONS_APPROVE = "exceptions:approve"
     # The admin:* family, held only by platform operators.
     ADMIN_READ = "admin:read"
     ADMIN_WRITE = "admin:write"
@@ -39,6 +42,9 @@ _DESCRIPTIONS = {
     Scope.ENCRYPTION_WRITE: "Configure, rotate or leave customer-managed keys",
     Scope.KEYS_READ: "List one's own API keys",
     Scope.KEYS_WRITE: "Create, rename and revoke one's own API keys",
+    Scope.EXCEPTIONS_READ: "Read the tenant's risk exceptions (accepted findings)",
+    Scope.EXCEPTIONS_WRITE: "Request, change and revoke risk exceptions",
+    Scope.EXCEPTIONS_APPROVE: "Approve risk exceptions requested by someone else",
     Scope.ADMIN_READ: "Platform operators: read tenants, settings, analytics and the audit log",
     Scope.ADMIN_WRITE: "Platform operators: create tenants, change plans, suspend and reactivate",
 }
@@ -68,6 +74,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.ENCRYPTION_READ,
             Scope.KEYS_READ,
             Scope.KEYS_WRITE,
+            Scope.EXCEPTIONS_READ,
+            Scope.EXCEPTIONS_WRITE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -78,6 +86,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.ENCRYPTION_READ,
             Scope.KEYS_READ,
             Scope.KEYS_WRITE,
+            Scope.EXCEPTIONS_READ,
         }
     ),
     Role.OPERATOR: ADMIN_SCOPES | {Scope.KEYS_READ, Scope.KEYS_WRITE},

@@ -3,7 +3,8 @@
 A governance scan drifts from the previous one when it has a failing critical or high finding
 the previous one did not have (new, or raised to critical or high from a lower severity), or when
 its score fell by at least the threshold (``TUTELA_DRIFT_SCORE_DROP`` points). The first
-governance scan has nothing to drift from.
+governance scan has nothing to drift from. A finding the current scan accepted (a risk
+acceptance, docs/risk-acceptance.md) still fails: it is counted as accepted, not resolved.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any, Final
 
 import msgspec
 
-from tutela.scanner.engine.diff import finding_key
+from tutela.scanner.engine.diff import Pair, accepted_pair, accepted_pairs, finding_key
 from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.server.notify import Email
-from tutela.server.reports.stored_findings import StoredFinding, StoredFindings
+from tutela.server.reports.stored_findings import StoredFinding, StoredFindings, accepted_of
 
 SERIOUS: Final = frozenset({"critical", "high"})
 LISTED: Final = 20  # findings named in an alert; the rest are counted
@@ -27,7 +28,8 @@ Key = tuple[str, str, str]  # a finding's control, check and lower-cased resourc
 
 @dataclass(frozen=True)
 class DriftSide:
-    """One report as drift reads it: its id, score and each failing finding's key → severity.
+    """One report as drift reads it: its id, score, each failing finding's key → severity, and
+    the pairs it accepted (check, lower-cased resource).
 
     A key is a tuple of shared strings, so a side costs about 100 bytes a finding, not the
     report's 1.4 KB: two 50,000-resource reports (640,000 findings each) fit beside their scan.
@@ -38,6 +40,7 @@ class DriftSide:
     aggregate_score: Any
     severities: dict[Key, Any]
     describe: Callable[[Collection[Key]], dict[Key, dict[str, Any]]]
+    accepted: frozenset[Pair] = frozenset()
 
 
 def side_of_report(report: Mapping[str, Any]) -> DriftSide:
@@ -48,6 +51,7 @@ def side_of_report(report: Mapping[str, Any]) -> DriftSide:
         report.get("aggregate_score"),
         {key: finding.get("severity") for key, finding in failing.items()},
         lambda keys: {key: _finding(failing[key]) for key in keys},
+        accepted_pairs(report),
     )
 
 
@@ -77,11 +81,17 @@ def side_of_document(document: ReportDocument) -> DriftSide:
         return described
 
     header = document.header
-    return DriftSide(header.get("report_id"), header.get("aggregate_score"), severities, describe)
+    accepted = frozenset(
+        accepted_pair(a.result.check.id, a.result.resource.id) for a in assessment.accepted
+    )
+    return DriftSide(
+        header.get("report_id"), header.get("aggregate_score"), severities, describe, accepted
+    )
 
 
 class _Rest(msgspec.Struct):
     findings: list[StoredFinding] = []
+    accepted: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _BATCH = msgspec.json.Decoder(list[StoredFinding])
@@ -113,7 +123,12 @@ def side_of_stored(chunks: Iterable[bytes], report_id: Any, aggregate_score: Any
     findings = StoredFindings(chunks, _BATCH)
     for batch in findings:
         add(batch)
-    add(_REST.decode(findings.tail).findings)  # the last ones and the members after
+    rest = _REST.decode(findings.tail)
+    add(rest.findings)  # the last ones and the members after
+    accepted: frozenset[Pair] = frozenset()
+    for members in (_REST.decode(findings.head), rest):  # (a member given twice: its last)
+        if not isinstance(members.accepted, msgspec.UnsetType):
+            accepted = accepted_of(members.accepted)
 
     def describe(keys: Collection[Key]) -> dict[Key, dict[str, Any]]:  # (titles not kept)
         return {
@@ -127,7 +142,7 @@ def side_of_stored(chunks: Iterable[bytes], report_id: Any, aggregate_score: Any
             for key in keys
         }
 
-    return DriftSide(report_id, aggregate_score, severities, describe)
+    return DriftSide(report_id, aggregate_score, severities, describe, accepted)
 
 
 def detect_drift(
@@ -140,8 +155,8 @@ def detect_drift(
 def drift_between(before: DriftSide, after: DriftSide, score_drop: int) -> dict[str, Any]:
     """The drift summary kept in the governance state: ``detected`` and what changed.
 
-    What ``diff_reports`` of the two documents would count (new, raised, resolved findings,
-    the score's change), from their sides.
+    What ``diff_reports`` of the two documents would count (new, raised, resolved and accepted
+    findings, the score's change), from their sides.
     """
     old, new = before.severities, after.severities
     added = 0
@@ -155,7 +170,13 @@ def drift_between(before: DriftSide, after: DriftSide, score_drop: int) -> dict[
                 new_serious.append(key)
         elif severity != was and severity in SERIOUS and _rank(severity) < _rank(was):
             raised += 1
-    resolved = sum(1 for key in old if key not in new)
+    resolved = accepted = 0
+    for key in old:
+        if key not in new:
+            if key[1:] in after.accepted:
+                accepted += 1
+            else:
+                resolved += 1
     new_serious.sort()
     listed = new_serious[:LISTED]
     described = after.describe(listed)
@@ -173,6 +194,7 @@ def drift_between(before: DriftSide, after: DriftSide, score_drop: int) -> dict[
         "new_critical_or_high": len(new_serious),
         "raised_to_critical_or_high": raised,
         "resolved": resolved,
+        "accepted": accepted,
         "examples": [described[key] for key in listed],
     }
 
@@ -207,8 +229,10 @@ def drift_email(to: str, tenant_name: str, drift: Mapping[str, Any], public_url:
         f"New critical or high findings: {drift['new_critical_or_high']}",
         f"Findings raised to critical or high: {drift['raised_to_critical_or_high']}",
         f"Findings resolved: {drift['resolved']}",
-        "",
     ]
+    if drift.get("accepted", 0) > 0:  # (still failing: a risk accepted until its expiry)
+        lines.append(f"Findings accepted: {drift['accepted']}")
+    lines.append("")
     for finding in drift["examples"]:
         lines.append(
             f"- [{finding['severity']}] {finding['title']} ({finding['control_id']})\n"

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from tutela.scanner.outputs.report_json import inflate
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import DomainError
+from tutela.server.exceptions.service import scan_acceptances
 from tutela.server.governance.cadence import effective_cadence, next_slot, retry_delay
 from tutela.server.governance.drift import (
     DriftSide,
@@ -149,6 +150,7 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
         runtime.keyring.check_sealing(session, tenant)
         source = tenant_source(session, runtime, tenant, linked_subscriptions(tenant))
         policy_catalog = scan_catalog(session, tenant.id, catalog)
+        acceptances = scan_acceptances(session, tenant.id, policy_catalog, now.date())
     estate, source_name = source.read(runtime)
     document = assess_estate(
         runtime,
@@ -159,6 +161,7 @@ def _scan(runtime: Runtime, tenant_id: str, now: dt.datetime) -> tuple[Any, dict
         narrate=plan.narratives_default,
         label=GOVERNANCE_LABEL,
         catalog=policy_catalog,
+        acceptances=acceptances,
     )
     document.header.update({"subscriptions": source.subscriptions, "source": source_name})
     with transaction(runtime.sessions, readonly=True) as session:

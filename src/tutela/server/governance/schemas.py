@@ -39,6 +39,11 @@ class DriftOut(OutputModel):
     new_critical_or_high: int
     raised_to_critical_or_high: int
     resolved: int
+    accepted: int = Field(
+        default=0,  # (drift stored before acceptances existed has no count)
+        description="Findings of the previous scan accepted as a risk in this one: still "
+        "failing, so not resolved.",
+    )
     examples: list[DriftFinding]
 
 

@@ -6,7 +6,14 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, StrictStr
 
-from tutela.scanner.catalog.house_policy import MAX_DAYS, MAX_TIER_CHARS, MAX_TIERS, MIN_DAYS
+from tutela.scanner.catalog.house_policy import (
+    MAX_DAYS,
+    MAX_TAG_KEY_CHARS,
+    MAX_TAG_KEYS,
+    MAX_TIER_CHARS,
+    MAX_TIERS,
+    MIN_DAYS,
+)
 from tutela.server.schemas import InputModel, OutputModel, Timestamp
 
 HOUSE_POLICY = (
@@ -16,6 +23,37 @@ HOUSE_POLICY = (
 
 Days = Annotated[StrictInt, Field(ge=MIN_DAYS, le=MAX_DAYS)]
 TierName = Annotated[StrictStr, Field(min_length=1, max_length=MAX_TIER_CHARS)]
+TagKey = Annotated[StrictStr, Field(min_length=1, max_length=MAX_TAG_KEY_CHARS)]
+TagKeys = Annotated[list[TagKey], Field(max_length=MAX_TAG_KEYS)]
+
+_TAG_KEYS = (
+    f"Up to {MAX_TAG_KEYS} tag names of {MAX_TAG_KEY_CHARS} characters at most (Azure's limit), "
+    "distinct without case, none holding < > % & \\ ? /; tried before the aliases the check "
+    "accepts."
+)
+
+
+class InventoryTagKeys(OutputModel):
+    """Your own tag names for each inventory fact, tried before the checks' aliases."""
+
+    model_owner: list[str] = Field(description="The model's owner (INV-MODEL-OWNER).")
+    risk_tier: list[str] = Field(
+        description="The model's risk tier (INV-RISK-TIER, and the tier INV-VALIDATION-DATE "
+        "picks a review period by)."
+    )
+    validation_date: list[str] = Field(
+        description="The date of the last validation (INV-VALIDATION-DATE)."
+    )
+    model_id: list[str] = Field(description="The model inventory's id (INV-MODEL-ID).")
+
+
+class InventoryTagKeysUpdate(InputModel):
+    """The tag names to use; a list left out is empty."""
+
+    model_owner: TagKeys = Field(default_factory=list, description=_TAG_KEYS)
+    risk_tier: TagKeys = Field(default_factory=list, description=_TAG_KEYS)
+    validation_date: TagKeys = Field(default_factory=list, description=_TAG_KEYS)
+    model_id: TagKeys = Field(default_factory=list, description=_TAG_KEYS)
 
 
 class HousePolicySettings(OutputModel):
@@ -28,6 +66,9 @@ class HousePolicySettings(OutputModel):
     )
     risk_tiers: list[str] = Field(
         description="The values a model-risk-tier tag may take (INV-RISK-TIER), without case."
+    )
+    inventory_tag_keys: InventoryTagKeys = Field(
+        description="Tag names of your own the inventory checks read, before their aliases."
     )
 
 
@@ -56,4 +97,9 @@ class HousePolicyUpdate(InputModel):
         min_length=1,
         max_length=MAX_TIERS,
         description="Replaces the whole list; distinct without case.",
+    )
+    inventory_tag_keys: InventoryTagKeysUpdate | None = Field(
+        default=None,
+        description="Replaces all four lists (a list left out is empty): the tag names of your "
+        "own for each inventory fact.",
     )

@@ -72,7 +72,9 @@ def update(session: Session, caller: Caller, changes: dict[str, Any]) -> HousePo
         after = HousePolicy.model_validate({**_settings(before), **changes})
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = first["loc"][:1]  # the setting, not a tier the caller named: never echoed
+        # The setting, not a tier the caller named: never echoed (a list of tag names is named).
+        nested = first["loc"][:1] == ("inventory_tag_keys",)
+        field = first["loc"][:2] if nested else first["loc"][:1]
         raise InvalidInput(
             ("body", *field), str(first["msg"]).removeprefix("Value error, ")
         ) from None

@@ -1,9 +1,9 @@
 """The scale-out engine: the same jobs as Celery tasks, Redis as broker, beat as the clock.
 
 Beat sends ``governance.run_due`` every ``TUTELA_SCHEDULER_INTERVAL_SECONDS``,
-``encryption.key_health`` every ``TUTELA_KEY_HEALTH_INTERVAL_HOURS`` and ``reports.purge`` every
-``TUTELA_RETENTION_INTERVAL_HOURS``. ``governance.run_due`` fans out
-one ``governance.scan_tenant`` task per due tenant, so the scans spread over every worker.
+``encryption.key_health`` every ``TUTELA_KEY_HEALTH_INTERVAL_HOURS``, and ``reports.purge`` and
+``exceptions.expiry_notices`` every ``TUTELA_RETENTION_INTERVAL_HOURS``. ``governance.run_due``
+fans out one ``governance.scan_tenant`` task per due tenant, so the scans spread over every worker.
 
 Durability: tasks are acknowledged after they finish (``acks_late``) and handed back when the
 worker process running them dies (``reject_on_worker_lost``); each worker process takes one task
@@ -28,10 +28,12 @@ from tutela.server.config import Settings
 from tutela.server.db import utcnow
 from tutela.server.jobs.inprocess import run_job
 from tutela.server.jobs.registry import (
+    EXCEPTION_NOTICES,
     GOVERNANCE_DUE,
     GOVERNANCE_SCAN,
     KEY_HEALTH,
     REPORTS_PURGE,
+    exception_notices,
     governance_due,
     governance_scan,
     key_health,
@@ -93,6 +95,10 @@ def _schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": REPORTS_PURGE,
             "schedule": settings.retention_interval_hours * 3600,
         }
+        schedule[EXCEPTION_NOTICES] = {
+            "task": EXCEPTION_NOTICES,
+            "schedule": settings.retention_interval_hours * 3600,
+        }
     return schedule
 
 
@@ -127,6 +133,13 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
     def key_health_task() -> str:
         runtime = _runtime(settings)
         return run_job(runtime, KEY_HEALTH, lambda: key_health(runtime, utcnow())).detail
+
+    @app.task(name=EXCEPTION_NOTICES)  # type: ignore[untyped-decorator]
+    def exception_notices_task() -> str:
+        runtime = _runtime(settings)
+        return run_job(
+            runtime, EXCEPTION_NOTICES, lambda: exception_notices(runtime, utcnow())
+        ).detail
 
     @app.task(name=REPORTS_PURGE)  # type: ignore[untyped-decorator]
     def reports_purge_task() -> str:

@@ -3,7 +3,8 @@
 Each job runs in a worker thread (the scans are synchronous), one run at a time per job; a run
 that fails is logged and recorded, and the timer goes on. Governance is looked at every
 ``TUTELA_SCHEDULER_INTERVAL_SECONDS``; CMK keys are checked every
-``TUTELA_KEY_HEALTH_INTERVAL_HOURS``; retention runs every ``TUTELA_RETENTION_INTERVAL_HOURS``.
+``TUTELA_KEY_HEALTH_INTERVAL_HOURS``; retention, and the risk exceptions' expiry notices, run
+every ``TUTELA_RETENTION_INTERVAL_HOURS``.
 Each runs once at start-up too.
 """
 
@@ -17,10 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from tutela.server.db import utcnow
 from tutela.server.jobs.registry import (
+    EXCEPTION_NOTICES,
     GOVERNANCE_DUE,
     KEY_HEALTH,
     REPORTS_PURGE,
     JobResult,
+    exception_notices,
     governance_due,
     key_health,
     recorded,
@@ -62,6 +65,13 @@ def periodic_jobs(runtime: Runtime) -> list[tuple[str, float, Callable[[], JobRe
                 REPORTS_PURGE,
                 settings.retention_interval_hours * 3600,
                 lambda: reports_purge(runtime, utcnow()),
+            )
+        )
+        jobs.append(
+            (
+                EXCEPTION_NOTICES,
+                settings.retention_interval_hours * 3600,
+                lambda: exception_notices(runtime, utcnow()),
             )
         )
     return jobs

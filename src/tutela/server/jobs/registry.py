@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tutela.server.db import transaction, utcnow
 from tutela.server.encryption.health import check_all
+from tutela.server.exceptions.notices import send_expiry_notices
 from tutela.server.governance.scans import due_tenants, scan_tenant, worker_name
 from tutela.server.idempotency.service import idempotency_service
 from tutela.server.jobs.models import JobRun
@@ -24,7 +25,8 @@ GOVERNANCE_DUE = "governance.run_due"
 GOVERNANCE_SCAN = "governance.scan_tenant"
 REPORTS_PURGE = "reports.purge"
 KEY_HEALTH = "encryption.key_health"
-JOB_NAMES = (GOVERNANCE_DUE, GOVERNANCE_SCAN, REPORTS_PURGE, KEY_HEALTH)
+EXCEPTION_NOTICES = "exceptions.expiry_notices"
+JOB_NAMES = (GOVERNANCE_DUE, GOVERNANCE_SCAN, REPORTS_PURGE, KEY_HEALTH, EXCEPTION_NOTICES)
 
 Submit = Callable[[str], None]
 """Hands one tenant's governance scan to a worker (Celery); None scans it here and now."""
@@ -80,6 +82,13 @@ def key_health(runtime: Runtime, now: dt.datetime) -> JobResult:
     """Check every CMK tenant's Key Vault key (``encryption.health``); failures are counted."""
     report = check_all(runtime)
     return JobResult(KEY_HEALTH, report.detail, report.failed)
+
+
+def exception_notices(runtime: Runtime, now: dt.datetime) -> JobResult:
+    """Mail the owners and admins of each exception expiring within a week, once
+    (``exceptions.notices``); notices that could not be sent are counted."""
+    report = send_expiry_notices(runtime, now)
+    return JobResult(EXCEPTION_NOTICES, report.detail, report.failed)
 
 
 @contextmanager

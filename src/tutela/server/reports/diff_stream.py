@@ -8,7 +8,8 @@ never built as objects), and kept as an index (each failing finding's key → po
 severity) beside the findings' bytes in sorted, compressed chunks of ``_CHUNK_BYTES`` (an
 external sort: the chunks hold about what the stored report's compressed body does).
 ``StoredDiff.chunks`` then writes the answer, merging each side's chunks in the answer's order
-and inflating them a slice at a time.
+and inflating them a slice at a time. The later report's ``accepted`` member (its accepted pairs)
+is read as bytes, each entry's check and resource decoded (``stored_findings.accepted_of``).
 
 The answer is byte for byte what ``dumps(diff_reports(a, b))`` writes for the decoded documents:
 the same members in the same order, each section's findings sorted by (control_id, check_id,
@@ -27,9 +28,10 @@ from typing import Any
 
 import msgspec
 
+from tutela.scanner.engine.diff import Pair
 from tutela.scanner.outputs.report import dumps
 from tutela.scanner.outputs.report_json import inflate
-from tutela.server.reports.stored_findings import StoredFinding, StoredFindings
+from tutela.server.reports.stored_findings import StoredFinding, StoredFindings, accepted_of
 
 Key = tuple[str, str, str]  # control, check, lower-cased resource: ``diff.finding_key``
 
@@ -49,6 +51,7 @@ class _Members(msgspec.Struct):
     report_id: Any = msgspec.UNSET
     aggregate_score: Any = msgspec.UNSET
     findings: list[msgspec.Raw] = []
+    accepted: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _RAW_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
@@ -76,6 +79,7 @@ class StoredSide:
 
     report_id: Any = None
     aggregate_score: Any = None
+    accepted: frozenset[Pair] = frozenset()  # the pairs the report accepted (check, resource)
     positions: dict[Key, int] = field(default_factory=dict)
     keys: list[Key] = field(default_factory=list)  # by position
     severities: list[Any] = field(default_factory=list)  # by position
@@ -129,6 +133,8 @@ def side_of_stored_report(pieces: Iterable[bytes], against: StoredSide | None = 
             side.report_id = members.report_id
         if members.aggregate_score is not msgspec.UNSET:
             side.aggregate_score = members.aggregate_score
+        if not isinstance(members.accepted, msgspec.UnsetType):
+            side.accepted = accepted_of(members.accepted)
     return side
 
 
@@ -221,33 +227,37 @@ class StoredDiff:
             "score_delta": delta,
         }
         yield dumps(head, indent=False)[:-1] + b',"new_findings":['
-        # The later report is merged once: its new findings are sent, its unchanged ones
-        # compressed (they come in order) and sent after the resolved ones.
-        old = before.positions
-        unchanged = zlib.compressobj(1)
-        kept: list[bytes] = []
-        unchanged_count = 0
+        # Each report is merged once: the later one's new findings are sent, its unchanged ones
+        # held compressed (they come in order) and sent after the resolved ones; the earlier
+        # one's findings the later one accepted are held too, and sent last.
+        old, new, accepted = before.positions, after.positions, after.accepted
+        unchanged, still_failing = _Held(), _Held()
 
         def new_findings() -> Iterator[bytes]:
-            nonlocal unchanged_count
             for key, raw in after.in_order():
                 if key not in old:
                     yield raw
                 else:
-                    kept.append(unchanged.compress((b"," if unchanged_count else b"") + raw))
-                    unchanged_count += 1
+                    unchanged.add(raw)
+
+        def resolved() -> Iterator[bytes]:
+            for key, raw in before.in_order():
+                if key in new:
+                    continue
+                if key[1:] in accepted:
+                    still_failing.add(raw)
+                else:
+                    yield raw
 
         yield from _joined(new_findings())
-        kept.append(unchanged.flush())
-        new = after.positions
         yield b'],"resolved":['
-        yield from _joined(raw for key, raw in before.in_order() if key not in new)
+        yield from _joined(resolved())
         yield b'],"unchanged":['
-        compressed = b"".join(kept)
-        kept.clear()
-        yield from inflate(compressed, _WRITE_BYTES)
+        yield from unchanged.written()
         yield b'],"severity_changes":['
         yield from self._severity_changes()
+        yield b'],"accepted":['
+        yield from still_failing.written()
         yield b"]}"
 
     def _severity_changes(self) -> Iterator[bytes]:
@@ -260,6 +270,26 @@ class StoredDiff:
                 for control, check, _, (r, a, b) in changed[start : start + 10_000]
             ]
             yield (b"," if start else b"") + dumps(batch, indent=False)[1:-1]
+
+
+class _Held:
+    """Findings' bytes held compressed, comma-separated, until they are written in that order."""
+
+    def __init__(self) -> None:
+        self._compressor = zlib.compressobj(1)
+        self._parts: list[bytes] = []
+        self._count = 0
+
+    def add(self, raw: bytes) -> None:
+        self._parts.append(self._compressor.compress((b"," if self._count else b"") + raw))
+        self._count += 1
+
+    def written(self) -> Iterator[bytes]:
+        """The held bytes, inflated ``_WRITE_BYTES`` at a time; held no more once read."""
+        self._parts.append(self._compressor.flush())
+        compressed = b"".join(self._parts)
+        self._parts.clear()
+        yield from inflate(compressed, _WRITE_BYTES)
 
 
 def _joined(findings: Iterable[bytes]) -> Iterator[bytes]:

@@ -56,6 +56,12 @@ class FrameworkScoreOut(OutputModel):
     checks_passed: int
     checks_failed: int
     checks_unknown: int
+    checks_accepted: int | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="(ours) Failing pairs of this framework accepted as risks; only in a report "
+        "that accepted some.",
+    )
     controls_assessed: int
     controls_with_gaps: int
 
@@ -84,6 +90,34 @@ class UnknownResultOut(OutputModel):
     resource_type: str
     frameworks: list[str]
     evidence: list[Evidence]
+
+
+class AcceptanceOut(OutputModel):
+    """The risk exception that accepted a pair, as it stood when the report was made."""
+
+    id: str | None = Field(description="The exception's id (GET /exceptions/{exception_id}).")
+    resource: str = Field(description="The ARM id or glob the exception names.")
+    reason: str
+    approver: str
+    ticket: str | None
+    expires: str = Field(
+        examples=["2027-03-31"], description="The day the pair fails again (YYYY-MM-DD)."
+    )
+
+
+class AcceptedResultOut(OutputModel):
+    """A failing (check, resource) pair accepted as a risk: listed, never counted."""
+
+    check_id: str = Field(examples=["ACR-ANON-PULL"])
+    severity: Literal["critical", "high", "medium", "low"]
+    title: str
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    frameworks: list[str]
+    origin: str | None = None
+    evidence: list[Evidence]
+    acceptance: AcceptanceOut
 
 
 class PassedResourceOut(OutputModel):
@@ -121,6 +155,12 @@ class ReportOut(OutputModel):
     checks_passed: int
     checks_failed: int
     checks_unknown: int
+    checks_accepted: int | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="(ours) Failing pairs accepted as risks (`accepted`), out of every other "
+        "count, the scores and the gate; only in a report that accepted some.",
+    )
     score_basis: list[ScoreBasisOut] = Field(
         default_factory=list,
         description=(
@@ -130,6 +170,13 @@ class ReportOut(OutputModel):
     )
     findings: list[FindingOut]
     unknown: list[UnknownResultOut]
+    accepted: list[AcceptedResultOut] | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="(ours) The failing pairs that your approved risk exceptions accepted on the "
+        "scan's date, each with its exception (docs/risk-acceptance.md); only in a report that "
+        "accepted some.",
+    )
     engine_version: str
     dry_run: bool | None = None
     subscriptions: list[str] | None = None
@@ -206,3 +253,8 @@ class ReportDiff(OutputModel):
     resolved: list[FindingOut]
     unchanged: list[FindingOut]
     severity_changes: list[dict[str, Any]]
+    accepted: list[FindingOut] = Field(
+        description="The failing findings of report_a that report_b accepted (a risk "
+        "acceptance names their check and resource): still failing, so not resolved. Sorted "
+        "as the other lists."
+    )

@@ -4,7 +4,8 @@ Governance drift (``side_of_stored``) and the stored diff (``side_of_stored_repo
 a stored report without its JSON (900 MiB at 50,000 resources) ever whole in memory: its
 ``"findings":[`` array is cut into batches that decode on their own, and the last batch is read
 with the members after the array. Each caller decodes the batches as it needs them (drift as
-``StoredFinding``, the diff as their bytes) and reads the members around the array itself.
+``StoredFinding``, the diff as their bytes) and reads the members around the array itself; both
+read the ``accepted`` member (after the array in a report Tutela wrote) with ``accepted_of``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 import msgspec
+
+from tutela.scanner.engine.diff import Pair, accepted_pair
 
 T = TypeVar("T")
 
@@ -33,6 +36,36 @@ class StoredFinding(msgspec.Struct):
     resource: Any = ""
     status: Any = None
     severity: Any = None
+
+
+class _AcceptedEntry(msgspec.Struct):
+    """What drift and the diff read of an accepted entry; its acceptance and evidence are
+    skipped unbuilt."""
+
+    check_id: Any = ""
+    resource_id: Any = ""
+
+
+_ENTRIES = msgspec.json.Decoder(list[msgspec.Raw])
+_ENTRY = msgspec.json.Decoder(_AcceptedEntry)
+
+
+def accepted_of(member: msgspec.Raw) -> frozenset[Pair]:
+    """``diff.accepted_pairs`` of a stored report's ``accepted`` member, given as its bytes:
+    only each entry's check and resource are decoded. Not a list, or an entry that is not an
+    object, holds no pair (as there)."""
+    try:
+        entries = _ENTRIES.decode(member)
+    except msgspec.ValidationError:
+        return frozenset()
+    pairs: set[Pair] = set()
+    for entry in entries:
+        try:
+            decoded = _ENTRY.decode(entry)
+        except msgspec.ValidationError:
+            continue
+        pairs.add(accepted_pair(decoded.check_id, decoded.resource_id))
+    return frozenset(pairs)
 
 
 class StoredFindings(Generic[T]):

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tutela.scanner.acceptance import Acceptance
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.estate import Estate
 from tutela.scanner.outputs.report_json import ReportDocument
@@ -25,6 +26,7 @@ from tutela.scanner.sources import SourceError, decode_document, detect_kind, pa
 from tutela.server.auth.caller import Caller
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, InvalidInput, NotFound, PlanRestriction
+from tutela.server.exceptions.service import scan_acceptances
 from tutela.server.house_policy.service import scan_catalog
 from tutela.server.narration import scan_narrator
 from tutela.server.reports.service import MANUAL, store_report
@@ -167,6 +169,7 @@ def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -
         source = tenant_source(session, runtime, tenant, subscriptions)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
         catalog = scan_catalog(session, tenant.id, runtime.catalog)
+        acceptances = scan_acceptances(session, tenant.id, catalog, now.date())
     estate, source_name = source.read(runtime)
     return _assess_and_store(
         runtime,
@@ -177,6 +180,7 @@ def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -
         now,
         narrate=narrate,
         catalog=catalog,
+        acceptances=acceptances,
         extra={"subscriptions": source.subscriptions, "source": source_name},
     )
 
@@ -198,6 +202,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
             runtime.keyring.check_sealing(session, tenant)
         narrate = _narrate(runtime.catalog, tenant.plan, options.generate_narrative)
         catalog = scan_catalog(session, tenant.id, runtime.catalog)
+        acceptances = scan_acceptances(session, tenant.id, catalog, now.date())
     estate, kind = read_iac(body)
     check_resource_count(
         runtime.catalog.plan(tenant.plan),
@@ -213,6 +218,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         now,
         narrate=narrate,
         catalog=catalog,
+        acceptances=acceptances,
         extra={"source": kind},
     )
 
@@ -250,12 +256,14 @@ def assess_estate(
     label: str | None,
     catalog: Catalog | None = None,
     dry_run: bool = False,
+    acceptances: Sequence[Acceptance] = (),
 ) -> ReportDocument:
     """Run the engine on an estate: the report document, not yet stored.
 
     ``catalog``: the runtime's under the tenant's house policy (``scan_catalog``); scans of a
-    tenant pass it, and None is the runtime's own (the default policy). Governance scans come
-    here too, so they narrate as ``/scan`` does.
+    tenant pass it, and None is the runtime's own (the default policy). ``acceptances``: the
+    tenant's approved risk exceptions (``scan_acceptances``). Governance scans come here too,
+    so they narrate and accept as ``/scan`` does.
     """
     catalog = catalog or runtime.catalog
     # The model's narratives when TUTELA_LLM_* configure one (deterministic where it fails).
@@ -269,6 +277,7 @@ def assess_estate(
         tenant_id=tenant_id,
         label=label,
         dry_run=dry_run,
+        acceptances=acceptances,
     )
     return document
 
@@ -283,6 +292,7 @@ def _assess_and_store(
     *,
     narrate: bool,
     catalog: Catalog,
+    acceptances: Sequence[Acceptance],
     extra: dict[str, Any],
 ) -> ReportDocument:
     document = assess_estate(
@@ -295,6 +305,7 @@ def _assess_and_store(
         label=options.label,
         catalog=catalog,
         dry_run=options.dry_run,
+        acceptances=acceptances,
     )
     document.header.update(extra)
     if options.dry_run:

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from tutela.scanner.outputs import charts
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import transaction
 from tutela.server.encryption.router import get_encryption_status
 from tutela.server.governance.router import MIN_PLAN, get_governance
 from tutela.server.runtime import RuntimeDep
-from tutela.server.web import charts
 from tutela.server.web.rendering import open_page
 
 router = APIRouter(include_in_schema=False)

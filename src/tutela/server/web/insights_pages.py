@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from tutela.scanner.catalog import Catalog
+from tutela.scanner.outputs import charts
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import transaction, utcnow
 from tutela.server.insights.access import ENTERPRISE, saved_report
@@ -28,7 +29,6 @@ from tutela.server.insights.scorecard import get_scorecard
 from tutela.server.reports.ids import REPORT_ID_PATTERN
 from tutela.server.reports.service import ReportNotFound
 from tutela.server.runtime import RuntimeDep
-from tutela.server.web import charts
 from tutela.server.web.rendering import Page, open_page
 
 router = APIRouter(include_in_schema=False)

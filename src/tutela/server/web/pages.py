@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from tutela.scanner.outputs import charts
 from tutela.server.auth.scopes import Scope, sort_scopes
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import DomainError, domain_error_json
@@ -23,7 +24,6 @@ from tutela.server.tenants.router import tenant_me
 from tutela.server.web import (
     account_pages,
     admin_pages,
-    charts,
     governance_pages,
     insights_pages,
     report_pages,

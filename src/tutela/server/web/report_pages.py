@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
+from tutela.scanner.outputs import charts
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import InvalidInput
@@ -32,7 +33,6 @@ from tutela.server.reports.ids import REPORT_ID_PATTERN
 from tutela.server.reports.models import Report
 from tutela.server.reports.service import ReportNotFound
 from tutela.server.runtime import RuntimeDep
-from tutela.server.web import charts
 from tutela.server.web.rendering import Page, open_page
 
 router = APIRouter(include_in_schema=False)

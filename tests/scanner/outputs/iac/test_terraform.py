@@ -62,6 +62,11 @@ NO_MAPPING = {
     ("INV-RISK-TIER", "its resource type has no azurerm mapping"),
     ("INV-VALIDATION-DATE", "its resource type has no azurerm mapping"),
     ("INV-MODEL-ID", "its resource type has no azurerm mapping"),
+    # blob_properties of the account; the output does not write into it
+    (
+        "STG-BLOB-SOFT-DELETE",
+        "it is a microsoft.storage/storageaccounts/blobservices within azurerm_storage_account",
+    ),
 }
 # Checks that also read a value only the service computes: a plan leaves them unknown once fixed.
 COMPUTED = {"SRCH-CMK-ENFORCE": "encryptionComplianceStatus"}
@@ -337,15 +342,27 @@ WEAK: dict[str, dict[str, Any]] = {
         "name": "aks-weak",
         **GROUP,
         "sku_tier": "Free",
+        "tags": {"env": "prod"},
+        "http_application_routing_enabled": True,
+        "key_vault_secrets_provider": [{"secret_rotation_enabled": False}],
         "local_account_disabled": False,
         "azure_policy_enabled": False,
         "network_profile": [{"network_plugin": "kubenet"}],
         "default_node_pool": [{"name": "system", "vm_size": "Standard_D4s_v5"}],
     },
+    "azurerm_application_insights.weak": {
+        "name": "appi-weak",
+        **GROUP,
+        "application_type": "web",
+        "local_authentication_disabled": False,
+        "internet_ingestion_enabled": True,
+        "internet_query_enabled": True,
+    },
     "azurerm_machine_learning_workspace.weak": {
         "name": "mlw-weak",
         **GROUP,
         "public_network_access_enabled": True,
+        "v1_legacy_mode_enabled": True,
     },
     "azurerm_cognitive_account.weak": {
         "name": "oai-weak",
@@ -462,7 +479,11 @@ def excused(item: RemediationItem, hand: set[tuple[str, str]]) -> bool:
     tf_type = re.sub(r"^(module\.[^.]+\.)*", "", item.address).split(".")[0]
     if tf_type not in MAPPINGS or MAPPINGS[tf_type].placement == "azapi":
         return (item.check_id, "its resource type has no azurerm mapping") in hand
-    return (item.check_id, tf_type) in hand
+    # a child the resource implies (its blob service) is left by hand "within" the resource
+    within = any(
+        check == item.check_id and why.endswith(f" within {tf_type}") for check, why in hand
+    )
+    return within or (item.check_id, tf_type) in hand
 
 
 def assert_variables_declared_where_used(text: str) -> None:

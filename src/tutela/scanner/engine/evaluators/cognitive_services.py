@@ -1,4 +1,5 @@
-"""Evaluators for Azure AI Services accounts: content filters on deployments, private endpoints.
+"""Evaluators for Azure AI Services accounts: content filters and model versions of deployments,
+private endpoints.
 
 A deployment names its content-filter (RAI) policy; the policy is a sibling resource
 ``<account id>/raiPolicies/<name>``. Private endpoints reach a resource either through the
@@ -12,6 +13,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from tutela.scanner.catalog.model_retirements import load_model_retirements, stage
 from tutela.scanner.engine.conditions import Context, Tri
 from tutela.scanner.engine.evaluators import evaluator
 from tutela.scanner.estate import UNKNOWN, Resource
@@ -210,3 +212,48 @@ def _connection_properties(connection: Any) -> Any:
         return {}
     props = connection.get("properties", connection)
     return props if props is UNKNOWN or isinstance(props, dict) else {}
+
+
+@evaluator("model_retirement")
+def model_retirement(ctx: Context, params: dict[str, Any], as_of: dt.date) -> Tri:
+    """Fail a deployment whose model version is retired, deprecated or retires within the notice.
+
+    The dates come from the catalogue's table (catalog/model_retirements.yaml); ``params.
+    notice_days`` (default 60) is how close a retirement date counts as retiring. A version the
+    table does not list, or a model the source could not read, is unknown.
+    """
+    model = ctx.resource.properties.get("model")
+    name = model.get("name") if isinstance(model, dict) else None
+    version = model.get("version") if isinstance(model, dict) else None
+    if UNKNOWN in (model, name, version) or not name or not version:
+        shown = "<unknown>" if UNKNOWN in (model, name, version) else "<absent>"
+        ctx.evidence.append(("properties.model", f"{name or shown} {version or shown}"))
+        return None
+    table = load_model_retirements()
+    ctx.evidence.append(("properties.model", f"{name} {version}"))
+    entry = table.find(str(name), str(version))
+    if entry is None:
+        ctx.evidence.append(("retirement table", f"version not listed (table as of {table.as_of})"))
+        return None
+    source = table.sources[entry.source]
+    ctx.evidence.append(("retirement table", f"as of {table.as_of}, {source.url}"))
+    notice = int(params.get("notice_days", 60))
+    where = stage(entry, as_of, notice)
+    earliest = "no earlier than " if entry.not_before else ""
+    retires = f"{earliest}{entry.retirement.isoformat()}"
+    if where == "retired":
+        ctx.evidence.append(("retired", f"on {retires}"))
+    elif where == "deprecated":
+        assert entry.deprecation is not None
+        ctx.evidence.append(
+            ("deprecated", f"since {earliest}{entry.deprecation.isoformat()}, retires {retires}")
+        )
+    elif where == "retiring" and entry.retirement <= as_of:
+        ctx.evidence.append(("retiring", f"at any time: {retires} has passed"))
+    elif where == "retiring":
+        ctx.evidence.append(("retiring", f"{retires}, within {notice} days of the scan"))
+    else:
+        ctx.evidence.append(("retires", retires))
+    if where != "current" and entry.replacement:
+        ctx.evidence.append(("replacement", entry.replacement))
+    return where == "current"

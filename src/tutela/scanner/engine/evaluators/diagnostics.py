@@ -72,5 +72,25 @@ def diagnostic_logs(ctx: Context, params: dict[str, Any], _as_of: dt.date) -> Tr
     if undecided:
         ctx.evidence.append(("diagnosticSettings", "a setting could not be resolved"))
         return None
+    for setting in settings:
+        name = setting.get("name", "?") if isinstance(setting, dict) else "?"
+        ctx.evidence.append((f"diagnosticSettings[{name}]", _shortfall(setting)))
     ctx.evidence.append(("diagnosticSettings", f"{len(settings)} setting(s), none qualifying"))
     return False
+
+
+def _enabled(entries: Any) -> list[dict[str, Any]]:
+    listed = entries if isinstance(entries, list) else []
+    return [e for e in listed if isinstance(e, dict) and str(e.get("enabled")).lower() == "true"]
+
+
+def _shortfall(setting: dict[str, Any]) -> str:
+    """Why a setting (already judged not to qualify) sends none of the wanted logs."""
+    props = setting.get("properties", setting)
+    if not any(props.get(name) for name in _DESTINATIONS):
+        return "no destination"
+    if _enabled(props.get("logs")):
+        return "logs, but none of the wanted categories"
+    if _enabled(props.get("metrics")):
+        return "metrics only, no logs"
+    return "no enabled logs"

@@ -31,6 +31,9 @@ API_VERSIONS: Final[dict[str, str]] = {
     "microsoft.containerregistry/registries": "2025-04-01",
     # Microsoft.ContainerService/aks/stable/2026-10-01/managedClusters.json (2026-11-01: none)
     "microsoft.containerservice/managedclusters": "2026-10-01",
+    # applicationinsights/Microsoft.Insights/stable/2020-02-02/components_API.json (the later
+    # stable folders looked at, 2022-06-15 and 2023-06-01, hold web tests and workbooks only)
+    "microsoft.insights/components": "2020-02-02",
     # Microsoft.KeyVault/stable/2025-05-01/keyvault.json (2026-02-01: none)
     "microsoft.keyvault/vaults": "2025-05-01",
     # Microsoft.MachineLearningServices/stable/2025-12-01/workspaceRP.json and mfe.json; its
@@ -43,6 +46,9 @@ API_VERSIONS: Final[dict[str, str]] = {
     "microsoft.search/searchservices": "2025-05-01",
     # Microsoft.Storage/stable/2026-04-01/openapi.json (2026-06-01: none)
     "microsoft.storage/storageaccounts": "2026-04-01",
+    # the same Storage API version holds blob services: its examples include
+    # BlobServicesPutAllowPermanentDelete.json (stable/2026-04-01)
+    "microsoft.storage/storageaccounts/blobservices": "2026-04-01",
     # types a fix adds
     # Microsoft.Insights/preview/2021-05-01-preview/diagnosticsSettings_API.json: diagnostic
     # settings have no stable version (stable/2021-05-01 holds metrics only)

@@ -1,4 +1,4 @@
-"""The portal's charts, drawn on the server as SVG with pygal.
+"""Charts drawn as SVG with pygal: the portal's pages and the offline HTML report.
 
 Pages embed each chart as ``<img src="data:image/svg+xml;base64,…" alt="…">`` beside a visually
 hidden table of the same numbers. An SVG loaded as an image runs no script and fetches nothing, so

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tutela.server.web.charts import (
+from tutela.scanner.outputs.charts import (
     INK,
     SCORE_COLOUR,
     SEVERITY_COLOURS,

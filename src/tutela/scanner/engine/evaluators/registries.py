@@ -1,0 +1,68 @@
+"""Evaluators over container registries and their replications, which are resources of their own."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tutela.scanner.engine.conditions import Context, Tri
+from tutela.scanner.engine.evaluators import evaluator
+from tutela.scanner.estate import UNKNOWN, Resource
+
+REPLICATION_TYPE = "microsoft.containerregistry/registries/replications"
+
+
+def _region(location: Any) -> Any:
+    """A location compared as ARM compares regions: "West Europe" is "westeurope"."""
+    if isinstance(location, str):
+        return location.replace(" ", "").casefold()
+    return location
+
+
+def _shown(value: Any) -> Any:
+    return "<unknown>" if value is UNKNOWN else "<absent>" if value is None else value
+
+
+def _replications(ctx: Context) -> list[Resource]:
+    key = ctx.resource.key
+    return [
+        child
+        for child in ctx.estate.of_type(REPLICATION_TYPE)
+        if (child.parent_id or "").lower() == key
+    ]
+
+
+@evaluator("geo_replicas")
+def geo_replicas(ctx: Context, _params: dict[str, Any], _as_of: dt.date) -> Tri:
+    """Pass when the registry is Premium and has a replication outside its own region.
+
+    Replications are ``…/registries/r/replications/<name>`` resources. A Premium registry with
+    none is failed only when the input shows replications at all (it holds at least one, of any
+    registry): an input with none is taken not to have looked, as Resource Graph exports are for
+    related facts, and the registry is unknown. A replication in the registry's own region (the
+    home replica ARM lists) does not count.
+    """
+    registry = ctx.resource
+    sku = registry.sku.get("name") if isinstance(registry.sku, dict) else None
+    ctx.evidence.append(("sku.name", _shown(sku)))
+    if sku is UNKNOWN or sku is None:
+        return None
+    if str(sku).casefold() != "premium":
+        return False
+    home = _region(registry.location)
+    replications = _replications(ctx)
+    unknown = False
+    for replication in replications:
+        region = _region(replication.location)
+        ctx.evidence.append((f"replications[{replication.name}].location", _shown(region)))
+        if region is None or region is UNKNOWN or home is None:
+            unknown = True
+        elif region != home:
+            return True
+    if unknown:
+        return None
+    if not replications and not ctx.estate.of_type(REPLICATION_TYPE):
+        ctx.evidence.append(("replications", "<not in the input>"))
+        return None
+    ctx.evidence.append(("replications", f"none outside {home}"))
+    return False
