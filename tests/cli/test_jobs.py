@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from tests.platform import Platform
+from tests.server.exceptions.helpers import accepted_by, set_expiry, today
 from tests.server.scans.estates import link, link_sample_snapshot
 from tutela.cli.main import app
 from tutela.server.config import Settings
@@ -37,6 +39,7 @@ def test_run_due_scans_due_tenants_at_the_given_time(settings: Settings) -> None
     assert first.output.splitlines() == [
         "Governance at 2027-11-01 06:00:00Z: 1 due: 1 scanned (0 with drift), 0 failed, 0 skipped",
         "Retention: Deleted 0 expired report(s) in 0 tenant(s).",
+        "Risk exceptions: 0 exception expiry notice(s) sent, 0 failed",
     ]
     same_slot = run("jobs", "run-due", "--now", "2027-11-08T06:00:00+00:00")
     assert "0 due: 0 scanned" in same_slot.output
@@ -53,6 +56,25 @@ def test_run_due_scans_due_tenants_at_the_given_time(settings: Settings) -> None
     assert lines[1].startswith("Governance: 0 due, 0 running, 0 failing")
     assert any(line.startswith("governance.run_due: ok, 3 run(s); ") for line in lines)
     assert any(line.startswith("reports.purge: ok, 3 run(s); ") for line in lines)
+
+
+def test_run_due_mails_the_expiry_notice_of_an_exception_a_week_before(settings: Settings) -> None:
+    """A cron-only deployment (no scheduler in the API) still announces expiring acceptances."""
+    with Platform(settings) as platform:
+        tenant = platform.tenant("starter")  # manual governance: no scan due
+        exception_id = accepted_by(platform, tenant)
+        set_expiry(platform, exception_id, today() + dt.timedelta(days=6))
+    outbox = settings.resolved_outbox_dir
+    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+
+    result = run("jobs", "run-due")
+
+    assert result.exit_code == 0, result.output
+    assert "Risk exceptions: 1 exception expiry notice(s) sent, 0 failed" in result.output
+    [mail] = [path for path in outbox.glob("*.eml") if path not in before]
+    assert exception_id in mail.read_text()
+    again = run("jobs", "run-due")
+    assert "Risk exceptions: 0 exception expiry notice(s) sent" in again.output
 
 
 def test_run_due_exits_1_when_a_scan_failed(settings: Settings) -> None:

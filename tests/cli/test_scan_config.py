@@ -138,12 +138,25 @@ def test_a_bad_file_is_one_line_exit_2_naming_it(project: Path, text: str, messa
     assert message in lines[0]
 
 
-def test_a_bad_value_in_the_file_is_refused_as_a_bad_flag_would_be(project: Path) -> None:
-    configure(project, "fail-on: sometimes\n")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "fail-on: sometimes\n",
+            "key 'fail-on': 'sometimes' is not one of 'critical', 'high', 'medium', 'low', 'none'.",
+        ),
+        ("jobs: 0\n", "key 'jobs': Input should be greater than or equal to 1"),
+        ("format: [json, pdf]\n", "key 'format': 'pdf' is not one of 'table', 'json', "),
+    ],
+)
+def test_a_bad_value_in_the_file_is_one_line_naming_the_file_and_key(
+    project: Path, text: str, message: str
+) -> None:
+    path = configure(project, text)
     result = scan("infra/estate.json")
     assert result.exit_code == 2
-    assert "sometimes" in result.output
-    assert "Traceback" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(f"error: {path}: {message}")
 
 
 def test_a_missing_config_file_is_exit_2(project: Path) -> None:

@@ -10,6 +10,7 @@ file's directory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, get_args
@@ -22,6 +23,8 @@ from tutela.cli.errors import fail
 CONFIG_NAMES = (".tutela.yaml", ".tutela.yml")
 USAGE_EXIT = 2
 _NOT_IN_FILE = {"config", "help"}
+# What click and pydantic put before the reason: the option's name is the file's key here.
+_CLICK_PREFIX = re.compile(r"^(Invalid value for '[^']*': )?(Value error, )?")
 
 
 class _Parameter(Protocol):
@@ -39,6 +42,8 @@ class _Parameter(Protocol):
     @property
     def param_type_name(self) -> str: ...
 
+    def process_value(self, ctx: Any, value: Any) -> Any: ...
+
 
 class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and the key."""
@@ -54,9 +59,12 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def read_config(path: Path, params: Sequence[_Parameter]) -> dict[str, Any]:
+def read_config(
+    path: Path, params: Sequence[_Parameter], ctx: typer.Context | None = None
+) -> dict[str, Any]:
     """The file's values as ``default_map`` of the command: keyed by parameter name, typed as
     click expects (lists for repeatable options, paths resolved against the file's directory).
+    With ``ctx``, each value is also checked as the option checks it (``ConfigError`` if bad).
     """
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -83,7 +91,22 @@ def read_config(path: Path, params: Sequence[_Parameter]) -> dict[str, Any]:
         if value is None:  # an empty key leaves the option at its default
             continue
         values[param.name] = _typed(param, value, path, key)
+        _check_values(param, values[param.name], path, key, ctx)
     return values
+
+
+def _check_values(
+    param: _Parameter, value: Any, path: Path, key: object, ctx: typer.Context | None
+) -> None:
+    """A value the option would refuse on the command line is refused here, naming the file:
+    click would otherwise report it as the option's, as if it had been typed."""
+    if ctx is None:
+        return
+    try:
+        param.process_value(ctx, value)
+    except typer.BadParameter as exc:
+        message = _CLICK_PREFIX.sub("", " ".join(exc.format_message().split()))
+        raise ConfigError(f"{path}: key {key!r}: {message}") from None
 
 
 def _parameters_by_key(params: Sequence[_Parameter]) -> dict[str, _Parameter]:
@@ -144,7 +167,7 @@ def use_config(ctx: typer.Context, value: Path | None) -> Path | None:
     if path is None:
         return None
     try:
-        values = read_config(path, ctx.command.params)
+        values = read_config(path, ctx.command.params, ctx)
     except ConfigError as exc:
         raise fail(str(exc), USAGE_EXIT) from None
     ctx.default_map = {**(ctx.default_map or {}), **values}

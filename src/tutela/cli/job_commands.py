@@ -136,12 +136,15 @@ def run_due(
         typer.Option(help="Act as if it were this time (ISO 8601 with zone), to test a schedule."),
     ] = None,
 ) -> None:
-    """Run every periodic job once, here: due governance scans, then retention (for cron)."""
+    """Run every periodic job once, here: due governance scans, retention, then the risk
+    exceptions' expiry notices (for cron)."""
     from tutela.server.db import utcnow
     from tutela.server.jobs.inprocess import run_job
     from tutela.server.jobs.registry import (
+        EXCEPTION_NOTICES,
         GOVERNANCE_DUE,
         REPORTS_PURGE,
+        exception_notices,
         governance_due,
         reports_purge,
     )
@@ -156,11 +159,15 @@ def run_due(
         try:
             due = run_job(runtime, GOVERNANCE_DUE, lambda: governance_due(runtime, moment))
             purge = run_job(runtime, REPORTS_PURGE, lambda: reports_purge(runtime, moment))
+            notices = run_job(
+                runtime, EXCEPTION_NOTICES, lambda: exception_notices(runtime, moment)
+            )
         finally:
             runtime.close()
     # Details quote Azure's and the database's messages: printed as text, never as controls.
     console.print(f"Governance at {moment:%Y-%m-%d %H:%M:%S}Z: {shown(due.detail)}")
     console.print(f"Retention: {shown(purge.detail)}")
+    console.print(f"Risk exceptions: {shown(notices.detail)}")
     if due.failures:
         raise typer.Exit(1)
 
