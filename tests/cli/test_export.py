@@ -27,7 +27,7 @@ from tests.scanner.sources.test_azure import (
 )
 from tutela.cli.main import app
 from tutela.scanner.scan import run_scan
-from tutela.scanner.sources import azure_export, read_estate
+from tutela.scanner.sources import azure, read_estate
 from tutela.scanner.sources.azure import read_live_estate
 
 ENVIRONMENT = {"AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_ID": CLIENT, "AZURE_CLIENT_SECRET": SECRET}
@@ -36,7 +36,7 @@ ENVIRONMENT = {"AZURE_TENANT_ID": TENANT, "AZURE_CLIENT_ID": CLIENT, "AZURE_CLIE
 def replay(monkeypatch: pytest.MonkeyPatch, *overlays: str) -> ReplayTransport:
     """Azure's answers for the command: the recordings stand in for the HTTP session."""
     transport = ReplayTransport.of("sign_in.json", "estate.json", *overlays)
-    monkeypatch.setattr(azure_export, "RequestsTransport", lambda: transport)
+    monkeypatch.setattr(azure, "RequestsTransport", lambda: transport)
     return transport
 
 

@@ -110,17 +110,65 @@ def read_live_estate(
 ) -> LiveEstate:
     """Read the subscriptions' AI estate; raise AzureSourceError if the scan cannot complete.
 
+    Arguments as ``read_live``'s. Facts the read looked for are seen even where it found none,
+    and diagnostic settings it could not read stay unknown (``relate.mark_live_visibility``).
+    """
+    read = read_live(
+        credentials,
+        subscription_ids,
+        transport=transport,
+        max_workers=max_workers,
+        progress=progress,
+        max_resources=max_resources,
+    )
+    parsed = resources_from_arg(read.records, SOURCE)
+    types = {str(row.get("type", "")).lower() for row in read.records}
+    mark_live_visibility(parsed, types, read.diagnosed)
+    return LiveEstate(Estate(parsed), read.warnings)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRead:
+    """What a live read got: its records in Resource Graph's shape, and each ARM call's outcome."""
+
+    records: list[dict[str, Any]]
+    fetched: list[Fetched]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What could not be read, one line each."""
+        return tuple(outcome.warning for outcome in self.fetched if outcome.warning)
+
+    @property
+    def diagnosed(self) -> dict[str, bool]:
+        """Lower-cased id → whether its diagnostic settings were read."""
+        return _diagnosed_keys(self.fetched)
+
+
+def read_live(
+    credentials: ServicePrincipal,
+    subscription_ids: Iterable[str],
+    *,
+    transport: Transport | None = None,
+    max_workers: int = 4,
+    progress: Progress | None = None,
+    max_resources: int | None = None,
+) -> LiveRead:
+    """Read the subscriptions' records, as a live scan and ``tutela export`` need them; raise
+    AzureSourceError if the read cannot complete.
+
     ``transport`` is shared by sign-in, Resource Graph and ARM (default: one requests session);
     ``max_workers`` bounds concurrent ARM calls; ``progress(stage, done, total)`` follows along.
     With ``max_resources``, an estate Resource Graph counts more resources in raises
     ``EstateOverLimit`` at the first page of the Resources query: before the rest is paged,
-    the other tables are queried or any ARM call is made.
+    the other tables are queried or any ARM call is made. Only GET list calls are made on
+    resources (never ``listKeys`` or any other POST that returns secrets).
     """
     subscriptions = _subscription_list(subscription_ids)
     own_transport = transport is None
     shared = transport or RequestsTransport()
     try:
-        return _scan(credentials, subscriptions, shared, max_workers, progress, max_resources)
+        return _read(credentials, subscriptions, shared, max_workers, progress, max_resources)
     except AzureError as exc:
         throttled = isinstance(exc, HttpResponseError) and exc.status_code == 429
         raise AzureSourceError(
@@ -131,14 +179,14 @@ def read_live_estate(
             shared.close()
 
 
-def _scan(
+def _read(
     principal: ServicePrincipal,
     subscriptions: list[str],
     transport: Transport,
     max_workers: int,
     progress: Progress | None,
     max_resources: int | None,
-) -> LiveEstate:
+) -> LiveRead:
     credential = sign_in(principal, transport)
     graph = ResourceGraphClient(credential, transport=transport)
     resources, others = read_graph(
@@ -148,12 +196,7 @@ def _scan(
     listings = plan_listings([*resources, *others], _diagnosed)
     reader = ArmReader(arm_client(credential, transport), max_workers)
     fetched = reader.fetch_all(listings, progress)
-    document = _document([*resources, *others], fetched)
-    parsed = resources_from_arg(document, SOURCE)
-    types = {str(row.get("type", "")).lower() for row in document}
-    mark_live_visibility(parsed, types, _diagnosed_keys(fetched))
-    warnings = tuple(outcome.warning for outcome in fetched if outcome.warning)
-    return LiveEstate(Estate(parsed), warnings)
+    return LiveRead(_document([*resources, *others], fetched), fetched)
 
 
 def scanned_types() -> list[str]:

@@ -15,33 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from azure.core.exceptions import AzureError, HttpResponseError
-from azure.core.pipeline.transport import RequestsTransport
-from azure.mgmt.resourcegraph import ResourceGraphClient
-
-from tutela.scanner.sources.azure import (
-    _check_access,
-    _diagnosed,
-    _diagnosed_keys,
-    _document,
-    _subscription_list,
-    read_graph,
-    scanned_types,
-)
-from tutela.scanner.sources.azure_arm import (
-    ArmReader,
-    Progress,
-    Transport,
-    arm_client,
-    plan_listings,
-)
-from tutela.scanner.sources.azure_identity import (
-    AzureSourceError,
-    ServicePrincipal,
-    explain,
-    redacted,
-    sign_in,
-)
+from tutela.scanner.sources.azure import read_live
+from tutela.scanner.sources.azure_arm import Progress, Transport
+from tutela.scanner.sources.azure_identity import ServicePrincipal
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,40 +51,13 @@ def export_live_estate(
     max_workers: int = 4,
     progress: Progress | None = None,
 ) -> LiveExport:
-    """Read the subscriptions as a live scan does; raise AzureSourceError if that cannot complete.
-
-    Arguments as ``azure.read_live_estate``'s. Only GET list calls are made on resources (never
-    ``listKeys`` or any other POST that returns secrets).
-    """
-    subscriptions = _subscription_list(subscription_ids)
-    own_transport = transport is None
-    shared = transport or RequestsTransport()
-    try:
-        return _export(credentials, subscriptions, shared, max_workers, progress)
-    except AzureError as exc:
-        throttled = isinstance(exc, HttpResponseError) and exc.status_code == 429
-        raise AzureSourceError(
-            redacted(explain(exc, credentials), credentials), throttled=throttled
-        ) from None
-    finally:
-        if own_transport:
-            shared.close()
-
-
-def _export(
-    principal: ServicePrincipal,
-    subscriptions: list[str],
-    transport: Transport,
-    max_workers: int,
-    progress: Progress | None,
-) -> LiveExport:
-    credential = sign_in(principal, transport)
-    graph = ResourceGraphClient(credential, transport=transport)
-    resources, others = read_graph(graph, subscriptions, scanned_types(), progress)
-    _check_access(others, subscriptions, principal)
-    listings = plan_listings([*resources, *others], _diagnosed)
-    reader = ArmReader(arm_client(credential, transport), max_workers)
-    fetched = reader.fetch_all(listings, progress)
-    records = _document([*resources, *others], fetched)
-    warnings = tuple(outcome.warning for outcome in fetched if outcome.warning)
-    return LiveExport(records, warnings, _diagnosed_keys(fetched))
+    """Read the subscriptions as a live scan does (``azure.read_live``: arguments, errors and
+    the calls made are its own)."""
+    read = read_live(
+        credentials,
+        subscription_ids,
+        transport=transport,
+        max_workers=max_workers,
+        progress=progress,
+    )
+    return LiveExport(read.records, read.warnings, read.diagnosed)

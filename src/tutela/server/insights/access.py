@@ -111,9 +111,34 @@ class PassedCheck(msgspec.Struct):
     resources: list[PassedResource] = []
 
 
+class Acceptance(msgspec.Struct):
+    """The risk exception that accepted a pair, as the report keeps it."""
+
+    id: Any = None
+    resource: Any = ""
+    reason: Any = ""
+    approver: Any = ""
+    ticket: Any = None
+    expires: Any = ""
+
+
+class AcceptedPair(msgspec.Struct):
+    """A failing (check, resource) pair accepted as a risk (the report's ``accepted``)."""
+
+    check_id: Any = ""
+    severity: Any = ""
+    title: Any = ""
+    resource_id: Any = ""
+    resource_name: Any = ""
+    resource_type: Any = ""
+    frameworks: Any = ()
+    acceptance: Acceptance = msgspec.field(default_factory=Acceptance)
+
+
 class _RawRest(msgspec.Struct):
     findings: list[msgspec.Raw] = []
     unknown: list[UnknownResult] = []
+    accepted: list[AcceptedPair] = []
 
 
 @dataclass(frozen=True)
@@ -124,6 +149,7 @@ class ReportDetails:
     unknown: list[UnknownResult]
     passed: list[PassedCheck] | None  # the first checks only; None if passes were not recorded
     more_passed: bool  # whether more checks passed than ``passed`` holds
+    accepted: list[AcceptedPair]  # the pairs accepted as risks, most severe first
 
 
 _RAW_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
@@ -173,8 +199,8 @@ class SavedReport:
 
     def details(self, positions: Collection[int], passed_checks: int) -> ReportDetails:
         """The findings at ``positions`` (their rank in the report, from 0) in full, the
-        unknown results and the first ``passed_checks`` checks that passed: one read of the
-        stored body, a slice at a time, keeping only those findings."""
+        unknown results, the accepted pairs and the first ``passed_checks`` checks that passed:
+        one read of the stored body, a slice at a time, keeping only those findings."""
         body = StoredBody(self.compressed)
         stored = StoredFindings(body.report(), _RAW_BATCH)
         found: dict[int, ReportFinding] = {}
@@ -196,7 +222,7 @@ class SavedReport:
             passed, more = (None, False) if passes is None else _first(passes, passed_checks)
         except (msgspec.DecodeError, zlib.error):
             raise ReportUnreadable(self.report_id) from None
-        return ReportDetails(found, rest.unknown, passed, more)
+        return ReportDetails(found, rest.unknown, passed, more, rest.accepted)
 
 
 def _first(pieces: Iterator[bytes], count: int) -> tuple[list[PassedCheck], bool]:

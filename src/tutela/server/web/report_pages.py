@@ -44,6 +44,7 @@ RECENT = 50  # reports offered to compare with
 FINDINGS_SHOWN = 100  # findings per page of a report
 PAGE_LINKS = 2  # page links either side of the current one
 UNKNOWN_SHOWN = 200
+ACCEPTED_SHOWN = 200  # accepted risks listed on a report's page; the JSON has them all
 PASSED_CHECKS = 50  # passing checks shown; their resources, PASSED_RESOURCES each
 PASSED_RESOURCES = 20
 DIFF_ROWS = 200  # findings per section of a diff's page; the JSON link has them all
@@ -230,6 +231,8 @@ def report_page(
         page_links=list(_page_links(current, pages)),
         unknown=details.unknown[:UNKNOWN_SHOWN],
         unknown_count=len(details.unknown),
+        accepted=details.accepted[:ACCEPTED_SHOWN],
+        accepted_count=len(details.accepted),
         passed=details.passed,
         more_passed=details.more_passed,
         passed_resources=PASSED_RESOURCES,
@@ -256,6 +259,9 @@ def diff_page(request: Request, runtime: RuntimeDep, a: Text = "", b: Text = "")
             missing = a if not _exists(session, page, a) else b
             return page.not_found(_named(missing))
     before, after = changes.before, changes.after
+    # As the API's diff: a finding of ``a`` that ``b`` accepted still fails; it is not resolved.
+    gone = [key for key in before.positions if key not in after.positions]
+    accepted_count = sum(1 for key in gone if key[1:] in after.accepted)
     return page.render(
         "diff.html",
         title=f"Changes from {a} to {b}",
@@ -269,9 +275,11 @@ def diff_page(request: Request, runtime: RuntimeDep, a: Text = "", b: Text = "")
             else None
         ),
         new=_only_in(after, before),
-        resolved=_only_in(before, after),
+        resolved=_only_in(before, after, accepted=False),
+        accepted=_only_in(before, after, accepted=True),
         new_count=sum(1 for key in after.positions if key not in before.positions),
-        resolved_count=sum(1 for key in before.positions if key not in after.positions),
+        resolved_count=len(gone) - accepted_count,
+        accepted_count=accepted_count,
         unchanged_count=sum(1 for key in after.positions if key in before.positions),
         changed=sorted(after.changes.items())[:DIFF_ROWS],
         changed_count=len(after.changes),
@@ -297,11 +305,17 @@ def _diff_chooser(page: Page, recent: list[Report], same: str) -> HTMLResponse:
     )
 
 
-def _only_in(side: StoredSide, other: StoredSide) -> list[ReportFinding]:
-    """The first ``DIFF_ROWS`` findings of ``side`` not in ``other``, in the diff's order."""
+def _only_in(
+    side: StoredSide, other: StoredSide, accepted: bool | None = None
+) -> list[ReportFinding]:
+    """The first ``DIFF_ROWS`` findings of ``side`` not in ``other``, in the diff's order; with
+    ``accepted`` True only those whose check and resource ``other`` accepted, False only the
+    others."""
     rows: list[ReportFinding] = []
     for key, raw in side.in_order():
-        if key not in other.positions:
+        if key not in other.positions and (
+            accepted is None or (key[1:] in other.accepted) == accepted
+        ):
             rows.append(_FINDING.decode(raw))
             if len(rows) == DIFF_ROWS:
                 break
