@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.platform import Platform, auth
 from tests.server.exceptions.helpers import (
     CHECK,
@@ -18,6 +20,7 @@ from tests.server.exceptions.helpers import (
     today,
 )
 from tutela.server.auth.scopes import ROLE_SCOPES, Role, Scope
+from tutela.server.exceptions import service
 
 FOUR_EYES = "Four-eyes rule"
 
@@ -293,3 +296,22 @@ def test_a_request_repeated_with_its_idempotency_key_is_made_once(platform: Plat
     assert again.json()["id"] == first.json()["id"]
     listed = platform.client.get("/exceptions", headers=tenant.headers).json()["items"]
     assert [e["id"] for e in listed] == [first.json()["id"]]
+
+
+def test_open_exceptions_are_capped_per_tenant(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pending and approved ones count; revoked and expired ones do not."""
+    monkeypatch.setattr(service, "MAX_OPEN_EXCEPTIONS", 2)
+    tenant = platform.tenant("enterprise")
+    first = request(platform, tenant.owner_key)["id"]
+    request(platform, tenant.owner_key)
+    refused = platform.client.post("/exceptions", headers=tenant.headers, json=body())
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"].startswith("Your tenant already holds 2 open exceptions")
+    other = platform.tenant("enterprise")  # another tenant's count is its own
+    request(platform, other.owner_key)
+
+    revoked = platform.client.delete(f"/exceptions/{first}", headers=tenant.headers)
+    assert revoked.status_code == 200, revoked.text
+    request(platform, tenant.owner_key)

@@ -13,7 +13,8 @@ import pytest
 from tests.platform import Platform, TenantCtx
 from tests.server.encryption.fake_vault import FakeVault
 from tests.server.encryption.helpers import cmk_tenant, mails_to, owner_email, with_principal
-from tests.server.scans.estates import link_sample_snapshot
+from tests.server.exceptions.helpers import accepted_by
+from tests.server.scans.estates import DEV, link_sample_snapshot
 from tests.server.web.test_portal_pages import PASSWORD, parsed
 from tests.server.web.test_scan_pages import actions, signed_in
 from tutela.server.governance.scans import run_due
@@ -94,6 +95,27 @@ def test_the_state_settings_and_history_of_the_tenant(platform: Platform) -> Non
     cadences = [a["value"] for t, a in parsed(html).tags if t == "option"]
     assert cadences == platform.client.get("/governance").json()["allowed_cadences"]
     assert "Automatic scans biweekly" in html
+
+
+def test_drift_shows_the_findings_accepted_as_risks_since_the_previous_scan(
+    platform: Platform,
+) -> None:
+    tenant = platform.tenant("enterprise")
+    link_sample_snapshot(platform, tenant, DEV)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    run_due(platform.runtime, now)
+    accepted_by(platform, tenant)  # the registry's anonymous pull, approved between two scans
+    run_due(platform.runtime, now + DAY + dt.timedelta(hours=1))
+    drift = platform.client.get("/governance", headers=tenant.headers).json()["drift"]
+    assert drift["accepted"] > 0
+    assert drift["resolved"] == 0
+    signed_in(platform, tenant)
+
+    html = platform.client.get("/portal/governance").text
+
+    risks = "risk" if drift["accepted"] == 1 else "risks"
+    assert f"<li>{drift['accepted']} accepted as {risks}: still failing, not resolved</li>" in html
+    assert "<li>0 resolved</li>" in html
 
 
 def test_pausing_and_choosing_a_cadence_as_the_page_sends_it(platform: Platform) -> None:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.platform import Platform, TenantCtx
+from tests.server.insights.helpers import accepted_document
 from tests.server.reports.test_reports import a_document, minutes_ago, store
 from tests.server.scans.estates import link_sample_snapshot, scan
 from tests.server.web.test_portal_pages import PASSWORD, parsed
@@ -320,3 +321,76 @@ def test_a_large_reports_page_holds_only_its_rows(platform: Platform, tmp_path: 
     assert "page 3 of" in response.text
     assert size > 60 * 2**20
     assert peak < size / 2, (peak, size)  # (a constant part: slices and one batch)
+
+
+def accepted_rows(html: str) -> list[list[str]]:
+    """The cells of the "Accepted risks" table, tags stripped, whitespace folded."""
+    if 'id="accepted-h"' not in html:
+        return []
+    table = html.split('id="accepted-h"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    return [
+        [
+            " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in rows
+    ]
+
+
+def test_a_report_page_lists_its_accepted_risks_with_their_acceptance(
+    platform: Platform, owner: TenantCtx
+) -> None:
+    document = accepted_document()
+    report_id = store(platform, owner, minutes_ago(1), document=document)
+    plain = store(platform, owner, minutes_ago(2))
+
+    html = platform.client.get(f"/portal/reports/{report_id}").text
+
+    [entry] = document["accepted"]
+    acceptance = entry["acceptance"]
+    assert f"Accepted risks ({document['checks_accepted']})" in html
+    assert accepted_rows(html) == [
+        [
+            f"Critical {entry['title']} {entry['check_id']}",
+            f"{entry['resource_name']} {entry['resource_type']}",
+            "Public base images only &lt;b&gt;for now&lt;/b&gt;. A pull-through cache replaces it "
+            "in Q1.",
+            acceptance["approver"],
+            acceptance["ticket"],
+            acceptance["expires"],
+        ]
+    ]
+    assert "<b>for now</b>" not in html  # what a person typed is text, never markup
+    assert '<a href="#accepted">1 accepted as risk</a>' in html
+    # Accepted pairs are not findings: the table of findings does not hold the registry's.
+    assert all(check != entry["check_id"] for _, check in rows_of(html))
+    without = platform.client.get(f"/portal/reports/{plain}").text
+    assert accepted_rows(without) == []
+    assert "Accepted risks" not in without
+
+
+def test_the_diff_page_lists_accepted_findings_apart_from_resolved_ones(
+    platform: Platform, owner: TenantCtx
+) -> None:
+    earlier = store(platform, owner, minutes_ago(10))
+    later = store(platform, owner, minutes_ago(5), document=accepted_document())
+
+    api = platform.client.get(f"/reports/diff?report_a={earlier}&report_b={later}").json()
+    html = platform.client.get(f"/portal/diff?a={earlier}&b={later}").text
+
+    assert api["accepted"] and not api["resolved"]  # the registry's findings still fail
+    assert f"Accepted ({len(api['accepted'])})" in html
+    assert f'Accepted as risks <span class="figure-sm">{len(api["accepted"])}</span>' in html
+    assert "Resolved findings (0)" in html
+    assert 'Resolved <span class="figure-sm">0</span>' in html
+    accepted_section = html.split('id="accepted-h"', 1)[1].split("</section>", 1)[0]
+    for finding in api["accepted"]:
+        assert finding["check_id"] in accepted_section
+        assert finding["control_id"] in accepted_section
+    assert f'href="/portal/reports/{later}#accepted"' in accepted_section
+
+    # Back the other way, the accepted pair fails again: new, not accepted.
+    back = platform.client.get(f"/portal/diff?a={later}&b={earlier}").text
+    assert 'id="accepted-h"' not in back
+    assert f"New findings ({len(api['accepted'])})" in back

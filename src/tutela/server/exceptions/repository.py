@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from tutela.server.exceptions.models import APPROVED, RiskException
+from tutela.server.exceptions.models import APPROVED, PENDING, RiskException
 from tutela.server.pagination import paginate
 
 
@@ -24,6 +24,19 @@ class ExceptionRepository:
         self.session.add(row)
         self.session.flush()
         return row
+
+    def count_open(self, day: dt.date) -> int:
+        """The tenant's pending and approved exceptions that have not expired by ``day``."""
+        statement = (
+            select(func.count())
+            .select_from(RiskException)
+            .where(
+                RiskException.tenant_id == self.tenant_id,
+                RiskException.status.in_((PENDING, APPROVED)),
+                RiskException.expires > day,
+            )
+        )
+        return int(self.session.scalar(statement) or 0)
 
     def get(self, exception_id: str, *, for_update: bool = False) -> RiskException | None:
         statement = self._tenant().where(RiskException.id == exception_id)

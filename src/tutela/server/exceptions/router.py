@@ -57,7 +57,12 @@ def _out(row: RiskException) -> ExceptionOut:
     summary="Request an exception: accept a check's failures on a resource until a date",
     description="The request is pending, and applies to no scan, until another person "
     "approves it (POST /exceptions/{exception_id}/approve). An unknown `check_id`, or an "
-    "`expires` not after today (UTC), is a 422. Audit-logged. " + _APPLIES,
+    "`expires` not after today (UTC), is a 422. A tenant holds at most "
+    f"{service.MAX_OPEN_EXCEPTIONS} open (pending or approved, not expired) exceptions: one "
+    "more is a 409. Audit-logged. " + _APPLIES,
+    responses={
+        409: {"model": ErrorOut, "description": "The tenant's open exceptions are at the cap"}
+    },
 )
 def create_exception(
     body: ExceptionCreate,

@@ -44,6 +44,20 @@ class NotPending(Conflict):
         super().__init__(f"This exception is {status}: only a pending exception can be approved")
 
 
+# Open (pending or approved, not expired) exceptions per tenant. Each scan tries a failing
+# pair against its check's globs one by one: the cap bounds that work, and the table's growth.
+MAX_OPEN_EXCEPTIONS = 1000
+
+
+class TooManyExceptions(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            f"Your tenant already holds {MAX_OPEN_EXCEPTIONS} open exceptions (pending or "
+            "approved, not expired), the most allowed: revoke some, or cover several resources "
+            "with one glob"
+        )
+
+
 class ExceptionRevoked(Conflict):
     def __init__(self) -> None:
         super().__init__("This exception is revoked: it is kept unchanged for the audit trail")
@@ -132,7 +146,10 @@ def request(
         updated_at=now,
     )
     _check_rules(row, catalog, caller.user_email, now.date())
-    ExceptionRepository(session, _tenant_id(caller)).add(row)
+    repository = ExceptionRepository(session, _tenant_id(caller))
+    if repository.count_open(now.date()) >= MAX_OPEN_EXCEPTIONS:
+        raise TooManyExceptions()
+    repository.add(row)
     _record(
         session,
         caller,

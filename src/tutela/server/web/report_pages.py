@@ -275,8 +275,7 @@ def diff_page(request: Request, runtime: RuntimeDep, a: Text = "", b: Text = "")
             else None
         ),
         new=_only_in(after, before),
-        resolved=_only_in(before, after, accepted=False),
-        accepted=_only_in(before, after, accepted=True),
+        **_gone(before, after),
         new_count=sum(1 for key in after.positions if key not in before.positions),
         resolved_count=len(gone) - accepted_count,
         accepted_count=accepted_count,
@@ -305,21 +304,31 @@ def _diff_chooser(page: Page, recent: list[Report], same: str) -> HTMLResponse:
     )
 
 
-def _only_in(
-    side: StoredSide, other: StoredSide, accepted: bool | None = None
-) -> list[ReportFinding]:
-    """The first ``DIFF_ROWS`` findings of ``side`` not in ``other``, in the diff's order; with
-    ``accepted`` True only those whose check and resource ``other`` accepted, False only the
-    others."""
+def _only_in(side: StoredSide, other: StoredSide) -> list[ReportFinding]:
+    """The first ``DIFF_ROWS`` findings of ``side`` not in ``other``, in the diff's order."""
     rows: list[ReportFinding] = []
     for key, raw in side.in_order():
-        if key not in other.positions and (
-            accepted is None or (key[1:] in other.accepted) == accepted
-        ):
+        if key not in other.positions:
             rows.append(_FINDING.decode(raw))
             if len(rows) == DIFF_ROWS:
                 break
     return rows
+
+
+def _gone(before: StoredSide, after: StoredSide) -> dict[str, list[ReportFinding]]:
+    """The first ``DIFF_ROWS`` findings of ``before`` not in ``after`` that are ``resolved``,
+    and those ``after`` ``accepted`` (still failing), in the diff's order: one read of
+    ``before``."""
+    gone: dict[str, list[ReportFinding]] = {"resolved": [], "accepted": []}
+    for key, raw in before.in_order():
+        if key in after.positions:
+            continue
+        rows = gone["accepted" if key[1:] in after.accepted else "resolved"]
+        if len(rows) < DIFF_ROWS:
+            rows.append(_FINDING.decode(raw))
+        elif all(len(listed) == DIFF_ROWS for listed in gone.values()):
+            break
+    return gone
 
 
 def _exists(session: Session, page: Page, report_id: str) -> bool:
