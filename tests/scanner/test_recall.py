@@ -50,11 +50,37 @@ def outcomes() -> tuple[dict[tuple[str, str], str], dict[str, set[str]], dict[st
     return {(r.check.id, r.resource.key): r.status for r in results}, defects, healthy
 
 
+# The checks issue 19 added for AI estates: each has a planted defect and a healthy twin.
+ADDED_FOR_AI_ESTATES = {
+    "ACR-DATA-ENDPOINT",
+    "ACR-GEO-REPLICATION",
+    "AKS-DISK-CMK",
+    "AKS-FREE-TIER",
+    "AKS-HTTP-APP-ROUTING",
+    "AKS-KV-SECRET-ROTATION",
+    "AKS-MONITORING",
+    "AML-COMPUTE-MIN-NODES",
+    "AML-WS-V1-LEGACY",
+    "AOAI-DEPLOY-MODEL-RETIREMENT",
+    "APPI-CLASSIC",
+    "APPI-LOCAL-AUTH",
+    "APPI-PUBLIC-INGESTION",
+    "APPI-PUBLIC-QUERY",
+    "KV-SOFT-DELETE-RETENTION",
+    "RBAC-PRIV-RG-SCOPE",
+    "SRCH-MANAGED-IDENTITY",
+    "STG-BLOB-SOFT-DELETE",
+    "STG-GEO-REDUNDANCY",
+}
+
+
 def test_the_recall_estate_exists_and_names_real_checks() -> None:
     assert _files(), f"no recall estate under {RECALL_DIR}"
     _, defects, healthy = _load()
     known = {check.id for check in CATALOG.checks}
     assert set(defects) | set(healthy) <= known
+    assert ADDED_FOR_AI_ESTATES <= set(defects)
+    assert ADDED_FOR_AI_ESTATES <= set(healthy)
 
 
 def test_every_planted_defect_is_found(

@@ -13,7 +13,13 @@ import pytest
 
 from tests.conftest import service_unavailable
 from tests.platform import Platform, TenantCtx
-from tests.server.insights.helpers import FRAMEWORKS, sample_document, stored
+from tests.server.insights.helpers import (
+    ACCEPTANCE,
+    FRAMEWORKS,
+    accepted_document,
+    sample_document,
+    stored,
+)
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.catalog.checks import finding_control_id
 from tutela.server.db import utcnow
@@ -210,7 +216,8 @@ def test_the_pdf_holds_every_section_and_number(
         "2. Methodology",
         "3. Framework coverage",
         "4. Findings by severity",
-        "5. Attestation and next review",
+        "5. Accepted risks",
+        "6. Attestation and next review",
         "Appendix: DORA control evidence",
     ):
         assert section in text, section
@@ -222,11 +229,54 @@ def test_the_pdf_holds_every_section_and_number(
     counts = " ".join(str(document[f"{s}_count"]) for s in ("critical", "high", "medium", "low"))
     assert any(" ".join(line.split()) == counts for line in text.splitlines())
     assert json_pack["top_failing_checks"][0]["check_id"] in text
+    assert "None: no failing check was accepted as a risk" in text
     assert "numbering unconfirmed" in text or not any(
         r["numbering"] == "unconfirmed"
         for c in json_pack["frameworks_coverage"]
         for r in c["controls"]
     )
+
+
+def test_the_package_lists_each_accepted_risk_with_its_acceptance(
+    platform: Platform, tmp_path: Path
+) -> None:
+    tenant = platform.tenant("enterprise")
+    document = accepted_document()
+    report_id = stored(platform, tenant, document=document)
+
+    pack = package(platform, tenant, report_id)["auditor_package"]
+
+    [entry] = document["accepted"]
+    assert pack["checks_accepted"] == document["checks_accepted"] == 1
+    assert pack["accepted_risks"] == [
+        {key: entry[key] for key in pack["accepted_risks"][0] if key != "origin"}
+    ]
+    [risk] = pack["accepted_risks"]
+    assert risk["acceptance"] == {
+        "id": ACCEPTANCE.id,
+        "resource": ACCEPTANCE.resource,
+        "reason": ACCEPTANCE.reason,
+        "approver": ACCEPTANCE.approver,
+        "ticket": ACCEPTANCE.ticket,
+        "expires": ACCEPTANCE.expires.isoformat(),
+    }
+    assert risk["evidence"] == entry["evidence"] != []
+    assert "1 failing (check, resource) pair is accepted as a risk" in pack["assessor_note"]
+    # Out of the counts: the summary is the report's, which does not count the pair.
+    assert pack["finding_summary"]["critical"] == document["critical_count"]
+    assert all(c["check_id"] != entry["check_id"] for c in pack["top_failing_checks"])
+
+    pdf = platform.client.get(
+        f"/report/{report_id}/auditor-package?format=pdf", headers=tenant.headers
+    )
+    assert pdf.status_code == 200, pdf.text
+    text = " ".join(_pdftotext(pdf.content, tmp_path).split())
+    section = text.split("5. Accepted risks", 1)[1].split("6. Attestation", 1)[0]
+    assert "1 failing (check, resource) pair was accepted as a risk" in section
+    for value in (entry["check_id"], entry["resource_name"], ACCEPTANCE.approver, "RISK-1042"):
+        assert value in section, value
+    assert ACCEPTANCE.expires.isoformat() in section
+    assert "pull-through cache" in section
 
 
 def test_professional_is_refused_with_the_plan_named(platform: Platform) -> None:

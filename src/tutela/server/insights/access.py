@@ -132,6 +132,7 @@ class AcceptedPair(msgspec.Struct):
     resource_name: Any = ""
     resource_type: Any = ""
     frameworks: Any = ()
+    evidence: Any = ()
     acceptance: Acceptance = msgspec.field(default_factory=Acceptance)
 
 

@@ -5,7 +5,9 @@ has gaps when a pair of a check mapped to it failed, is met when its pairs were 
 failed, and is not evidenced when no decided pair reached it. The findings are read once, in
 batches, while the report's JSON is hashed: the hash is of the bytes GET /report/{id} answers.
 The passes stored after the report (``reports.passed``) are read next: a few per check, with
-their evidence, show per control why it is met.
+their evidence, show per control why it is met. The pairs the report accepted as risks (its
+``accepted``, after the findings) are listed each with its acceptance: out of every count, but
+in front of the auditor.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tutela.scanner.catalog.checks import finding_control_id
 from tutela.server.db import utcnow
 from tutela.server.insights import auditor_pdf
 from tutela.server.insights.access import (
+    AcceptedPair,
     InsightFinding,
     InsightReader,
     SavedReport,
@@ -35,6 +38,7 @@ from tutela.server.insights.access import (
 )
 from tutela.server.insights.auditor_passing import PASSING_SAMPLES, first_passes
 from tutela.server.insights.auditor_schemas import (
+    AcceptedRisk,
     AuditorPackage,
     AuditorPackageReport,
     ControlEvidence,
@@ -45,6 +49,7 @@ from tutela.server.insights.auditor_schemas import (
 )
 from tutela.server.reports.passed import StoredBody
 from tutela.server.reports.router import ReportIdPath
+from tutela.server.reports.schemas import AcceptanceOut, Evidence
 from tutela.server.reports.service import ReportUnreadable
 from tutela.server.reports.stored_findings import StoredFindings
 from tutela.server.runtime import RuntimeDep, SessionDep
@@ -77,6 +82,7 @@ class _Tail(msgspec.Struct):
     engine_version: Any = ""
     source: Any = None
     subscriptions: Any = None
+    accepted: list[AcceptedPair] = []
 
 
 _BATCH = msgspec.json.Decoder(list[InsightFinding])
@@ -103,6 +109,7 @@ class ReportReading:
     passed_recorded: bool = False
     # check id → its first passing pairs (by resource id), with their evidence
     passing: dict[str, list[PassingEvidence]] = field(default_factory=dict)
+    accepted: list[AcceptedRisk] = field(default_factory=list)  # in the report's order
 
     def add(self, batch: Iterable[InsightFinding]) -> None:
         for finding in batch:
@@ -162,7 +169,36 @@ def read_report(report: SavedReport) -> ReportReading:
     reading.engine_version = str(tail.engine_version or "unknown")
     reading.source = str(tail.source) if tail.source else None
     reading.subscriptions = [str(s) for s in tail.subscriptions or []]
+    reading.accepted = [accepted_risk(pair) for pair in tail.accepted]
     return reading
+
+
+def accepted_risk(pair: AcceptedPair) -> AcceptedRisk:
+    """A stored ``accepted`` entry as the package lists it."""
+    severity = str(pair.severity).lower()
+    acceptance = pair.acceptance
+    return AcceptedRisk(
+        check_id=str(pair.check_id),
+        title=str(pair.title),
+        severity=severity if severity in _SEVERITIES else "low",  # type: ignore[arg-type]
+        resource_id=str(pair.resource_id),
+        resource_name=str(pair.resource_name),
+        resource_type=str(pair.resource_type),
+        frameworks=[str(framework) for framework in pair.frameworks or ()],
+        evidence=[
+            Evidence(path=str(item.get("path", "")), value=item.get("value"))
+            for item in pair.evidence or ()
+            if isinstance(item, dict)
+        ],
+        acceptance=AcceptanceOut(
+            id=None if acceptance.id is None else str(acceptance.id),
+            resource=str(acceptance.resource),
+            reason=str(acceptance.reason),
+            approver=str(acceptance.approver),
+            ticket=None if acceptance.ticket is None else str(acceptance.ticket),
+            expires=str(acceptance.expires),
+        ),
+    )
 
 
 @cache
@@ -347,6 +383,15 @@ def build_package(
             else "; every control in the frameworks' tables was reached by a decided check."
         )
     )
+    if reading.accepted:
+        accepted = len(reading.accepted)
+        note += (
+            f" {_count(accepted, 'failing (check, resource) pair')} "
+            f"{'is' if accepted == 1 else 'are'} accepted as a risk by an approved exception "
+            "until it expires (listed under accepted risks with the reason, approver and "
+            "ticket): left out of the findings, control statuses and scores, each acceptance "
+            "should be reviewed."
+        )
     if unconfirmed:
         note += (
             f" {_count(unconfirmed, 'control identifier')} could not be confirmed against the "
@@ -370,6 +415,8 @@ def build_package(
         catalogue_sha256=catalogue_sha256(),
         report_sha256=reading.sha256,
         passing_evidence_recorded=reading.passed_recorded,
+        checks_accepted=len(reading.accepted),
+        accepted_risks=reading.accepted,
     )
 
 

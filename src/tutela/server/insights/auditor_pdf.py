@@ -1,8 +1,10 @@
 """The auditor evidence package as a paginated PDF an examiner can read (fpdf2).
 
 Sections in order: cover, 1 scope, 2 method, 3 coverage table, 4 findings by severity, 5
-attestation and next review, then the evidence appendix (one control table per framework, and
-the first passing resources of each control's checks with the values they passed on).
+accepted risks (each accepted pair with its acceptance; the first ``ACCEPTED_ROWS``, the JSON
+has every one), 6 attestation and next review, then the evidence appendix (one control table per
+framework, and the first passing resources of each control's checks with the values they passed
+on).
 The built-in Helvetica covers Latin-1 only, so text is folded to it (``_latin``).
 """
 
@@ -14,7 +16,13 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from tutela.server.insights.auditor_schemas import AuditorPackageReport, FrameworkCoverage
+from tutela.server.insights.auditor_schemas import (
+    AcceptedRisk,
+    AuditorPackageReport,
+    FrameworkCoverage,
+)
+
+ACCEPTED_ROWS = 500  # accepted pairs printed; a glob may accept thousands (the JSON lists all)
 
 _FOLD = str.maketrans(
     {
@@ -171,7 +179,9 @@ def render(body: AuditorPackageReport) -> bytes:
             ],
         )
 
-    pdf.heading("5. Attestation and next review")
+    _accepted(pdf, package.accepted_risks)
+
+    pdf.heading("6. Attestation and next review")
     pdf.para(package.attestation_statement)
     pdf.para(f"Assessor note: {package.assessor_note}")
     pdf.para(
@@ -182,6 +192,40 @@ def render(body: AuditorPackageReport) -> bytes:
     for coverage in package.frameworks_coverage:
         _appendix(pdf, coverage)
     return bytes(pdf.output())
+
+
+def _accepted(pdf: _Document, risks: Sequence[AcceptedRisk]) -> None:
+    pdf.heading("5. Accepted risks")
+    if not risks:
+        pdf.para("None: no failing check was accepted as a risk in this report.")
+        return
+    pdf.para(
+        f"{len(risks)} failing (check, resource) pair{'s' if len(risks) != 1 else ''} "
+        f"{'were' if len(risks) != 1 else 'was'} accepted as a risk by an approved exception "
+        "until its expiry date: left out of the findings, control statuses and scores above, "
+        "and listed here with the acceptance."
+        + (
+            f" The first {ACCEPTED_ROWS} are printed; the JSON package lists every one."
+            if len(risks) > ACCEPTED_ROWS
+            else ""
+        ),
+        size=9,
+    )
+    pdf.grid(
+        (30, 36, 50, 30, 22, 22),
+        ("Check", "Resource", "Reason", "Approver", "Ticket", "Expires / exception"),
+        [
+            (
+                f"{risk.check_id} ({risk.severity})",
+                risk.resource_name or risk.resource_id,
+                risk.acceptance.reason,
+                risk.acceptance.approver,
+                risk.acceptance.ticket or "-",
+                risk.acceptance.expires + (f" {risk.acceptance.id}" if risk.acceptance.id else ""),
+            )
+            for risk in risks[:ACCEPTED_ROWS]
+        ],
+    )
 
 
 def _appendix(pdf: _Document, coverage: FrameworkCoverage) -> None:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from tutela.server.reports.schemas import Evidence
+from tutela.server.reports.schemas import AcceptanceOut, Evidence
 from tutela.server.schemas import OutputModel
 
 Strength = Literal["direct", "supporting", "by analogy"]
@@ -91,6 +91,23 @@ class FailingCheck(OutputModel):
     frameworks: list[str] = Field(description="Framework ids whose controls it fails.")
 
 
+class AcceptedRisk(OutputModel):
+    """A failing (check, resource) pair accepted as a risk, with its acceptance (ours)."""
+
+    check_id: str = Field(examples=["ACR-ANON-PULL"])
+    title: str
+    severity: Literal["critical", "high", "medium", "low"]
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    frameworks: list[str] = Field(description="Framework ids whose controls it would fail.")
+    evidence: list[Evidence] = Field(description="The values the check read and failed on.")
+    acceptance: AcceptanceOut = Field(
+        description="The approved risk exception: its id, the resource or glob it names, the "
+        "reason, the approver, the ticket and the day it ends."
+    )
+
+
 class AuditorPackage(OutputModel):
     assessment_scope: str
     methodology: str
@@ -126,6 +143,16 @@ class AuditorPackage(OutputModel):
         default=False,
         description="(ours) Whether the report kept its passes' evidence (reports stored before "
         "it was recorded did not: their controls' `passing_evidence` is then empty).",
+    )
+    checks_accepted: int = Field(
+        default=0,
+        description="(ours) Failing (check, resource) pairs accepted as risks by approved "
+        "exceptions: excluded from `finding_summary`, the control statuses and the scores.",
+    )
+    accepted_risks: list[AcceptedRisk] = Field(
+        default_factory=list,
+        description="(ours) Each accepted pair with its acceptance, most severe first, then by "
+        "check and resource id (the report's `accepted`); empty when none was accepted.",
     )
 
 
