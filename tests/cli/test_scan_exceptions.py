@@ -8,6 +8,7 @@ import json
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from tutela.cli import scan as cli_scan
 from tutela.cli.main import app
 from tutela.scanner.acceptance import read_acceptances
 from tutela.scanner.catalog import load_catalog
@@ -147,6 +149,35 @@ def test_the_life_of_an_exceptions_file(estate: Path, tmp_path: Path) -> None:
         read_estate([estate]), FRAMEWORKS.split(","), scan_ts=day_before, acceptances=acceptances
     )
     assert len(still.accepted) == len(pairs)
+
+
+class _Tomorrow(dt.datetime):
+    """The clock a day ahead: what ``tutela scan`` reads as now."""
+
+    @classmethod
+    def now(cls, tz: dt.tzinfo | None = None) -> _Tomorrow:
+        moment = dt.datetime.now(tz) + dt.timedelta(days=1)
+        return cls.fromtimestamp(moment.timestamp(), tz)
+
+
+def test_on_the_expiry_day_the_cli_refuses_the_file_and_the_pairs_block_again(
+    estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file, a day later: the gate fails (exit 2 naming the entry), never passes."""
+    pairs = blocking_pairs(json.loads(scan(estate, "--format", "json").stdout))
+    exceptions = tmp_path / "exceptions.yaml"
+    exceptions.write_text(yaml.safe_dump(exceptions_for(pairs, TODAY + dt.timedelta(days=1))))
+    assert scan(estate, "--exceptions", str(exceptions)).exit_code == 0
+
+    monkeypatch.setattr(cli_scan, "dt", SimpleNamespace(datetime=_Tomorrow, UTC=dt.UTC))
+    expired = scan(estate, "--exceptions", str(exceptions))
+    assert expired.exit_code == 2
+    [line] = expired.stderr.strip().splitlines()
+    assert line.startswith(f"error: --exceptions {exceptions}: exceptions[0] ({pairs[0][0]}): ")
+    assert "expires" in line
+    without = scan(estate, "--format", "json")
+    assert without.exit_code == 1
+    assert blocking_pairs(json.loads(without.stdout)) == pairs
 
 
 def test_sarif_junit_and_table_show_the_accepted_pairs(estate: Path, tmp_path: Path) -> None:

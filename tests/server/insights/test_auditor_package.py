@@ -273,9 +273,10 @@ def test_the_package_lists_each_accepted_risk_with_its_acceptance(
     text = " ".join(_pdftotext(pdf.content, tmp_path).split())
     section = text.split("5. Accepted risks", 1)[1].split("6. Attestation", 1)[0]
     assert "1 failing (check, resource) pair was accepted as a risk" in section
-    for value in (entry["check_id"], entry["resource_name"], ACCEPTANCE.approver, "RISK-1042"):
-        assert value in section, value
-    assert ACCEPTANCE.expires.isoformat() in section
+    for value in (entry["check_id"], entry["resource_name"], ACCEPTANCE.approver, ACCEPTANCE.id):
+        assert value in section, (value, section)
+    assert f"Ticket: {ACCEPTANCE.ticket}" in section
+    assert f"Expires: {ACCEPTANCE.expires.isoformat()}" in section
     assert "pull-through cache" in section
 
 

@@ -212,16 +212,21 @@ def _accepted(pdf: _Document, risks: Sequence[AcceptedRisk]) -> None:
         size=9,
     )
     pdf.grid(
-        (30, 36, 50, 30, 22, 22),
-        ("Check", "Resource", "Reason", "Approver", "Ticket", "Expires / exception"),
+        (40, 50, 100),
+        ("Check", "Resource", "Acceptance"),
         [
             (
-                f"{risk.check_id} ({risk.severity})",
-                risk.resource_name or risk.resource_id,
-                risk.acceptance.reason,
-                risk.acceptance.approver,
-                risk.acceptance.ticket or "-",
-                risk.acceptance.expires + (f" {risk.acceptance.id}" if risk.acceptance.id else ""),
+                f"{risk.check_id} ({risk.severity})\n{risk.title}",
+                f"{risk.resource_name or risk.resource_id}\n{risk.resource_type}",
+                "\n".join(
+                    [
+                        f"Reason: {risk.acceptance.reason}",
+                        f"Approved by: {risk.acceptance.approver}",
+                        f"Ticket: {risk.acceptance.ticket or '-'}",
+                        f"Expires: {risk.acceptance.expires}",
+                        f"Exception: {risk.acceptance.id or '- (offline file)'}",
+                    ]
+                ),
             )
             for risk in risks[:ACCEPTED_ROWS]
         ],
