@@ -23,9 +23,11 @@ import httpx
 from api_memory import Case, case_env, save_report, vm
 from api_server import Server, create_tenants, tutela
 
+# The answer's lists in order (``StoredDiff.chunks``): the findings of each are counted apart.
+SECTIONS = ("new_findings", "resolved", "unchanged", "severity_changes", "accepted")
 # A member of every finding (not of a severity change), and the lists after the first.
-_MARKS = re.compile(rb'"mapping":|\],"(resolved|unchanged|severity_changes)":\[')
-_LONGEST = len(b'],"severity_changes":[')
+_MARKS = re.compile(rb'"mapping":|\],"(' + b"|".join(s.encode() for s in SECTIONS[1:]) + rb')":\[')
+_LONGEST = max(len(f'],"{section}":['.encode()) for section in SECTIONS[1:])
 
 
 def changed_template(path: Path, work: Path) -> Path:
@@ -77,17 +79,18 @@ def diff_cases(template: Path, work: Path, desc: str) -> list[Case]:
                 body = {"report_a": before, "report_b": after}
                 with client.stream("POST", "/reports/diff", json=body) as response:
                     gzipped = response.headers.get("content-encoding") == "gzip"
-                    wire, plain, lists = _read(response.iter_raw(), gzipped)
+                    wire, plain, counted = _read(response.iter_raw(), gzipped)
                 seconds = time.perf_counter() - started
                 peak = vm(server.process.pid, "VmHWM")
         finally:
             server.stop()
         with_key = " (with an `Idempotency-Key`, as the SDK sends)" if headers else ""
+        lists = [counted[section] for section in SECTIONS]
         what = (
             f"POST /reports/diff{with_key} of two saved reports: the template's, then the same "
             "template with, of every 50 resources, a child removed and one opened to the public "
             f"network; answered {lists[0]:,} new, {lists[1]:,} resolved, {lists[2]:,} unchanged "
-            "findings"
+            "findings" + (f", {lists[4]:,} accepted" if lists[4] else "")
         )
         cases.append(
             Case(
@@ -109,11 +112,12 @@ def diff_cases(template: Path, work: Path, desc: str) -> list[Case]:
     return cases
 
 
-def _read(pieces: Iterator[bytes], gzipped: bool) -> tuple[int, int, list[int]]:
-    """(bytes on the wire, bytes of JSON, findings in each list) of an answer as it arrives."""
+def _read(pieces: Iterator[bytes], gzipped: bool) -> tuple[int, int, dict[str, int]]:
+    """(bytes on the wire, bytes of JSON, findings in each list by name) of an answer as it
+    arrives; a severity change is no finding (its list counts 0)."""
     wire = plain = 0
-    lists = [0, 0, 0, 0]  # findings new, resolved, unchanged; severity changes (none)
-    at = 0  # the list being read
+    lists = dict.fromkeys(SECTIONS, 0)
+    at = SECTIONS[0]  # the list being read
     inflater = zlib.decompressobj(wbits=31)
     carry = b""
     for piece in pieces:
@@ -125,7 +129,7 @@ def _read(pieces: Iterator[bytes], gzipped: bool) -> tuple[int, int, list[int]]:
             if mark.end() <= len(carry):
                 continue  # (seen in the previous piece)
             if mark.group(1):
-                at += 1
+                at = mark.group(1).decode()
             else:
                 lists[at] += 1
         carry = window[-(_LONGEST - 1) :]

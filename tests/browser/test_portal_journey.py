@@ -5,6 +5,7 @@ and checked with axe-core; a cross-site form post and another tenant's report ar
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx
@@ -14,8 +15,10 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.harness import LiveServer, check_accessibility, snap, watched_page
 from tests.platform import TenantCtx
 from tests.server.encryption.helpers import mails_to
-from tests.server.scans.estates import link_sample_snapshot
+from tests.server.exceptions.helpers import CHECK, accepted_by
+from tests.server.scans.estates import DEV, link_sample_snapshot
 from tests.server.sso.provider import CLIENT_ID, CLIENT_SECRET, LocalProvider
+from tutela.server.governance.scans import run_due
 from tutela.server.sso.service import redirect_uri
 
 PASSWORD = "a long enough passphrase"
@@ -312,3 +315,44 @@ def test_signing_in_works_from_the_keyboard_alone(page: Page, live_server: LiveS
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # the skip link, again
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_accepted_risks_are_shown_wherever_a_report_is_read(
+    page: Page, live_server: LiveServer
+) -> None:
+    """An exception approved between two governance scans: the later report lists the accepted
+    pair, the comparison shows it apart from the resolved findings, governance counts it, and
+    the scorecard says it is out of the score; each page accessible and phone-wide."""
+    server = live_server
+    tenant, email = owner_with_password(server)
+    link_sample_snapshot(server.platform, tenant, DEV)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    ids = []
+    for moment in (now, now + dt.timedelta(days=1, hours=1)):
+        [outcome] = [o for o in run_due(server.runtime, moment) if o.tenant_id == tenant.id]
+        assert outcome.report_id is not None, outcome
+        ids.append(outcome.report_id)
+        if len(ids) == 1:  # a member asks, an admin approves, before the next scan
+            accepted_by(server.platform, tenant)
+    earlier, later = ids
+    sign_in(page, server, email)
+
+    page.goto(f"{server.url}/portal/reports/{later}")
+    accepted = page.locator('[aria-labelledby="accepted-h"]')
+    expect(accepted.get_by_role("heading", level=2)).to_have_text("Accepted risks (1)")
+    expect(accepted.locator("tbody tr")).to_have_count(1)
+    expect(accepted.locator("tbody")).to_contain_text(CHECK)
+    look(page, "report-accepted")
+
+    page.goto(f"{server.url}/portal/diff?a={earlier}&b={later}")
+    expect(page.locator("#accepted-h")).to_contain_text("Accepted (")
+    expect(page.locator("#resolved-h")).to_have_text("Resolved findings (0)")
+    look(page, "diff-accepted")
+
+    page.goto(f"{server.url}/portal/governance")
+    expect(page.locator('[aria-labelledby="drift-h"]')).to_contain_text("accepted as risk")
+    look(page, "governance-accepted")
+
+    page.goto(f"{server.url}/portal/reports/{later}/scorecard")
+    expect(page.locator("#accepted-risks")).to_contain_text("excluded from the score")
+    look(page, "scorecard-accepted")

@@ -75,6 +75,10 @@ def test_request_approve_scan_change_and_revoke(
         [entry] = report.raw["accepted"]
         assert entry["acceptance"]["id"] == exception.id
         assert entry["acceptance"]["approver"] == approved.approved_by
+        [typed] = report.accepted  # the same entry, typed
+        assert (typed.check_id, typed.resource_id) == ("ACR-ANON-PULL", REGISTRY)
+        assert (typed.acceptance.id, typed.acceptance.expires) == (exception.id, in_days(30))
+        assert report.checks_accepted == 1
         with pytest.raises(ConflictError):
             admin.exceptions.approve(exception.id)
 

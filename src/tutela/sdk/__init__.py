@@ -30,6 +30,8 @@ from tutela.sdk.errors import (
     ValidationError,
 )
 from tutela.sdk.models import (
+    Acceptance,
+    AcceptedRisk,
     ApiKey,
     ApiKeyCreated,
     ApiKeyRevoked,
@@ -77,6 +79,8 @@ __all__ = [
     "APIError",
     "APIResponseValidationError",
     "APITimeoutError",
+    "Acceptance",
+    "AcceptedRisk",
     "ApiKey",
     "ApiKeyCreated",
     "ApiKeyRevoked",

@@ -237,6 +237,7 @@ class FrameworkScore(APIModel):
     checks_passed: int = 0
     checks_failed: int = 0
     checks_unknown: int = 0
+    checks_accepted: int = 0  # failing pairs of the framework accepted as risks
     controls_assessed: int = 0
     controls_with_gaps: int = 0
 
@@ -251,6 +252,32 @@ class UnknownResult(APIModel):
     resource_type: str = ""
     frameworks: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Acceptance(APIModel):
+    """The risk exception that accepted a pair, as it stood when the report was made."""
+
+    id: str | None = None  # the server's exception id (``session.exceptions.get``); None offline
+    resource: str  # the ARM id, or the glob over ids, the exception names
+    reason: str
+    approver: str
+    ticket: str | None = None
+    expires: dt.date  # the day the pair fails again
+
+
+class AcceptedRisk(APIModel):
+    """A failing (check, resource) pair accepted as a risk: listed, never counted."""
+
+    check_id: str
+    severity: str
+    title: str
+    resource_id: str
+    resource_name: str = ""
+    resource_type: str = ""
+    frameworks: list[str] = Field(default_factory=list)
+    origin: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    acceptance: Acceptance
 
 
 class ScoreBasis(APIModel):
@@ -302,9 +329,13 @@ class Report(APIModel):
     checks_passed: int = 0
     checks_failed: int = 0
     checks_unknown: int = 0
+    checks_accepted: int = 0  # failing pairs accepted as risks (``accepted``): never counted
     score_basis: list[ScoreBasis] = Field(default_factory=list)
     findings: list[Finding]
     unknown: list[UnknownResult] = Field(default_factory=list)
+    # Each accepted pair with its acceptance, most severe first (absent from the JSON, and so
+    # from ``raw``, when none was accepted).
+    accepted: list[AcceptedRisk] = Field(default_factory=list)
     engine_version: str | None = None
     dry_run: bool | None = None
     subscriptions: list[str] | None = None
@@ -364,6 +395,8 @@ class Scorecard(APIModel):
     trajectory: str  # IMPROVING | STABLE | DECLINING
     trajectory_note: str
     board_narrative: str
+    accepted_risks: int = 0  # failing pairs accepted as risks: excluded from the score and RAG
+    accepted_risks_note: str = ""
 
 
 class ScorecardReport(APIModel):
@@ -471,6 +504,8 @@ class AuditorPackage(APIModel):
     engine_version: str | None = None
     catalogue_sha256: str | None = None
     report_sha256: str | None = None
+    checks_accepted: int = 0
+    accepted_risks: list[AcceptedRisk] = Field(default_factory=list)  # each with its acceptance
 
 
 class AuditorPackageReport(APIModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import zlib
 from typing import Any
 
@@ -189,3 +190,22 @@ def test_a_closing_that_reads_the_result_is_asked_for_each_finding() -> None:
         f'{f.result.resource.name} "{f.control.control_id}"' for f in assessment.findings()
     ]
     assert data == dumps(orjson.loads(data), indent=True)
+
+
+def test_inflate_ends_when_the_stream_ends_on_a_slice_s_limit_with_bytes_after_it() -> None:
+    """A stored report's passes follow its body: the body's end may come in the call that
+    fills a slice, leaving the passes in ``unconsumed_tail``; inflating must stop there (it
+    once spun for ever, holding a diff's thread)."""
+    body = bytes(range(256)) * 3 + b"a" * 232  # 1,000 bytes
+    stored = zlib.compress(body, 1) + zlib.compress(b"passes" * 100, 1)
+    for size in (999, 1000, 1001, 500):
+        inflated: list[bytes] = []
+
+        def read(into: list[bytes], slice_size: int) -> None:
+            into.extend(inflate(stored, slice_size))
+
+        worker = threading.Thread(target=read, args=(inflated, size), daemon=True)
+        worker.start()
+        worker.join(timeout=10)
+        assert not worker.is_alive(), f"slice {size}: inflate never ends"
+        assert b"".join(inflated) == body

@@ -11,7 +11,12 @@ import pytest
 
 from tests.platform import Platform, TenantCtx
 from tests.server.chat_board import board_server, board_text
-from tests.server.insights.helpers import FRAMEWORKS, sample_document, stored
+from tests.server.insights.helpers import (
+    FRAMEWORKS,
+    accepted_document,
+    sample_document,
+    stored,
+)
 from tutela.server.db import utcnow
 from tutela.server.insights.scorecard import (
     AMBER_BELOW,
@@ -60,7 +65,14 @@ def test_the_scorecard_of_the_sample_report(platform: Platform) -> None:
         "trajectory",
         "trajectory_note",
         "board_narrative",
+        "accepted_risks",
+        "accepted_risks_note",
     }
+    assert (card["accepted_risks"], card["accepted_risks_note"]) == (
+        0,
+        "No risk is accepted: every failing check counts.",
+    )
+    assert "accepted" not in card["board_narrative"]
     # Every framework of the sample has critical findings or a score far below 60.
     assert card["framework_rag"] == dict.fromkeys(FRAMEWORKS, "RED")
     assert card["overall_rag"] == "RED"
@@ -130,6 +142,27 @@ def test_rag_boundaries(score: int | None, critical: int, high: int, rag: str) -
 
 def test_a_null_score_says_so() -> None:
     assert "no score" in rag_of(None, 0, 0)[1][0]
+
+
+def test_the_scorecard_says_how_many_risks_are_accepted_and_leaves_them_out(
+    platform: Platform,
+) -> None:
+    tenant = platform.tenant("enterprise")
+    plain = scorecard(platform, tenant, stored(platform, tenant))["scorecard"]
+    document = accepted_document()
+    card = scorecard(platform, tenant, stored(platform, tenant, document=document))["scorecard"]
+
+    assert card["accepted_risks"] == document["checks_accepted"] == 1
+    said = (
+        "1 failing check on a resource is accepted as a risk by an approved exception until it "
+        "expires, and excluded from the score and the rating."
+    )
+    assert card["accepted_risks_note"] == said
+    assert said in card["board_narrative"]
+    # The accepted pair (the registry's anonymous pull) is no gap any more; it was one before.
+    title = document["accepted"][0]["title"]
+    assert any(gap["gap"].startswith(f"{title}:") for gap in plain["top_gaps"])
+    assert not any(gap["gap"].startswith(f"{title}:") for gap in card["top_gaps"])
 
 
 def test_a_clean_framework_is_green_through_the_api(platform: Platform) -> None:
@@ -263,6 +296,7 @@ def test_the_board_narrative_is_the_models_when_one_is_configured(
         assert facts["overall_score"] == document["aggregate_score"]
         assert facts["overall_rag"] == body["scorecard"]["overall_rag"]
         assert facts["open_findings"]["critical"] == document["critical_count"]
+        assert facts["accepted_risks_excluded_from_score"] == 0
         assert [g["severity"].upper() for g in facts["top_gaps"]] == [
             g["severity"] for g in body["scorecard"]["top_gaps"]
         ]

@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from tests.platform import Platform, TenantCtx
-from tests.server.insights.helpers import sample_document, stored
+from tests.server.insights.helpers import accepted_document, sample_document, stored
 from tests.server.web.test_portal_pages import PASSWORD, parsed
 from tutela.scanner.catalog import load_catalog
 from tutela.server.admin import service as admin
@@ -69,6 +69,22 @@ def test_the_scorecard_shows_what_the_api_answers_for_a_board(platform: Platform
         assert f"{scores[framework]['score']}" in (chart["alt"] or "")
     assert f"{document['aggregate_score']}<span" in page
     assert f"/portal/reports/{report_id}/roadmap" in links(page)
+
+
+def test_the_scorecard_says_how_many_risks_are_accepted(platform: Platform) -> None:
+    tenant = signed_in(platform)
+    plain = stored(platform, tenant)
+    report_id = stored(platform, tenant, document=accepted_document())
+    card = api(platform, tenant, f"/report/{report_id}/scorecard")["scorecard"]
+    assert card["accepted_risks"] == 1
+
+    page = platform.client.get(f"/portal/reports/{report_id}/scorecard").text
+    without = platform.client.get(f"/portal/reports/{plain}/scorecard").text
+
+    note = '<p class="muted" id="accepted-risks">'
+    assert f"{note}{shown(card['accepted_risks_note'])}</p>" in page
+    assert "excluded from the score" in card["accepted_risks_note"]
+    assert f"{note}No risk is accepted: every failing check counts.</p>" in without
 
 
 def test_the_roadmap_shows_every_action_with_its_effort_resources_and_fix(

@@ -193,7 +193,9 @@ def inflate(compressed: bytes, size: int = _SLICE) -> Iterator[bytes]:
     view = memoryview(compressed)
     for start in range(0, len(view), _INFLATE_INPUT):
         pending: bytes | memoryview = view[start : start + _INFLATE_INPUT]
-        while pending:
+        # At the stream's end the input left may stay in ``unconsumed_tail`` (the limit was hit
+        # in the same call): it is not the stream's, and decompressing it again gives nothing.
+        while pending and not decompressor.eof:
             out = decompressor.decompress(pending, size)
             if out:
                 yield out

@@ -180,7 +180,7 @@ def accepted_risk(pair: AcceptedPair) -> AcceptedRisk:
     return AcceptedRisk(
         check_id=str(pair.check_id),
         title=str(pair.title),
-        severity=severity if severity in _SEVERITIES else "low",  # type: ignore[arg-type]
+        severity=severity if severity in _SEVERITIES else "low",
         resource_id=str(pair.resource_id),
         resource_name=str(pair.resource_name),
         resource_type=str(pair.resource_type),

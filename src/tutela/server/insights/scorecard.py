@@ -9,6 +9,8 @@ Everything here is deterministic (docs/insights.md states the rules):
   of the same type (the listing columns, never the old bodies); a move of 5 points or more is a
   trend.
 - Top gaps: failing checks by severity, then resources failing, then direct before supporting.
+- Accepted risks: failing pairs the report accepted (``checks_accepted``) are out of its counts
+  and scores, so out of the RAG and the gaps; the scorecard says how many there are.
 - Board narrative: written by the configured model (``TUTELA_LLM_*``) from the scorecard's
   numbers and catalogue words only (``board_facts``), else or on any failure of the model by
   ``board_narrative`` below; ``generated_by`` says which.
@@ -248,6 +250,7 @@ def build_scorecard(
     overall = max([totals[0], *framework_rag.values()], key=_RAG_ORDER.__getitem__)
     gaps = [gap_of(catalog, check, t) for check, t in tally.ranked()[:TOP_GAPS]]
     trend, note = trajectory_of(aggregate, earlier)
+    accepted = int(header.get("checks_accepted") or 0)
     return Scorecard(
         overall_rag=overall,
         overall_rag_reason=_overall_reason(catalog, overall, totals, rated),
@@ -256,6 +259,23 @@ def build_scorecard(
         trajectory=trend,
         trajectory_note=note,
         board_narrative=board_narrative(catalog, header, overall, gaps, trend, note),
+        accepted_risks=accepted,
+        accepted_risks_note=accepted_note(accepted),
+    )
+
+
+def accepted_note(accepted: int) -> str:
+    """How many risks are accepted, and that they do not count, in a sentence."""
+    if not accepted:
+        return "No risk is accepted: every failing check counts."
+    if accepted == 1:
+        return (
+            "1 failing check on a resource is accepted as a risk by an approved exception "
+            "until it expires, and excluded from the score and the rating."
+        )
+    return (
+        f"{accepted} failing checks on resources are accepted as risks by approved exceptions "
+        "until they expire, and excluded from the score and the rating."
     )
 
 
@@ -281,6 +301,9 @@ def board_narrative(
     )
     if gaps:
         sentences.append(f"The most serious gap: {gaps[0].gap}")
+    accepted = int(header.get("checks_accepted") or 0)
+    if accepted:
+        sentences.append(accepted_note(accepted))
     sentences.append(f"Trajectory {trend}: {note}")
     return " ".join(sentences)
 
@@ -295,6 +318,7 @@ def board_facts(
         "overall_score": header.get("aggregate_score"),
         "overall_rag": card.overall_rag,
         "open_findings": {s: int(header.get(f"{s}_count", 0)) for s in _SEVERITIES},
+        "accepted_risks_excluded_from_score": card.accepted_risks,
         "frameworks": [
             {
                 "framework": _names(catalog, [fw]),

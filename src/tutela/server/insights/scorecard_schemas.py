@@ -31,6 +31,16 @@ class Scorecard(OutputModel):
     trajectory: Trajectory
     trajectory_note: str
     board_narrative: str
+    accepted_risks: int = Field(
+        default=0,
+        description="(ours) Failing (check, resource) pairs accepted as risks by approved "
+        "exceptions: excluded from the score, the RAG and the gaps until they expire (the "
+        "auditor package lists each with its acceptance).",
+    )
+    accepted_risks_note: str = Field(
+        default="No risk is accepted: every failing check counts.",
+        description="(ours) The same in a sentence for the board.",
+    )
 
 
 class ScorecardReport(OutputModel):

@@ -262,6 +262,7 @@ def diff_page(request: Request, runtime: RuntimeDep, a: Text = "", b: Text = "")
     # As the API's diff: a finding of ``a`` that ``b`` accepted still fails; it is not resolved.
     gone = [key for key in before.positions if key not in after.positions]
     accepted_count = sum(1 for key in gone if key[1:] in after.accepted)
+    resolved, accepted = _gone(before, after)
     return page.render(
         "diff.html",
         title=f"Changes from {a} to {b}",
@@ -275,7 +276,8 @@ def diff_page(request: Request, runtime: RuntimeDep, a: Text = "", b: Text = "")
             else None
         ),
         new=_only_in(after, before),
-        **_gone(before, after),
+        resolved=resolved,
+        accepted=accepted,
         new_count=sum(1 for key in after.positions if key not in before.positions),
         resolved_count=len(gone) - accepted_count,
         accepted_count=accepted_count,
@@ -315,20 +317,20 @@ def _only_in(side: StoredSide, other: StoredSide) -> list[ReportFinding]:
     return rows
 
 
-def _gone(before: StoredSide, after: StoredSide) -> dict[str, list[ReportFinding]]:
-    """The first ``DIFF_ROWS`` findings of ``before`` not in ``after`` that are ``resolved``,
-    and those ``after`` ``accepted`` (still failing), in the diff's order: one read of
-    ``before``."""
-    gone: dict[str, list[ReportFinding]] = {"resolved": [], "accepted": []}
+def _gone(before: StoredSide, after: StoredSide) -> tuple[list[ReportFinding], list[ReportFinding]]:
+    """The first ``DIFF_ROWS`` findings of ``before`` not in ``after``: those resolved, and
+    those ``after`` accepted (still failing), in the diff's order; one read of ``before``."""
+    resolved: list[ReportFinding] = []
+    accepted: list[ReportFinding] = []
     for key, raw in before.in_order():
         if key in after.positions:
             continue
-        rows = gone["accepted" if key[1:] in after.accepted else "resolved"]
+        rows = accepted if key[1:] in after.accepted else resolved
         if len(rows) < DIFF_ROWS:
             rows.append(_FINDING.decode(raw))
-        elif all(len(listed) == DIFF_ROWS for listed in gone.values()):
+        elif len(resolved) == len(accepted) == DIFF_ROWS:
             break
-    return gone
+    return resolved, accepted
 
 
 def _exists(session: Session, page: Page, report_id: str) -> bool:
