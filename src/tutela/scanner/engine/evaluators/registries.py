@@ -24,12 +24,15 @@ def _shown(value: Any) -> Any:
 
 
 def _replications(ctx: Context) -> list[Resource]:
-    key = ctx.resource.key
-    return [
-        child
-        for child in ctx.estate.of_type(REPLICATION_TYPE)
-        if (child.parent_id or "").lower() == key
-    ]
+    """The registry's replications, from an index of them by registry made once per scan."""
+    by_registry = ctx.estate.memo.get(REPLICATION_TYPE)
+    if by_registry is None:
+        by_registry = {}
+        for child in ctx.estate.of_type(REPLICATION_TYPE):
+            by_registry.setdefault((child.parent_id or "").lower(), []).append(child)
+        ctx.estate.memo[REPLICATION_TYPE] = by_registry
+    replicas: list[Resource] = by_registry.get(ctx.resource.key, [])
+    return replicas
 
 
 @evaluator("geo_replicas")
