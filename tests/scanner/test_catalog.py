@@ -255,3 +255,22 @@ def test_the_documents_show_strength_and_unconfirmed_numbering() -> None:
     mapping = render_mapping(edited)
     assert "| `STG-CMK` | supporting |" in mapping
     assert "| `STG-MIN-TLS` | direct |" in mapping
+
+
+def test_the_docs_state_the_catalogue_s_counts() -> None:
+    """README and docs/insights.md name how many checks there are, and how many fixes of each
+    kind: the numbers follow the catalogue."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    checks = load_catalog().checks
+    manual = sum(1 for check in checks if check.fix is not None and check.fix.manual)
+    by_configuration = sum(1 for check in checks if check.fix is not None) - manual
+    readme = (root / "README.md").read_text()
+    insights = (root / "docs" / "insights.md").read_text()
+    assert f"their controls, {len(checks)} checks and the 4 plans" in readme
+    assert f"What the {len(checks)} checks test" in readme
+    assert (
+        f"Each of the {len(checks)} checks declares one: {by_configuration} by configuration, "
+        f"{manual} manual." in insights
+    )
