@@ -161,10 +161,14 @@ def read_inputs(
 
 
 def _say_what_was_skipped(sources: list[str]) -> None:
-    """Name the Terraform resource types the scan could not map: honest about coverage."""
+    """Name the Terraform resource types the scan could not map, and the constructs a source
+    could not follow (``reading_notes``): honest about coverage."""
+    from tutela.scanner.sources import reading_notes
     from tutela.scanner.sources.terraform import unsupported_types
 
     for path in sources:
+        for text in reading_notes(path):
+            err_console.print(f"note: {path}: {text}", markup=False)
         skipped = unsupported_types(path)
         if skipped:
             kinds = ", ".join(f"{count} {name}" for name, count in sorted(skipped.items()))

@@ -69,6 +69,9 @@ class Resource:
     policy_assignments: list[dict[str, Any]] | None = None
     # Where the resource was declared (a Terraform address, a template path): for reports only.
     origin: str | None = None
+    # The API version a template declares the resource with: a service default that changed
+    # between versions depends on it. None when the source does not say (exports, plans).
+    api_version: str | None = None
 
     @property
     def key(self) -> str:

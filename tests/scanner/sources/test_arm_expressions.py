@@ -110,9 +110,9 @@ def test_for_naming_a_parameter_without_a_value_is_a_placeholder() -> None:
 
 def test_variables_resolve_recursively_and_a_cycle_is_unknown() -> None:
     ev = _ev()
-    name = _eval("[variables('storageName')]", ev)
+    name = _eval("[variables('storageName')]", ev.for_naming())
     assert re.fullmatch(r"st[a-z2-7]{13}", name)
-    assert _eval("[variables('storageName')]", ev) == name  # memoised, same answer
+    assert _eval("[variables('storageName')]", ev.for_naming()) == name  # memoised, same answer
     assert _eval("[variables('loopA')]", ev) is UNKNOWN
     assert _eval("[variables('missing')]", ev) is UNKNOWN
     assert _eval("[variables('names')]", ev) == ["n0", "n1"]  # a variable copy loop
@@ -199,14 +199,18 @@ def test_logic_is_three_valued() -> None:
     assert _eval(f"[length(createArray({unknown}, 2))]") == 2  # unknown inside, length known
 
 
-def test_unique_string_and_guid_are_deterministic() -> None:
-    first = _eval("[uniqueString('a', 'b')]")
+def test_unique_string_and_guid_are_deterministic_stand_ins_for_naming_only() -> None:
+    naming = _ev().for_naming()
+    first = _eval("[uniqueString('a', 'b')]", naming)
     assert re.fullmatch(r"[a-z2-7]{13}", first)
-    assert _eval("[uniqueString('a', 'b')]") == first
-    assert _eval("[uniqueString('a', 'c')]") != first
-    guid = _eval("[guid('scope', 'principal')]")
+    assert _eval("[uniqueString('a', 'b')]", naming) == first
+    assert _eval("[uniqueString('a', 'c')]", naming) != first
+    guid = _eval("[guid('scope', 'principal')]", naming)
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", guid)
-    assert _eval("[guid('scope', 'principal')]") == guid
+    assert _eval("[guid('scope', 'principal')]", naming) == guid
+    # not Azure's algorithms: as a value (a tag, a property) they are unknown, never a guess
+    assert _eval("[uniqueString('a', 'b')]") is UNKNOWN
+    assert _eval("[guid('scope', 'principal')]") is UNKNOWN
 
 
 def test_deployment_context_functions() -> None:

@@ -9,11 +9,14 @@ A condition reads like an Azure Policy rule::
 Fields are dot paths from the resource: ``id name type kind location sku tags identity
 properties`` and the related facts ``diagnosticSettings roleAssignments securityPricings
 policyAssignments``; ``parent.…`` and ``subscription.…`` read the parent resource and the
-subscription. Tag names are matched without case. Strings compare without case; ``"true"`` and
-``true`` are the same boolean.
+subscription. Property and tag names are matched without case, as ARM matches them
+(``DisableLocalAuth`` in a template is ``disableLocalAuth``): the name as the catalogue spells it
+is looked up first, and the others only when it is not there. Strings compare without case;
+``"true"`` and ``true`` are the same boolean.
 
 Logic is three-valued: a condition is True, False or None (unknown). An absent property takes the
-leaf's ``default`` (the service's default, often the insecure one); with no default an absent
+leaf's ``default`` (the service's default, often the insecure one), or the one its
+``default_since`` gives for the resource's API version (``api_defaults``); with no default an absent
 property is unknown, as is an ``UNKNOWN`` value from a source or a related fact the source could
 not see. ``exists`` decides on absence itself, and ``count`` counts an absent list as empty.
 """
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutela.scanner.engine.api_defaults import VersionedDefault
 from tutela.scanner.estate import UNKNOWN, Estate, Resource, UnknownObject
 
 Tri = bool | None
@@ -83,45 +87,78 @@ Compiled = Callable[[Context, Any], Tri]
 """A compiled condition: (context, the object fields are read from) → True / False / None."""
 
 
-def lookup(obj: Any, steps: tuple[str, ...], tags_step: int = -1) -> Any:
+def _without_case(obj: dict[str, Any], key: str) -> Any:
+    """``obj``'s value under ``key`` spelt in any case; ``MISSING`` when no key matches.
+
+    Called only when ``key`` is not there as spelt, so a miss costs a scan of the keys.
+    """
+    folded = key.casefold()
+    for name, value in obj.items():
+        if type(name) is str and name.casefold() == folded:
+            return value
+    return MISSING
+
+
+def property_value(obj: dict[str, Any], key: str, default: Any = None) -> Any:
+    """``obj.get(key, default)`` with ``key`` matched without case, as ARM matches property names.
+
+    An ``UnknownObject`` without the key gives ``UNKNOWN``, as its ``get`` does.
+    """
+    value = dict.get(obj, key, MISSING)
+    if value is MISSING:
+        value = _without_case(obj, key)
+        if value is MISSING:
+            return obj.get(key, default)
+    return value
+
+
+def lookup(obj: Any, steps: tuple[str, ...]) -> Any:
     """Follow dict keys; ``MISSING`` when a step is absent, ``UNKNOWN`` when a value is unknown.
 
-    An ``UnknownObject`` (a template's ``union(<unknown>, {known})``) gives its known keys and
-    ``UNKNOWN`` for every other.
+    Keys match without case, the key as spelt first. An ``UnknownObject`` (a template's
+    ``union(<unknown>, {known})``) gives its known keys and ``UNKNOWN`` for every other.
     """
-    for index, step in enumerate(steps):
+    for step in steps:
         if obj is UNKNOWN:
             return UNKNOWN
         kind = type(obj)
         if kind is not dict and kind is not UnknownObject:
             return MISSING
-        absent = MISSING if kind is dict else UNKNOWN
-        if index == tags_step:
-            folded = step.casefold()
-            obj = next((v for k, v in obj.items() if k.casefold() == folded), absent)
-        else:
-            obj = dict.get(obj, step, absent)
-        if obj is MISSING:
-            return MISSING
+        value = dict.get(obj, step, MISSING)
+        if value is MISSING:
+            value = _without_case(obj, step)
+            if value is MISSING:
+                if kind is dict:
+                    return MISSING
+                value = UNKNOWN
+        obj = value
     return obj
+
+
+def _key(obj: dict[str, Any], key: str) -> Any:
+    """One step from a dict: the key as spelt, else without case, else ``MISSING``."""
+    value = obj.get(key, MISSING)
+    if value is MISSING and obj:
+        return _without_case(obj, key)
+    return value
 
 
 def _step(obj: Any, key: str) -> Any:
     """One step from something that is not a dict: an ``UnknownObject``'s key, else unknown or
     missing."""
     if type(obj) is UnknownObject:
-        return obj.get(key)
+        return property_value(obj, key)
     return UNKNOWN if obj is UNKNOWN else MISSING
 
 
 def _path_reader(steps: tuple[str, ...]) -> Callable[[Any], Any]:
-    """``lookup`` specialised for a path without tag steps: the hot path of every check."""
+    """``lookup`` specialised for one or two steps: the hot path of every check."""
     if len(steps) == 1:
         (key,) = steps
 
         def one(obj: Any) -> Any:
             if type(obj) is dict:
-                return obj.get(key, MISSING)
+                return _key(obj, key)
             return _step(obj, key)
 
         return one
@@ -129,9 +166,9 @@ def _path_reader(steps: tuple[str, ...]) -> Callable[[Any], Any]:
         first, second = steps
 
         def two(obj: Any) -> Any:
-            obj = obj.get(first, MISSING) if type(obj) is dict else _step(obj, first)
+            obj = _key(obj, first) if type(obj) is dict else _step(obj, first)
             if type(obj) is dict:
-                return obj.get(second, MISSING)
+                return _key(obj, second)
             return _step(obj, second)
 
         return two
@@ -150,7 +187,7 @@ def _properties_reader(steps: tuple[str, ...]) -> Callable[[Context, Any], Any]:
         def one(_ctx: Context, obj: Any) -> Any:
             props = obj.properties
             if type(props) is dict:
-                return props.get(key, MISSING)
+                return _key(props, key)
             return _step(props, key)
 
         return one
@@ -159,9 +196,9 @@ def _properties_reader(steps: tuple[str, ...]) -> Callable[[Context, Any], Any]:
 
         def two(_ctx: Context, obj: Any) -> Any:
             props = obj.properties
-            value = props.get(first, MISSING) if type(props) is dict else _step(props, first)
+            value = _key(props, first) if type(props) is dict else _step(props, first)
             if type(value) is dict:
-                return value.get(second, MISSING)
+                return _key(value, second)
             return _step(value, second)
 
         return two
@@ -195,8 +232,6 @@ def _resolver(path: str) -> Callable[[Context, Any], Any]:
     rest = parts[1:]
     if root is None:
         raise ConditionError(f"unknown field root {parts[0]!r} in {path!r}")
-    if parts[0] == "tags":
-        return lambda ctx, obj: lookup(root(ctx, obj), rest, 0)
     if parts[0] == "properties" and rest:
         return _properties_reader(rest)
     if not rest:
@@ -337,7 +372,7 @@ def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
     shown = path if not relative else f"[*].{path}"
     has_default = "default" in spec
     default = spec.get("default")
-    operators = [k for k in spec if k not in ("field", "default")]
+    operators = [k for k in spec if k not in ("field", "default", "default_since")]
     if len(operators) != 1:
         raise ConditionError(f"a field condition needs exactly one operator: {spec!r}")
     op = operators[0]
@@ -367,6 +402,12 @@ def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
         test = lambda value: not positive(value)  # noqa: E731 -- the negated operator
     # An absent value is decided the same way each time: by the default, or unknown without one.
     when_absent = test(default) if has_default else None
+    if "default_since" in spec:
+        if path.startswith(("parent.", "subscription.")):
+            raise ConditionError(
+                f"default_since reads the checked resource's API version: {spec!r}"
+            )
+        return _versioned_leaf(spec, read, shown, test, absent_note, when_absent)
 
     # The hot path of every check: one read, one evidence entry, one comparison.
     def leaf(ctx: Context, obj: Any) -> Tri:
@@ -377,6 +418,43 @@ def _leaf(spec: dict[str, Any], relative: bool) -> Compiled:
         if value is MISSING or value is None:
             ctx.evidence.append(absent_note)
             return when_absent
+        ctx.evidence.append((shown, value))
+        return test(value)
+
+    return leaf
+
+
+def _versioned_leaf(
+    spec: dict[str, Any],
+    read: Callable[[Context, Any], Any],
+    shown: str,
+    test: Callable[[Any], Tri],
+    absent_note: tuple[str, str],
+    when_absent: Tri,
+) -> Compiled:
+    """A leaf whose default depends on the resource's API version (``api_defaults``)."""
+    try:
+        versioned = VersionedDefault.parse(spec["default_since"])
+    except ValueError as error:
+        raise ConditionError(f"{error}: {spec!r}") from None
+    verdicts = {since: test(value) for since, value in versioned.since}
+    if "default" not in spec:
+        absent_note = (shown, "<absent; service default depends on the API version>")
+
+    def leaf(ctx: Context, obj: Any) -> Tri:
+        value = read(ctx, obj)
+        if value is UNKNOWN:
+            ctx.evidence.append((shown, "<unknown>"))
+            return None
+        if value is MISSING or value is None:
+            api_version = ctx.resource.api_version
+            entry = versioned.at(api_version)
+            if entry is None:
+                ctx.evidence.append(absent_note)
+                return when_absent
+            note = f"<absent; service default {entry[1]!r} (API version {api_version})>"
+            ctx.evidence.append((shown, note))
+            return verdicts[entry[0]]
         ctx.evidence.append((shown, value))
         return test(value)
 

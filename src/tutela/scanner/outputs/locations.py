@@ -44,8 +44,15 @@ _ARM_STEP: Final = re.compile(r"\.?([^.\[]+)|\[(\d+)\]")
 _IMPLIED: Final = "implied by its resources"  # a resource group ``sources.relate`` made up
 _CHANGES: Final = re.compile(rb'"resource_changes"\s*:\s*\[')
 _STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_SKIPPED: Final = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # what skipping a value must see
-_TOKEN: Final = re.compile(rb'\s*(?:"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+)')
+# Comments (ARM templates may have them) are skipped like whitespace.
+_COMMENT: Final = rb"(?>//[^\r\n]*)|(?>/\*.*?\*/)"
+_GAP: Final = re.compile(rb"(?:\s|" + _COMMENT + rb")*", re.DOTALL)
+_SKIPPED: Final = re.compile(  # what skipping a value must see
+    rb'"(?:[^"\\]|\\.)*"|' + _COMMENT + rb"|[\[\]{}]", re.DOTALL
+)
+_TOKEN: Final = re.compile(
+    rb"(?:\s|" + _COMMENT + rb')*("(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"/]+)', re.DOTALL
+)
 _CHUNK: Final = 1 << 24  # newlines are counted this many bytes at a time
 
 
@@ -239,8 +246,8 @@ def _at_path(data: _Data, path: str) -> int | None:
 
 
 def _value_start(data: _Data, at: int) -> int | None:
-    while at < len(data) and data[at] in b" \t\r\n":
-        at += 1
+    gap = _GAP.match(data, at)  # whitespace and comments
+    at = gap.end() if gap else at
     return at if at < len(data) else None
 
 
@@ -248,8 +255,7 @@ def _token(data: _Data, at: int) -> tuple[bytes, int]:
     match = _TOKEN.match(data, at)
     if match is None:
         return b"", at
-    token = match.group().lstrip()
-    return token, match.end()
+    return match.group(1), match.end()
 
 
 def _member(data: _Data, at: int, name: str) -> int | None:

@@ -3,6 +3,10 @@
 Each module turns one kind of document into resources: ``arg`` (an Azure Resource Graph export),
 ``arm`` (an ARM template), ``terraform`` (``terraform show -json`` of a plan); ``azure`` reads a
 live estate. ``read_estate`` detects each file's kind from its content and merges them.
+
+JSON with comments and trailing commas (which ARM accepts in templates) is read too, whatever
+the kind, once plain JSON has failed (``jsonc``). What a source could not follow in a document
+is recorded, one note per construct, in ``reading_notes(source)``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,17 @@ class SourceError(ValueError):
 
 
 _BLANK = re.compile(rb"\s*\Z")
+_NOTES: dict[str, dict[str, None]] = {}  # source → notes, in order, each once
+
+
+def note(source: str, text: str) -> None:
+    """Record a construct the reading of ``source`` could not follow (each text kept once)."""
+    _NOTES.setdefault(source, {})[text] = None
+
+
+def reading_notes(source: str) -> list[str]:
+    """What the last parse of ``source`` left out or made unknown, one line each."""
+    return list(_NOTES.get(source, ()))
 
 
 def load_json(data: bytes | memoryview, source: str) -> Any:
@@ -39,7 +54,16 @@ def load_json(data: bytes | memoryview, source: str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise SourceError(source, f"not valid JSON ({exc})") from None
+        error = exc
+    from tutela.scanner.sources.jsonc import plain_json
+
+    plain = plain_json(data)  # ARM reads JSON with comments; only tried once orjson has failed
+    if plain is not None:
+        try:
+            return orjson.loads(plain)
+        except orjson.JSONDecodeError:
+            pass
+    raise SourceError(source, f"not valid JSON ({error})") from None
 
 
 def detect_kind(document: Any, source: str) -> SourceKind:
@@ -81,7 +105,9 @@ def _parser(kind: SourceKind) -> Callable[[Any, str], list[Resource]]:
 
 
 def parse_document(document: Any, source: str, kind: SourceKind | None = None) -> list[Resource]:
-    """The resources of one parsed document (its kind detected unless given)."""
+    """The resources of one parsed document (its kind detected unless given); what could not
+    be followed in it is in ``reading_notes(source)`` afterwards."""
+    _NOTES.pop(source, None)
     return _parser(kind or detect_kind(document, source))(document, source)
 
 

@@ -16,6 +16,13 @@ a ``<ns>/<type>/providers/<extension>`` type; and nested deployments with an inl
 evaluated in the inner or outer scope as their ``expressionEvaluationOptions`` say. Linked
 templates (``templateLink``) cannot be seen. ``dependsOn`` is ignored.
 
+A construct the reader cannot follow costs only what it touches, never the file: a declaration
+without a type or name, a name that does not fit its type, a nested template given as an
+expression are left out, each with one note (``sources.reading_notes``; ``tutela scan`` prints
+them on stderr). Only a document that is not a template at all is refused. An extension named
+the legacy way (``acct/Microsoft.Authorization/guid``, type ``…/storageAccounts/providers/
+roleAssignments``) extends ``acct``; when its name is unknown it keeps its type, not its scope.
+
 A template declares its own diagnostic settings and role assignments, so those facts are seen:
 every resource gets a list. Defender pricings and policy assignments are seen only in a
 subscription-scope template that declares some.
@@ -27,9 +34,10 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from tutela.scanner.estate import UNKNOWN, Resource, UnknownObject
-from tutela.scanner.sources import SourceError
+from tutela.scanner.sources import SourceError, note
 from tutela.scanner.sources.arm_expressions import Deployment, Evaluator, resource_id
 from tutela.scanner.sources.arm_functions import MAX_LOOP
+from tutela.scanner.sources.arm_parse import is_expression
 from tutela.scanner.sources.relate import (
     POLICY_ASSIGNMENT_TYPE,
     PRICING_TYPE,
@@ -50,6 +58,18 @@ _ABOVE_GROUP_SCHEMAS: Final = (
 )
 # ARM returns these assignments with their scope in properties; relate reads it there.
 _SCOPED_FACT_TYPES: Final = (ROLE_ASSIGNMENT_TYPE, POLICY_ASSIGNMENT_TYPE)
+# The namespace of an extension type, for a ``<type>/providers/<extension>`` whose name (which
+# should say it: parent/Namespace/name) is not known offline.
+_EXTENSION_NAMESPACES: Final = {
+    "roleassignments": "Microsoft.Authorization",
+    "policyassignments": "Microsoft.Authorization",
+    "locks": "Microsoft.Authorization",
+    "diagnosticsettings": "Microsoft.Insights",
+}
+
+
+class _Unreadable(Exception):
+    """A declaration the reader cannot follow; the message is the note that says so."""
 
 
 def resources_from_arm(document: Any, source: str) -> list[Resource]:
@@ -114,7 +134,10 @@ class _Reader:
         self.resources: list[Resource] = []
         self.group_locations: dict[str, Any] = {}  # declared resource groups, by lower-cased id
 
-    def error(self, problem: str) -> SourceError:
+    def shape_error(self, prefix: str, problem: str) -> Exception:
+        """The whole file's shape is wrong (bad input); a nested template's is one note."""
+        if prefix:
+            return _Unreadable(f"{prefix}{problem}: its resources are left out")
         return SourceError(self.source, problem)
 
     def template(
@@ -122,29 +145,38 @@ class _Reader:
     ) -> None:
         for section in ("parameters", "variables"):
             if section in template and not isinstance(template[section], dict):
-                raise self.error(f'{prefix}"{section}" must be an object')
+                raise self.shape_error(prefix, f'"{section}" must be an object')
         declared = template.get("resources")
         if declared is None:
-            raise self.error(f'{prefix}"resources" is missing: an ARM template lists its resources')
+            problem = '"resources" is missing: an ARM template lists its resources'
+            raise self.shape_error(prefix, problem)
         if isinstance(declared, list):
             items = ((f"{prefix}resources[{i}]", d) for i, d in enumerate(declared))
         elif isinstance(declared, dict):  # languageVersion 2.0: keyed by symbolic name
             items = ((f"{prefix}resources.{name}", d) for name, d in declared.items())
         else:
-            raise self.error(f'{prefix}"resources" must be an array (or, in 2.0, an object)')
+            problem = '"resources" must be an array (or, in 2.0, an object)'
+            raise self.shape_error(prefix, problem)
         for path, declaration in items:
             self.declaration(declaration, path, ev, place, None)
 
     def declaration(
         self, decl: Any, path: str, ev: Evaluator, place: Deployment, parent: Parent | None
     ) -> None:
+        """Read one declaration; one the reader cannot follow is left out, with a note."""
+        try:
+            self._declaration(decl, path, ev, place, parent)
+        except _Unreadable as exc:
+            note(self.source, str(exc))
+
+    def _declaration(
+        self, decl: Any, path: str, ev: Evaluator, place: Deployment, parent: Parent | None
+    ) -> None:
         if not isinstance(decl, dict):
-            raise self.error(f"{path} must be an object (a resource declaration)")
+            raise _Unreadable(f"{path} is not a resource declaration (an object): left out")
         for key in ("type", "name"):
-            if key not in decl:
-                raise self.error(f'{path} has no "{key}"')
-            if not isinstance(decl[key], str) or not decl[key]:
-                raise self.error(f"{path}.{key} must be a non-empty string")
+            if not isinstance(decl.get(key), str) or not decl[key]:
+                raise _Unreadable(f'{path} has no "{key}" (a non-empty string): left out')
         if decl.get("existing") is True:
             return  # a reference to a resource deployed elsewhere
         for copy_ev in self._copies(decl, path, ev):
@@ -156,7 +188,7 @@ class _Reader:
         if loop is None:
             return [ev]
         if not isinstance(loop, dict):
-            raise self.error(f"{path}.copy must be an object (name, count)")
+            raise _Unreadable(f"{path}.copy is not an object (name, count): left out")
         name = loop["name"] if isinstance(loop.get("name"), str) else ""
         count = ev.resolve(loop.get("count"))
         if type(count) is not int:
@@ -179,7 +211,7 @@ class _Reader:
         full_type, names = _joined(parent, declared_type, name, path)
         if "/" not in full_type:
             # The value is not quoted: the API answers this text, and never echoes its input.
-            raise self.error(f"{path}.type is not a resource type (Namespace/type)")
+            raise _Unreadable(f"{path}.type is not a resource type (Namespace/type): left out")
         if full_type.lower() == _DEPLOYMENT_TYPE:
             self._nested_deployment(decl, path, ev, place)
             return
@@ -188,7 +220,7 @@ class _Reader:
         if children is None:
             return
         if not isinstance(children, list):
-            raise self.error(f"{path}.resources must be an array")
+            raise _Unreadable(f"{path}.resources is not an array: its resources are left out")
         for j, child in enumerate(children):
             self.declaration(child, f"{path}.resources[{j}]", ev, place, (full_type, names))
 
@@ -203,9 +235,9 @@ class _Reader:
     ) -> Resource:
         scope, resource_type, names = self._scope(decl, path, ev, place, full_type, names)
         if len(names) != resource_type.count("/"):
-            raise self.error(
-                f"{path}: name {'/'.join(names)!r} has {len(names)} segment(s) but type "
-                f"{resource_type!r} needs {resource_type.count('/')}"
+            raise _Unreadable(
+                f"{path}: its name has {len(names)} segment(s) but its type needs "
+                f"{resource_type.count('/')}: left out"
             )
         lowered = resource_type.lower()
         if lowered == _GROUP_DECLARATION_TYPE:
@@ -220,6 +252,7 @@ class _Reader:
             properties = {**properties, "scope": scope}  # resolved objects may be shared
         subscription_id, group = _placement(rid, place)
         location = _known(ev.resolve(decl.get("location")), str)
+        api_version = ev.resolve(decl.get("apiVersion"))
         if lowered == RESOURCE_GROUP_TYPE:
             self.group_locations[rid.lower()] = location
         return Resource(
@@ -235,6 +268,7 @@ class _Reader:
             identity=_known(ev.resolve(decl.get("identity")), dict),
             properties=properties,
             origin=f"{self.source}: {path}",
+            api_version=api_version if isinstance(api_version, str) else None,
         )
 
     def _scope(
@@ -252,9 +286,14 @@ class _Reader:
             base_type, extension = full_type[:at], full_type[at + len("/providers/") :]
             cut = base_type.count("/")
             if len(names) < cut + 2:
-                raise self.error(f"{path}: an extension resource is named parent/Namespace/name")
+                raise _Unreadable(f"{path}: not named parent/Namespace/name: left out")
+            namespace = names[cut]
+            if namespace == _unknown_name(path):  # what it extends is unknown, not its type
+                namespace = _EXTENSION_NAMESPACES.get(extension.lower(), "")
+                if not namespace:
+                    raise _Unreadable(f"{path}: its name is not known offline: left out")
             parent_id = resource_id(place.base, base_type, names[:cut])
-            return parent_id, f"{names[cut]}/{extension}", names[cut + 1 :]
+            return parent_id, f"{namespace}/{extension}", names[cut + 1 :]
         if "scope" not in decl:
             return place.base, full_type, names
         scope = ev.for_naming().resolve(decl["scope"])
@@ -271,8 +310,14 @@ class _Reader:
         template = properties.get("template") if isinstance(properties, dict) else None
         if template is None:
             return  # a linked template (templateLink): not in this file
+        if isinstance(template, str) and is_expression(template):
+            raise _Unreadable(
+                f"nested template at {path} is an expression: its resources are not evaluated"
+            )
         if not isinstance(template, dict):
-            raise self.error(f"{path}.properties.template must be an object")
+            raise _Unreadable(
+                f"nested template at {path} is not an object: its resources are left out"
+            )
         target = _target(decl, path, ev, place)
         if target.location is UNKNOWN:  # a group this template declares has a known location
             target.location = self.group_locations.get(target.base.lower(), UNKNOWN)
@@ -291,7 +336,7 @@ def _joined(parent: Parent | None, declared_type: str, name: Any, path: str) -> 
     if isinstance(name, str):
         segments = name.split("/")
     else:  # as many unknown segments as the type needs, so the name still fits it
-        segments = [f"{{unknown name of {path}}}"] * (declared_type.count("/") + (not full))
+        segments = [_unknown_name(path)] * (declared_type.count("/") + (not full))
     if parent is None:
         return declared_type, segments
     parent_type, parent_names = parent
@@ -299,6 +344,10 @@ def _joined(parent: Parent | None, declared_type: str, name: Any, path: str) -> 
         short = len(segments) < declared_type.count("/")
         return declared_type, [*parent_names, *segments] if short else segments
     return f"{parent_type}/{declared_type}", [*parent_names, *segments]
+
+
+def _unknown_name(path: str) -> str:
+    return f"{{unknown name of {path}}}"
 
 
 def _target(decl: dict[str, Any], path: str, ev: Evaluator, place: Deployment) -> Deployment:

@@ -10,8 +10,11 @@ that hold resource ids or a Key Vault URI), a parameter without a value becomes 
 ``{paramName}`` and an unresolved loop index ``{copyIndex}``, so a resource and the ids pointing
 at it still agree.
 
-``uniqueString`` and ``guid`` are deterministic but NOT Azure's algorithms (Azure's are
-unpublished): they only name things, so a stable, different value is harmless.
+``uniqueString`` and ``guid`` are only known for naming: there they give stable stand-ins, NOT
+Azure's values (arm_functions.py); anywhere else they are ``UNKNOWN``. A languageVersion 2.0
+parameter declared ``"nullable": true`` without a default is null, as is a ``null`` default,
+so the service's own default applies. User-defined functions (the template's ``functions``)
+are evaluated with only their own parameters in scope, as ARM does.
 """
 
 from __future__ import annotations
@@ -24,35 +27,16 @@ from tutela.scanner.estate import UNKNOWN
 from tutela.scanner.sources.arm_functions import (
     MAX_LOOP,
     PURE_FUNCTIONS,
-    has_unknown,
+    guid_for_naming,
     partly_known,
-    truth,
     union_unknown,
+    unique_string_for_naming,
 )
+from tutela.scanner.sources.arm_lazy import LAZY_FUNCTIONS
 from tutela.scanner.sources.arm_parse import ExpressionError, Node, is_expression, literal, parse
+from tutela.scanner.sources.arm_scope import SCOPE_FUNCTIONS, Deployment, resource_id
 
-
-def resource_id(base: str, resource_type: str, names: list[str]) -> str:
-    """``base/providers/Ns/t1/n1/t2/n2`` from ``Ns/t1/t2`` and ``[n1, n2]``."""
-    namespace, *types = resource_type.split("/")
-    pairs = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
-    return f"{base}/providers/{namespace}/{pairs}"
-
-
-@dataclass(slots=True)
-class Deployment:
-    """Where a template is deployed; ``resource_group`` is None at subscription scope."""
-
-    subscription_id: str
-    resource_group: str | None
-    location: Any = UNKNOWN
-
-    @property
-    def base(self) -> str:
-        """The id every resource of this deployment sits under."""
-        if self.resource_group is None:
-            return f"/subscriptions/{self.subscription_id}"
-        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+__all__ = ["Deployment", "Evaluator", "resource_id"]
 
 
 @dataclass(slots=True)
@@ -64,6 +48,7 @@ class _Shared:
     supplied: dict[str, Any]
     deployment: Deployment
     supplied_names: dict[str, Any]  # the supplied values as evaluated for naming
+    functions: dict[str, Any]  # user-defined functions by "namespace.name", lower-cased
     memo: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
     busy: set[tuple[str, str, bool]] = field(default_factory=set)
     # Results of expressions that read no loop position: the same wherever they appear.
@@ -90,10 +75,21 @@ def _folded(section: Any) -> dict[str, Any]:
     return {str(k).lower(): (k, v) for k, v in section.items()} if isinstance(section, dict) else {}
 
 
+def _user_functions(section: Any) -> dict[str, Any]:
+    """``[{"namespace": ns, "members": {name: definition}}]`` by ``ns.name``, lower-cased."""
+    found: dict[str, Any] = {}
+    for space in section if isinstance(section, list) else ():
+        members = space.get("members") if isinstance(space, dict) else None
+        if isinstance(members, dict) and isinstance(space.get("namespace"), str):
+            for name, definition in members.items():
+                found[f"{space['namespace']}.{name}".lower()] = definition
+    return found
+
+
 class Evaluator:
     """Evaluates a template's expressions in one deployment, one loop position, one mode."""
 
-    __slots__ = ("_naming_twin", "_shared", "loops", "naming")
+    __slots__ = ("_naming_twin", "_shared", "lambdas", "loops", "naming")
 
     def __init__(
         self,
@@ -110,8 +106,10 @@ class Evaluator:
             {k.lower(): v for k, v in (supplied or {}).items()},
             deployment,
             {k.lower(): v for k, v in (supplied_names or {}).items()},
+            _user_functions(template.get("functions")),
         )
         self.loops: dict[str, int | None] = {}
+        self.lambdas: dict[str, Any] = {}
         self.naming = False
         self._naming_twin: Evaluator | None = None
 
@@ -119,21 +117,30 @@ class Evaluator:
     def deployment(self) -> Deployment:
         return self._shared.deployment
 
-    def _twin(self, loops: dict[str, int | None], naming: bool) -> Evaluator:
+    def _twin(
+        self, loops: dict[str, int | None], naming: bool, lambdas: dict[str, Any] | None = None
+    ) -> Evaluator:
         twin = object.__new__(Evaluator)
         twin._shared, twin.loops, twin.naming = self._shared, loops, naming
+        twin.lambdas = lambdas or {}
         twin._naming_twin = None
         return twin
 
     def in_loop(self, name: str, index: int | None) -> Evaluator:
         """This evaluator inside iteration ``index`` (None: unknown) of loop ``name``."""
-        return self._twin({**self.loops, "": index, name.lower(): index}, self.naming)
+        loops = {**self.loops, "": index, name.lower(): index}
+        return self._twin(loops, self.naming, self.lambdas)
+
+    def with_lambda_variables(self, values: dict[str, Any]) -> Evaluator:
+        """This evaluator inside a lambda's body, its variables bound to ``values``."""
+        folded = {k.lower(): v for k, v in values.items()}
+        return self._twin(self.loops, self.naming, {**self.lambdas, **folded})
 
     def for_naming(self) -> Evaluator:
         if self.naming:
             return self
         if self._naming_twin is None:
-            self._naming_twin = self._twin(self.loops, True)
+            self._naming_twin = self._twin(self.loops, True, self.lambdas)
         return self._naming_twin
 
     def resolve(self, value: Any) -> Any:
@@ -221,7 +228,7 @@ class Evaluator:
         return _member(target, key)
 
     def _call(self, name: str, args: tuple[Node, ...]) -> Any:
-        lazy = _LAZY.get(name)
+        lazy = LAZY_FUNCTIONS.get(name)
         if lazy is not None:
             return lazy(self, args)
         values = [self.evaluate(arg) for arg in args]
@@ -233,7 +240,9 @@ class Evaluator:
             return method(self, values)
         function = PURE_FUNCTIONS.get(name)
         if function is None:
-            return UNKNOWN  # reference(), listKeys(), utcNow(), user functions: unknowable
+            if name in self._shared.functions:
+                return self._user_function(self._shared.functions[name], values)
+            return UNKNOWN  # reference(), listKeys(), utcNow(), newGuid(): unknowable
         try:
             return function(*values)
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError):
@@ -256,6 +265,22 @@ class Evaluator:
         shared.memo[key] = value
         return value
 
+    def _user_function(self, definition: Any, values: list[Any]) -> Any:
+        declared = definition.get("parameters") if isinstance(definition, dict) else None
+        output = definition.get("output") if isinstance(definition, dict) else None
+        if not isinstance(declared, list) or not isinstance(output, dict):
+            return UNKNOWN
+        names = [
+            p["name"] for p in declared if isinstance(p, dict) and isinstance(p.get("name"), str)
+        ]
+        if not len(names) == len(declared) == len(values):
+            return UNKNOWN
+        arguments: dict[str, Any] = dict(zip(names, values, strict=True))
+        template = {"parameters": {n: {"type": "any"} for n in names}}
+        inner = Evaluator(template, self.deployment, arguments, arguments)
+        inner._shared.functions = self._shared.functions  # they may call one another
+        return (inner.for_naming() if self.naming else inner).resolve(output.get("value"))
+
     def _parameter(self, name: str) -> Any:
         shared, plain = self._shared, self._twin({}, False)
         declared_name, declaration = shared.parameters.get(name, (name, None))
@@ -264,6 +289,8 @@ class Evaluator:
             value = supplied.get(name, shared.supplied.get(name))
         elif isinstance(declaration, dict) and "defaultValue" in declaration:
             value = plain.resolve(declaration["defaultValue"])
+        elif isinstance(declaration, dict) and declaration.get("nullable") is True:
+            value = None  # languageVersion 2.0: a nullable parameter left out is null
         else:
             value = UNKNOWN
         if value is UNKNOWN and self.naming and declaration is not None:
@@ -306,71 +333,21 @@ def _copy_index(ev: Evaluator, values: list[Any]) -> Any:
     return index + offset
 
 
-def _resource_group(ev: Evaluator, _values: list[Any]) -> Any:
-    deployment = ev.deployment
-    if deployment.resource_group is None:
+def _lambda_variables(ev: Evaluator, values: list[Any]) -> Any:
+    if len(values) != 1 or not isinstance(values[0], str):
         return UNKNOWN
-    return {
-        "id": deployment.base,
-        "name": deployment.resource_group,
-        "type": "Microsoft.Resources/resourceGroups",
-        "location": deployment.location,
-        "properties": {"provisioningState": "Succeeded"},
-    }
+    return ev.lambdas.get(values[0].lower(), UNKNOWN)
 
 
-def _subscription(ev: Evaluator, _values: list[Any]) -> Any:
-    sub = ev.deployment.subscription_id
-    return {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": UNKNOWN}
+def _naming_only(function: Callable[..., str]) -> Callable[[Evaluator, list[Any]], Any]:
+    """A function known only for naming: see the module doc."""
 
+    def call(ev: Evaluator, values: list[Any]) -> Any:
+        if not ev.naming or not values or any(not isinstance(v, str) for v in values):
+            return UNKNOWN
+        return function(*values)
 
-def _split_type(values: list[Any], most_before: int) -> tuple[list[str], str, list[str]] | None:
-    """(scope arguments, resource type, names) of resourceId-like arguments; None if unusable."""
-    if any(not isinstance(v, str) for v in values):
-        return None
-    at = next((i for i, v in enumerate(values) if "/" in v), None)
-    if at is None or at > most_before:
-        return None
-    resource_type, names = values[at], values[at + 1 :]
-    if len(names) != resource_type.count("/"):
-        return None
-    return values[:at], resource_type, names
-
-
-def _resource_id(ev: Evaluator, values: list[Any]) -> Any:
-    parts = _split_type(values, 2)
-    if parts is None:
-        return UNKNOWN
-    before, resource_type, names = parts
-    deployment = ev.deployment
-    subscription, group = deployment.subscription_id, deployment.resource_group
-    if len(before) == 2:
-        subscription, group = before
-    elif len(before) == 1:
-        group = before[0]
-    base = Deployment(subscription, group).base
-    return resource_id(base, resource_type, names)
-
-
-def _subscription_resource_id(ev: Evaluator, values: list[Any]) -> Any:
-    parts = _split_type(values, 1)
-    if parts is None:
-        return UNKNOWN
-    before, resource_type, names = parts
-    subscription = before[0] if before else ev.deployment.subscription_id
-    return resource_id(f"/subscriptions/{subscription}", resource_type, names)
-
-
-def _tenant_resource_id(_ev: Evaluator, values: list[Any]) -> Any:
-    parts = _split_type(values, 0)
-    return UNKNOWN if parts is None else resource_id("", parts[1], parts[2])
-
-
-def _extension_resource_id(_ev: Evaluator, values: list[Any]) -> Any:
-    if not values or not isinstance(values[0], str):
-        return UNKNOWN
-    parts = _split_type(values[1:], 0)
-    return UNKNOWN if parts is None else resource_id(values[0].rstrip("/"), parts[1], parts[2])
+    return call
 
 
 def _parameters(ev: Evaluator, values: list[Any]) -> Any:
@@ -385,67 +362,8 @@ _CONTEXT: dict[str, Callable[[Evaluator, list[Any]], Any]] = {
     "parameters": _parameters,
     "variables": _variables,
     "copyindex": _copy_index,
-    "resourcegroup": _resource_group,
-    "subscription": _subscription,
-    "resourceid": _resource_id,
-    "subscriptionresourceid": _subscription_resource_id,
-    "tenantresourceid": _tenant_resource_id,
-    "extensionresourceid": _extension_resource_id,
-}
-
-
-# --- functions that evaluate their arguments lazily (three-valued logic) ---------------------
-
-
-def _if(ev: Evaluator, args: tuple[Node, ...]) -> Any:
-    if len(args) != 3:
-        return UNKNOWN
-    condition = truth(ev.evaluate(args[0]))
-    if condition is not UNKNOWN:
-        return ev.evaluate(args[1] if condition else args[2])
-    yes, no = ev.evaluate(args[1]), ev.evaluate(args[2])
-    return yes if not has_unknown(yes) and yes == no else UNKNOWN  # both branches agree
-
-
-def _and_or(stop: bool) -> Callable[[Evaluator, tuple[Node, ...]], Any]:
-    def combine(ev: Evaluator, args: tuple[Node, ...]) -> Any:
-        result: Any = not stop
-        for arg in args:
-            value = truth(ev.evaluate(arg))
-            if value is stop:
-                return stop
-            if value is UNKNOWN:
-                result = UNKNOWN
-        return result
-
-    return combine
-
-
-def _coalesce(ev: Evaluator, args: tuple[Node, ...]) -> Any:
-    for arg in args:
-        value = ev.evaluate(arg)
-        if value is not None:
-            return value
-    return None
-
-
-def _create_array(ev: Evaluator, args: tuple[Node, ...]) -> Any:
-    return [ev.evaluate(arg) for arg in args]
-
-
-def _create_object(ev: Evaluator, args: tuple[Node, ...]) -> Any:
-    values = [ev.evaluate(arg) for arg in args]
-    keys = values[::2]
-    if len(values) % 2 or any(not isinstance(k, str) for k in keys):
-        return UNKNOWN
-    return dict(zip(keys, values[1::2], strict=True))
-
-
-_LAZY: dict[str, Callable[[Evaluator, tuple[Node, ...]], Any]] = {
-    "if": _if,
-    "and": _and_or(False),
-    "or": _and_or(True),
-    "coalesce": _coalesce,
-    "createarray": _create_array,
-    "createobject": _create_object,
+    **SCOPE_FUNCTIONS,
+    "lambdavariables": _lambda_variables,
+    "uniquestring": _naming_only(unique_string_for_naming),
+    "guid": _naming_only(guid_for_naming),
 }

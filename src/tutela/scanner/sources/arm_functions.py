@@ -1,7 +1,11 @@
 """ARM template functions without context: any ``UNKNOWN`` argument makes the result unknown.
 
-``uniqueString`` and ``guid`` are deterministic but NOT Azure's algorithms (Azure's are
-unpublished): they only name things, so a stable, different value is harmless.
+The string, conversion and encoding functions live in arm_strings.py and the CIDR functions in
+arm_cidr.py; this module registers them with the rest in ``PURE_FUNCTIONS``.
+
+``unique_string_for_naming`` and ``guid_for_naming`` are deterministic but NOT Azure's
+algorithms (not reproduced here): the evaluator uses them only to name things, where a stable,
+different value is harmless, and they are unknown everywhere else.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tutela.scanner.estate import UNKNOWN, UnknownObject
+from tutela.scanner.sources.arm_cidr import CIDR_FUNCTIONS
+from tutela.scanner.sources.arm_strings import STRING_FUNCTIONS, text
 
 MAX_LOOP = 800  # ARM's limit on a copy loop's count
 
@@ -37,20 +43,10 @@ def truth(value: Any) -> Any:
     return UNKNOWN
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "True" if value else "False"  # as ARM (.NET) prints booleans
-    if isinstance(value, int | float | str):
-        return str(value)
-    if value is None:
-        return ""
-    raise TypeError("not text")
-
-
 def _concat(*values: Any) -> Any:
     if values and all(isinstance(v, list) for v in values):
         return [item for v in values for item in v]
-    return "".join(_text(v) for v in values)
+    return "".join(text(v) for v in values)
 
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d+)(?::([^}]*))?\}")
@@ -62,7 +58,7 @@ def _format(template: str, *values: Any) -> Any:
             return match.group(0)[0]
         value, spec = values[int(match.group(1))], match.group(2)
         if not spec:
-            return _text(value)
+            return text(value)
         if spec[0] in "Dd" and isinstance(value, int):
             return str(value).zfill(int(spec[1:] or 0))
         raise ValueError("unsupported format specifier")
@@ -80,13 +76,18 @@ def _not(value: Any) -> Any:
 
 
 def _contains(container: Any, item: Any) -> Any:
-    if isinstance(container, str) and isinstance(item, str):
-        return item.lower() in container.lower()
+    """Case-sensitive in a string, case-insensitive among an object's keys (the reference)."""
+    if isinstance(container, str):
+        return text(item) in container
     if isinstance(container, dict) and isinstance(item, str):
         return item.lower() in (k.lower() for k in container)
-    if has_unknown(container) or has_unknown(item):
+    if not isinstance(container, list):
+        raise TypeError("contains needs an array, an object or a string")
+    if has_unknown(item):
         return UNKNOWN
-    return item in container
+    if any(v == item for v in container if not has_unknown(v)):
+        return True
+    return UNKNOWN if has_unknown(container) else False
 
 
 def partly_known(value: Any) -> bool:
@@ -146,12 +147,12 @@ def _union(*values: Any) -> Any:
     return result
 
 
-def _unique_string(*values: str) -> str:
+def unique_string_for_naming(*values: str) -> str:
     digest = hashlib.sha256("\x00".join(values).encode()).digest()
     return base64.b32encode(digest).decode().lower()[:13]
 
 
-def _guid(*values: str) -> str:
+def guid_for_naming(*values: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "-".join(values)))
 
 
@@ -159,8 +160,8 @@ def _string(value: Any) -> str:
     if isinstance(value, dict | list):
         if has_unknown(value):
             raise ValueError("unknown inside")
-        return json.dumps(value, separators=(",", ":"))
-    return _text(value)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text(value)
 
 
 def _integers(op: Callable[[int, int], Any]) -> Callable[[Any, Any], Any]:
@@ -172,39 +173,146 @@ def _integers(op: Callable[[int, int], Any]) -> Callable[[Any, Any], Any]:
     return apply
 
 
+def _truncated_div(a: int, b: int) -> int:
+    quotient = abs(a) // abs(b)  # .NET integer division truncates toward zero
+    return quotient if (a < 0) == (b < 0) else -quotient
+
+
+def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """A comparison of two integers or two strings (ordinal), as ``greater``/``less`` do."""
+
+    def compare(a: Any, b: Any) -> bool:
+        both_ints = type(a) is int and type(b) is int
+        if not both_ints and not (isinstance(a, str) and isinstance(b, str)):
+            raise TypeError("compares two integers or two strings")
+        return op(a, b)
+
+    return compare
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    """``min``/``max`` of integers given as arguments or as one array."""
+
+    def apply(*values: Any) -> Any:
+        items = values[0] if len(values) == 1 and isinstance(values[0], list) else values
+        if not items or any(type(v) is not int for v in items):
+            raise TypeError("min and max need integers")
+        return pick(items)
+
+    return apply
+
+
 def _range(start: int, count: int) -> list[int]:
+    if type(start) is not int or type(count) is not int or count < 0:
+        raise TypeError("range needs integers")
     if count > MAX_LOOP * 10:
         raise ValueError("too long")
     return list(range(start, start + count))
 
 
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, str | list | dict):
+        raise TypeError("empty needs an array, an object or a string")
+    return len(value) == 0
+
+
+def _length(value: Any) -> int:
+    if not isinstance(value, str | list | dict):
+        raise TypeError("length needs an array, an object or a string")
+    return len(value)
+
+
+def _intersection(*values: Any) -> Any:
+    if any(has_unknown(v) for v in values):
+        raise ValueError("unknown inside")
+    first, *others = values
+    if all(isinstance(v, list) for v in values):
+        common: list[Any] = []
+        for item in first:
+            if item not in common and all(item in other for other in others):
+                common.append(item)
+        return common
+    if not all(isinstance(v, dict) for v in values):
+        raise TypeError("intersection of mixed types")
+    return {k: v for k, v in first.items() if all(k in o and o[k] == v for o in others)}
+
+
+def _items(value: dict[str, Any]) -> list[dict[str, Any]]:
+    if not isinstance(value, dict):
+        raise TypeError("items needs an object")
+    return [{"key": k, "value": value[k]} for k in sorted(value)]
+
+
+def _object_keys(value: dict[str, Any]) -> list[str]:
+    if not isinstance(value, dict):
+        raise TypeError("objectKeys needs an object")
+    return list(value)
+
+
+def _shallow_merge(values: list[Any]) -> dict[str, Any]:
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        raise TypeError("shallowMerge needs an array of objects")
+    if any(partly_known(v) for v in values):
+        raise ValueError("unknown inside")
+    merged: dict[str, Any] = {}
+    for value in values:
+        merged.update(value)
+    return merged
+
+
+def try_get(target: Any, *keys: Any) -> Any:
+    """``tryGet``: the value at a key (any case) or index, null where it is missing."""
+    for key in keys:
+        if target is None:
+            return None
+        if partly_known(target) or key is UNKNOWN:
+            return UNKNOWN
+        if isinstance(target, dict) and isinstance(key, str):
+            folded = key.lower()
+            target = next((v for k, v in target.items() if k.lower() == folded), None)
+        elif isinstance(target, list) and type(key) is int:
+            target = target[key] if 0 <= key < len(target) else None
+        else:
+            raise TypeError("tryGet needs an object and a key or an array and an index")
+    return target
+
+
+def _array(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **STRING_FUNCTIONS,
+    **CIDR_FUNCTIONS,
     "concat": _concat,
     "format": _format,
-    "tolower": str.lower,
-    "toupper": str.upper,
-    "replace": str.replace,
-    "split": str.split,
-    "first": lambda v: v[0],
-    "last": lambda v: v[-1],
+    "string": _string,
     "equals": _equals,
     "not": _not,
-    "bool": lambda v: truth(v) if isinstance(v, str) else bool(v),
-    "int": int,
-    "string": _string,
-    "length": len,
-    "empty": lambda v: v is None or len(v) == 0,
+    "greater": _ordered(lambda a, b: a > b),
+    "greaterorequals": _ordered(lambda a, b: a >= b),
+    "less": _ordered(lambda a, b: a < b),
+    "lessorequals": _ordered(lambda a, b: a <= b),
+    "length": _length,
+    "empty": _empty,
     "contains": _contains,
     "union": _union,
-    "array": lambda v: v if isinstance(v, list) else [v],
-    "json": json.loads,
+    "intersection": _intersection,
+    "array": _array,
+    "items": _items,
+    "objectkeys": _object_keys,
+    "shallowmerge": _shallow_merge,
+    "tryget": try_get,
     "add": _integers(lambda a, b: a + b),
     "sub": _integers(lambda a, b: a - b),
-    "greater": _integers(lambda a, b: a > b),
-    "less": _integers(lambda a, b: a < b),
+    "mul": _integers(lambda a, b: a * b),
+    "div": _integers(_truncated_div),
+    "mod": _integers(lambda a, b: a - b * _truncated_div(a, b)),
+    "min": _extreme(min),
+    "max": _extreme(max),
     "range": _range,
-    "uniquestring": _unique_string,
-    "guid": _guid,
     "true": lambda: True,
     "false": lambda: False,
     "null": lambda: None,

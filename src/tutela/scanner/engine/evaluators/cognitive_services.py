@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from tutela.scanner.catalog.model_retirements import load_model_retirements, stage
-from tutela.scanner.engine.conditions import Context, Tri
+from tutela.scanner.engine.conditions import Context, Tri, property_value
 from tutela.scanner.engine.evaluators import evaluator
 from tutela.scanner.estate import UNKNOWN, Resource
 
@@ -57,7 +57,7 @@ def rai_content_filters(ctx: Context, params: dict[str, Any], _as_of: dt.date) -
     filter nothing (fail). Any other name is looked up as the account's ``raiPolicies`` child:
     absent from the estate → unknown; otherwise judged by ``_judge_policy``.
     """
-    name = ctx.resource.properties.get("raiPolicyName")
+    name = property_value(ctx.resource.properties, "raiPolicyName")
     if name is UNKNOWN:
         ctx.evidence.append(("properties.raiPolicyName", "<unknown>"))
         return None
@@ -95,20 +95,20 @@ def _judge_policy(ctx: Context, policy: Resource, params: dict[str, Any]) -> Tri
     props = policy.properties
     undecided = False
     failed = False
-    mode = props.get("mode")
+    mode = property_value(props, "mode")
     ctx.evidence.append((f"{where}.mode", "<unknown>" if mode is UNKNOWN else mode or "<absent>"))
     non_blocking = {m.casefold() for m in _words(params, "non_blocking_modes", _NON_BLOCKING_MODES)}
     if mode is UNKNOWN:
         undecided = True
     elif isinstance(mode, str) and mode.casefold() in non_blocking:
         failed = True
-    filters = props.get("contentFilters")
+    filters = property_value(props, "contentFilters")
     if filters is UNKNOWN:
         ctx.evidence.append((f"{where}.contentFilters", "<unknown>"))
         return False if failed else None
     if not isinstance(filters, list):
         filters = []
-    base = str(props.get("basePolicyName") or "")
+    base = str(property_value(props, "basePolicyName") or "")
     inherits_default = base.casefold().startswith("microsoft.default")
     by_name = _by_name_and_source(filters)
     for filter_name, source in _required_filters(params):
@@ -135,8 +135,9 @@ def _by_name_and_source(filters: list[Any]) -> dict[tuple[str, str], list[dict[s
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for entry in filters:
         if isinstance(entry, dict):
-            source = str(entry.get("source", "")).casefold()
-            found.setdefault((_key(entry.get("name")), source), []).append(entry)
+            source = str(property_value(entry, "source", "")).casefold()
+            name = property_value(entry, "name")
+            found.setdefault((_key(name), source), []).append(entry)
     return found
 
 
@@ -157,7 +158,8 @@ def _judge_filter(
         return True if inherits_default else None
     verdict: Tri = True
     for entry in entries:
-        enabled, blocking = entry.get("enabled"), entry.get("blocking")
+        enabled = property_value(entry, "enabled")
+        blocking = property_value(entry, "blocking")
         ctx.evidence.append((label, f"enabled={_show(enabled)}, blocking={_show(blocking)}"))
         if _is_false(enabled) or _is_false(blocking):
             return False
@@ -178,7 +180,7 @@ def approved_private_endpoint(ctx: Context, _params: dict[str, Any], _as_of: dt.
     private endpoints a template or plan declares for it (sources/relate.py), so one path serves
     deployed estates and code about to be deployed alike.
     """
-    own = ctx.resource.properties.get("privateEndpointConnections")
+    own = property_value(ctx.resource.properties, "privateEndpointConnections")
     undecided = own is UNKNOWN
     for index, connection in enumerate(own if isinstance(own, list) else []):
         status = _connection_status(connection)
@@ -200,17 +202,17 @@ def _connection_status(connection: Any) -> Any:
     props = _connection_properties(connection)
     if props is UNKNOWN:
         return UNKNOWN
-    state = props.get("privateLinkServiceConnectionState")
+    state = property_value(props, "privateLinkServiceConnectionState")
     if state is UNKNOWN:
         return UNKNOWN
-    return state.get("status") if isinstance(state, dict) else None
+    return property_value(state, "status") if isinstance(state, dict) else None
 
 
 def _connection_properties(connection: Any) -> Any:
     """ARM nests a connection's fields under ``properties``; some exports flatten them."""
     if not isinstance(connection, dict):
         return {}
-    props = connection.get("properties", connection)
+    props = property_value(connection, "properties", connection)
     return props if props is UNKNOWN or isinstance(props, dict) else {}
 
 
@@ -222,9 +224,9 @@ def model_retirement(ctx: Context, params: dict[str, Any], as_of: dt.date) -> Tr
     notice_days`` (default 60) is how close a retirement date counts as retiring. A version the
     table does not list, or a model the source could not read, is unknown.
     """
-    model = ctx.resource.properties.get("model")
-    name = model.get("name") if isinstance(model, dict) else None
-    version = model.get("version") if isinstance(model, dict) else None
+    model = property_value(ctx.resource.properties, "model")
+    name = property_value(model, "name") if isinstance(model, dict) else None
+    version = property_value(model, "version") if isinstance(model, dict) else None
     if UNKNOWN in (model, name, version) or not name or not version:
         shown = "<unknown>" if UNKNOWN in (model, name, version) else "<absent>"
         ctx.evidence.append(("properties.model", f"{name or shown} {version or shown}"))

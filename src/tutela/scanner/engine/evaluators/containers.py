@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tutela.scanner.engine.conditions import Context, Tri, compile_condition
+from tutela.scanner.engine.conditions import Context, Tri, compile_condition, property_value
 from tutela.scanner.engine.evaluators import evaluator
 from tutela.scanner.estate import UNKNOWN
 
@@ -20,11 +20,11 @@ def node_pools(ctx: Context) -> tuple[list[tuple[str, Any]], bool]:
     and a pool declared in both places is judged on each declaration.
     """
     cluster = ctx.resource
-    profiles = cluster.properties.get("agentPoolProfiles")
+    profiles = property_value(cluster.properties, "agentPoolProfiles")
     pools: list[tuple[str, Any]] = []
     if isinstance(profiles, list):
         for index, profile in enumerate(profiles):
-            name = profile.get("name") if isinstance(profile, dict) else None
+            name = property_value(profile, "name") if isinstance(profile, dict) else None
             pools.append((str(name or f"#{index}"), profile))
     for child in ctx.estate.of_type(AGENT_POOL_TYPE):
         parent_id = child.parent_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tutela.scanner.engine.conditions import Context, Tri
+from tutela.scanner.engine.conditions import Context, Tri, property_value
 from tutela.scanner.engine.evaluators import evaluator
 from tutela.scanner.estate import UNKNOWN, UnknownObject
 
@@ -21,13 +21,13 @@ def _qualifies(setting: Any, wanted: set[str], groups: set[str]) -> Tri:
     """Whether one diagnostic setting sends a wanted log somewhere (None: cannot tell)."""
     if not isinstance(setting, dict):
         return None
-    props = setting.get("properties", setting)
+    props = property_value(setting, "properties", setting)
     if props is UNKNOWN or type(props) is UnknownObject or not isinstance(props, dict):
         return None
-    destinations = [props.get(name) for name in _DESTINATIONS]
+    destinations = [property_value(props, name) for name in _DESTINATIONS]
     if not any(d and d is not UNKNOWN for d in destinations):
         return None if any(d is UNKNOWN for d in destinations) else False
-    logs = props.get("logs", [])
+    logs = property_value(props, "logs", [])
     if not isinstance(logs, list):
         return None
     undecided = False
@@ -35,7 +35,9 @@ def _qualifies(setting: Any, wanted: set[str], groups: set[str]) -> Tri:
         if not isinstance(log, dict):
             undecided = True
             continue
-        enabled, category, group = log.get("enabled"), log.get("category"), log.get("categoryGroup")
+        enabled, category, group = (
+            property_value(log, name) for name in ("enabled", "category", "categoryGroup")
+        )
         if UNKNOWN in (enabled, category, group):
             undecided = True
             continue
@@ -81,16 +83,20 @@ def diagnostic_logs(ctx: Context, params: dict[str, Any], _as_of: dt.date) -> Tr
 
 def _enabled(entries: Any) -> list[dict[str, Any]]:
     listed = entries if isinstance(entries, list) else []
-    return [e for e in listed if isinstance(e, dict) and str(e.get("enabled")).lower() == "true"]
+    return [
+        e
+        for e in listed
+        if isinstance(e, dict) and str(property_value(e, "enabled")).lower() == "true"
+    ]
 
 
 def _shortfall(setting: dict[str, Any]) -> str:
     """Why a setting (already judged not to qualify) sends none of the wanted logs."""
-    props = setting.get("properties", setting)
-    if not any(props.get(name) for name in _DESTINATIONS):
+    props = property_value(setting, "properties", setting)
+    if not any(property_value(props, name) for name in _DESTINATIONS):
         return "no destination"
-    if _enabled(props.get("logs")):
+    if _enabled(property_value(props, "logs")):
         return "logs, but none of the wanted categories"
-    if _enabled(props.get("metrics")):
+    if _enabled(property_value(props, "metrics")):
         return "metrics only, no logs"
     return "no enabled logs"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tutela.scanner.engine.conditions import Context, Tri
+from tutela.scanner.engine.conditions import Context, Tri, property_value
 from tutela.scanner.engine.evaluators import evaluator
 from tutela.scanner.estate import UNKNOWN
 
@@ -32,8 +32,8 @@ def _expiry_date(value: Any) -> dt.date | None:
 @evaluator("key_expiry")
 def key_expiry(ctx: Context, _params: dict[str, Any], as_of: dt.date) -> Tri:
     """Pass when the key has an expiry date that has not yet passed on the scan date."""
-    attributes = ctx.resource.properties.get("attributes")
-    exp = attributes.get("exp") if isinstance(attributes, dict) else None
+    attributes = property_value(ctx.resource.properties, "attributes")
+    exp = property_value(attributes, "exp") if isinstance(attributes, dict) else None
     if exp is UNKNOWN:
         ctx.evidence.append(("properties.attributes.exp", "<unknown>"))
         return None
@@ -53,8 +53,8 @@ def key_expiry(ctx: Context, _params: dict[str, Any], as_of: dt.date) -> Tri:
 
 def _definition_guid(assignment: dict[str, Any]) -> Any:
     """The policyDefinitionId's last segment, lower-cased; UNKNOWN if unresolved."""
-    props = assignment.get("properties")
-    definition_id = props.get("policyDefinitionId") if isinstance(props, dict) else None
+    props = property_value(assignment, "properties")
+    definition_id = property_value(props, "policyDefinitionId") if isinstance(props, dict) else None
     if definition_id is UNKNOWN:
         return UNKNOWN
     if not isinstance(definition_id, str):

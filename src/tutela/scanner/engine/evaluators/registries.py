@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tutela.scanner.engine.conditions import Context, Tri
+from tutela.scanner.engine.conditions import Context, Tri, property_value
 from tutela.scanner.engine.evaluators import evaluator
 from tutela.scanner.estate import UNKNOWN, Resource
 
@@ -46,7 +46,7 @@ def geo_replicas(ctx: Context, _params: dict[str, Any], _as_of: dt.date) -> Tri:
     home replica ARM lists) does not count.
     """
     registry = ctx.resource
-    sku = registry.sku.get("name") if isinstance(registry.sku, dict) else None
+    sku = property_value(registry.sku, "name") if isinstance(registry.sku, dict) else None
     ctx.evidence.append(("sku.name", _shown(sku)))
     if sku is UNKNOWN or sku is None:
         return None
