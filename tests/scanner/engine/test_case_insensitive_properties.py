@@ -104,6 +104,28 @@ def test_an_arm_template_decides_any_spelling_as_the_canonical_one(
     assert _statuses(_template(spelling)) == ALL_PASS
 
 
+def test_a_template_declaration_s_own_members_are_read_in_any_spelling() -> None:
+    """ARM reads "Type", "Properties", "ApiVersion" as it reads them in camel case."""
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [
+            {
+                "Type": "Microsoft.CognitiveServices/accounts",
+                "APIVersion": "2024-10-01",
+                "Name": "oai-one",
+                "Location": "swedencentral",
+                "Kind": "OpenAI",
+                "SKU": {"name": "S0"},
+                "Properties": PASCAL,
+            }
+        ],
+    }
+    [account] = [r for r in resources_from_arm(template, "main.json") if r.type == ACCOUNT]
+    assert (account.name, account.kind, account.api_version) == ("oai-one", "OpenAI", "2024-10-01")
+    assert _statuses([account]) == ALL_PASS
+
+
 @pytest.mark.parametrize("spelling", [PASCAL, SHOUTING], ids=["Pascal", "UPPER"])
 def test_a_resource_graph_export_decides_any_spelling_as_the_canonical_one(
     spelling: dict[str, Any],

@@ -68,6 +68,50 @@ _EXTENSION_NAMESPACES: Final = {
 }
 
 
+# A declaration's own members, as ARM names them: ARM reads them without case ("Properties").
+_DECLARATION_KEYS: Final = {
+    key.lower(): key
+    for key in (
+        "type",
+        "name",
+        "apiVersion",
+        "location",
+        "kind",
+        "sku",
+        "tags",
+        "identity",
+        "properties",
+        "resources",
+        "condition",
+        "copy",
+        "existing",
+        "scope",
+        "dependsOn",
+        "subscriptionId",
+        "resourceGroup",
+        "zones",
+        "plan",
+        "comments",
+        "managedBy",
+    )
+}
+
+
+def _canonical_keys(decl: dict[str, Any]) -> dict[str, Any]:
+    """The declaration with its own members spelled as ARM documents them (a copy only when one
+    is spelled otherwise); a member given twice in two spellings keeps the documented one."""
+    if all(
+        key in _DECLARATION_KEYS.values() or key.lower() not in _DECLARATION_KEYS for key in decl
+    ):
+        return decl
+    canonical: dict[str, Any] = {}
+    for key, value in decl.items():
+        spelled = _DECLARATION_KEYS.get(key.lower(), key)
+        if spelled not in canonical or key == spelled:
+            canonical[spelled] = value
+    return canonical
+
+
 class _Unreadable(Exception):
     """A declaration the reader cannot follow; the message is the note that says so."""
 
@@ -174,6 +218,7 @@ class _Reader:
     ) -> None:
         if not isinstance(decl, dict):
             raise _Unreadable(f"{path} is not a resource declaration (an object): left out")
+        decl = _canonical_keys(decl)
         for key in ("type", "name"):
             if not isinstance(decl.get(key), str) or not decl[key]:
                 raise _Unreadable(f'{path} has no "{key}" (a non-empty string): left out')
