@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutela.cli.errors import err_console
+from tutela.cli.text import plain
 
 if TYPE_CHECKING:
     from tutela.cli.progress import Stages
@@ -45,10 +46,18 @@ class Input:
 
 @dataclass(slots=True)
 class Reading:
-    """What reading the inputs found besides resources: files skipped, directories used."""
+    """What reading the inputs found besides resources: files skipped, directories used, and
+    what each input's reading left out (``notes``, each "<input>: <what>")."""
 
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     found_in: set[Path] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    def note_what_was_left_out(self, source: str) -> None:
+        """Keep the notes of the input just read, before another reading of it replaces them."""
+        from tutela.scanner.outputs.report import input_notes
+
+        self.notes += (f"{source}: {text}" for text in input_notes(source))
 
 
 def expand(paths: Sequence[Path]) -> list[Input]:
@@ -126,9 +135,10 @@ def scanned_files(inputs: Sequence[Input], reading: Reading) -> list[Path]:
 
 def read_inputs(
     paths: Sequence[Path], inputs: Sequence[Input], stages: Stages, *, quiet: bool
-) -> tuple[Estate, list[Path]]:
-    """The estate the inputs hold, and the files it was read from; unless ``quiet``, what was
-    skipped is noted on stderr. Bad input is a ``SourceError``."""
+) -> tuple[Estate, list[Path], list[str]]:
+    """The estate the inputs hold, the files it was read from, and what reading them left out
+    (the report's ``notes``); unless ``quiet``, what was skipped is noted on stderr. Bad input
+    is a ``SourceError``."""
     from tutela.scanner.estate import Estate as EmptyEstate
     from tutela.scanner.sources import SourceError, read_estate
 
@@ -136,12 +146,14 @@ def read_inputs(
     if len(inputs) == 1 and inputs[0].directory is None and not inputs[0].is_stdin:
         with stages.reading(inputs[0].path, inputs[0].size):
             estate = read_estate([inputs[0].path])
+        reading.note_what_was_left_out(str(inputs[0].path))
     else:  # one by one, each shown as it is read
         estate = EmptyEstate()
         for item in inputs:
             with stages.reading(item.path, item.size):
                 for resource in read_input(item, reading):
                     estate.add(resource)
+            reading.note_what_was_left_out(STDIN_SOURCE if item.is_stdin else str(item.path))
     empty = directories_without_documents(paths, reading)
     if empty:
         raise SourceError(
@@ -149,31 +161,13 @@ def read_inputs(
             "the directory holds no Resource Graph export, ARM template or Terraform plan (*.json)",
         )
     files = scanned_files(inputs, reading)
+    notes = list(dict.fromkeys(reading.notes))
     if not quiet:
         if reading.skipped:
             listed = ", ".join(f"{path} ({why})" for path, why in reading.skipped)
             err_console.print(
                 f"note: {len(reading.skipped)} JSON file(s) skipped: {listed}", markup=False
             )
-        stdin = [STDIN_SOURCE] if any(item.is_stdin for item in inputs) else []
-        _say_what_was_skipped([*map(str, files), *stdin])
-    return estate, files
-
-
-def _say_what_was_skipped(sources: list[str]) -> None:
-    """Name the Terraform resource types the scan could not map, and the constructs a source
-    could not follow (``reading_notes``): honest about coverage."""
-    from tutela.scanner.sources import reading_notes
-    from tutela.scanner.sources.terraform import unsupported_types
-
-    for path in sources:
-        for text in reading_notes(path):
-            err_console.print(f"note: {path}: {text}", markup=False)
-        skipped = unsupported_types(path)
-        if skipped:
-            kinds = ", ".join(f"{count} {name}" for name, count in sorted(skipped.items()))
-            err_console.print(
-                f"note: {path}: {sum(skipped.values())} resources of unsupported types "
-                f"skipped ({kinds})",
-                markup=False,
-            )
+        for text in notes:  # the Terraform types not mapped, the constructs not followed
+            err_console.print(f"note: {plain(text)}", markup=False)
+    return estate, files, notes

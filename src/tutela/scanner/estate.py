@@ -4,7 +4,9 @@ A resource carries ARM names (lower-cased type, ``properties`` as ARM returns th
 facts a check needs. A related fact is ``None`` when the source could not see it (an ARM template
 holds no role assignments) and a list, possibly empty, when it could: checks report "unknown" for
 the first and decide on the second. A value a source could not work out (an unresolvable template
-expression, a Terraform attribute known only after apply) is the ``UNKNOWN`` sentinel.
+expression, a Terraform attribute known only after apply) is the ``UNKNOWN`` sentinel. A
+subscription the input only implies and says nothing about is not assessed at all
+(``Resource.undescribed_subscription``).
 """
 
 from __future__ import annotations
@@ -72,11 +74,26 @@ class Resource:
     # The API version a template declares the resource with: a service default that changed
     # between versions depends on it. None when the source does not say (exports, plans).
     api_version: str | None = None
+    # A subscription the input holds no record of, added by ``relate`` because resources live in
+    # it (a template's or plan's placeholder subscription, most often).
+    implied: bool = False
 
     @property
     def key(self) -> str:
         """The id compared without case, as Azure compares resource ids."""
         return self.id.lower()
+
+    @property
+    def undescribed_subscription(self) -> bool:
+        """An implied subscription whose own facts the input could not show: none is assessed.
+
+        Its Defender pricings and policy assignments are both unseen (``None``), so every
+        subscription-level check could only say "unknown" about what the input never set out to
+        describe (an ARM template or Terraform plan of workload resources): the engine leaves it
+        out. An input that declares either kind of fact, or holds the subscription's record, or
+        a live read (which always sees both), gets its subscription assessed.
+        """
+        return self.implied and self.security_pricings is None and self.policy_assignments is None
 
     @property
     def parent_id(self) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from tutela.cli.main import app
 from tutela.scanner.outputs.locations import locate
 from tutela.scanner.sources import SourceError, parse_document, read_estate, reading_notes
+from tutela.scanner.sources.terraform import unsupported_types
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-template"
@@ -213,3 +215,51 @@ def test_notes_are_those_of_the_last_parse() -> None:
     assert reading_notes("t.json")
     _types(_template(_account()))
     assert reading_notes("t.json") == []
+
+
+def test_parallel_reads_of_one_name_keep_their_own_notes() -> None:
+    """The API reads every body as "body", in parallel threads: one request's notes never
+    reach another's report."""
+    noted = _template(_account(), _nested_expression())
+    clean = _template(_account())
+    barrier = threading.Barrier(2, timeout=10)
+    seen: dict[str, list[str]] = {}
+
+    def read(name: str, document: dict[str, Any]) -> None:
+        if name == "clean":
+            barrier.wait()  # after the noted body is parsed, before its notes are read
+        parse_document(document, "body")
+        if name == "noted":
+            barrier.wait()
+        seen[name] = reading_notes("body")
+
+    threads = [
+        threading.Thread(target=read, args=(name, document))
+        for name, document in (("noted", noted), ("clean", clean))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert seen["clean"] == []
+    assert seen["noted"] == [
+        "nested template at resources[1] is an expression: its resources are not evaluated"
+    ]
+
+
+def test_a_plan_s_skipped_types_are_forgotten_when_another_document_of_its_name_is_read() -> None:
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": "azurerm_linux_web_app.app",
+                "mode": "managed",
+                "type": "azurerm_linux_web_app",
+                "change": {"actions": ["create"], "after": {"name": "app"}, "after_unknown": {}},
+            }
+        ],
+    }
+    parse_document(plan, "body")
+    assert unsupported_types("body") == {"azurerm_linux_web_app": 1}
+    parse_document(_template(_account()), "body")
+    assert unsupported_types("body") == {}

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from tutela.scanner.catalog.checks import CheckSpec
 from tutela.scanner.engine.conditions import Compiled, Context, Tri, compile_condition
 from tutela.scanner.engine.evaluators import EVALUATORS
-from tutela.scanner.estate import Estate, Resource
+from tutela.scanner.estate import SUBSCRIPTION_TYPE, Estate, Resource
 
 Status = Literal["pass", "fail", "unknown"]
 Progress = Callable[[int, int], None]  # (check-resource pairs done, pairs in all)
@@ -103,6 +103,10 @@ def _evaluate(
 ) -> tuple[list[CheckResult], Tally]:
     """Every applicable (check, resource) pair decided, by resource type and class, in estate order.
 
+    An undescribed subscription (``Resource.undescribed_subscription``: implied by a template's
+    or plan's resources, its pricings and policy assignments unseen) is in no pair at all: not
+    unknown, not counted.
+
     Returns the results kept (every one, or all but the passes) and the pairs counted per check
     and class. Passes not kept as results are put in ``passes``, if given: a resource and a
     reference to a shared evidence tuple per pass, rather than a ``CheckResult``. This loop
@@ -120,12 +124,16 @@ def _evaluate(
     shared: dict[Hashable, Evidence] = {}  # evidence_key → the one tuple of that evidence
     done = total = 0
     if progress is not None:
-        total = sum(len(estate.of_type(t)) * len(by_type[t]) for t in estate.types if t in by_type)
+        total = sum(
+            len(_assessed(estate, t)) * len(by_type[t]) for t in estate.types if t in by_type
+        )
     for resource_type in estate.types:
         compiled_checks = by_type.get(resource_type)
         if not compiled_checks:
             continue
-        resources = estate.of_type(resource_type)
+        resources = _assessed(estate, resource_type)
+        if not resources:
+            continue
         classes = groups(resource_type, resources) if groups else [(resource_type, resources)]
         for compiled in compiled_checks:
             spec, applies, rule = compiled.spec, compiled.applies, compiled.rule
@@ -187,6 +195,14 @@ def _evaluate(
                 done += len(resources)
                 progress(done, total)
     return kept, tally
+
+
+def _assessed(estate: Estate, resource_type: str) -> list[Resource]:
+    """The resources of a type that its checks assess: all but undescribed subscriptions."""
+    resources = estate.of_type(resource_type)
+    if resource_type != SUBSCRIPTION_TYPE:
+        return resources
+    return [resource for resource in resources if not resource.undescribed_subscription]
 
 
 def evaluate_estate(

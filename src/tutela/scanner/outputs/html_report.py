@@ -1,5 +1,5 @@
 """The report as one self-contained HTML file: scores per framework, findings by severity, the
-portal's charts, and the failing checks.
+portal's charts, what reading the inputs left out (the report's ``notes``), and the failing checks.
 
 Everything is in the file: the CSS inline, the charts SVG drawn by pygal as ``data:`` images
 (``outputs.charts``, shared with the portal), no script, no font, no stylesheet or image fetched; a

@@ -4,7 +4,8 @@ One test suite per framework: a failed test case per failing check on a resource
 the framework (naming the controls it counts for, each not mapped directly with its mapping, and
 the AI workload a general-purpose resource belongs to), a skipped one per result the scan could
 not decide, a skipped one per accepted risk (its acceptance as the message), and one passing case
-that counts the checks that passed.
+that counts the checks that passed. What reading the inputs left out (the report's ``notes``)
+is each suite's ``system-err``, a line per note: every framework's results are short of it.
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = No
             ET.SubElement(
                 suite, "testcase", classname=f"{framework}.passed", name=f"{passed} checks passed"
             )
+        if report.get("notes"):
+            ET.SubElement(suite, "system-err").text = "\n".join(report["notes"])
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))

@@ -17,11 +17,16 @@ failed and unknown, each finding's check id and evidence, and the list of undeci
 A scan with risk acceptances (``scanner.acceptance``) whose report has an accepted pair also says
 ``checks_accepted`` (top level and per framework) and lists each accepted pair with its acceptance
 in ``accepted``; a report with none has neither member, as before acceptances existed.
+
+What reading the inputs left out (``input_notes``: a template construct the reader could not
+follow, a plan's resources of unsupported types) is listed, each once, in ``notes``; a report
+whose inputs were read in full has no ``notes`` member.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -48,14 +53,17 @@ def report_header(
     tenant_id: str | None = None,
     label: str | None = None,
     dry_run: bool = False,
+    notes: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The report's fields in document order, ``findings`` an empty placeholder.
+    """The report's fields in document order, ``findings`` an empty placeholder; ``notes``
+    (each kept once) are what reading the inputs left out.
 
     ``report_json.ReportDocument`` writes the findings into their place; the other formats and
     the gate need only these totals.
     """
     counts = assessment.severity_counts
     accepted = assessment.accepted
+    said = list(dict.fromkeys(notes))
     document: dict[str, Any] = {
         "report_id": report_id,
         "tenant_id": tenant_id,
@@ -98,12 +106,31 @@ def report_header(
             for r in assessment.unknown_results
         ],
         **({"accepted": [accepted_entry(assessment, a) for a in accepted]} if accepted else {}),
+        **({"notes": said} if said else {}),
         "engine_version": __version__,
     }
     if dry_run:
         document["dry_run"] = True
         del document["report_id"]
     return document
+
+
+def input_notes(source: str, kind: str | None = None) -> list[str]:
+    """What the last reading of ``source`` left out, one line each: the constructs it could not
+    follow (``sources.reading_notes``) and a plan's resources of unsupported types.
+
+    ``kind``, when known, is what the source was read as: the types skipped are counted only
+    for a plan (``unsupported_types`` still holds an earlier plan's after a template's reading).
+    """
+    from tutela.scanner.sources import reading_notes
+    from tutela.scanner.sources.terraform import unsupported_types
+
+    said = reading_notes(source)
+    skipped = unsupported_types(source) if kind in (None, "terraform") else {}
+    if skipped:
+        kinds = ", ".join(f"{count} {name}" for name, count in sorted(skipped.items()))
+        said.append(f"{sum(skipped.values())} resources of unsupported types skipped ({kinds})")
+    return said
 
 
 def accepted_entry(assessment: Assessment, accepted: AcceptedResult) -> dict[str, Any]:

@@ -141,6 +141,7 @@ def sarif_blocks(
                         "rules": rules,
                     }
                 },
+                **_invocations(report.get("notes") or ()),
                 "results": Template.SLOT,
                 "properties": {
                     "aggregate_score": report.get("aggregate_score"),
@@ -173,6 +174,15 @@ def sarif_blocks(
     items = _followed_by(results, len(rows), accepted) if accepted else results
     total = len(rows) + len(accepted)
     return in_list(document, items, total, depth=_RESULT_DEPTH, indent=indent)
+
+
+def _invocations(notes: Sequence[str]) -> dict[str, Any]:
+    """What reading the inputs left out, as the invocation's ``toolExecutionNotifications``;
+    nothing when there is none, so such a run reads as before."""
+    if not notes:
+        return {}
+    said = [{"level": "warning", "message": {"text": text}} for text in notes]
+    return {"invocations": [{"executionSuccessful": True, "toolExecutionNotifications": said}]}
 
 
 def sarif_chunks(

@@ -7,7 +7,7 @@ resource read from a file says where it is declared (a Terraform address, a temp
 The tables fit the console's width, 80 columns in a pipe: ids (checks, frameworks) are never
 wrapped or cut, their columns as wide as the longest shown; titles, controls and resource
 details wrap, and a resource name or address longer than its column folds onto the next line,
-whole.
+whole. What reading the inputs left out (the report's ``notes``) follows the summary, a line each.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ def render_table(
     )
     if report.get("checks_accepted"):  # accepted risks: out of the counts above
         console.print(f"{report['checks_accepted']} accepted (see --format json)")
+    if report.get("notes"):  # what the inputs held that the scan could not read
+        console.print("Notes:\n" + "\n".join(f"  {escape(text)}" for text in report["notes"]))
     rows = failing if failing is not None else failing_checks(report)
     total = len(rows) if failing_total is None else failing_total
     if not total:

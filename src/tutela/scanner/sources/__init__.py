@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import mmap
 import re
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -35,17 +36,27 @@ class SourceError(ValueError):
 
 
 _BLANK = re.compile(rb"\s*\Z")
-_NOTES: dict[str, dict[str, None]] = {}  # source → notes, in order, each once
+# Per thread: the API reads every request's body as "body", in parallel threads, and one
+# request's notes must never reach another's report.
+_READING = threading.local()
+
+
+def _notes() -> dict[str, dict[str, None]]:
+    """This thread's notes: source → notes, in order, each once."""
+    notes: dict[str, dict[str, None]] | None = getattr(_READING, "notes", None)
+    if notes is None:
+        notes = _READING.notes = {}
+    return notes
 
 
 def note(source: str, text: str) -> None:
     """Record a construct the reading of ``source`` could not follow (each text kept once)."""
-    _NOTES.setdefault(source, {})[text] = None
+    _notes().setdefault(source, {})[text] = None
 
 
 def reading_notes(source: str) -> list[str]:
-    """What the last parse of ``source`` left out or made unknown, one line each."""
-    return list(_NOTES.get(source, ()))
+    """What this thread's last parse of ``source`` left out or made unknown, one line each."""
+    return list(_notes().get(source, ()))
 
 
 def load_json(data: bytes | memoryview, source: str) -> Any:
@@ -107,7 +118,10 @@ def _parser(kind: SourceKind) -> Callable[[Any, str], list[Resource]]:
 def parse_document(document: Any, source: str, kind: SourceKind | None = None) -> list[Resource]:
     """The resources of one parsed document (its kind detected unless given); what could not
     be followed in it is in ``reading_notes(source)`` afterwards."""
-    _NOTES.pop(source, None)
+    _notes().pop(source, None)
+    from tutela.scanner.sources.terraform import forget_skipped
+
+    forget_skipped(source)  # a plan read earlier under this name says nothing of this document
     return _parser(kind or detect_kind(document, source))(document, source)
 
 

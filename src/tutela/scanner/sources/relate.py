@@ -72,9 +72,10 @@ def relate(
 
     Every subscription a resource lives in gets a ``microsoft.resources/subscriptions`` resource
     (id ``/subscriptions/<guid>``, name and ``subscription_id`` the guid), synthesised at the end of
-    the list if the input has none; ``source`` names the input in a synthesised one's ``origin``. A
-    subscription record's display name (Resource Graph puts it in ``name``) moves to
-    ``properties.displayName``.
+    the list if the input has none (marked ``implied``); ``source`` names the input in a synthesised
+    one's ``origin``. An implied subscription left with neither pricings nor policy assignments
+    seen is ``undescribed_subscription``: subscription-level checks skip it. A subscription record's
+    display name (Resource Graph puts it in ``name``) moves to ``properties.displayName``.
 
     A ``microsoft.network/privateendpoints`` resource whose ``privateLinkServiceConnections[*]`` (or
     ``manualPrivateLinkServiceConnections[*]``) ``.properties.privateLinkServiceId`` is a resource
@@ -175,6 +176,7 @@ def _subscriptions(
             name=guid,
             subscription_id=guid,
             origin=f"{source}: implied by its resources" if source else None,
+            implied=True,
         )
         index[key] = subscription
         kept.append(subscription)

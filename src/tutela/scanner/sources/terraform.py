@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 from collections import Counter
 from typing import Any
 
@@ -35,12 +36,26 @@ __all__ = ["PLACEHOLDER_SUBSCRIPTION", "resources_from_terraform", "unsupported_
 
 _PRICING = "azurerm_security_center_subscription_pricing"
 _POLICY = ("azurerm_subscription_policy_assignment", "azurerm_management_group_policy_assignment")
-_SKIPPED: dict[str, Counter[str]] = {}
+# Per thread, as the sources' reading notes are: parallel requests read bodies of one name.
+_READING = threading.local()
+
+
+def _skipped() -> dict[str, Counter[str]]:
+    skipped: dict[str, Counter[str]] | None = getattr(_READING, "skipped", None)
+    if skipped is None:
+        skipped = _READING.skipped = {}
+    return skipped
 
 
 def unsupported_types(source: str) -> dict[str, int]:
-    """Resources of azurerm / azapi types not mapped, by type, in the last parse of ``source``."""
-    return dict(_SKIPPED.get(source, {}))
+    """Resources of azurerm / azapi types not mapped, by type, in this thread's last parse of
+    ``source`` as a plan."""
+    return dict(_skipped().get(source, {}))
+
+
+def forget_skipped(source: str) -> None:
+    """Forget what a parse of ``source`` skipped (a new document of that name is read)."""
+    _skipped().pop(source, None)
 
 
 def resources_from_terraform(document: Any, source: str) -> list[Resource]:
@@ -49,7 +64,7 @@ def resources_from_terraform(document: Any, source: str) -> list[Resource]:
     try:
         plan = Plan(document, source)
         resources = _Builder(plan).resources()
-        _SKIPPED[source] = plan.skipped
+        _skipped()[source] = plan.skipped
         return relate(
             resources,
             sees_diagnostics=True,

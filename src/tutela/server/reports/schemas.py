@@ -177,6 +177,16 @@ class ReportOut(OutputModel):
         "scan's date, each with its exception (docs/risk-acceptance.md); only in a report that "
         "accepted some.",
     )
+    notes: list[str] | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="(ours) What reading the input left out, a line each, e.g. a template's "
+        "nested template whose resources are an expression, or a Terraform plan's resources "
+        "of types the scan does not map; only in a report whose input had some.",
+        examples=[
+            ["nested template at resources[3] is an expression: its resources are not evaluated"]
+        ],
+    )
     engine_version: str
     dry_run: bool | None = None
     subscriptions: list[str] | None = None

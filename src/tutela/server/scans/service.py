@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tutela.scanner.acceptance import Acceptance
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.estate import Estate
+from tutela.scanner.outputs.report import input_notes
 from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.scanner.scan import run_scan
 from tutela.scanner.sources import SourceError, decode_document, detect_kind, parse_document
@@ -204,6 +205,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         catalog = scan_catalog(session, tenant.id, runtime.catalog)
         acceptances = scan_acceptances(session, tenant.id, catalog, now.date())
     estate, kind = read_iac(body)
+    notes = input_notes("body", kind)  # what reading it left out, before another body's
     check_resource_count(
         runtime.catalog.plan(tenant.plan),
         len(estate),
@@ -220,6 +222,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         catalog=catalog,
         acceptances=acceptances,
         extra={"source": kind},
+        notes=notes,
     )
 
 
@@ -229,6 +232,7 @@ def read_iac(body: bytes) -> tuple[Estate, str]:
     Read as ``tutela scan`` reads a file: a plan is decoded with msgspec into only the parts the
     reader uses (a whole plan parsed into Python objects takes gigabytes at 100,000 resources),
     anything else with orjson; the parsed document is dropped once its resources are made.
+    What reading it left out is ``input_notes("body", kind)`` until the next body is read.
     """
     try:
         document, kind = decode_document(body, "body")
@@ -257,13 +261,14 @@ def assess_estate(
     catalog: Catalog | None = None,
     dry_run: bool = False,
     acceptances: Sequence[Acceptance] = (),
+    notes: Sequence[str] = (),
 ) -> ReportDocument:
     """Run the engine on an estate: the report document, not yet stored.
 
     ``catalog``: the runtime's under the tenant's house policy (``scan_catalog``); scans of a
     tenant pass it, and None is the runtime's own (the default policy). ``acceptances``: the
     tenant's approved risk exceptions (``scan_acceptances``). Governance scans come here too,
-    so they narrate and accept as ``/scan`` does.
+    so they narrate and accept as ``/scan`` does. ``notes``: what reading the estate left out.
     """
     catalog = catalog or runtime.catalog
     # The model's narratives when TUTELA_LLM_* configure one (deterministic where it fails).
@@ -278,6 +283,7 @@ def assess_estate(
         label=label,
         dry_run=dry_run,
         acceptances=acceptances,
+        notes=notes,
     )
     return document
 
@@ -294,6 +300,7 @@ def _assess_and_store(
     catalog: Catalog,
     acceptances: Sequence[Acceptance],
     extra: dict[str, Any],
+    notes: Sequence[str] = (),
 ) -> ReportDocument:
     document = assess_estate(
         runtime,
@@ -306,6 +313,7 @@ def _assess_and_store(
         catalog=catalog,
         dry_run=options.dry_run,
         acceptances=acceptances,
+        notes=notes,
     )
     document.header.update(extra)
     if options.dry_run:
