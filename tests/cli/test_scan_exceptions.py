@@ -16,6 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from tests.cli.test_scan import ACCOUNT, account
 from tutela.cli import scan as cli_scan
 from tutela.cli.main import app
 from tutela.scanner.acceptance import read_acceptances
@@ -23,27 +24,8 @@ from tutela.scanner.catalog import load_catalog
 from tutela.scanner.scan import run_scan
 from tutela.scanner.sources import read_estate
 
-SUB = "8d2bf1a4-4c1e-4f0e-9d6c-1f2e3a4b5c6d"
-ACCOUNTS = (
-    f"/subscriptions/{SUB}/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts"
-)
 FRAMEWORKS = "iso42001,sr11_7"
 TODAY = dt.datetime.now(dt.UTC).date()
-
-
-def account(name: str, **properties: Any) -> dict[str, Any]:
-    return {
-        "id": f"{ACCOUNTS}/{name}",
-        "name": name,
-        "type": "microsoft.cognitiveservices/accounts",
-        "kind": "OpenAI",
-        "location": "westeurope",
-        "resourceGroup": "rg-ai",
-        "subscriptionId": SUB,
-        "sku": {"name": "S0"},
-        "tags": {},
-        "properties": properties,
-    }
 
 
 @pytest.fixture
@@ -77,7 +59,7 @@ def exceptions_for(pairs: list[tuple[str, str]], expires: dt.date) -> dict[str, 
     entries: list[dict[str, Any]] = [
         {
             "check": first_check,
-            "resource": f"{ACCOUNTS.upper()}/OAI-*",
+            "resource": f"{ACCOUNT.upper()}/OAI-*",
             "reason": "sandbox accounts, no customer data",
             "approver": "ciso@example.com",
             "ticket": "RISK-42",
@@ -110,7 +92,7 @@ def test_the_life_of_an_exceptions_file(estate: Path, tmp_path: Path) -> None:
     assert blocked.exit_code == 1, blocked.output
     before = json.loads(blocked.stdout)
     pairs = blocking_pairs(before)
-    assert {resource for _, resource in pairs} == {f"{ACCOUNTS}/oai-a", f"{ACCOUNTS}/oai-b"}
+    assert {resource for _, resource in pairs} == {f"{ACCOUNT}/oai-a", f"{ACCOUNT}/oai-b"}
     assert "accepted" not in before
     assert "checks_accepted" not in before
 
@@ -245,7 +227,7 @@ def test_sarif_junit_and_table_show_the_accepted_pairs(estate: Path, tmp_path: P
 def entry(**changes: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "check": "AOAI-LOCAL-AUTH",
-        "resource": f"{ACCOUNTS}/oai-a",
+        "resource": f"{ACCOUNT}/oai-a",
         "reason": "sandbox",
         "approver": "ciso@example.com",
         "ticket": "RISK-1",
@@ -333,7 +315,7 @@ def test_a_quoted_date_is_a_date(estate: Path, tmp_path: Path) -> None:
     path = tmp_path / "exceptions.yaml"
     later = (TODAY + dt.timedelta(days=5)).isoformat()
     path.write_text(
-        f"exceptions:\n  - check: AOAI-LOCAL-AUTH\n    resource: '{ACCOUNTS}/*'\n"
+        f"exceptions:\n  - check: AOAI-LOCAL-AUTH\n    resource: '{ACCOUNT}/*'\n"
         f"    reason: r\n    approver: a\n    expires: '{later}'\n"
     )
     [acceptance] = read_acceptances(path, load_catalog(), TODAY)

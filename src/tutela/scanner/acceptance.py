@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Strict, ValidationError, field_validator
 
 from tutela.scanner.catalog import Catalog
+from tutela.scanner.yaml_file import UnreadableYaml, read_yaml
 
 __all__ = [
     "Acceptance",
@@ -237,16 +237,9 @@ def read_acceptances(path: Path, catalog: Catalog, today: dt.date) -> list[Accep
     AcceptanceError says what is wrong in one line, naming the entry (index and check).
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise AcceptanceError(f"cannot be read ({reason})") from None
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise AcceptanceError(f"is not valid YAML{where}") from None
+        data: Any = read_yaml(path, "YAML")
+    except UnreadableYaml as exc:
+        raise AcceptanceError(str(exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("exceptions"), list):
         raise AcceptanceError(
             "must be a mapping with an `exceptions` list "

@@ -15,7 +15,6 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Final
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,6 +27,7 @@ from pydantic import (
 
 from tutela.scanner.catalog.checks import CheckSpec
 from tutela.scanner.catalog.loader import Catalog
+from tutela.scanner.yaml_file import UnreadableYaml, read_yaml
 
 MIN_DAYS: Final = 1
 MAX_DAYS: Final = 3650  # ten years: a longer period is no review at all
@@ -173,16 +173,9 @@ def describe_errors(error: ValidationError) -> str:
 def read_house_policy(path: Path) -> HousePolicy:
     """A policy from a YAML or JSON file (JSON is YAML); HousePolicyError names what is wrong."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise HousePolicyError(f"cannot be read ({reason})") from None
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise HousePolicyError(f"is not valid YAML or JSON{where}") from None
+        data: Any = read_yaml(path, "YAML or JSON")
+    except UnreadableYaml as exc:
+        raise HousePolicyError(str(exc)) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
