@@ -438,7 +438,15 @@ def _rules_with(**changes: Any) -> dict[str, Any]:
 def test_the_shipped_rules_load_and_name_every_checked_general_purpose_type() -> None:
     rules = load_ai_scope_rules()
     components = "microsoft.insights/components"
-    assert {link.to for link in rules.links} == {STORAGE, VAULT, REGISTRY, CLUSTER, components}
+    cosmos = "microsoft.documentdb/databaseaccounts"
+    assert {link.to for link in rules.links} == {
+        STORAGE,
+        VAULT,
+        REGISTRY,
+        CLUSTER,
+        components,
+        cosmos,
+    }
     assert {"ai-workload", "model-id"} <= set(rules.tags)
 
 

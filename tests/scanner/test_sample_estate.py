@@ -52,7 +52,7 @@ def test_the_sample_is_one_whole_resource_graph_export(estate: Estate) -> None:
 
 
 def test_it_holds_a_bank_sized_estate_in_two_subscriptions(estate: Estate) -> None:
-    assert 40 <= len(estate) <= 80
+    assert 40 <= len(estate) <= 100
     subscriptions = estate.of_type(SUBSCRIPTION_TYPE)
     assert sorted(s.properties["displayName"] for s in subscriptions) == [
         "sub-cbk-ai-dev",

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tutela.cli.errors import err_console
 from tutela.cli.text import plain
@@ -47,17 +47,21 @@ class Input:
 @dataclass(slots=True)
 class Reading:
     """What reading the inputs found besides resources: files skipped, directories used, and
-    what each input's reading left out (``notes``, each "<input>: <what>")."""
+    what each input's reading left out (``notes``, each "<input>: <what>") or found and did not
+    evaluate (``not_evaluated``, the report's entries)."""
 
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     found_in: set[Path] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    not_evaluated: list[dict[str, Any]] = field(default_factory=list)
 
     def note_what_was_left_out(self, source: str) -> None:
         """Keep the notes of the input just read, before another reading of it replaces them."""
+        from tutela.scanner.not_evaluated import from_reading
         from tutela.scanner.outputs.report import input_notes
 
         self.notes += (f"{source}: {text}" for text in input_notes(source))
+        self.not_evaluated += from_reading(source)
 
 
 def expand(paths: Sequence[Path]) -> list[Input]:
@@ -135,9 +139,10 @@ def scanned_files(inputs: Sequence[Input], reading: Reading) -> list[Path]:
 
 def read_inputs(
     paths: Sequence[Path], inputs: Sequence[Input], stages: Stages, *, quiet: bool
-) -> tuple[Estate, list[Path], list[str]]:
-    """The estate the inputs hold, the files it was read from, and what reading them left out
-    (the report's ``notes``); unless ``quiet``, what was skipped is noted on stderr. Bad input
+) -> tuple[Estate, list[Path], list[str], list[dict[str, Any]]]:
+    """The estate the inputs hold, the files it was read from, what reading them left out
+    (the report's ``notes``) and what it found and did not evaluate (``not_evaluated``'s
+    entries from reading); unless ``quiet``, what was skipped is noted on stderr. Bad input
     is a ``SourceError``."""
     from tutela.scanner.estate import Estate as EmptyEstate
     from tutela.scanner.sources import SourceError, read_estate
@@ -170,4 +175,4 @@ def read_inputs(
             )
         for text in notes:  # the Terraform types not mapped, the constructs not followed
             err_console.print(f"note: {plain(text)}", markup=False)
-    return estate, files, notes
+    return estate, files, notes, reading.not_evaluated

@@ -455,7 +455,7 @@ def _scan_and_write(
     inputs = expand(paths)
     with stages_for([item.path for item in inputs]) as stages:
         try:
-            estate, files, notes = read_inputs(paths, inputs, stages, quiet=writing.quiet)
+            estate, files, notes, unread = read_inputs(paths, inputs, stages, quiet=writing.quiet)
         except SourceError as exc:
             raise _usage_error(str(exc)) from None
         scan_ts = dt.datetime.now(dt.UTC)
@@ -469,6 +469,7 @@ def _scan_and_write(
             record_passes=writing.include_passed,
             acceptances=acceptances,
             notes=notes,
+            not_evaluated=unread,
         )
         known = writing.baseline
         comparison = None if known is None else compare(assessment.failed, known)

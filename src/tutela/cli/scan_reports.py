@@ -212,7 +212,9 @@ class Reports:
             console.print(_summary_line(header), markup=False, soft_wrap=True)
         for row in first:
             known = self.baseline is not None and self.baseline.holds(row.check_id, row.resource)
-            mark = " (in baseline)" if known else ""
+            mark = (" (conditional)" if row.conditional else "") + (
+                " (in baseline)" if known else ""
+            )
             console.print(
                 f"{row.severity:<8} {row.check_id}  {plain(row.resource_name)} "
                 f"({plain(row.resource_type)}){mark}",

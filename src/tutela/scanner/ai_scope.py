@@ -6,7 +6,8 @@ are data (``catalog/ai_scope.yaml``, documented in ``catalog/README.md``, "AI sc
 applies them to one estate. A general-purpose resource is in scope, first reason found wins:
 
 1. linked from an AI resource (a workspace's default storage account, an account's CMK vault);
-2. tagged as part of an AI workload or model inventory (``ai-workload``, ``model-id``);
+2. tagged as part of an AI workload or model inventory (``ai-workload``, ``model-id``), or a
+   setting of its own shows AI use (``ai_when``: a Cosmos DB account with vector search);
 3. a child (blob service, key): as its parent is, or in scope when its parent is not in the input;
 4. a subscription-wide fact (the subscription, role and policy assignments, role definitions):
    when its subscription holds an AI resource;
@@ -29,7 +30,7 @@ from tutela.scanner.catalog.scoping import (
     LinkRule,
     load_ai_scope_rules,
 )
-from tutela.scanner.estate import SUBSCRIPTION_TYPE, UNKNOWN, Estate, Resource
+from tutela.scanner.estate import SUBSCRIPTION_TYPE, UNKNOWN, Estate, Resource, member
 
 _MEMO_KEY: Final = "tutela.scanner.ai_scope"
 _PROVIDERS: Final = "/providers/"
@@ -101,6 +102,10 @@ class AiScope:
         tagged = self._tagged(resource)
         if tagged is not None:
             return tagged
+        if rule.ai_when is not None:
+            shown = _shows_ai(resource, rule.ai_when, rule.ai_reason or "")
+            if shown is not None:
+                return shown
         if rule.parent is not None:
             return self._through_parent(resource, self._general[rule.parent])
         if rule.subscription_wide:
@@ -228,7 +233,7 @@ class AiScope:
             self._vault_hosts = {}
             suffixes = self._rules.vault_dns_suffixes
             for vault in self._estate.of_type(_VAULT_TYPE):
-                stated = _host(vault.properties.get("vaultUri"))
+                stated = _host(member(vault.properties, "vaultUri"))
                 if stated is not None:
                     self._vault_hosts.setdefault(stated, vault)
                 for suffix in suffixes:
@@ -255,7 +260,7 @@ def _values(node: Any, steps: _Steps) -> list[Any]:
             if at is UNKNOWN:
                 found.append(UNKNOWN)
             elif isinstance(at, dict):
-                child = at.get(name)  # an UnknownObject answers UNKNOWN
+                child = member(at, name)  # any case; an UnknownObject answers UNKNOWN
                 if not each or child is UNKNOWN:
                     found.append(child)
                 elif isinstance(child, list):
@@ -272,6 +277,22 @@ def _meets(resource: Resource, steps: _Steps, condition: Condition | None) -> bo
         if value is UNKNOWN or (isinstance(value, str) and value.lower() in wanted):
             return True
     return False
+
+
+def _shows_ai(resource: Resource, condition: Condition, reason: str) -> str | None:
+    """``reason`` when the resource's own setting shows AI use; when the source could not resolve
+    the setting, that it is considered in scope; None otherwise."""
+    wanted = {value.lower() for value in condition.in_}
+    unresolved = False
+    for value in _values(resource.properties, _steps(condition.field)):
+        if isinstance(value, str) and value.lower() in wanted:
+            return reason
+        unresolved = unresolved or value is UNKNOWN
+    if unresolved:
+        return (
+            f"its {condition.field} cannot be resolved from the input, so it is considered in scope"
+        )
+    return None
 
 
 def _host(uri: Any) -> str | None:

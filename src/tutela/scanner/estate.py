@@ -6,7 +6,8 @@ holds no role assignments) and a list, possibly empty, when it could: checks rep
 the first and decide on the second. A value a source could not work out (an unresolvable template
 expression, a Terraform attribute known only after apply) is the ``UNKNOWN`` sentinel. A
 subscription the input only implies and says nothing about is not assessed at all
-(``Resource.undescribed_subscription``).
+(``Resource.undescribed_subscription``). A template's resource deployed only under a condition
+the reader could not decide is assessed and marked (``Resource.conditional``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,29 @@ def is_unknown(value: object) -> bool:
     return value is UNKNOWN
 
 
+def member(obj: Any, key: str, default: Any = None) -> Any:
+    """``obj[key]`` as ARM reads a property name: spelt in any case (``PrivateEndpointConnections``
+    is ``privateEndpointConnections``); ``default`` when absent or ``obj`` is not an object, and
+    ``UNKNOWN`` from an ``UnknownObject``."""
+    if not isinstance(obj, dict):
+        return default
+    if key in obj:
+        return obj[key]
+    folded = key.lower()
+    for name, value in obj.items():
+        if isinstance(name, str) and name.lower() == folded:
+            return value
+    return obj.get(key, default)
+
+
+def member_key(obj: dict[str, Any], key: str) -> str:
+    """How ``obj`` spells ``key`` (any case), or ``key`` itself when it has no such member."""
+    if key in obj:
+        return key
+    folded = key.lower()
+    return next((k for k in obj if isinstance(k, str) and k.lower() == folded), key)
+
+
 @dataclass(slots=True, eq=False)
 class Resource:
     """One Azure resource (or a subscription, for subscription-level facts)."""
@@ -77,6 +101,10 @@ class Resource:
     # A subscription the input holds no record of, added by ``relate`` because resources live in
     # it (a template's or plan's placeholder subscription, most often).
     implied: bool = False
+    # The condition, as the template writes it, under which a template deploys the resource when
+    # the reader could not decide it (its own, a parent's or a nested deployment's): the scan
+    # assesses it as if deployed and reports mark it "conditional". None: deployed outright.
+    conditional: str | None = None
 
     @property
     def key(self) -> str:

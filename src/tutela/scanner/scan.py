@@ -12,6 +12,7 @@ from tutela.scanner.engine.assess import Assessment, assess
 from tutela.scanner.engine.evaluate import Progress
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative import Narrator
+from tutela.scanner.not_evaluated import unchecked
 from tutela.scanner.outputs.report import report_header
 from tutela.scanner.outputs.report_json import ReportDocument
 
@@ -51,6 +52,7 @@ def run_scan(
     progress: Progress | None = None,
     record_passes: bool = True,
     acceptances: Sequence[Acceptance] = (),
+    not_evaluated: Sequence[dict[str, Any]] = (),
     **header_fields: Any,
 ) -> tuple[Assessment, ReportDocument]:
     """Assess the estate and make its report; findings are narrated when a narrator is given.
@@ -60,7 +62,9 @@ def run_scan(
     recorded with their evidence (what a stored report keeps) unless ``record_passes`` is
     False, as for ``tutela scan`` without ``--include-passed``. Failing pairs that one of
     ``acceptances`` covers on the scan's date are accepted: listed, never counted
-    (``engine.assess``, docs/risk-acceptance.md).
+    (``engine.assess``, docs/risk-acceptance.md). The report's ``not_evaluated`` is the
+    entries given as ``not_evaluated`` (what reading the inputs found and did not evaluate), then
+    the estate's resources no check of the scan applies to (``scanner.not_evaluated``).
     """
     catalog = catalog or load_catalog()
     assessment = assess(
@@ -72,5 +76,12 @@ def run_scan(
         record_passes=record_passes,
         acceptances=acceptances,
     )
-    header = report_header(assessment, scan_ts=scan_ts, **header_fields)
+    checked = {
+        resource_type
+        for check in catalog.checks
+        if check.id in assessment.control_map.controls
+        for resource_type in check.resource_types
+    }
+    unseen = [*not_evaluated, *unchecked(estate, checked)]
+    header = report_header(assessment, scan_ts=scan_ts, not_evaluated=unseen, **header_fields)
     return assessment, ReportDocument(header, assessment, narrator)

@@ -145,3 +145,50 @@ def test_unquoted_yaml_dates_are_read_as_versions() -> None:
 def test_a_malformed_default_since_is_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ConditionError):
         compile_condition(bad)
+
+
+def _vault(api_version: str | None) -> Resource:
+    return Resource(
+        id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+        type="microsoft.keyvault/vaults",
+        name="kv",
+        properties={},
+        api_version=api_version,
+    )
+
+
+@pytest.mark.parametrize(
+    ("api_version", "status", "shown"),
+    [
+        ("2023-07-01", "pass", "<absent; service default True (API version 2023-07-01)>"),
+        ("2019-09-01", "pass", "<absent; service default True (API version 2019-09-01)>"),
+        ("2018-02-14", "unknown", "<absent; service default depends on the API version>"),
+        (None, "unknown", "<absent; service default depends on the API version>"),
+    ],
+)
+def test_key_vault_soft_delete_is_on_by_default_from_api_2019_09_01(
+    api_version: str | None, status: str, shown: str
+) -> None:
+    check = load_catalog().check("KV-SOFT-DELETE")
+    estate = Estate([_vault(api_version)])
+    (result,) = evaluate_estate(estate, [check], as_of=dt.date(2026, 12, 1))
+    assert result.status == status
+    assert result.evidence == (("properties.enableSoftDelete", shown),)
+
+
+def test_a_plain_default_and_a_versioned_one_read_alike_in_the_evidence() -> None:
+    versioned = {"field": "properties.x", "equals": "on", "default_since": {"2020-01-01": "on"}}
+    plain = {"field": "properties.x", "equals": "on", "default": "on"}
+    both = {**versioned, "default": "off"}
+    resource = Resource(id="/r", type="t", name="r", properties={}, api_version="2021-01-01")
+    old = Resource(id="/r", type="t", name="r", properties={}, api_version="2019-01-01")
+    notes = []
+    for spec, subject in ((versioned, resource), (plain, resource), (both, old)):
+        ctx = Context(subject, Estate([subject]))
+        compile_condition(spec)(ctx, subject)
+        notes.append(ctx.evidence[0][1])
+    assert notes == [
+        "<absent; service default 'on' (API version 2021-01-01)>",
+        "<absent; service default 'on'>",
+        "<absent; service default 'off'>",
+    ]

@@ -4,6 +4,7 @@ the expression as the example writes it (parameters inlined) and the documented 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,29 @@ DOCUMENTED = [
     # date functions (no clock needed)
     ("[dateTimeFromEpoch(1683040573)]", "2023-05-02T15:16:13Z"),
     ("[dateTimeToEpoch('2023-05-02T15:16:13Z')]", 1683040573),
+    # dateTimeAdd: P1Y is 365 days, P1M 30 (the reference's remarks and their outputs)
+    ("[dateTimeAdd('2023-01-01 00:00:00Z', 'P1Y')]", "2024-01-01T00:00:00Z"),
+    ("[dateTimeAdd('2024-01-01 00:00:00Z', 'P1Y')]", "2024-12-31T00:00:00Z"),
+    ("[dateTimeAdd('2023-02-01 00:00:00Z', 'P1M')]", "2023-03-03T00:00:00Z"),
+    ("[dateTimeAdd('2024-02-01 00:00:00Z', 'P1M')]", "2024-03-02T00:00:00Z"),
+    # the reference's example with a base time of 2020-04-07 14:53:14Z
+    ("[dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y')]", "2023-04-07T14:53:14Z"),
+    ("[dateTimeAdd('2020-04-07 14:53:14Z', '-P9D')]", "2020-03-29T14:53:14Z"),
+    ("[dateTimeAdd('2020-04-07 14:53:14Z', 'PT1H')]", "2020-04-07T15:53:14Z"),
+    ("[dateTimeAdd('2020-04-07 14:53:14Z', 'PT1H', 'u')]", "2020-04-07 15:53:14Z"),
+    ("[dateTimeAdd('2020-04-07 14:53:14Z', 'P1D', 'yyyy-MM-dd')]", "2020-04-08"),
+    ("[dateTimeToEpoch(dateTimeAdd('2023-05-02T15:16:13Z', 'P1D'))]", 1683040573 + 86400),
+    # array functions Bicep compiles its spread and from-end indexing to
+    (
+        "[flatten(createArray(createArray('one', 'two'), createArray('three'), "
+        "createArray('four', 'five')))]",
+        ["one", "two", "three", "four", "five"],
+    ),
+    ("[indexFromEnd(createArray('one', 'two', 'three'), 1)]", "three"),
+    ("[tryIndexFromEnd(createArray('one', 'two', 'three'), 2)]", "two"),
+    ("[tryIndexFromEnd(createArray('one', 'two', 'three'), 4)]", None),
+    ("[tryIndexFromEnd(variables('colors'), 1)]", "green"),
+    ("[tryIndexFromEnd(parameters('dogs'), 1, 'name')]", "Kira"),
     # CIDR functions
     (
         "[parseCidr('10.144.0.0/20')]",
@@ -287,6 +311,12 @@ DOCUMENTED = [
     # deployment functions with placeholders
     ("[resourceGroup().location]", "westus"),
     ("[subscription().subscriptionId]", SUB),
+    (
+        "[managementGroupResourceId('mg-ai', 'Microsoft.Authorization/policyDefinitions', "
+        "'LocationRestriction')]",
+        "/providers/Microsoft.Management/managementGroups/mg-ai/providers/"
+        "Microsoft.Authorization/policyDefinitions/LocationRestriction",
+    ),
     # user-defined functions (which may call one another)
     ("[contoso.uniqueName('Storage')]", "storage-acct"),
     ("[contoso.twice('Storage')]", "storagex-acct"),
@@ -336,10 +366,15 @@ UNKNOWABLE = [
             f"contoso.uniqueName({U})",
         )
     ),
-    # not static, or not reproduced exactly
-    "[utcNow()]",
+    # not static, or not known offline
+    "[utcNow()]",  # outside a parameter's default: see test_utc_now_*
     "[newGuid()]",
-    "[dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y')]",  # its output uses .NET's culture format
+    "[managementGroupResourceId('Microsoft.Authorization/policyDefinitions', 'x')]",
+    f"[dateTimeAdd({U}, 'P1D')]",
+    "[dateTimeAdd('2020-04-07', 'P')]",  # not a duration
+    "[dateTimeAdd('yesterday', 'P1D')]",
+    "[indexFromEnd(createArray('one'), 2)]",
+    "[flatten(createArray('one'))]",
     "[uniqueString('a')]",  # known for naming only: see test_arm_expressions
     "[guid('a')]",
     "[deployment().name]",
@@ -375,3 +410,70 @@ def test_every_registered_function_is_documented() -> None:
         "lambda",
     }
     assert sorted(f for f in registered if f"`{f}`" not in documented) == []
+
+
+NOW = dt.datetime(2019, 3, 5, 17, 53, 18, tzinfo=dt.UTC)
+CLOCKED: dict[str, Any] = {
+    "parameters": {
+        "utcValue": {"type": "string", "defaultValue": "[utcNow()]"},
+        "utcShortValue": {"type": "string", "defaultValue": "[utcNow('d')]"},
+        "utcCustomValue": {"type": "string", "defaultValue": "[utcNow('M d')]"},
+        "baseTime": {"type": "string", "defaultValue": "[utcNow('u')]"},
+        "expiry": {
+            "type": "int",
+            "defaultValue": "[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))]",
+        },
+    },
+    "variables": {"add1Hour": "[dateTimeAdd(parameters('baseTime'), 'PT1H')]"},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the reference's examples (utcNow), at its example's moment
+        ("[parameters('utcValue')]", "20190305T175318Z"),
+        ("[parameters('utcShortValue')]", "03/05/2019"),
+        ("[parameters('utcCustomValue')]", "3 5"),
+        ("[parameters('baseTime')]", "2019-03-05 17:53:18Z"),
+        ("[variables('add1Hour')]", "2019-03-05T18:53:18Z"),
+        (
+            "[parameters('expiry')]",
+            int(dt.datetime(2020, 3, 4, 17, 53, 18, tzinfo=dt.UTC).timestamp()),
+        ),
+    ],
+)
+def test_utc_now_in_a_parameter_default_answers_the_read_s_fixed_clock(
+    text: str, expected: Any
+) -> None:
+    assert Evaluator(CLOCKED, Deployment(SUB, "rg-ai"), now=NOW).resolve(text) == expected
+
+
+def test_utc_now_is_one_value_for_a_whole_read_and_defaults_to_the_start_of_the_day() -> None:
+    first = Evaluator(CLOCKED, Deployment(SUB, "rg-ai")).resolve("[parameters('utcValue')]")
+    again = Evaluator(CLOCKED, Deployment(SUB, "rg-ai")).resolve("[parameters('utcValue')]")
+    today = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+    assert first == again in (f"{today}T000000Z", f"{dt.date.today():%Y%m%d}T000000Z")
+
+
+def test_utc_now_outside_a_parameter_default_is_unknown_even_after_one() -> None:
+    ev = Evaluator(CLOCKED, Deployment(SUB, "rg-ai"), now=NOW)
+    assert ev.resolve("[parameters('utcValue')]") == "20190305T175318Z"
+    assert ev.resolve("[utcNow()]") is UNKNOWN  # ARM allows it in parameter defaults only
+
+
+def test_member_names_that_are_expressions_are_evaluated_as_ids_are() -> None:
+    identity = (
+        "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', parameters('unknown'))]"
+    )
+    resolved = _eval_object({identity: {}, "[[literal]": 1, "[reference('x').y]": 2})
+    assert resolved == {
+        "/subscriptions/3f2a6b1e-8c4d-4e7a-9b15-2d6c0f9e4a71/resourceGroups/rg-ai/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/{unknown}": {},
+        "[literal]": 1,  # an escaped bracket is text
+        "[reference('x').y]": 2,  # not known offline: the name keeps its text
+    }
+
+
+def _eval_object(value: dict[str, Any]) -> Any:
+    return Evaluator(TEMPLATE, Deployment(SUB, "rg-ai", "westus")).resolve(value)

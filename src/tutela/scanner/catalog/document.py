@@ -17,6 +17,7 @@ from tutela.scanner.catalog.checks import (
     FrameworkControls,
     finding_control_id,
 )
+from tutela.scanner.catalog.defaults import assumed_defaults
 from tutela.scanner.catalog.loader import Catalog
 
 
@@ -65,6 +66,12 @@ def _references(check: CheckSpec) -> str:
     return "; ".join(parts) or "—"
 
 
+def _defaults(check: CheckSpec) -> str:
+    """What an absent property counts as, per field (and per API version where it changed)."""
+    shown = [default.describe() for default in assumed_defaults(check)]
+    return "<br>".join(_cell(line) for line in shown) or "—"
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
@@ -77,20 +84,26 @@ def render_catalogue(catalog: Catalog) -> str:
         "`tutela.scanner.catalog.document`; do not edit by hand. How checks decide, the severity",
         "rule and the scoring are in README.md beside this file; each mapping's strength and the",
         "reason it holds are in controls/MAPPING.md. A control shown with a strength in brackets",
-        "is evidenced only in part (supporting) or by analogy; without one, directly.",
+        "is evidenced only in part (supporting) or by analogy; without one, directly. The",
+        "service defaults are what a check takes an absent property to be (the service's",
+        "documented default; `from API <version>` where it changed between API versions and the",
+        "source gives the resource's version, as a template does); a field not listed there is",
+        "unknown when absent.",
         "",
         f"{len(catalog.checks)} checks: "
         + ", ".join(f"{sum(1 for c in catalog.checks if c.severity == s)} {s}" for s in SEVERITIES)
         + ".",
         "",
-        "| check | severity | what fails | resource types | controls | fix | references |",
-        "|---|---|---|---|---|---|---|",
+        "| check | severity | what fails | resource types | service defaults | controls | fix "
+        "| references |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for check in sorted(catalog.checks, key=lambda c: c.id):
         types = "<br>".join(f"`{t}`" for t in check.resource_types)
         lines.append(
             f"| `{check.id}` | {check.severity} | **{_cell(check.title)}**. "
-            f"{_cell(check.description)} | {types} | {_controls(catalog, check)} | "
+            f"{_cell(check.description)} | {types} | {_defaults(check)} | "
+            f"{_controls(catalog, check)} | "
             f"{_cell(_fix(check))} | {_cell(_references(check))} |"
         )
     lines.append("")

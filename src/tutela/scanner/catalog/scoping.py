@@ -56,28 +56,6 @@ class AiResourceRule(_Data):
         return self.label
 
 
-class GeneralPurposeRule(_Data):
-    """A type that serves AI and non-AI workloads alike."""
-
-    type: str
-    label: str
-    parent: str | None = None
-    subscription_wide: bool = False
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, value: str) -> str:
-        return _arm_type(value)
-
-    @model_validator(mode="after")
-    def _one_way_in(self) -> GeneralPurposeRule:
-        if self.parent is not None and not self.type.startswith(self.parent + "/"):
-            raise ValueError(f"{self.type}: parent {self.parent} is not its parent type")
-        if self.parent is not None and self.subscription_wide:
-            raise ValueError(f"{self.type}: a child type is not subscription-wide")
-        return self
-
-
 class Condition(_Data):
     """A property whose value (compared without case) must be one of ``in``."""
 
@@ -90,6 +68,33 @@ class Condition(_Data):
         if not _FIELD.match(value):
             raise ValueError(f"{value!r} is not a properties.… path")
         return value
+
+
+class GeneralPurposeRule(_Data):
+    """A type that serves AI and non-AI workloads alike; ``ai_when`` is a setting of its own that
+    puts one in scope (a Cosmos DB account with vector search), ``ai_reason`` says so."""
+
+    type: str
+    label: str
+    parent: str | None = None
+    subscription_wide: bool = False
+    ai_when: Condition | None = None
+    ai_reason: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        return _arm_type(value)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> GeneralPurposeRule:
+        if self.parent is not None and not self.type.startswith(self.parent + "/"):
+            raise ValueError(f"{self.type}: parent {self.parent} is not its parent type")
+        if self.parent is not None and self.subscription_wide:
+            raise ValueError(f"{self.type}: a child type is not subscription-wide")
+        if (self.ai_when is None) != (self.ai_reason is None):
+            raise ValueError(f"{self.type}: ai_when and ai_reason go together")
+        return self
 
 
 class LinkRule(_Data):

@@ -35,6 +35,7 @@ COLUMNS: Final = (
     "remediation",
     "report_id",
     "scan_ts",
+    "conditional",  # "true": a template deploys the resource under a condition not decided offline
 )
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 _BATCH: Final = 1_000  # rows made and written at a time: a FailingRows makes each on demand
@@ -73,6 +74,7 @@ def _row(row: FailingCheck, report: tuple[str, str]) -> list[str]:
         "; ".join(_evidence(row.evidence)),
         row.remediation,
         *report,
+        "true" if row.conditional else "",
     )
     return [safe_cell(cell) for cell in cells]
 

@@ -32,6 +32,8 @@ class FailingCheck(NamedTuple):
     frameworks: tuple[str, ...]
     evidence: tuple[tuple[str, Any], ...]
     ai_workload: str | None  # why a general-purpose resource belongs to an AI workload
+    # A template deploys the resource under a condition not decided offline.
+    conditional: bool = False
 
     def controls_shown(self) -> list[str]:
         """The control ids, each not mapped directly followed by its mapping in brackets."""
@@ -163,6 +165,7 @@ class FailingRows(Sequence[FailingCheck]):
                         *found[0],
                         result.evidence,
                         workload_of(result) if found[1] else None,
+                        resource.conditional is not None,
                     ),
                 )
             )
@@ -195,6 +198,7 @@ def failing_checks(report: Mapping[str, Any]) -> list[FailingCheck]:
                 frameworks=tuple(dict.fromkeys(f["framework"] for f in findings)),
                 evidence=tuple((e["path"], e["value"]) for e in first.get("evidence", [])),
                 ai_workload=first.get("ai_workload"),
+                conditional=first.get("conditional") is True,
             )
         )
     return _sorted(rows)

@@ -1,5 +1,7 @@
 """The report as one self-contained HTML file: scores per framework, findings by severity, the
-portal's charts, what reading the inputs left out (the report's ``notes``), and the failing checks.
+portal's charts, what reading the inputs left out (the report's ``notes``) and never looked at
+(``not_evaluated``), and the failing checks (a resource deployed under a template condition not
+decided offline marked "conditional").
 
 Everything is in the file: the CSS inline, the charts SVG drawn by pygal as ``data:`` images
 (``outputs.charts``, shared with the portal), no script, no font, no stylesheet or image fetched; a
@@ -19,6 +21,7 @@ from jinja2 import Environment, PackageLoader
 
 from tutela import __version__
 from tutela.scanner.catalog.checks import SEVERITIES
+from tutela.scanner.not_evaluated import one_line, unnoted
 from tutela.scanner.outputs.check_help import help_uri
 from tutela.scanner.outputs.failing import FailingCheck
 from tutela.scanner.outputs.report import json_default
@@ -58,6 +61,8 @@ def write_html(
         shown=_shown,
         controls=_controls,
         help_uri=help_uri,
+        one_line=one_line,
+        not_evaluated=unnoted(header.get("not_evaluated") or ()),
     )
     handle.write(page.encode("utf-8"))
 

@@ -5,7 +5,10 @@ the framework (naming the controls it counts for, each not mapped directly with 
 the AI workload a general-purpose resource belongs to), a skipped one per result the scan could
 not decide, a skipped one per accepted risk (its acceptance as the message), and one passing case
 that counts the checks that passed. What reading the inputs left out (the report's ``notes``)
-is each suite's ``system-err``, a line per note: every framework's results are short of it.
+is each suite's ``system-err``, a line per note: every framework's results are short of it;
+what the scan never looked at (``not_evaluated``) is each suite's ``system-out``. A failure on a
+resource a template deploys under a condition not decided offline ends its message with
+"(conditional)".
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
+from tutela.scanner.not_evaluated import one_line, unnoted
 from tutela.scanner.outputs.failing import FailingCheck, failing_checks
 
 # What XML 1.0 cannot hold at all, even escaped: control characters and lone surrogates.
@@ -53,6 +57,7 @@ def _accepted(acceptance: Mapping[str, Any]) -> str:
 
 def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = None) -> bytes:
     rows = failing if failing is not None else failing_checks(report)
+    unseen = unnoted(report.get("not_evaluated") or ())
     suites = ET.Element("testsuites", name="Tutela compliance scan")
     total_tests = total_failures = total_skipped = 0
     for framework in report.get("frameworks", []):
@@ -70,8 +75,12 @@ def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = No
                 classname=f"{framework}.{row.check_id}",
                 name=f"{row.check_id} {row.resource_name}",
             )
+            conditional = " (conditional)" if row.conditional else ""
             failure = ET.SubElement(
-                case, "failure", message=f"[{row.severity}] {row.title}", type=row.severity
+                case,
+                "failure",
+                message=f"[{row.severity}] {row.title}{conditional}",
+                type=row.severity,
             )
             workload = f"AI workload: {row.ai_workload}\n" if row.ai_workload else ""
             failure.text = (
@@ -107,6 +116,9 @@ def junit_xml(report: Mapping[str, Any], failing: list[FailingCheck] | None = No
             ET.SubElement(
                 suite, "testcase", classname=f"{framework}.passed", name=f"{passed} checks passed"
             )
+        if unseen:  # (system-out comes before system-err)
+            lines = (one_line(entry) for entry in unseen)
+            ET.SubElement(suite, "system-out").text = "Not evaluated:\n" + "\n".join(lines)
         if report.get("notes"):
             ET.SubElement(suite, "system-err").text = "\n".join(report["notes"])
         suite.set("tests", str(tests))

@@ -1,7 +1,8 @@
 """A report's passing evidence: each (check, resource) pair that passed, with the values seen.
 
 The ``passed`` member lists, by check id, every resource that passed the check and the evidence
-that made it pass (each a path and the value seen, as a finding's evidence):
+that made it pass (each a path and the value seen, as a finding's evidence), and
+``"conditional": true`` for a resource a template deploys under a condition not decided offline:
 
     "passed": [{"check_id": "AOAI-PUBLIC-NETWORK",
                 "resources": [{"resource": "/subscriptions/…",
@@ -60,6 +61,8 @@ def passed_array(assessment: Assessment, *, indent: bool) -> Iterator[bytes]:
     close_check = pad(_RESOURCE_DEPTH - 1) + b"]" + pad(_CHECK_DEPTH) + b"}"
     dumps, part_of = orjson.dumps, _evidence_part
     next_resource = b"," + open_resource
+    # A resource a template deploys under a condition not decided offline says so.
+    conditional = b"," + members({"conditional": True}, depth=_RESOURCE_DEPTH, indent=indent)
     # Compact, each check starts a line: JSON allows the newline between values and no encoded
     # string holds one, so a reader can take the stored checks a line at a time.
     between_checks = b"," if indent else b",\n"
@@ -75,6 +78,8 @@ def passed_array(assessment: Assessment, *, indent: bool) -> Iterator[bytes]:
             part = encoded.get(id(evidence))
             if part is None:
                 part = encoded[id(evidence)] = part_of(evidence, indent)
+            if resource.conditional is not None:
+                part += conditional
             parts += (separator, dumps(resource.id, default=json_default), part, close_resource)
             separator = next_resource
             if len(parts) >= _CHUNK_PARTS:

@@ -20,7 +20,11 @@ in ``accepted``; a report with none has neither member, as before acceptances ex
 
 What reading the inputs left out (``input_notes``: a template construct the reader could not
 follow, a plan's resources of unsupported types) is listed, each once, in ``notes``; a report
-whose inputs were read in full has no ``notes`` member.
+whose inputs were read in full has no ``notes`` member. What the scan never looked at (linked
+templates, a plan's unsupported resources, resources no check applies to) is ``not_evaluated``
+(``scanner.not_evaluated``); an entry (finding, unknown, accepted, passed) about a resource a
+template deploys under a condition not decided offline says ``"conditional": true``. Neither
+member is there when it has nothing to say (docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ from tutela import __version__
 from tutela.scanner.catalog.checks import SEVERITIES
 from tutela.scanner.engine.assess import AcceptedResult, Assessment
 from tutela.scanner.estate import UNKNOWN
+
+# The member an entry about a resource deployed under an undecided condition has (none else).
+_CONDITIONAL: dict[bool, dict[str, Any]] = {False: {}, True: {"conditional": True}}
 
 
 def iso_utc(moment: dt.datetime) -> str:
@@ -54,9 +61,11 @@ def report_header(
     label: str | None = None,
     dry_run: bool = False,
     notes: Iterable[str] = (),
+    not_evaluated: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The report's fields in document order, ``findings`` an empty placeholder; ``notes``
-    (each kept once) are what reading the inputs left out.
+    (each kept once) are what reading the inputs left out, ``not_evaluated`` what the scan never
+    looked at (``scanner.not_evaluated``).
 
     ``report_json.ReportDocument`` writes the findings into their place; the other formats and
     the gate need only these totals.
@@ -64,6 +73,7 @@ def report_header(
     counts = assessment.severity_counts
     accepted = assessment.accepted
     said = list(dict.fromkeys(notes))
+    unseen = list(not_evaluated)
     document: dict[str, Any] = {
         "report_id": report_id,
         "tenant_id": tenant_id,
@@ -102,11 +112,13 @@ def report_header(
                 "resource_type": r.resource.type,
                 "frameworks": list(assessment.frameworks_of(r)),
                 "evidence": evidence_list(r.evidence),
+                **_CONDITIONAL[r.resource.conditional is not None],
             }
             for r in assessment.unknown_results
         ],
         **({"accepted": [accepted_entry(assessment, a) for a in accepted]} if accepted else {}),
         **({"notes": said} if said else {}),
+        **({"not_evaluated": unseen} if unseen else {}),
         "engine_version": __version__,
     }
     if dry_run:
@@ -147,6 +159,7 @@ def accepted_entry(assessment: Assessment, accepted: AcceptedResult) -> dict[str
         "origin": resource.origin,
         "evidence": evidence_list(result.evidence),
         "acceptance": accepted.acceptance.as_report(),
+        **_CONDITIONAL[resource.conditional is not None],
     }
 
 

@@ -215,7 +215,8 @@ class _Shared(NamedTuple):
     A finding is written as four parts: ``heads[i]`` (its opening brace, the control's members,
     the check id, the ``resource`` key), the result's part (the resource's values, the check's
     members, the narrative's opening), ``tails[i]`` (the narrative's closing for the control and
-    the remediation) and the result's evidence, origin and AI workload. ``tails`` is None when
+    the remediation) and the result's evidence, origin, AI workload (and ``conditional``, for a
+    resource deployed under a condition not decided offline). ``tails`` is None when
     the closing must be asked for each result: then ``remediation`` follows it.
     """
 
@@ -254,6 +255,8 @@ class _FindingsEncoder:
             for key in ("resource", "resource_name", "resource_type", "origin", "ai_workload")
         )
         self.workload_key = b"," + workload_key
+        # Closes a finding on a resource deployed under a condition not decided offline.
+        self.conditional_close = b"," + self.members({"conditional": True}) + self.close
 
     def blocks(self, head: bytes, tail: bytes) -> Blocks:
         """The findings array between ``head`` and ``tail``, a block per ``_BLOCK_RESULTS``."""
@@ -294,6 +297,8 @@ class _FindingsEncoder:
                 workload = workload_key + dumps(workload_of(result)) + close
             else:
                 workload = no_workload
+            if resource.conditional is not None:
+                workload = workload[: -len(close)] + self.conditional_close
             seen = b"".join(
                 (evidence_part(result), dumps(resource.origin, default=json_default), workload)
             )

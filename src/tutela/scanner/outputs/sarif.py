@@ -4,13 +4,15 @@ One rule per check, listing every control its failures in the report are evidenc
 one result per failing (check, resource), with the controls that result counts for and how
 strongly (``{"ISO42001-A.7.2": "supporting"}``: a storage account outside any AI workload counts
 for no AI framework) and, for a general-purpose resource in an AI workload, why it is in one
-(``ai_workload``). Severities become GitHub's ``security-severity`` scores (critical 9.5,
-high 8.0, medium 5.5, low 3.0). A result points at the file the resource was declared in when the
-report came from files (relative to the working directory, see ``artifact_uri``), and at the
-resource id otherwise; given ``locations`` (``outputs.locations``), at the line (and column) where
-the resource's object starts in that file. Each rule's ``helpUri`` is the check's row in the
-catalogue (``outputs.check_help``); its help and properties name the Azure Policy, Checkov and
-Prowler rules it matches.
+(``ai_workload``), and ``"conditional": true`` for a resource a template deploys under a
+condition not decided offline. What the scan never looked at (``not_evaluated``) is the run's
+``properties.not_evaluated`` and a ``note`` notification each. Severities become GitHub's
+``security-severity`` scores (critical 9.5, high 8.0, medium 5.5, low 3.0). A result points at
+the file the resource was declared in when the report came from files (relative to the working
+directory, see ``artifact_uri``), and at the resource id otherwise; given ``locations``
+(``outputs.locations``), at the line (and column) where the resource's object starts in that
+file. Each rule's ``helpUri`` is the check's row in the catalogue (``outputs.check_help``); its
+help and properties name the Azure Policy, Checkov and Prowler rules it matches.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import orjson
 from tutela import __version__
 from tutela.scanner.catalog.checks import Reference
 from tutela.scanner.engine.evaluate import CheckResult
+from tutela.scanner.not_evaluated import one_line, unnoted
 from tutela.scanner.outputs import check_help
 from tutela.scanner.outputs.encoding import Template, in_list
 from tutela.scanner.outputs.failing import FailingCheck, FailingRows, failing_checks
@@ -72,13 +75,15 @@ def _result_template(
     """A result of the row's rule, its slots: resource name, uri, (when located, line and
     column,) logical name, fingerprint, id, and the AI workload when the result has one."""
     slot = Template.SLOT
-    controls, mappings, in_workload = mapped
+    controls, mappings, in_workload, conditional = mapped
     properties: dict[str, Any] = {
         "resource": slot,
         "controls": dict(zip(controls, mappings, strict=True)),
     }
     if in_workload:
         properties["ai_workload"] = slot
+    if conditional:  # a template deploys it under a condition not decided offline
+        properties["conditional"] = True
     return (_Located if located else Template)(
         {
             "ruleId": row.check_id,
@@ -128,6 +133,7 @@ def sarif_blocks(
     templates = _Templates(first, indent=indent)
     references = _references(rows, first)
     rules = [_rule(row, *controls[row.check_id], references[row.check_id]) for row in first]
+    unseen = list(report.get("not_evaluated") or ())
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -141,12 +147,13 @@ def sarif_blocks(
                         "rules": rules,
                     }
                 },
-                **_invocations(report.get("notes") or ()),
+                **_invocations(report.get("notes") or (), unseen),
                 "results": Template.SLOT,
                 "properties": {
                     "aggregate_score": report.get("aggregate_score"),
                     "frameworks": report.get("frameworks"),
                     "checks_unknown": report.get("checks_unknown"),
+                    **({"not_evaluated": unseen} if unseen else {}),
                 },
             }
         ],
@@ -176,12 +183,15 @@ def sarif_blocks(
     return in_list(document, items, total, depth=_RESULT_DEPTH, indent=indent)
 
 
-def _invocations(notes: Sequence[str]) -> dict[str, Any]:
-    """What reading the inputs left out, as the invocation's ``toolExecutionNotifications``;
-    nothing when there is none, so such a run reads as before."""
-    if not notes:
+def _invocations(notes: Sequence[str], unseen: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """What reading the inputs left out (level ``warning``) and what else the scan never looked
+    at (``not_evaluated`` entries the notes do not say, level ``note``), as the invocation's
+    ``toolExecutionNotifications``; nothing when there is neither, so such a run reads as
+    before."""
+    if not notes and not unnoted(unseen):
         return {}
     said = [{"level": "warning", "message": {"text": text}} for text in notes]
+    said += ({"level": "note", "message": {"text": one_line(entry)}} for entry in unnoted(unseen))
     return {"invocations": [{"executionSuccessful": True, "toolExecutionNotifications": said}]}
 
 
@@ -214,7 +224,8 @@ def _first_rows(rows: Sequence[FailingCheck]) -> list[FailingCheck]:
     return list(first.values())
 
 
-_ResultMapping = tuple[tuple[str, ...], tuple[str, ...], bool]  # controls, mappings, workload?
+# controls, mappings, in an AI workload?, deployed under an undecided condition?
+_ResultMapping = tuple[tuple[str, ...], tuple[str, ...], bool, bool]
 # What a result is made of: its template, check id, resource id, name and origin, AI workload,
 # and where in its file the resource is declared, when known.
 _Item = tuple[Template, str, str, str, str | None, str | None, Location | None]
@@ -226,7 +237,7 @@ def _row_items(
     def item(row: FailingCheck) -> _Item:
         workload = row.ai_workload
         location = locations.get(row.resource.lower()) if locations else None
-        mapped = (row.controls, row.mappings, workload is not None)
+        mapped = (row.controls, row.mappings, workload is not None, row.conditional)
         template = templates[row.check_id, mapped, location is not None]
         return (
             template,
@@ -246,18 +257,21 @@ def _result_items(
 ) -> Callable[[CheckResult], _Item]:
     """A result's item; its template found once per check, mapping class and whether it is
     located (a result's own controls are its class's: ``FailingRows.per_class``)."""
-    per_class: dict[tuple[str, Hashable, bool], tuple[Template, bool]] = {}
+    per_class: dict[tuple[str, Hashable, bool, bool], tuple[Template, bool]] = {}
     workload_of = rows.ai_workload
 
     def item(result: CheckResult) -> _Item:
         check_id, resource = result.check.id, result.resource
         location = locations.get(resource.key) if locations else None
         located = location is not None
-        found = per_class.get((check_id, result.mapping_class, located))
+        conditional = resource.conditional is not None
+        key = (check_id, result.mapping_class, located, conditional)
+        found = per_class.get(key)
         if found is None:
             (controls, mappings, _), in_workload = rows.per_class(result)
-            template = templates[check_id, (controls, mappings, in_workload), located]
-            found = per_class[check_id, result.mapping_class, located] = (template, in_workload)
+            mapped = (controls, mappings, in_workload, conditional)
+            template = templates[check_id, mapped, located]
+            found = per_class[key] = (template, in_workload)
         workload = workload_of(result) if found[1] else None
         origin = resource.origin
         return found[0], check_id, resource.id, resource.name, origin, workload, location
@@ -452,7 +466,11 @@ def _accepted_results(
                     "properties": acceptance,
                 }
             ],
-            "properties": {"resource": resource, "frameworks": entry.get("frameworks", [])},
+            "properties": {
+                "resource": resource,
+                "frameworks": entry.get("frameworks", []),
+                **({"conditional": True} if entry.get("conditional") is True else {}),
+            },
         }
         encoded.append(Template(result, depth=_RESULT_DEPTH, indent=indent).fill())
     return encoded

@@ -7,7 +7,9 @@ resource read from a file says where it is declared (a Terraform address, a temp
 The tables fit the console's width, 80 columns in a pipe: ids (checks, frameworks) are never
 wrapped or cut, their columns as wide as the longest shown; titles, controls and resource
 details wrap, and a resource name or address longer than its column folds onto the next line,
-whole. What reading the inputs left out (the report's ``notes``) follows the summary, a line each.
+whole. What reading the inputs left out (the report's ``notes``) follows the summary, a line each,
+then what the scan never looked at (``not_evaluated``); a resource a template deploys under a
+condition not decided offline is marked "(conditional)".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
+from tutela.scanner.not_evaluated import one_line, unnoted
 from tutela.scanner.outputs.failing import FailingCheck, failing_checks
 
 MAX_ROWS = 50  # failing checks a table shows; the other formats hold them all
@@ -79,6 +82,10 @@ def render_table(
         console.print(f"{report['checks_accepted']} accepted (see --format json)")
     if report.get("notes"):  # what the inputs held that the scan could not read
         console.print("Notes:\n" + "\n".join(f"  {escape(text)}" for text in report["notes"]))
+    unseen = unnoted(report.get("not_evaluated") or ())  # never looked at, not in the notes
+    if unseen:
+        lines = (f"  {escape(one_line(entry))}" for entry in unseen)
+        console.print("Not evaluated:\n" + "\n".join(lines))
     rows = failing if failing is not None else failing_checks(report)
     total = len(rows) if failing_total is None else failing_total
     if not total:
@@ -116,7 +123,10 @@ def _failing_table(rows: Sequence[FailingCheck], width: int) -> Table:
     for row, at in zip(rows, declared, strict=True):
         # House-policy checks are written by their users: their texts are escaped as names are.
         controls = escape(", ".join(row.controls_shown()))
-        resource = f"{escape(str(row.resource_name))}\n[dim]{escape(row.resource_type)}[/]"
+        resource = escape(str(row.resource_name))
+        if row.conditional:  # deployed only if a condition not decided offline holds
+            resource += " [yellow](conditional)[/]"
+        resource += f"\n[dim]{escape(row.resource_type)}[/]"
         if at:
             resource += f"\n{escape(at)}"
         if row.ai_workload:

@@ -6,7 +6,8 @@ live estate. ``read_estate`` detects each file's kind from its content and merge
 
 JSON with comments and trailing commas (which ARM accepts in templates) is read too, whatever
 the kind, once plain JSON has failed (``jsonc``). What a source could not follow in a document
-is recorded, one note per construct, in ``reading_notes(source)``.
+is recorded, one note per construct, in ``reading_notes(source)``, and the resources found but
+not evaluated (a template's linked templates) in ``left_unevaluated(source)``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,27 @@ def note(source: str, text: str) -> None:
 def reading_notes(source: str) -> list[str]:
     """What this thread's last parse of ``source`` left out or made unknown, one line each."""
     return list(_notes().get(source, ()))
+
+
+def _unevaluated() -> dict[str, list[dict[str, Any]]]:
+    """This thread's resources left unevaluated: source → ``not_evaluated`` entries, in order."""
+    entries: dict[str, list[dict[str, Any]]] | None = getattr(_READING, "unevaluated", None)
+    if entries is None:
+        entries = _READING.unevaluated = {}
+    return entries
+
+
+def leave_unevaluated(source: str, entry: dict[str, Any]) -> None:
+    """Record resources the reading of ``source`` found but cannot evaluate (a linked template):
+    one entry of a report's ``not_evaluated`` (``scanner.not_evaluated``), each kept once."""
+    entries = _unevaluated().setdefault(source, [])
+    if entry not in entries:  # (a copy loop declares its nested deployment once per copy)
+        entries.append(entry)
+
+
+def left_unevaluated(source: str) -> list[dict[str, Any]]:
+    """The entries this thread's last parse of ``source`` recorded with ``leave_unevaluated``."""
+    return list(_unevaluated().get(source, ()))
 
 
 def load_json(data: bytes | memoryview, source: str) -> Any:
@@ -119,6 +141,7 @@ def parse_document(document: Any, source: str, kind: SourceKind | None = None) -
     """The resources of one parsed document (its kind detected unless given); what could not
     be followed in it is in ``reading_notes(source)`` afterwards."""
     _notes().pop(source, None)
+    _unevaluated().pop(source, None)
     from tutela.scanner.sources.terraform import forget_skipped
 
     forget_skipped(source)  # a plan read earlier under this name says nothing of this document

@@ -10,18 +10,24 @@ Names are the exception: a name built from a parameter without a value reads ``{
 Read: ``resources`` as an array or (languageVersion 2.0) an object of symbolic names; child
 resources nested in their parent or declared at the top level as ``acct/child``; ``copy`` loops
 (at most 800 copies, ARM's limit; one copy with ``{copyIndex}`` in its name when the count is
-unknown); ``condition`` (a resource whose condition is false is left out); ``existing``
-references (left out: the template does not deploy them); extension resources by ``scope`` or by
-a ``<ns>/<type>/providers/<extension>`` type; and nested deployments with an inline template,
-evaluated in the inner or outer scope as their ``expressionEvaluationOptions`` say. Linked
-templates (``templateLink``) cannot be seen. ``dependsOn`` is ignored.
+unknown); ``condition`` (a resource whose condition is false is left out; one whose condition
+cannot be decided offline is deployed and marked ``Resource.conditional``, and so is all it
+declares: children, a nested deployment's resources); ``existing``
+references (left out: the template does not deploy them, but their symbolic names resolve, as
+``arm_symbols`` says, and so do ``parent`` and ``scope`` given as one); extension resources by
+``scope`` or by a ``<ns>/<type>/providers/<extension>`` type; and nested deployments with an
+inline template, evaluated in the inner or outer scope as their ``expressionEvaluationOptions``
+say. Linked templates (``templateLink``) cannot be seen: each is a note and an entry of the
+report's ``not_evaluated`` (``scanner.not_evaluated``), naming its link when that is a literal.
+``dependsOn`` is ignored.
 
 A construct the reader cannot follow costs only what it touches, never the file: a declaration
 without a type or name, a name that does not fit its type, a nested template given as an
 expression are left out, each with one note (``sources.reading_notes``; ``tutela scan`` prints
-them on stderr). Only a document that is not a template at all is refused. An extension named
-the legacy way (``acct/Microsoft.Authorization/guid``, type ``…/storageAccounts/providers/
-roleAssignments``) extends ``acct``; when its name is unknown it keeps its type, not its scope.
+them on stderr); a nested template left out is in ``not_evaluated`` too. Only a document that
+is not a template at all is refused. An extension named the legacy way
+(``acct/Microsoft.Authorization/guid``, type ``…/storageAccounts/providers/roleAssignments``)
+extends ``acct``; when its name is unknown it keeps its type, not its scope.
 
 A template declares its own diagnostic settings and role assignments, so those facts are seen:
 every resource gets a list. Defender pricings and policy assignments are seen only in a
@@ -30,11 +36,15 @@ subscription-scope template that declares some.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
-from tutela.scanner.estate import UNKNOWN, Resource, UnknownObject
-from tutela.scanner.sources import SourceError, note
+from tutela.scanner.estate import UNKNOWN, Resource, UnknownObject, member
+from tutela.scanner.not_evaluated import Reason
+from tutela.scanner.not_evaluated import entry as not_evaluated
+from tutela.scanner.sources import SourceError, leave_unevaluated, note
 from tutela.scanner.sources.arm_expressions import Deployment, Evaluator, resource_id
 from tutela.scanner.sources.arm_functions import MAX_LOOP
 from tutela.scanner.sources.arm_parse import is_expression
@@ -93,6 +103,7 @@ _DECLARATION_KEYS: Final = {
         "plan",
         "comments",
         "managedBy",
+        "parent",
     )
 }
 
@@ -116,9 +127,12 @@ class _Unreadable(Exception):
     """A declaration the reader cannot follow; the message is the note that says so."""
 
 
-def resources_from_arm(document: Any, source: str) -> list[Resource]:
-    """The resources an ARM template declares, deployed to the default placeholder context."""
-    return resources_from_template(document, source)
+def resources_from_arm(
+    document: Any, source: str, *, now: dt.datetime | None = None
+) -> list[Resource]:
+    """The resources an ARM template declares, deployed to the default placeholder context;
+    ``now`` is the read's fixed clock (``utcNow()``), by default the start of today (UTC)."""
+    return resources_from_template(document, source, now=now)
 
 
 def resources_from_template(
@@ -129,16 +143,19 @@ def resources_from_template(
     resource_group: str = DEFAULT_RESOURCE_GROUP,
     location: Any = UNKNOWN,
     parameters: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Resource]:
     """The resources of ``template`` deployed to this context; ``parameters`` (name → value,
-    e.g. from ``parameter_values``) override the template's defaults."""
+    e.g. from ``parameter_values``) override the template's defaults; ``now`` is the one moment
+    every ``utcNow()`` of the read answers (``arm_dates``)."""
     if not isinstance(template, dict):
         raise SourceError(source, "an ARM template must be a JSON object")
     schema = str(template.get("$schema", "")).lower()
     above_group = any(kind in schema for kind in _ABOVE_GROUP_SCHEMAS)
     deployment = Deployment(subscription_id, None if above_group else resource_group, location)
     reader = _Reader(source)
-    reader.template(template, "", Evaluator(template, deployment, parameters), deployment)
+    evaluator = Evaluator(template, deployment, parameters, now=now)
+    reader.template(template, "", evaluator, deployment)
     at_subscription = "subscriptiondeploymenttemplate" in schema
     declared = {resource.type for resource in reader.resources}
     return relate(
@@ -177,6 +194,8 @@ class _Reader:
         self.source = source
         self.resources: list[Resource] = []
         self.group_locations: dict[str, Any] = {}  # declared resource groups, by lower-cased id
+        # The condition, not decided offline, that the declarations being read deploy under.
+        self.condition: str | None = None
 
     def shape_error(self, prefix: str, problem: str) -> Exception:
         """The whole file's shape is wrong (bad input); a nested template's is one note."""
@@ -225,8 +244,30 @@ class _Reader:
         if decl.get("existing") is True:
             return  # a reference to a resource deployed elsewhere
         for copy_ev in self._copies(decl, path, ev):
-            if _truth(copy_ev.resolve(decl.get("condition", True))) is not False:
+            decided = _truth(copy_ev.resolve(decl.get("condition", True)))
+            if decided is True:
                 self._deploy(decl, path, copy_ev, place, parent)
+            elif decided is not False:  # not decided offline: deployed, marked conditional
+                self._deploy_under(decl, path, copy_ev, place, parent)
+
+    def _deploy_under(
+        self,
+        decl: dict[str, Any],
+        path: str,
+        ev: Evaluator,
+        place: Deployment,
+        parent: Parent | None,
+    ) -> None:
+        """Deploy a declaration whose condition is undecided: it and all it declares (children,
+        a nested deployment's resources) carry the outermost such condition."""
+        outer = self.condition
+        if outer is None:
+            condition = decl["condition"]
+            self.condition = condition if isinstance(condition, str) else repr(condition)
+        try:
+            self._deploy(decl, path, ev, place, parent)
+        finally:
+            self.condition = outer
 
     def _copies(self, decl: dict[str, Any], path: str, ev: Evaluator) -> list[Evaluator]:
         loop = decl.get("copy")
@@ -253,6 +294,8 @@ class _Reader:
         if not isinstance(declared_type, str):
             return  # a type only known at deployment: nothing a check could be matched to
         name = naming.resolve(decl["name"])
+        if isinstance(decl.get("parent"), str):  # languageVersion 2.0: a parent's symbolic name
+            parent, place = _symbol_parent(decl["parent"], naming, path, place)
         full_type, names = _joined(parent, declared_type, name, path)
         if "/" not in full_type:
             # The value is not quoted: the API answers this text, and never echoes its input.
@@ -314,6 +357,7 @@ class _Reader:
             properties=properties,
             origin=f"{self.source}: {path}",
             api_version=api_version if isinstance(api_version, str) else None,
+            conditional=self.condition,
         )
 
     def _scope(
@@ -342,6 +386,8 @@ class _Reader:
         if "scope" not in decl:
             return place.base, full_type, names
         scope = ev.for_naming().resolve(decl["scope"])
+        if isinstance(scope, str) and ev.symbols.find(scope) is not None:
+            scope = ev.symbols.scope_id(ev.for_naming(), scope)  # 2.0: a symbolic name
         if not isinstance(scope, str):
             return f"{{unknown scope of {path}}}", full_type, names
         if scope.startswith("/"):
@@ -352,27 +398,87 @@ class _Reader:
         self, decl: dict[str, Any], path: str, ev: Evaluator, place: Deployment
     ) -> None:
         properties = decl.get("properties")
-        template = properties.get("template") if isinstance(properties, dict) else None
+        template = member(properties, "template")  # ARM reads member names in any case
         if template is None:
-            return  # a linked template (templateLink): not in this file
+            link = properties.get("templateLink") if isinstance(properties, dict) else None
+            if link is not None:  # a linked template: not in this file
+                self._unevaluated("linked_template", path, f"linked template {_link_text(link)}")
+            return
         if isinstance(template, str) and is_expression(template):
+            self._unevaluated("template_expression", path, "nested template is an expression")
             raise _Unreadable(
                 f"nested template at {path} is an expression: its resources are not evaluated"
             )
         if not isinstance(template, dict):
+            self._unevaluated("template_expression", path, "nested template is not an object")
             raise _Unreadable(
                 f"nested template at {path} is not an object: its resources are left out"
             )
         target = _target(decl, path, ev, place)
         if target.location is UNKNOWN:  # a group this template declares has a known location
             target.location = self.group_locations.get(target.base.lower(), UNKNOWN)
-        options = properties.get("expressionEvaluationOptions") if properties else None
-        scope = options.get("scope") if isinstance(options, dict) else None
+        scope = member(member(properties, "expressionEvaluationOptions"), "scope")
         if str(scope).lower() == "inner":
-            passed = properties.get("parameters") if properties else None
+            passed = member(properties, "parameters")
             supplied, names = _supplied(passed, ev), _supplied(passed, ev.for_naming())
-            ev = Evaluator(template, target, supplied, names)
+            ev = Evaluator(template, target, supplied, names, now=ev.now)
         self.template(template, f"{path}.properties.template.", ev, target)
+
+    def _unevaluated(self, reason: Reason, path: str, what: str) -> None:
+        """A nested deployment whose resources cannot be read: listed in the report's
+        ``not_evaluated``; a linked one with a note too (an expression's is the error raised)."""
+        detail = f"{what}: its resources are not evaluated"
+        at = [f"{self.source}: {path}"]
+        leave_unevaluated(self.source, not_evaluated(reason, _DEPLOYMENT_TYPE, at, detail))
+        if reason == "linked_template":
+            note(self.source, f"{what} at {path}: its resources are not evaluated")
+
+
+def _symbol_parent(
+    symbol: str, naming: Evaluator, path: str, place: Deployment
+) -> tuple[Parent, Deployment]:
+    """The type and name segments of the resource a 2.0 ``parent`` names, deployed or not,
+    and where it is (an existing parent may be in another resource group)."""
+    placed = naming.symbols.placed(naming, symbol)
+    if placed is None:
+        raise _Unreadable(f"{path}.parent is not a symbolic name of this template: left out")
+    base, parent_type, names = placed
+    parts = base.split("/") if isinstance(base, str) else []
+    if base != place.base and len(parts) in (3, 5) and parts[1].lower() == "subscriptions":
+        group = parts[4] if len(parts) == 5 else None
+        place = Deployment(parts[2], group)
+    return (parent_type, [n if isinstance(n, str) else _unknown_name(path) for n in names]), place
+
+
+def _link_text(link: Any) -> str:
+    """What a ``templateLink`` names when it is a literal (a URI without its query, which may
+    hold a SAS token; a path relative to the template; a template spec's id), else that it is
+    an expression."""
+    if not isinstance(link, dict):
+        return "given as an expression"
+    members = {key.lower(): value for key, value in link.items()}
+    for key in ("uri", "relativepath", "id"):
+        value = members.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        if is_expression(value):
+            return "given as an expression"
+        if key == "id":
+            return f"template spec {value}"
+        return _without_query(value) if key == "uri" else value
+    return "with no uri, relativePath or id"
+
+
+def _without_query(uri: str) -> str:
+    """The URI without credentials, query or fragment (``?…`` says a query was there)."""
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "a URI that does not parse"
+    kept = f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else parts.path
+    return kept + ("?…" if parts.query else "")
 
 
 def _joined(parent: Parent | None, declared_type: str, name: Any, path: str) -> Parent:

@@ -14,16 +14,20 @@ at it still agree.
 Azure's values (arm_functions.py); anywhere else they are ``UNKNOWN``. A languageVersion 2.0
 parameter declared ``"nullable": true`` without a default is null, as is a ``null`` default,
 so the service's own default applies. User-defined functions (the template's ``functions``)
-are evaluated with only their own parameters in scope, as ARM does.
+are evaluated with only their own parameters in scope, as ARM does. A languageVersion 2.0
+resource's symbolic name answers ``resourceInfo()`` and ``reference()`` (arm_symbols.py), and
+``utcNow()`` in a parameter's default answers the read's fixed clock (arm_dates.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tutela.scanner.estate import UNKNOWN
+from tutela.scanner.sources.arm_dates import read_clock, utc_now
 from tutela.scanner.sources.arm_functions import (
     MAX_LOOP,
     PURE_FUNCTIONS,
@@ -35,6 +39,7 @@ from tutela.scanner.sources.arm_functions import (
 from tutela.scanner.sources.arm_lazy import LAZY_FUNCTIONS
 from tutela.scanner.sources.arm_parse import ExpressionError, Node, is_expression, literal, parse
 from tutela.scanner.sources.arm_scope import SCOPE_FUNCTIONS, Deployment, resource_id
+from tutela.scanner.sources.arm_symbols import SYMBOL_FUNCTIONS, Symbols
 
 __all__ = ["Deployment", "Evaluator", "resource_id"]
 
@@ -49,6 +54,9 @@ class _Shared:
     deployment: Deployment
     supplied_names: dict[str, Any]  # the supplied values as evaluated for naming
     functions: dict[str, Any]  # user-defined functions by "namespace.name", lower-cased
+    symbols: Symbols = field(default_factory=lambda: Symbols(None))  # languageVersion 2.0
+    now: datetime = field(default_factory=lambda: read_clock(None))  # the read's fixed clock
+    in_default: int = 0  # parameter defaults being evaluated (where utcNow is allowed)
     memo: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
     busy: set[tuple[str, str, bool]] = field(default_factory=set)
     # Results of expressions that read no loop position: the same wherever they appear.
@@ -97,9 +105,12 @@ class Evaluator:
         deployment: Deployment,
         supplied: Mapping[str, Any] | None = None,
         supplied_names: Mapping[str, Any] | None = None,
+        *,
+        now: datetime | None = None,
     ) -> None:
         """``supplied``: parameter values (a parameters file, a parent deployment's); a parent
-        passes ``supplied_names`` too, its values evaluated for naming."""
+        passes ``supplied_names`` too, its values evaluated for naming. ``now``: the read's
+        fixed clock (``arm_dates.read_clock``)."""
         self._shared = _Shared(
             _folded(template.get("parameters")),
             _folded(template.get("variables")),
@@ -107,6 +118,8 @@ class Evaluator:
             deployment,
             {k.lower(): v for k, v in (supplied_names or {}).items()},
             _user_functions(template.get("functions")),
+            Symbols(template.get("resources")),
+            read_clock(now),
         )
         self.loops: dict[str, int | None] = {}
         self.lambdas: dict[str, Any] = {}
@@ -116,6 +129,20 @@ class Evaluator:
     @property
     def deployment(self) -> Deployment:
         return self._shared.deployment
+
+    @property
+    def now(self) -> datetime:
+        """The read's fixed "now", what ``utcNow()`` answers."""
+        return self._shared.now
+
+    @property
+    def in_parameter_default(self) -> bool:
+        return self._shared.in_default > 0
+
+    @property
+    def symbols(self) -> Symbols:
+        """The template's resources by symbolic name (none before languageVersion 2.0)."""
+        return self._shared.symbols
 
     def _twin(
         self, loops: dict[str, int | None], naming: bool, lambdas: dict[str, Any] | None = None
@@ -130,6 +157,10 @@ class Evaluator:
         """This evaluator inside iteration ``index`` (None: unknown) of loop ``name``."""
         loops = {**self.loops, "": index, name.lower(): index}
         return self._twin(loops, self.naming, self.lambdas)
+
+    def outside_loops(self) -> Evaluator:
+        """This evaluator at no loop position, as a declaration elsewhere is evaluated."""
+        return self._twin({}, self.naming) if self.loops or self.lambdas else self
 
     def with_lambda_variables(self, values: dict[str, Any]) -> Evaluator:
         """This evaluator inside a lambda's body, its variables bound to ``values``."""
@@ -177,7 +208,21 @@ class Evaluator:
                 if copied is None:
                     copied = dict(value)
                 copied[key] = new
+        if any(type(key) is str and key[:1] == "[" for key in value):
+            return self._resolve_keys(value if copied is None else copied)
         return value if copied is None else copied
+
+    def _resolve_keys(self, value: dict[str, Any]) -> dict[str, Any]:
+        """Member names that are expressions, evaluated as ids are (``userAssignedIdentities``
+        is keyed by ``[resourceId(...)]``); one that cannot be worked out keeps its text."""
+        resolved: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key
+            if key[:1] == "[":
+                name = self.for_naming().resolve(key)
+                name = name if isinstance(name, str) else key
+            resolved[name] = item
+        return resolved
 
     def _resolve_member(self, key: str, item: Any) -> Any:
         kind = type(item)
@@ -213,7 +258,8 @@ class Evaluator:
             value = self.evaluate(parse(text))
         except (ExpressionError, RecursionError):
             value = UNKNOWN
-        if "copyindex" not in text.lower():
+        lowered = text.lower()
+        if "copyindex" not in lowered and "utcnow" not in lowered:  # utcNow: defaults only
             results[key] = value
         return value
 
@@ -277,7 +323,7 @@ class Evaluator:
             return UNKNOWN
         arguments: dict[str, Any] = dict(zip(names, values, strict=True))
         template = {"parameters": {n: {"type": "any"} for n in names}}
-        inner = Evaluator(template, self.deployment, arguments, arguments)
+        inner = Evaluator(template, self.deployment, arguments, arguments, now=self.now)
         inner._shared.functions = self._shared.functions  # they may call one another
         return (inner.for_naming() if self.naming else inner).resolve(output.get("value"))
 
@@ -288,7 +334,11 @@ class Evaluator:
         if name in supplied or name in shared.supplied:
             value = supplied.get(name, shared.supplied.get(name))
         elif isinstance(declaration, dict) and "defaultValue" in declaration:
-            value = plain.resolve(declaration["defaultValue"])
+            shared.in_default += 1
+            try:
+                value = plain.resolve(declaration["defaultValue"])
+            finally:
+                shared.in_default -= 1
         elif isinstance(declaration, dict) and declaration.get("nullable") is True:
             value = None  # languageVersion 2.0: a nullable parameter left out is null
         else:
@@ -363,7 +413,9 @@ _CONTEXT: dict[str, Callable[[Evaluator, list[Any]], Any]] = {
     "variables": _variables,
     "copyindex": _copy_index,
     **SCOPE_FUNCTIONS,
+    **SYMBOL_FUNCTIONS,
     "lambdavariables": _lambda_variables,
+    "utcnow": utc_now,
     "uniquestring": _naming_only(unique_string_for_naming),
     "guid": _naming_only(guid_for_naming),
 }

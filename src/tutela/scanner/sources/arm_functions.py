@@ -20,6 +20,7 @@ from typing import Any
 
 from tutela.scanner.estate import UNKNOWN, UnknownObject
 from tutela.scanner.sources.arm_cidr import CIDR_FUNCTIONS
+from tutela.scanner.sources.arm_dates import DATE_FUNCTIONS
 from tutela.scanner.sources.arm_strings import STRING_FUNCTIONS, text
 
 MAX_LOOP = 800  # ARM's limit on a copy loop's count
@@ -283,9 +284,34 @@ def _array(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _flatten(arrays: list[Any]) -> list[Any]:
+    """One array of the arrays' items (what Bicep's spread ``[...a, ...b]`` compiles to)."""
+    if not isinstance(arrays, list) or not all(isinstance(a, list) for a in arrays):
+        raise TypeError("flatten takes an array of arrays")
+    return [item for array in arrays for item in array]
+
+
+def _index_from_end(items: list[Any], index: int) -> Any:
+    """``items[^index]``: one-based from the end; out of range is an error."""
+    if not isinstance(items, list) or type(index) is not int or not 0 < index <= len(items):
+        raise IndexError("index from end out of range")
+    return items[-index]
+
+
+def _try_index_from_end(items: Any, index: Any, *keys: Any) -> Any:
+    """``items[?^index]`` then ``tryGet`` of ``keys``: null where anything is missing."""
+    if items is None:
+        return None
+    if not isinstance(items, list) or type(index) is not int:
+        raise TypeError("tryIndexFromEnd takes an array and an integer")
+    found = items[-index] if 0 < index <= len(items) else None
+    return try_get(found, *keys) if keys and found is not None else found
+
+
 PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     **STRING_FUNCTIONS,
     **CIDR_FUNCTIONS,
+    **DATE_FUNCTIONS,
     "concat": _concat,
     "format": _format,
     "string": _string,
@@ -301,6 +327,9 @@ PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "union": _union,
     "intersection": _intersection,
     "array": _array,
+    "flatten": _flatten,
+    "indexfromend": _index_from_end,
+    "tryindexfromend": _try_index_from_end,
     "items": _items,
     "objectkeys": _object_keys,
     "shallowmerge": _shallow_merge,

@@ -103,11 +103,21 @@ def _extension_resource_id(_ev: Evaluator, values: list[Any]) -> Any:
     return UNKNOWN if parts is None else resource_id(values[0].rstrip("/"), parts[1], parts[2])
 
 
+def _management_group_resource_id(_ev: Evaluator, values: list[Any]) -> Any:
+    """Known when the management group is named; the current one is not known offline."""
+    parts = _split_type(values, 1)
+    if parts is None or not parts[0]:
+        return UNKNOWN
+    group = f"/providers/Microsoft.Management/managementGroups/{parts[0][0]}"
+    return resource_id(group, parts[1], parts[2])
+
+
 SCOPE_FUNCTIONS: dict[str, Callable[[Evaluator, list[Any]], Any]] = {
     "resourcegroup": _resource_group,
     "subscription": _subscription,
     "resourceid": _resource_id,
     "subscriptionresourceid": _subscription_resource_id,
     "tenantresourceid": _tenant_resource_id,
+    "managementgroupresourceid": _management_group_resource_id,
     "extensionresourceid": _extension_resource_id,
 }

@@ -4,7 +4,8 @@ Resource Graph gives the resources of the types the catalogue checks (plus priva
 the subscriptions, role assignments and definitions, Defender pricings and policy assignments.
 ARM list calls (``azure_arm``) add what the graph does not hold: each resource's and each
 subscription's diagnostic settings, Azure OpenAI deployments and content filters, AML computes
-and online endpoints, Key Vault keys. Every record then goes through the ``arg`` source, so a
+and online endpoints, Key Vault keys, AI Foundry projects and the connections of the Foundry
+resource and of each project. Every record then goes through the ``arg`` source, so a
 live scan and a Resource Graph export become the same estate.
 """
 
@@ -34,6 +35,7 @@ from tutela.scanner.sources.azure_arm import (
     arm_client,
     is_subscription,
     plan_listings,
+    plan_nested_listings,
 )
 from tutela.scanner.sources.azure_identity import (
     SOURCE,
@@ -196,6 +198,8 @@ def _read(
     listings = plan_listings([*resources, *others], _diagnosed)
     reader = ArmReader(arm_client(credential, transport), max_workers)
     fetched = reader.fetch_all(listings, progress)
+    # Grandchildren (a Foundry project's connections) once their parents are listed.
+    fetched += reader.fetch_all(plan_nested_listings(fetched, listings), progress)
     return LiveRead(_document([*resources, *others], fetched), fetched)
 
 

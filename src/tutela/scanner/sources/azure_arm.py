@@ -36,6 +36,7 @@ _ML_API: Final = "2024-10-01"
 _KEY_VAULT_API: Final = "2023-07-01"
 _STORAGE_API: Final = "2023-05-01"
 _REGISTRY_API: Final = "2023-07-01"
+_FOUNDRY_API: Final = "2025-06-01"  # the first GA version with projects and connections
 
 # Children Resource Graph does not reliably hold, listed under each parent of these types.
 CHILD_LISTS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -46,11 +47,24 @@ CHILD_LISTS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "microsoft.machinelearningservices/workspaces": (
         ("computes", _ML_API),
         ("onlineEndpoints", _ML_API),
+        # Lists return credential types, never secret values (those need a listSecrets POST).
+        ("connections", _ML_API),
+        ("datastores", _ML_API),
     ),
     "microsoft.keyvault/vaults": (("keys", _KEY_VAULT_API),),
     "microsoft.storage/storageaccounts": (("blobServices", _STORAGE_API),),
     # ARM lists a Premium registry's home region among its replications.
     "microsoft.containerregistry/registries": (("replications", _REGISTRY_API),),
+    # A Foundry project's own connections, listed once its account's projects are read.
+    "microsoft.cognitiveservices/accounts/projects": (("connections", _FOUNDRY_API),),
+}
+# Children only parents of one kind have: Foundry projects and connections live under an AI
+# Services account (the Foundry resource).
+_KIND_CHILD_LISTS: Final[dict[tuple[str, str], tuple[tuple[str, str], ...]]] = {
+    ("microsoft.cognitiveservices/accounts", "aiservices"): (
+        ("projects", _FOUNDRY_API),
+        ("connections", _FOUNDRY_API),
+    ),
 }
 # Parents that have the children above; listing them under others wastes a call.
 _CHILD_KINDS: Final[dict[str, Callable[[dict[str, Any]], bool]]] = {
@@ -133,12 +147,25 @@ def plan_listings(
         if has_children is not None and not has_children(record):
             continue
         children = CHILD_LISTS.get(resource_type, ())
+        children += _KIND_CHILD_LISTS.get((resource_type, _kind(record)), ())
         listings.extend(Listing(record, path, api) for path, api in children)
         if resource_type in _DIAGNOSED_CHILDREN and diagnose(record):
             path, child_type = _DIAGNOSED_CHILDREN[resource_type]
             child = {**record, "id": f"{record['id']}/{path}", "type": child_type}
             listings.append(Listing(child, *DIAGNOSTIC_SETTINGS))
     return listings
+
+
+def plan_nested_listings(fetched: Iterable[Fetched], planned: Iterable[Listing]) -> list[Listing]:
+    """The child lists of children ARM returned (a Foundry project's connections), minus those
+    already planned for the same parent from Resource Graph; no diagnostic settings."""
+    done = {(listing.owner_id.lower(), listing.path.lower()) for listing in planned}
+    children = (record for outcome in fetched for record in outcome.records or ())
+    return [
+        listing
+        for listing in plan_listings(children, lambda _record: False)
+        if (listing.owner_id.lower(), listing.path.lower()) not in done
+    ]
 
 
 def arm_client(credential: TokenCredential, transport: Transport) -> ARMPipelineClient[Any, Any]:
@@ -191,7 +218,9 @@ class ArmReader:
             )
             warning = f"{listing.owner_id}: cannot read its {listing.what} ({exc}); {consequence}"
             return Fetched(listing, None, warning)
-        return Fetched(listing, [as_graph_record(item, listing.owner) for item in items])
+        return Fetched(
+            listing, [_without_secrets(as_graph_record(item, listing.owner)) for item in items]
+        )
 
     def _list_all(self, path: str, api_version: str) -> list[dict[str, Any]]:
         """The items of an ARM list, following ``nextLink`` pages."""
@@ -248,6 +277,31 @@ def as_graph_record(item: dict[str, Any], owner: dict[str, Any]) -> dict[str, An
         if column not in record and owner.get(column) is not None:
             record[column] = owner[column]
     return record
+
+
+# Credential holders whose list items carry no secret today; should a list ever return one, it
+# is dropped here, before a scan or an export keeps the record: checks read only the type.
+_CREDENTIAL_TYPES: Final = {
+    "microsoft.machinelearningservices/workspaces/connections": "authType",
+    "microsoft.machinelearningservices/workspaces/datastores": "credentialsType",
+    "microsoft.cognitiveservices/accounts/connections": "authType",
+    "microsoft.cognitiveservices/accounts/projects/connections": "authType",
+}
+
+
+def _without_secrets(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with only the type of its credentials, for a type that holds credentials."""
+    kept = _CREDENTIAL_TYPES.get(record["type"])
+    properties = record.get("properties")
+    if kept is None or not isinstance(properties, dict) or "credentials" not in properties:
+        return record
+    credentials = properties["credentials"]
+    properties = dict(properties)
+    if kept == "credentialsType" and isinstance(credentials, dict) and kept in credentials:
+        properties["credentials"] = {kept: credentials[kept]}
+    else:
+        del properties["credentials"]
+    return {**record, "properties": properties}
 
 
 def is_subscription(record: dict[str, Any]) -> bool:

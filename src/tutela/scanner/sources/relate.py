@@ -13,7 +13,7 @@ import copy
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from tutela.scanner.estate import SUBSCRIPTION_TYPE, UNKNOWN, Resource
+from tutela.scanner.estate import SUBSCRIPTION_TYPE, UNKNOWN, Resource, member, member_key
 
 DIAGNOSTIC_SETTING_TYPE: Final = "microsoft.insights/diagnosticsettings"
 ROLE_ASSIGNMENT_TYPE: Final = "microsoft.authorization/roleassignments"
@@ -217,7 +217,7 @@ def _diagnostic_target(setting: Resource) -> str | None:
 
 def _scope(resource: Resource, marker: str) -> str | None:
     """``properties.scope``, or else the id before the extension marker; lower-cased."""
-    scope = resource.properties.get("scope")
+    scope = member(resource.properties, "scope")
     if isinstance(scope, str) and scope:
         scope = scope.lower()
         return scope.rstrip("/") if len(scope) > 1 else scope
@@ -254,14 +254,10 @@ def _attach_policies(subscriptions: list[Resource], assignments: list[Resource])
 
 
 def _ancestors(subscription: Resource) -> list[str] | None:
-    chain = subscription.properties.get("managementGroupAncestorsChain")
+    chain = member(subscription.properties, "managementGroupAncestorsChain")
     if not isinstance(chain, list):
         return None
-    return [
-        link["name"].lower()
-        for link in chain
-        if isinstance(link, dict) and isinstance(link.get("name"), str)
-    ]
+    return [member(link, "name").lower() for link in chain if isinstance(member(link, "name"), str)]
 
 
 def connect_endpoint(endpoint: Resource, index: dict[str, Resource]) -> None:
@@ -270,7 +266,8 @@ def connect_endpoint(endpoint: Resource, index: dict[str, Resource]) -> None:
         target = index.get(target_id.lower())
         if target is None or _lists_endpoint(target, endpoint.id):
             continue
-        existing = target.properties.get("privateEndpointConnections")
+        key = member_key(target.properties, "privateEndpointConnections")
+        existing = target.properties.get(key)
         entry = {
             "id": f"{target.id}/privateEndpointConnections/{endpoint.name}",
             "properties": {
@@ -279,22 +276,22 @@ def connect_endpoint(endpoint: Resource, index: dict[str, Resource]) -> None:
             },
         }
         listed = existing if isinstance(existing, list) else []
-        target.properties = _with(target.properties, "privateEndpointConnections", [*listed, entry])
+        target.properties = _with(target.properties, key, [*listed, entry])
 
 
 def _endpoint_links(endpoint: Resource) -> Iterator[tuple[str, Any]]:
     """(target id, connection status) for each connection of the endpoint that names a target."""
     for connections_key, default_status in _CONNECTION_STATUS:
-        connections = endpoint.properties.get(connections_key)
+        connections = member(endpoint.properties, connections_key)
         if not isinstance(connections, list):
             continue
         for connection in connections:
-            props = connection.get("properties") if isinstance(connection, dict) else None
+            props = member(connection, "properties")
             if not isinstance(props, dict):
                 continue
-            target_id = props.get("privateLinkServiceId")
-            state = props.get("privateLinkServiceConnectionState")
-            status = state.get("status") if isinstance(state, dict) else None
+            target_id = member(props, "privateLinkServiceId")
+            state = member(props, "privateLinkServiceConnectionState")
+            status = member(state, "status")
             if isinstance(target_id, str):
                 # A state the source could not resolve stays unknown; no state yet is the default.
                 known = isinstance(status, str) or status is UNKNOWN
@@ -302,14 +299,12 @@ def _endpoint_links(endpoint: Resource) -> Iterator[tuple[str, Any]]:
 
 
 def _lists_endpoint(target: Resource, endpoint_id: str) -> bool:
-    existing = target.properties.get("privateEndpointConnections")
+    existing = member(target.properties, "privateEndpointConnections")
     if not isinstance(existing, list):
         return False
     wanted = endpoint_id.lower()
     for connection in existing:
-        props = connection.get("properties") if isinstance(connection, dict) else None
-        endpoint = props.get("privateEndpoint") if isinstance(props, dict) else None
-        listed = endpoint.get("id") if isinstance(endpoint, dict) else None
+        listed = member(member(member(connection, "properties"), "privateEndpoint"), "id")
         if isinstance(listed, str) and listed.lower() == wanted:
             return True
     return False

@@ -32,7 +32,12 @@ from tutela.scanner.sources.terraform_plan import (
 )
 from tutela.scanner.sources.terraform_refs import InstanceRefs, Resolver
 
-__all__ = ["PLACEHOLDER_SUBSCRIPTION", "resources_from_terraform", "unsupported_types"]
+__all__ = [
+    "PLACEHOLDER_SUBSCRIPTION",
+    "resources_from_terraform",
+    "skipped_addresses",
+    "unsupported_types",
+]
 
 _PRICING = "azurerm_security_center_subscription_pricing"
 _POLICY = ("azurerm_subscription_policy_assignment", "azurerm_management_group_policy_assignment")
@@ -40,8 +45,11 @@ _POLICY = ("azurerm_subscription_policy_assignment", "azurerm_management_group_p
 _READING = threading.local()
 
 
-def _skipped() -> dict[str, Counter[str]]:
-    skipped: dict[str, Counter[str]] | None = getattr(_READING, "skipped", None)
+def _skipped() -> dict[str, tuple[Counter[str], dict[str, list[str]]]]:
+    """Source → the resources skipped per type: their count and their first addresses."""
+    skipped: dict[str, tuple[Counter[str], dict[str, list[str]]]] | None = getattr(
+        _READING, "skipped", None
+    )
     if skipped is None:
         skipped = _READING.skipped = {}
     return skipped
@@ -50,7 +58,15 @@ def _skipped() -> dict[str, Counter[str]]:
 def unsupported_types(source: str) -> dict[str, int]:
     """Resources of azurerm / azapi types not mapped, by type, in this thread's last parse of
     ``source`` as a plan."""
-    return dict(_skipped().get(source, {}))
+    found = _skipped().get(source)
+    return dict(found[0]) if found else {}
+
+
+def skipped_addresses(source: str) -> dict[str, list[str]]:
+    """The first addresses (``terraform_plan.SKIPPED_LISTED``) of each type counted in
+    ``unsupported_types(source)``."""
+    found = _skipped().get(source)
+    return {kind: list(addresses) for kind, addresses in found[1].items()} if found else {}
 
 
 def forget_skipped(source: str) -> None:
@@ -64,7 +80,7 @@ def resources_from_terraform(document: Any, source: str) -> list[Resource]:
     try:
         plan = Plan(document, source)
         resources = _Builder(plan).resources()
-        _skipped()[source] = plan.skipped
+        _skipped()[source] = (plan.skipped, plan.skipped_at)
         return relate(
             resources,
             sees_diagnostics=True,
@@ -162,7 +178,7 @@ class _Builder:
             except orjson.JSONDecodeError:
                 body = None
         if not isinstance(kind, str) or body is UNKNOWN or dig(body, "properties") is UNKNOWN:
-            self.plan.skipped["azapi_resource (type or body known only after apply)"] += 1
+            self.plan.skip("azapi_resource (type or body known only after apply)", instance.address)
             return None
         return dict(body) if isinstance(body, dict) else {}
 
@@ -213,7 +229,8 @@ class _Builder:
                 if value is None:
                     continue
             convert = rule.convert
-            if convert is not None and value is not UNKNOWN:
+            # A conversion that only says the attribute is set (``credential``) runs on UNKNOWN too.
+            if convert is not None and (value is not UNKNOWN or hasattr(convert, "on_unknown")):
                 refs = refs or InstanceRefs(self.resolver, instance)
                 value = convert(value, refs)
                 if type(value) is dict or type(value) is list:

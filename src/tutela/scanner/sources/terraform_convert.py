@@ -104,6 +104,18 @@ def present(constant: Any) -> Convert:
     return convert
 
 
+def credential(kind: str) -> Convert:
+    """A secret the plan sets, even one known only after apply, becomes its credential ``kind``:
+    the value itself is never kept."""
+
+    def convert(_value: Any, _refs: Refs) -> Any:
+        return kind
+
+    convert.__doc__ = f"secret set (its value dropped, known or not) → `{json.dumps(kind)}`"
+    convert.on_unknown = True  # type: ignore[attr-defined]  # sources/terraform.py: run on UNKNOWN
+    return convert
+
+
 def ip_values(value: Any, _refs: Refs) -> Any:
     """`["1.2.3.4"]` → `[{"value": "1.2.3.4"}]`"""
     return [{"value": ip} for ip in _listed(value)]
@@ -306,6 +318,39 @@ def storage_sku(values: Any, _refs: Refs) -> Any:
     if tier is UNKNOWN or replication is UNKNOWN:
         return UNKNOWN
     return f"{tier}_{replication}" if tier and replication else None
+
+
+def cmk_entity(value: Any, refs: Refs) -> Any:
+    """key id → `{keySource: "Microsoft.Keyvault", keyVaultProperties: {keyVaultUri, keyName, keyVersion}}`"""  # noqa: E501
+    # A key created in the same plan has no id yet: the key source is known all the same.
+    properties = UNKNOWN if value is UNKNOWN else key_url(value, refs)
+    return {"keySource": "Microsoft.Keyvault", "keyVaultProperties": properties}
+
+
+cmk_entity.on_unknown = True  # type: ignore[attr-defined]  # sources/terraform.py: run on UNKNOWN
+
+
+def cosmos_ip_rules(value: Any, _refs: Refs) -> Any:
+    """`["1.2.3.4", …]` (or v3's `"1.2.3.4,…"`) → `[{"ipAddressOrRange": "1.2.3.4"}]`"""
+    ranges = value.split(",") if isinstance(value, str) else _listed(value)
+    return [
+        {"ipAddressOrRange": ip.strip() if isinstance(ip, str) else ip}
+        for ip in ranges
+        if ip is UNKNOWN or (isinstance(ip, str) and ip.strip())
+    ]
+
+
+def cosmos_vnet_rules(value: Any, _refs: Refs) -> Any:
+    """blocks → `[{"id", "ignoreMissingVNetServiceEndpoint"}]`"""
+    key = "ignore_missing_vnet_service_endpoint"
+    return [
+        {"id": r.get("id"), "ignoreMissingVNetServiceEndpoint": r.get(key)} for r in _blocks(value)
+    ]
+
+
+def capability_names(value: Any, _refs: Refs) -> Any:
+    """blocks → `[{"name"}]`"""
+    return [{"name": c.get("name")} for c in _blocks(value)]
 
 
 def _listed(value: Any) -> list[Any]:

@@ -11,8 +11,13 @@ from tutela.scanner.sources.terraform_convert import (
     acr_ip_rules,
     acr_retention_days,
     builtin_role,
+    capability_names,
+    cmk_entity,
     connections,
     content_filters,
+    cosmos_ip_rules,
+    cosmos_vnet_rules,
+    credential,
     enabled,
     enabled_lower,
     enforcement,
@@ -73,6 +78,22 @@ _COMPUTE = (
     A("subnet_resource_id",       "properties.properties.subnet.id", ref=True),
     A("description",              "properties.description"),
 )
+_DATASTORE = "Microsoft.MachineLearningServices/workspaces/datastores"
+_DATASTORE_COMMON = (
+    A("is_default",                       "properties.isDefault"),
+    A("description",                      "properties.description"),
+    A("tags",                             "properties.tags"),
+)
+_IDENTITY_BASED = {"properties.credentials.credentialsType": "None"}
+# A Foundry connection's credentials (api_key, custom_keys, oauth2) are never read: the checks
+# judge auth_type alone, and a plan holds the secrets in clear.
+_FOUNDRY_CONNECTION = (
+    A("auth_type",                        "properties.authType"),
+    A("category",                         "properties.category"),
+    A("target",                           "properties.target"),
+)
+_FOUNDRY_CONNECTION_NOTE = ("`api_key`, `custom_keys` and `oauth2` are never read (the secrets stay out of the scan); "
+                            "azurerm cannot set `isSharedToAll`.")
 _POOL = "properties.agentPoolProfiles.0."
 _STORAGE_RULES = (
     A("default_action",               "defaultAction"),
@@ -104,6 +125,7 @@ MAPPINGS: dict[str, Mapping] = {
         A("public_network_access_enabled",    "properties.publicNetworkAccess", enabled),
         *_COGNITIVE_NETWORK,
         A("dynamic_throttling_enabled",       "properties.dynamicThrottlingEnabled"),
+        A("project_management_enabled",       "properties.allowProjectManagement"),
     )),
     "azurerm_ai_services": M("Microsoft.CognitiveServices/accounts", "group", None, (
         *_PLACED,
@@ -132,6 +154,15 @@ MAPPINGS: dict[str, Mapping] = {
         A("key_vault_key_id",                 "keyVaultProperties", key_url, "managed_hsm_key_id"),
         A("identity_client_id",               "keyVaultProperties.identityClientId"),
     ), merge_at="properties.encryption", constants={"keySource": "Microsoft.KeyVault"}),
+    "azurerm_cognitive_account_project": M("Microsoft.CognitiveServices/accounts/projects", "child", "cognitive_account_id", (
+        *_PLACED,
+        A("display_name",                     "properties.displayName"),
+        A("description",                      "properties.description"),
+    )),
+    "azurerm_cognitive_account_connection": M("Microsoft.CognitiveServices/accounts/connections", "child", "cognitive_account_id",
+        _FOUNDRY_CONNECTION, note=_FOUNDRY_CONNECTION_NOTE),
+    "azurerm_cognitive_account_project_connection": M("Microsoft.CognitiveServices/accounts/projects/connections", "child", "cognitive_project_id",
+        _FOUNDRY_CONNECTION, note=_FOUNDRY_CONNECTION_NOTE),
     "azurerm_machine_learning_workspace": M("Microsoft.MachineLearningServices/workspaces", "group", None, (
         *_PLACED,
         A("kind",                             "kind"),
@@ -183,6 +214,26 @@ MAPPINGS: dict[str, Mapping] = {
         A("description",                      "properties.description"),
     ), constants={"properties.computeType": "AKS"},
        note="Attaches an existing AKS cluster to the workspace: the cluster belongs to its AI workload."),
+    "azurerm_machine_learning_datastore_blobstorage": M(_DATASTORE, "child", "workspace_id", (
+        A("account_key",                      "properties.credentials.credentialsType", credential("AccountKey")),
+        A("shared_access_signature",          "properties.credentials.credentialsType", credential("Sas")),
+        A("service_data_auth_identity",       "properties.serviceDataAccessAuthIdentity"),
+        *_DATASTORE_COMMON,
+    ), constants={"properties.datastoreType": "AzureBlob", **_IDENTITY_BASED},
+       note="With no secret set, azurerm creates an identity-based datastore (credentials `None`). "
+            "Workspace connections have no azurerm resource: declare them with `azapi_resource` "
+            "(`Microsoft.MachineLearningServices/workspaces/connections`), read as written."),
+    "azurerm_machine_learning_datastore_datalake_gen2": M(_DATASTORE, "child", "workspace_id", (
+        A("client_secret",                    "properties.credentials.credentialsType", credential("ServicePrincipal")),
+        A("service_data_identity",            "properties.serviceDataAccessAuthIdentity"),
+        *_DATASTORE_COMMON,
+    ), constants={"properties.datastoreType": "AzureDataLakeGen2", **_IDENTITY_BASED}),
+    "azurerm_machine_learning_datastore_fileshare": M(_DATASTORE, "child", "workspace_id", (
+        A("account_key",                      "properties.credentials.credentialsType", credential("AccountKey")),
+        A("shared_access_signature",          "properties.credentials.credentialsType", credential("Sas")),
+        A("service_data_identity",            "properties.serviceDataAccessAuthIdentity"),
+        *_DATASTORE_COMMON,
+    ), constants={"properties.datastoreType": "AzureFile", **_IDENTITY_BASED}),
     "azurerm_search_service": M("Microsoft.Search/searchServices", "group", None, (
         *_PLACED,
         A("sku",                              "sku.name"),
@@ -196,6 +247,33 @@ MAPPINGS: dict[str, Mapping] = {
         A("network_rule_bypass_option",       "properties.networkRuleSet.bypass"),
         A("hosting_mode",                     "properties.hostingMode"),
         A("semantic_search_sku",              "properties.semanticSearch"),
+    )),
+    "azurerm_databricks_workspace": M("Microsoft.Databricks/workspaces", "group", None, (
+        *_PLACED[:2],
+        A("sku",                              "sku.name"),
+        A("public_network_access_enabled",    "properties.publicNetworkAccess", enabled),
+        A("network_security_group_rules_required", "properties.requiredNsgRules"),
+        A("custom_parameters.no_public_ip",   "properties.parameters.enableNoPublicIp.value"),
+        A("custom_parameters.virtual_network_id", "properties.parameters.customVirtualNetworkId.value", ref=True),
+        A("custom_parameters.public_subnet_name", "properties.parameters.customPublicSubnetName.value"),
+        A("custom_parameters.private_subnet_name", "properties.parameters.customPrivateSubnetName.value"),
+        A("managed_services_cmk_key_vault_key_id", "properties.encryption.entities.managedServices", cmk_entity),
+        A("managed_disk_cmk_key_vault_key_id", "properties.encryption.entities.managedDisk", cmk_entity),
+        A("managed_disk_cmk_rotation_to_latest_version_enabled", "properties.encryption.entities.managedDisk.rotationToLatestKeyVersionEnabled"),
+    ), note="azurerm always sends `custom_parameters.no_public_ip` (false in v3, true in v4), so "
+            "the plan states it even when the configuration does not."),
+    "azurerm_cosmosdb_account": M("Microsoft.DocumentDB/databaseAccounts", "group", None, (
+        *_PLACED,
+        A("kind",                             "kind"),
+        A("offer_type",                       "properties.databaseAccountOfferType"),
+        A("public_network_access_enabled",    "properties.publicNetworkAccess", enabled),
+        A("local_authentication_disabled",    "properties.disableLocalAuth"),
+        A("access_key_metadata_writes_enabled", "properties.disableKeyBasedMetadataWriteAccess", negated),
+        A("ip_range_filter",                  "properties.ipRules", cosmos_ip_rules),
+        A("is_virtual_network_filter_enabled", "properties.isVirtualNetworkFilterEnabled"),
+        A("virtual_network_rule",             "properties.virtualNetworkRules", cosmos_vnet_rules),
+        A("key_vault_key_id",                 "properties.keyVaultKeyUri"),
+        A("capabilities",                     "properties.capabilities", capability_names),
     )),
     "azurerm_container_registry": M("Microsoft.ContainerRegistry/registries", "group", None, (
         *_PLACED,

@@ -19,6 +19,7 @@ from tutela.scanner.sources.terraform_convert import Mapping
 from tutela.scanner.sources.terraform_map import MAPPINGS
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+SKIPPED_LISTED = 20  # addresses kept per type skipped (a report's ``not_evaluated`` lists them)
 MODULE_STEP = re.compile(r"module\.([^.\[]+)((?:\[[^\]]*\])?)")
 
 
@@ -64,6 +65,8 @@ class Plan:
         # "module.kv" → {"module.kv[0]"}: a module instance's address without its own key
         self.module_keys: dict[str, set[str]] = {}
         self.skipped: Counter[str] = Counter()
+        # The first addresses skipped of each type (a report lists at most that many).
+        self.skipped_at: dict[str, list[str]] = {}
         self.config_modules: dict[tuple[str, ...], dict[str, Any]] = {}
         # a configuration module's path of module names → its resources by (local) address
         self.config_resources: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
@@ -197,7 +200,14 @@ class Plan:
             same.append(instance)
         self.types[tf_type] += 1
         if instance.mapping is None and tf_type.startswith(("azurerm_", "azapi_")):
-            self.skipped[tf_type] += 1
+            self.skip(tf_type, address)
+
+    def skip(self, kind: str, address: str) -> None:
+        """Count a resource the scan does not read, and keep its address among the first."""
+        self.skipped[kind] += 1
+        addresses = self.skipped_at.setdefault(kind, [])
+        if len(addresses) < SKIPPED_LISTED:
+            addresses.append(address)
 
     def _read_configuration(self, configuration: Any) -> None:
         """Index the configuration's modules and resources; a malformed part is ignored."""

@@ -14,6 +14,15 @@ ReportId = Field(
 )
 
 
+Conditional = Field(
+    default=None,
+    exclude_if=lambda v: v is None,
+    description="(ours) true when an ARM template deploys the resource only under a condition "
+    "the scan could not decide offline (its own, a parent's or a nested deployment's): it was "
+    "assessed as if deployed. Absent otherwise.",
+)
+
+
 class Evidence(OutputModel):
     path: str
     value: Any
@@ -48,6 +57,7 @@ class FindingOut(OutputModel):
         "cluster, subscription-wide setting) belongs to an AI workload, which makes it count for "
         "the AI frameworks; null for AI resources and for resources outside any AI workload.",
     )
+    conditional: bool | None = Conditional
 
 
 class FrameworkScoreOut(OutputModel):
@@ -90,6 +100,7 @@ class UnknownResultOut(OutputModel):
     resource_type: str
     frameworks: list[str]
     evidence: list[Evidence]
+    conditional: bool | None = Conditional
 
 
 class AcceptanceOut(OutputModel):
@@ -118,6 +129,7 @@ class AcceptedResultOut(OutputModel):
     origin: str | None = None
     evidence: list[Evidence]
     acceptance: AcceptanceOut
+    conditional: bool | None = Conditional
 
 
 class PassedResourceOut(OutputModel):
@@ -125,6 +137,7 @@ class PassedResourceOut(OutputModel):
     evidence: list[Evidence] = Field(
         description="The values the check read and passed on, each a path and the value seen."
     )
+    conditional: bool | None = Conditional
 
 
 class PassedCheckOut(OutputModel):
@@ -132,6 +145,29 @@ class PassedCheckOut(OutputModel):
 
     check_id: str = Field(examples=["STG-MIN-TLS"])
     resources: list[PassedResourceOut]
+
+
+class NotEvaluatedOut(OutputModel):
+    """Resources the scan never looked at, and why (docs/outputs.md)."""
+
+    reason: Literal["linked_template", "template_expression", "plan_skipped", "no_check"] = Field(
+        description="linked_template: a template's nested deployment with a templateLink (not "
+        "read); template_expression: a nested template given as an expression; plan_skipped: a "
+        "Terraform plan's resources of a type the scan does not map; no_check: resources no check "
+        "of the scan applies to."
+    )
+    type: str = Field(
+        examples=["microsoft.network/virtualnetworks"],
+        description="The lower-cased ARM type (the Terraform type for plan_skipped).",
+    )
+    count: int = Field(description="How many resources, all of them.")
+    resources: list[str] = Field(
+        description="At most 20: resource ids for no_check, else where each is declared "
+        "(`body: resources[4]`, `body: azurerm_subnet.a`)."
+    )
+    detail: str = Field(
+        examples=["linked template https://example.org/net.json: its resources are not evaluated"]
+    )
 
 
 class ReportOut(OutputModel):
@@ -186,6 +222,13 @@ class ReportOut(OutputModel):
         examples=[
             ["nested template at resources[3] is an expression: its resources are not evaluated"]
         ],
+    )
+    not_evaluated: list[NotEvaluatedOut] | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="(ours) What the scan never looked at: linked templates, nested templates "
+        "given as expressions, a plan's resources of types not mapped, and resources of types no "
+        "check of the scan applies to; only in a report that has some (docs/outputs.md).",
     )
     engine_version: str
     dry_run: bool | None = None

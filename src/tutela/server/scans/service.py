@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tutela.scanner.acceptance import Acceptance
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.estate import Estate
+from tutela.scanner.not_evaluated import from_reading
 from tutela.scanner.outputs.report import input_notes
 from tutela.scanner.outputs.report_json import ReportDocument
 from tutela.scanner.scan import run_scan
@@ -206,6 +207,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         acceptances = scan_acceptances(session, tenant.id, catalog, now.date())
     estate, kind = read_iac(body)
     notes = input_notes("body", kind)  # what reading it left out, before another body's
+    unread = from_reading("body", kind)  # what it found and did not evaluate, likewise
     check_resource_count(
         runtime.catalog.plan(tenant.plan),
         len(estate),
@@ -223,6 +225,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         acceptances=acceptances,
         extra={"source": kind},
         notes=notes,
+        not_evaluated=unread,
     )
 
 
@@ -232,7 +235,8 @@ def read_iac(body: bytes) -> tuple[Estate, str]:
     Read as ``tutela scan`` reads a file: a plan is decoded with msgspec into only the parts the
     reader uses (a whole plan parsed into Python objects takes gigabytes at 100,000 resources),
     anything else with orjson; the parsed document is dropped once its resources are made.
-    What reading it left out is ``input_notes("body", kind)`` until the next body is read.
+    What reading it left out is ``input_notes("body", kind)`` (and what it found and did not
+    evaluate ``not_evaluated.from_reading("body", kind)``) until the next body is read.
     """
     try:
         document, kind = decode_document(body, "body")
@@ -262,13 +266,16 @@ def assess_estate(
     dry_run: bool = False,
     acceptances: Sequence[Acceptance] = (),
     notes: Sequence[str] = (),
+    not_evaluated: Sequence[dict[str, Any]] = (),
 ) -> ReportDocument:
     """Run the engine on an estate: the report document, not yet stored.
 
     ``catalog``: the runtime's under the tenant's house policy (``scan_catalog``); scans of a
     tenant pass it, and None is the runtime's own (the default policy). ``acceptances``: the
     tenant's approved risk exceptions (``scan_acceptances``). Governance scans come here too,
-    so they narrate and accept as ``/scan`` does. ``notes``: what reading the estate left out.
+    so they narrate and accept as ``/scan`` does. ``notes``: what reading the estate left out;
+    ``not_evaluated``: the resources reading found and did not evaluate (the report adds those
+    no check applies to).
     """
     catalog = catalog or runtime.catalog
     # The model's narratives when TUTELA_LLM_* configure one (deterministic where it fails).
@@ -284,6 +291,7 @@ def assess_estate(
         dry_run=dry_run,
         acceptances=acceptances,
         notes=notes,
+        not_evaluated=not_evaluated,
     )
     return document
 
@@ -301,6 +309,7 @@ def _assess_and_store(
     acceptances: Sequence[Acceptance],
     extra: dict[str, Any],
     notes: Sequence[str] = (),
+    not_evaluated: Sequence[dict[str, Any]] = (),
 ) -> ReportDocument:
     document = assess_estate(
         runtime,
@@ -314,6 +323,7 @@ def _assess_and_store(
         dry_run=options.dry_run,
         acceptances=acceptances,
         notes=notes,
+        not_evaluated=not_evaluated,
     )
     document.header.update(extra)
     if options.dry_run:

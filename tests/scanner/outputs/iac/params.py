@@ -21,6 +21,8 @@ def fix_params(subscription: str) -> dict[str, Any]:
         "key_vault_uri": "https://kv.vault.azure.net/",
         "key_name": "cmk",
         "key_version": "1",
+        "key_uri": "https://kv.vault.azure.net/keys/cmk",
+        "allowed_ip_range": "203.0.113.0/24",
         "identity_client_id": "00000000-0000-0000-0000-000000000009",
         "custom_subdomain_name": "contoso-aoai",
         "retention_days": 30,

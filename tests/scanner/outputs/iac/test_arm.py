@@ -14,6 +14,8 @@ import jsonschema
 import orjson
 import pytest
 
+from tests.scanner.fixes.test_ai_foundry import project
+from tests.scanner.fixes.test_data_stores import cosmos, workspace
 from tests.scanner.fixes.test_storage_vault import VAULT, vault
 from tests.scanner.outputs.iac.params import fix_params
 from tutela.scanner.catalog import load_catalog
@@ -120,7 +122,36 @@ def deploy(estate: Estate, declared: list[Resource]) -> None:
             connect_endpoint(resource, index)
 
 
-CASES = [("sample", sample_estate), ("soft delete", soft_delete_estate)]
+def foundry_estate() -> Estate:
+    """A Foundry project without a managed identity (tests/scanner/fixes builds it the same way)."""
+    return Estate([project()])
+
+
+def data_stores_estate() -> Estate:
+    """Databricks workspaces and a Cosmos DB account failing every fixable check of theirs
+    (tests/scanner/fixes builds them the same way)."""
+    return Estate(
+        [
+            workspace(
+                "standard",
+                "dbw-standard",
+                publicNetworkAccess="Enabled",
+                parameters={"enableNoPublicIp": {"type": "Bool", "value": False}},
+            ),
+            workspace("premium", "dbw-premium", publicNetworkAccess="Disabled"),
+            cosmos(
+                publicNetworkAccess="Enabled", ipRules=[], disableKeyBasedMetadataWriteAccess=False
+            ),
+        ]
+    )
+
+
+CASES = [
+    ("sample", sample_estate),
+    ("soft delete", soft_delete_estate),
+    ("data stores", data_stores_estate),
+    ("foundry project", foundry_estate),
+]
 
 
 @pytest.mark.parametrize(("_name", "build"), CASES)

@@ -48,6 +48,8 @@ PARAMS = {  # every param a sample's fix asks for, as an operator would export i
     "KEY_VAULT_URI": "https://kv.vault.azure.net/",
     "KEY_NAME": "cmk",
     "KEY_VERSION": "1",
+    "KEY_URI": "https://kv.vault.azure.net/keys/cmk",
+    "ALLOWED_IP_RANGE": "203.0.113.0/24",
     "IDENTITY_CLIENT_ID": "00000000-0000-0000-0000-000000000009",
     "CUSTOM_SUBDOMAIN_NAME": "contoso-aoai",
     "RETENTION_DAYS": "30",

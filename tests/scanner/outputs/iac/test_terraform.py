@@ -71,7 +71,10 @@ NO_MAPPING = {
 # Checks that also read a value only the service computes: a plan leaves them unknown once fixed.
 COMPUTED = {"SRCH-CMK-ENFORCE": "encryptionComplianceStatus"}
 # Fixable checks a plan cannot fail: azurerm always sets what they ask for.
-ALWAYS = {"KV-SOFT-DELETE": "azurerm creates every vault with soft delete on"}
+ALWAYS = {
+    "KV-SOFT-DELETE": "azurerm creates every vault with soft delete on",
+    "AIF-PROJECT-IDENTITY": "azurerm_cognitive_account_project requires an identity block",
+}
 
 
 # --- scanning -----------------------------------------------------------------------------------
@@ -327,6 +330,40 @@ def premium_plan() -> dict[str, Any]:
     )
 
 
+def data_stores_plan() -> dict[str, Any]:
+    """Databricks workspaces (a standard one, a premium one without keys) and an open Cosmos DB
+    account."""
+    return plan_of(
+        {
+            "azurerm_databricks_workspace.standard": {
+                "name": "dbw-standard",
+                **GROUP,
+                "sku": "standard",
+                "public_network_access_enabled": True,
+                "custom_parameters": [{"no_public_ip": False}],
+            },
+            "azurerm_databricks_workspace.premium": {
+                "name": "dbw-premium",
+                **GROUP,
+                "sku": "premium",
+                "public_network_access_enabled": False,
+                "custom_parameters": [{"no_public_ip": True}],
+            },
+            "azurerm_cosmosdb_account.open": {
+                "name": "cosmos-open",
+                **GROUP,
+                "kind": "GlobalDocumentDB",
+                "offer_type": "Standard",
+                "public_network_access_enabled": True,
+                "local_authentication_disabled": False,
+                "access_key_metadata_writes_enabled": True,
+                "ip_range_filter": [],
+                "is_virtual_network_filter_enabled": False,
+            },
+        }
+    )
+
+
 GROUP = {"resource_group_name": "rg-weak", "location": "westeurope"}
 WEAK: dict[str, dict[str, Any]] = {
     "azurerm_container_registry.weak": {
@@ -452,6 +489,7 @@ PLANS = {
     "modules": lambda: orjson.loads((FIXTURES / "tf_plan_modules.json").read_bytes()),
     "weak": weak_plan,
     "premium": premium_plan,
+    "data_stores": data_stores_plan,
 }
 
 

@@ -25,6 +25,9 @@ API_VERSIONS: Final[dict[str, str]] = {
     # stable/2025-09-01/cognitiveservices.json; 2026-01-01, 2026-03-01: none)
     "microsoft.cognitiveservices/accounts": "2025-12-01",
     "microsoft.cognitiveservices/accounts/deployments": "2025-12-01",
+    # projects are in the same versions from stable/2025-06-01 on (Azure/bicep-types-az
+    # generated/cognitiveservices 2025-06-01 and 2025-12-01 both declare accounts/projects)
+    "microsoft.cognitiveservices/accounts/projects": "2025-12-01",
     # Microsoft.ContainerRegistry/stable/2025-04-01/containerregistry.json; its RegistryGet.json
     # example returns policies.quarantinePolicy/trustPolicy/retentionPolicy/exportPolicy
     # (2025-11-01, 2026-01-01: none)
@@ -34,6 +37,12 @@ API_VERSIONS: Final[dict[str, str]] = {
     # applicationinsights/Microsoft.Insights/stable/2020-02-02/components_API.json (the later
     # stable folders looked at, 2022-06-15 and 2023-06-01, hold web tests and workbooks only)
     "microsoft.insights/components": "2020-02-02",
+    # databricks/resource-manager/Microsoft.Databricks/Databricks/stable/2026-01-01/databricks.json
+    # (2026-04-01: none)
+    "microsoft.databricks/workspaces": "2026-01-01",
+    # cosmos-db/resource-manager/Microsoft.DocumentDB/DocumentDB/stable/2025-10-15/cosmos-db.json
+    # (2025-11-15, 2026-01-15: none)
+    "microsoft.documentdb/databaseaccounts": "2025-10-15",
     # Microsoft.KeyVault/stable/2025-05-01/keyvault.json (2026-02-01: none)
     "microsoft.keyvault/vaults": "2025-05-01",
     # Microsoft.MachineLearningServices/stable/2025-12-01/workspaceRP.json and mfe.json; its

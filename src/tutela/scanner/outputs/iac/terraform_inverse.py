@@ -187,6 +187,16 @@ def _key_url(uri: str, name: str, version: str) -> Callable[[Any], Any]:
     return inverse
 
 
+def _cmk_entity(value: Any) -> Any:
+    """``{keySource: Microsoft.Keyvault, keyVaultProperties}`` → the key's URL."""
+    if (
+        not isinstance(value, dict)
+        or str(value.get("keySource", "")).lower() != "microsoft.keyvault"
+    ):
+        return _FAIL
+    return _key_url("keyVaultUri", "keyName", "keyVersion")(value.get("keyVaultProperties"))
+
+
 def _identity(value: Any) -> Any:
     if not isinstance(value, dict) or "type" not in value:
         return _FAIL
@@ -273,9 +283,17 @@ _INVERSES: dict[Any, Callable[[Any], Any]] = {
     convert.log_entries: _entries,
     convert.metric_entries: _entries,
     convert.pricing_extensions: _extensions,
+    convert.cmk_entity: _cmk_entity,
+    convert.cosmos_ip_rules: _members("ipAddressOrRange"),
 }
 # The members of an ARM object a conversion reads: the rest is left for other attributes.
 _ACCEPTS: dict[Any, set[str]] = {
+    convert.cmk_entity: {
+        "keySource",
+        "keyVaultProperties.keyVaultUri",
+        "keyVaultProperties.keyName",
+        "keyVaultProperties.keyVersion",
+    },
     convert.key_url: {"keyVaultUri", "keyName", "keyVersion"},
     convert.storage_key_url: {"keyvaulturi", "keyname", "keyversion"},
     convert.identity: {"type", "userAssignedIdentities"},
