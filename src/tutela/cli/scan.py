@@ -465,7 +465,7 @@ def _scan_and_write(
             scan_ts=scan_ts,
             narrator=narrator,
             catalog=catalog,
-            progress=stages.checking(len(estate)),
+            progress=stages.checking(estate.scanned),
             record_passes=writing.include_passed,
             acceptances=acceptances,
             notes=notes,

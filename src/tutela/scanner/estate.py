@@ -181,6 +181,11 @@ class Estate:
     def __len__(self) -> int:
         return len(self.resources)
 
+    @property
+    def scanned(self) -> int:
+        """The resources the input holds: a subscription it only implies is not one of them."""
+        return sum(1 for resource in self.resources if not resource.implied)
+
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)
 

@@ -229,6 +229,9 @@ class Finding(APIModel):
     origin: str | None = None
     # Why a general-purpose resource belongs to an AI workload; None for any other.
     ai_workload: str | None = None
+    # True when the resource is deployed only if a template condition the scan could not decide
+    # holds (absent otherwise): the finding stands for a resource that may not be deployed.
+    conditional: bool | None = None
 
 
 class FrameworkScore(APIModel):
@@ -252,6 +255,9 @@ class UnknownResult(APIModel):
     resource_type: str = ""
     frameworks: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+    # True when the resource is deployed only if a template condition the scan could not decide
+    # holds (absent otherwise): the finding stands for a resource that may not be deployed.
+    conditional: bool | None = None
 
 
 class Acceptance(APIModel):
@@ -278,6 +284,9 @@ class AcceptedRisk(APIModel):
     origin: str | None = None
     evidence: list[Evidence] = Field(default_factory=list)
     acceptance: Acceptance
+    # True when the resource is deployed only if a template condition the scan could not decide
+    # holds (absent otherwise): the finding stands for a resource that may not be deployed.
+    conditional: bool | None = None
 
 
 class ScoreBasis(APIModel):
@@ -297,6 +306,9 @@ class PassedResource(APIModel):
 
     resource: str
     evidence: list[Evidence] = Field(default_factory=list)
+    # True when the resource is deployed only if a template condition the scan could not decide
+    # holds (absent otherwise): the finding stands for a resource that may not be deployed.
+    conditional: bool | None = None
 
 
 class PassedCheck(APIModel):
@@ -304,6 +316,16 @@ class PassedCheck(APIModel):
 
     check_id: str
     resources: list[PassedResource] = Field(default_factory=list)
+
+
+class NotEvaluated(APIModel):
+    """Resources a scan never looked at, and why (docs/outputs.md, "Not evaluated")."""
+
+    reason: str  # linked_template, template_expression, plan_skipped or no_check
+    type: str  # the lower-cased ARM type (the Terraform type for plan_skipped)
+    count: int
+    resources: list[str] = Field(default_factory=list)  # at most 20 of them; count keeps the rest
+    detail: str = ""
 
 
 class Report(APIModel):
@@ -336,6 +358,10 @@ class Report(APIModel):
     # Each accepted pair with its acceptance, most severe first (absent from the JSON, and so
     # from ``raw``, when none was accepted).
     accepted: list[AcceptedRisk] = Field(default_factory=list)
+    # What reading the input could not follow (a template construct, a skipped plan resource)
+    # and what the scan never looked at; both absent from the JSON when empty.
+    notes: list[str] = Field(default_factory=list)
+    not_evaluated: list[NotEvaluated] = Field(default_factory=list)
     engine_version: str | None = None
     dry_run: bool | None = None
     subscriptions: list[str] | None = None

@@ -213,6 +213,22 @@ def test_unique_string_and_guid_are_deterministic_stand_ins_for_naming_only() ->
     assert _eval("[guid('scope', 'principal')]") is UNKNOWN
 
 
+def test_a_parameter_default_is_evaluated_for_naming_as_a_variable_is() -> None:
+    """Bicep writes ``param name string = 'ais${uniqueString(resourceGroup().id)}'``: the name
+    is the stand-in a variable of the same expression gives, its value elsewhere unknown."""
+    text = "[format('foundry-{0}', uniqueString(resourceGroup().id))]"
+    template = {
+        "parameters": {"foundryName": {"type": "string", "defaultValue": text}},
+        "variables": {"same": text},
+    }
+    naming = _ev(template).for_naming()
+    name = _eval("[parameters('foundryName')]", naming)
+    assert re.fullmatch(r"foundry-[a-z2-7]{13}", name)
+    assert _eval("[variables('same')]", naming) == name
+    assert _eval("[parameters('foundryName')]", _ev(template)) is UNKNOWN
+    assert _eval("[parameters('foundryName')]", _ev(template, foundryName="given")) == "given"
+
+
 def test_deployment_context_functions() -> None:
     assert _eval("[resourceGroup().name]") == "rg-ai"
     assert _eval("[resourceGroup().id]") == RG_ID

@@ -101,9 +101,9 @@ def test_a_plan_over_the_limit_is_413_counting_and_storing_nothing(
     platform: Platform, dry_run: str
 ) -> None:
     tenant = platform.tenant("starter")
-    limit(platform, "starter", 24)
+    limit(platform, "starter", 23)
     response = iac(platform, tenant, PLAN_FILE.read_bytes(), dry_run=dry_run)
-    assert_refused(response, "the Terraform plan", 25, "starter", 24)
+    assert_refused(response, "the Terraform plan", 24, "starter", 23)
     nothing_done(platform, tenant)
 
 
@@ -111,15 +111,15 @@ def test_a_template_over_the_limit_is_413_and_one_at_the_limit_is_scanned(
     platform: Platform,
 ) -> None:
     tenant = platform.tenant("professional")
-    limit(platform, "professional", 8)
+    limit(platform, "professional", 7)
     response = iac(platform, tenant, TEMPLATE_FILE.read_bytes())
-    assert_refused(response, "the ARM template", 9, "professional", 8)
+    assert_refused(response, "the ARM template", 8, "professional", 7)
     nothing_done(platform, tenant)
 
-    limit(platform, "professional", 9)
+    limit(platform, "professional", 8)
     scanned = iac(platform, tenant, TEMPLATE_FILE.read_bytes())
     assert scanned.status_code == 200, scanned.text
-    assert scanned.json()["resources_scanned"] == 9
+    assert scanned.json()["resources_scanned"] == 8
     assert scan_count(platform, tenant) == 1
 
 

@@ -363,7 +363,7 @@ def assess(
         failed, accepted = _accept(failed, active, tally)
     return Assessment(
         frameworks=tuple(frameworks),
-        resources_scanned=len(estate),
+        resources_scanned=estate.scanned,
         failed=failed,
         unknown_results=unknown,
         controls=controls,

@@ -328,7 +328,7 @@ class Evaluator:
         return (inner.for_naming() if self.naming else inner).resolve(output.get("value"))
 
     def _parameter(self, name: str) -> Any:
-        shared, plain = self._shared, self._twin({}, False)
+        shared, plain = self._shared, self._twin({}, self.naming)
         declared_name, declaration = shared.parameters.get(name, (name, None))
         supplied = shared.supplied_names if self.naming else shared.supplied
         if name in supplied or name in shared.supplied:

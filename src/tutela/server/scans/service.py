@@ -136,7 +136,7 @@ class TenantSource:
         estate = live_estate(
             self.credentials, self.subscriptions, plan=plan, transport=runtime.azure_transport
         )
-        check_resource_count(plan, len(estate), "the live estate")
+        check_resource_count(plan, estate.scanned, "the live estate")
         return estate, "azure"
 
 
@@ -210,7 +210,7 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
     unread = from_reading("body", kind)  # what it found and did not evaluate, likewise
     check_resource_count(
         runtime.catalog.plan(tenant.plan),
-        len(estate),
+        estate.scanned,
         "the Terraform plan" if kind == "terraform" else "the ARM template",
     )
     return _assess_and_store(
