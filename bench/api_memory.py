@@ -125,7 +125,7 @@ def counted(path: Path) -> int:
     from tutela.server.scans.service import read_iac
 
     estate, _ = read_iac(path.read_bytes())
-    return len(estate)
+    return estate.scanned
 
 
 def largest_template(resources: int, work: Path) -> tuple[Path, int, int]:

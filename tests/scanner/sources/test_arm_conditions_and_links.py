@@ -111,8 +111,8 @@ def test_the_outermost_undecided_condition_is_the_one_kept() -> None:
                 "id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Resources/"
                 "templateSpecs/net/versions/1.0"
             },
-            "template spec /subscriptions/s/resourceGroups/g/providers/Microsoft.Resources/"
-            "templateSpecs/net/versions/1.0",
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.Resources/"
+            "templateSpecs/net/versions/1.0 (a template spec)",
         ),
         (
             {"uri": "[uri(deployment().properties.templateLink.uri, 'net.json')]"},

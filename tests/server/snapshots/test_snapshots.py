@@ -108,7 +108,7 @@ def test_upload_then_metadata(any_platform: Platform) -> None:
     assert response.status_code == 200, response.text
     stored = response.json()
     assert stored["subscription_id"] == subscription_id
-    assert stored["resources"] == 3  # two accounts and the subscription they imply
+    assert stored["resources"] == 2  # two accounts; the subscription they imply is not counted
     assert stored["size_bytes"] == len(response.request.content)
     assert stored["uploaded_at"]
 
@@ -128,7 +128,7 @@ def test_upload_accepts_a_plain_list_and_any_content_type(platform: Platform) ->
     )
     assert response.status_code == 200, response.text
     assert response.json()["subscription_id"] == subscription_id
-    assert response.json()["resources"] == 2
+    assert response.json()["resources"] == 1
 
 
 def test_records_without_a_subscription_are_accepted(platform: Platform) -> None:
@@ -148,7 +148,7 @@ def test_records_without_a_subscription_are_accepted(platform: Platform) -> None
 def test_a_new_upload_replaces_the_snapshot(platform: Platform) -> None:
     tenant, subscription_id = linked_tenant(platform)
     first = upload(platform, tenant, subscription_id, export(account(subscription_id)))
-    assert first.json()["resources"] == 2
+    assert first.json()["resources"] == 1
     second = upload(
         platform,
         tenant,
@@ -156,7 +156,7 @@ def test_a_new_upload_replaces_the_snapshot(platform: Platform) -> None:
         export(*(account(subscription_id, f"st{i}") for i in range(4))),
     )
     assert second.status_code == 200
-    assert second.json()["resources"] == 5
+    assert second.json()["resources"] == 4
     assert platform.client.get(url(subscription_id), headers=tenant.headers).json() == (
         second.json()
     )
@@ -211,7 +211,7 @@ def test_the_stored_body_is_sealed(any_platform: Platform) -> None:
     for blob in (row.body, row.wrapped_key):
         assert SECRET_NAME.encode() not in blob
         assert b"storageAccounts" not in blob
-    assert (row.resources, row.size_bytes) == (2, len(response.request.content))
+    assert (row.resources, row.size_bytes) == (1, len(response.request.content))
 
 
 def test_a_body_moved_to_another_tenants_row_does_not_open(platform: Platform) -> None:
@@ -447,7 +447,7 @@ def test_a_member_reads_but_may_not_write(platform: Platform) -> None:
         assert response.status_code == 403, method
         assert "tenant:write" in response.json()["detail"]
     row = snapshot_row(platform, tenant.id, subscription_id)
-    assert row.resources == 2
+    assert row.resources == 1
 
 
 # --- audit --------------------------------------------------------------------------------------
@@ -461,7 +461,7 @@ def test_the_upload_is_audited_without_its_content(platform: Platform) -> None:
     assert event.actor.endswith(f"(key {display_prefix(tenant.owner_key)}…)")
     assert event.details == {
         "subscription_id": subscription_id,
-        "resources": 2,
+        "resources": 1,
         "size_bytes": response.json()["size_bytes"],
         "replaced": False,
     }

@@ -400,9 +400,10 @@ class _Reader:
         properties = decl.get("properties")
         template = member(properties, "template")  # ARM reads member names in any case
         if template is None:
-            link = properties.get("templateLink") if isinstance(properties, dict) else None
+            link = member(properties, "templateLink")
             if link is not None:  # a linked template: not in this file
-                self._unevaluated("linked_template", path, f"linked template {_link_text(link)}")
+                text = _link_text(ev.resolve(link))  # a uri() of parameters with values resolves
+                self._unevaluated("linked_template", path, f"linked template {text}")
             return
         if isinstance(template, str) and is_expression(template):
             self._unevaluated("template_expression", path, "nested template is an expression")
@@ -459,12 +460,14 @@ def _link_text(link: Any) -> str:
     members = {key.lower(): value for key, value in link.items()}
     for key in ("uri", "relativepath", "id"):
         value = members.get(key)
+        if value is UNKNOWN or isinstance(value, UnknownObject):
+            return "given as an expression"
         if not isinstance(value, str) or not value:
             continue
         if is_expression(value):
             return "given as an expression"
         if key == "id":
-            return f"template spec {value}"
+            return f"{value} (a template spec)"
         return _without_query(value) if key == "uri" else value
     return "with no uri, relativePath or id"
 

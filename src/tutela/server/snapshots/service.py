@@ -157,15 +157,16 @@ def save_export(
     """
     subscription_id = subscription_id.lower()
     export, resources = read_export(body, subscription_id)
+    held = sum(1 for resource in resources if not resource.implied)  # as a scan counts them
     if plan is not None:
-        check_resource_count(plan, len(resources), "the export")
+        check_resource_count(plan, held, "the export")
     snapshots = SnapshotRepository(session, tenant_id)
     replaced = snapshots.get(subscription_id) is not None
     wrapped_key, sealed = seal_document(keys, export, _context(tenant_id, subscription_id))
     snapshot = snapshots.put(
         Snapshot(
             subscription_id=subscription_id,
-            resources=len(resources),
+            resources=held,
             size_bytes=len(body),
             uploaded_at=utcnow(),
             key_mode=keys.mode,
