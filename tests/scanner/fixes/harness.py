@@ -40,3 +40,13 @@ def assert_fix_passes(
     apply_fix(estate, resource, fix, params)
     assert status(estate, check_id, failing_id) == "pass", f"{check_id} still fails once fixed"
     return estate
+
+
+def fixed_property(estate: Estate, resource_id: str, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` under the properties of ``resource_id`` in a fixed estate."""
+    resource = estate.get(resource_id)
+    assert resource is not None, f"{resource_id} is not in the fixed estate"
+    value: Any = resource.properties
+    for step in path:
+        value = value[step]
+    return value

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.scanner.fixes.harness import assert_fix_passes, status
+from tests.scanner.fixes.harness import assert_fix_passes, fixed_property, status
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.engine.fixes import apply_fix
 from tutela.scanner.estate import Estate, Resource
@@ -111,12 +111,7 @@ def test_a_property_fix_makes_the_failing_resource_pass(
     expected: Any,
 ) -> None:
     fixed = assert_fix_passes(check_id, [failing], failing.id, params)
-    resource = fixed.get(failing.id)
-    assert resource is not None
-    value: Any = resource.properties
-    for step in path:
-        value = value[step]
-    assert value == expected
+    assert fixed_property(fixed, failing.id, path) == expected
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.scanner.fixes.harness import assert_fix_passes
+from tests.scanner.fixes.harness import assert_fix_passes, fixed_property
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.estate import Resource
 
@@ -106,12 +106,7 @@ def test_a_property_fix_makes_the_failing_resource_pass(
     expected: Any,
 ) -> None:
     fixed = assert_fix_passes(check_id, [failing], failing.id, params)
-    resource = fixed.get(failing.id)
-    assert resource is not None
-    value: Any = resource.properties
-    for step in path:
-        value = value[step]
-    assert value == expected
+    assert fixed_property(fixed, failing.id, path) == expected
 
 
 def test_the_premium_tier_fix_changes_the_sku() -> None:

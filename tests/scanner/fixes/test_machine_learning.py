@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.scanner.fixes.harness import assert_fix_passes
+from tests.scanner.fixes.harness import assert_fix_passes, fixed_property
 from tutela.scanner.estate import Resource
 
 SUB_ID = "00000000-0000-0000-0000-000000000001"
@@ -77,12 +77,7 @@ def test_a_property_fix_sets_the_documented_value(
     check_id: str, failing: Resource, path: tuple[str, ...], fixed_value: str
 ) -> None:
     fixed = assert_fix_passes(check_id, [failing], failing.id)
-    value: Any = fixed.get(failing.id)
-    assert value is not None
-    value = value.properties
-    for step in path:
-        value = value[step]
-    assert value == fixed_value
+    assert fixed_property(fixed, failing.id, path) == fixed_value
 
 
 def test_the_managed_network_fix_keeps_the_outbound_rules() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.scanner.fixes.harness import assert_fix_passes
+from tests.scanner.fixes.harness import assert_fix_passes, fixed_property
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.estate import Resource
 
@@ -67,12 +67,8 @@ def vault(**properties: Any) -> Resource:
 def test_storage_property_fixes(
     check_id: str, failing: dict[str, Any], path: tuple[str, ...], fixed_value: object
 ) -> None:
-    fixed = assert_fix_passes(check_id, [storage(**failing)], ACCOUNT).get(ACCOUNT)
-    assert fixed is not None
-    value: Any = fixed.properties
-    for step in path:
-        value = value[step]
-    assert value == fixed_value
+    fixed = assert_fix_passes(check_id, [storage(**failing)], ACCOUNT)
+    assert fixed_property(fixed, ACCOUNT, path) == fixed_value
 
 
 def test_storage_network_fix_denies_by_default_and_keeps_existing_rules() -> None:

@@ -6,23 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
-from tests.platform import Platform, TenantCtx
+from tests.platform import Platform
+from tests.scanner.outputs.test_scope_honesty import VNET, account
+from tests.server.scans.test_iac_notes import iac
 from tutela.server.reports.schemas import ReportOut
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
-
-
-def account(name: str, **members: Any) -> dict[str, Any]:
-    return {
-        "type": "Microsoft.Storage/storageAccounts",
-        "apiVersion": "2023-01-01",
-        "name": name,
-        "location": "westeurope",
-        "properties": {"allowBlobPublicAccess": True},
-        **members,
-    }
 
 
 LINKED = {
@@ -30,13 +19,6 @@ LINKED = {
     "apiVersion": "2022-09-01",
     "name": "network",
     "properties": {"mode": "Incremental", "templateLink": {"relativePath": "net.json"}},
-}
-VNET = {
-    "type": "Microsoft.Network/virtualNetworks",
-    "apiVersion": "2023-09-01",
-    "name": "vnet-hub",
-    "location": "westeurope",
-    "properties": {},
 }
 
 
@@ -48,17 +30,6 @@ def template(*resources: Any) -> bytes:
         "resources": list(resources),
     }
     return json.dumps(document).encode()
-
-
-def iac(platform: Platform, tenant: TenantCtx, content: bytes, **params: str) -> httpx.Response:
-    response: httpx.Response = platform.client.post(
-        "/scan/iac",
-        headers={**tenant.headers, "content-type": "application/json"},
-        content=content,
-        params=params,
-    )
-    assert response.status_code == 200, response.text
-    return response
 
 
 def test_the_stored_report_lists_what_was_not_evaluated_and_marks_conditional_findings(
