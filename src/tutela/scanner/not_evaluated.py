@@ -4,12 +4,12 @@ An entry reads ``{"reason", "type", "count", "resources", "detail"}``: why the r
 not evaluated, their type (lower-cased ARM, or Terraform for a plan's), how many there are, at
 most ``LISTED`` of them (ids, or where they are declared: ``<input>: <path or address>``), and
 one line saying what was left. Reading records its entries (``linked_template``,
-``template_expression``, ``plan_skipped``) per input (``from_reading``); the scan adds the
-``no_check`` ones: resources read in full whose type no check of the scan applies to
-(``unchecked``). Types that are facts the checks read from other resources (diagnostic settings,
-role assignments, private endpoints, pricings, policy assignments, subscriptions, resource
-groups; children their parent's checks read: content filter policies, registry replications,
-node pools) are never listed.
+``template_expression``, ``condition_false``, ``plan_skipped``) per input (``from_reading``);
+the scan adds the ``no_check`` ones: resources read in full whose type no check of the scan
+applies to (``unchecked``). Types that are facts the checks read from other resources
+(diagnostic settings, role assignments, private endpoints, pricings, policy assignments,
+subscriptions, resource groups; children their parent's checks read: content filter policies,
+registry replications, node pools) are never listed.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from tutela.scanner.sources.relate import (
     ROLE_DEFINITION_TYPE,
 )
 
-Reason = Literal["linked_template", "template_expression", "plan_skipped", "no_check"]
+Reason = Literal[
+    "linked_template", "template_expression", "condition_false", "plan_skipped", "no_check"
+]
 
 # Reasons whose resources reading also notes (``outputs.report.input_notes``): a text format
 # that shows the notes need not say them twice.
@@ -36,6 +38,7 @@ NOTED: Final = frozenset({"linked_template", "template_expression", "plan_skippe
 LISTED: Final = 20  # resources an entry lists; its count keeps the number
 NO_CHECK: Final = "no check of this scan applies to this type"
 PLAN_SKIPPED: Final = "a Terraform type the scan does not map"
+CONDITION_FALSE: Final = "not deployed with the parameters given: its condition is false"
 # Facts ``relate`` hangs on the resources they are about, and children the evaluators of their
 # parent's checks read (a deployment's content filter policy, a registry's replications, a
 # cluster's node pools): evaluated, though no check names their type.

@@ -321,7 +321,7 @@ class PassedCheck(APIModel):
 class NotEvaluated(APIModel):
     """Resources a scan never looked at, and why (docs/outputs.md, "Not evaluated")."""
 
-    reason: str  # linked_template, template_expression, plan_skipped or no_check
+    reason: str  # linked_template, template_expression, condition_false, plan_skipped, no_check
     type: str  # the lower-cased ARM type (the Terraform type for plan_skipped)
     count: int
     resources: list[str] = Field(default_factory=list)  # at most 20 of them; count keeps the rest

@@ -56,6 +56,26 @@ UNDECIDED = "[parameters('deploy')]"
 DEPLOY = {"deploy": {"type": "bool"}}  # no default value: undecidable offline
 
 
+def test_a_copy_loop_of_unknown_length_is_marked_as_it_may_deploy_nothing() -> None:
+    names = {"names": {"type": "array"}}  # no default value: its length is unknown offline
+    unknown = {"name": "accounts", "count": "[length(parameters('names'))]"}
+    known = {"name": "fixed", "count": 2}
+
+    found = conditions(
+        template(
+            account("[format('st{0}', copyIndex())]", copy=unknown),
+            account("[format('fixed{0}', copyIndex())]", copy=known),
+            **names,
+        )
+    )
+
+    assert found == {
+        "st{copyIndex}": "copy count [length(parameters('names'))]",
+        "fixed0": None,
+        "fixed1": None,
+    }
+
+
 def test_a_resource_under_an_undecided_condition_is_deployed_and_marked() -> None:
     found = conditions(template(account("stmaybe", condition=UNDECIDED), **DEPLOY))
     assert found == {"stmaybe": UNDECIDED}
@@ -73,6 +93,16 @@ def test_a_decided_condition_marks_nothing_and_a_false_one_leaves_the_resource_o
         )
     )
     assert found == {"styes": None, "stliteral": None, "stplain": None}
+    # not deployed with the parameters given: listed once, so the user sees what was not read
+    assert left_unevaluated(SOURCE) == [
+        {
+            "reason": "condition_false",
+            "type": "microsoft.storage/storageaccounts",
+            "count": 1,
+            "resources": [f"{SOURCE}: resources[1]"],
+            "detail": "not deployed with the parameters given: its condition is false",
+        }
+    ]
 
 
 def test_children_and_copies_inherit_their_parent_s_undecided_condition() -> None:

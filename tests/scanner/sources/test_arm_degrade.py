@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tutela.cli.main import app
+from tutela.scanner.estate import UNKNOWN
 from tutela.scanner.outputs.locations import locate
 from tutela.scanner.sources import SourceError, parse_document, read_estate, reading_notes
 from tutela.scanner.sources.terraform import unsupported_types
@@ -263,3 +264,44 @@ def test_a_plan_s_skipped_types_are_forgotten_when_another_document_of_its_name_
     assert unsupported_types("body") == {"azurerm_linux_web_app": 1}
     parse_document(_template(_account()), "body")
     assert unsupported_types("body") == {}
+
+
+def test_a_parameter_used_but_never_declared_is_noted_and_its_values_unknown() -> None:
+    account = _account()
+    account["properties"] = {"minimumTlsVersion": "[parameters('tlsVersion')]"}
+    inner = {
+        "$schema": SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "parameters": {"name": {"type": "string"}},
+        "resources": [{**_account("[parameters('name')]"), "sku": "[parameters('sku')]"}],
+    }
+    nested = {
+        "type": "Microsoft.Resources/deployments",
+        "apiVersion": "2022-09-01",
+        "name": "inner",
+        "properties": {
+            "mode": "Incremental",
+            "expressionEvaluationOptions": {"scope": "inner"},
+            "parameters": {"name": {"value": "stinner"}},
+            "template": inner,
+        },
+    }
+
+    resources = {r.name: r for r in parse_document(_template(account, nested), "t.json", "arm")}
+
+    assert resources["stdata"].properties["minimumTlsVersion"] is UNKNOWN
+    assert "stinner" in resources
+    assert reading_notes("t.json") == [
+        "parameter 'sku' is used but not declared in the nested template at resources[1]: unknown",
+        "parameter 'tlsVersion' is used but not declared: unknown",
+    ]
+
+
+def test_a_declared_parameter_without_a_value_is_no_note() -> None:
+    account = _account()
+    account["properties"] = {"minimumTlsVersion": "[parameters('tlsVersion')]"}
+    document = {**_template(account), "parameters": {"tlsVersion": {"type": "string"}}}
+
+    parse_document(document, "t.json", "arm")
+
+    assert reading_notes("t.json") == []

@@ -10,9 +10,10 @@ Names are the exception: a name built from a parameter without a value reads ``{
 Read: ``resources`` as an array or (languageVersion 2.0) an object of symbolic names; child
 resources nested in their parent or declared at the top level as ``acct/child``; ``copy`` loops
 (at most 800 copies, ARM's limit; one copy with ``{copyIndex}`` in its name when the count is
-unknown); ``condition`` (a resource whose condition is false is left out; one whose condition
-cannot be decided offline is deployed and marked ``Resource.conditional``, and so is all it
-declares: children, a nested deployment's resources); ``existing``
+unknown, marked conditional as the loop may deploy none); ``condition`` (a resource whose
+condition is false is left out and listed as not evaluated, ``condition_false``; one whose
+condition cannot be decided offline is deployed and marked ``Resource.conditional``, and so is
+all it declares: children, a nested deployment's resources); ``existing``
 references (left out: the template does not deploy them, but their symbolic names resolve, as
 ``arm_symbols`` says, and so do ``parent`` and ``scope`` given as one); extension resources by
 ``scope`` or by a ``<ns>/<type>/providers/<extension>`` type; and nested deployments with an
@@ -42,6 +43,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from tutela.scanner.estate import UNKNOWN, Resource, UnknownObject, member
+from tutela.scanner.not_evaluated import CONDITION_FALSE as FALSE
 from tutela.scanner.not_evaluated import Reason
 from tutela.scanner.not_evaluated import entry as not_evaluated
 from tutela.scanner.sources import SourceError, leave_unevaluated, note
@@ -156,6 +158,7 @@ def resources_from_template(
     reader = _Reader(source)
     evaluator = Evaluator(template, deployment, parameters, now=now)
     reader.template(template, "", evaluator, deployment)
+    reader.note_undeclared(evaluator, "")
     at_subscription = "subscriptiondeploymenttemplate" in schema
     declared = {resource.type for resource in reader.resources}
     return relate(
@@ -245,10 +248,19 @@ class _Reader:
             return  # a reference to a resource deployed elsewhere
         for copy_ev in self._copies(decl, path, ev):
             decided = _truth(copy_ev.resolve(decl.get("condition", True)))
-            if decided is True:
+            if decided is False:  # not deployed, as ARM does; listed so the user sees it
+                at = [f"{self.source}: {path}"]
+                kind = decl["type"].lower()
+                leave_unevaluated(self.source, not_evaluated("condition_false", kind, at, FALSE))
+                continue
+            undecided: Any = None if decided is True else decl["condition"]
+            if undecided is None and "copy" in decl and copy_ev.loops.get("") is None:
+                # one copy standing for a count not known offline, which may be none
+                undecided = f"copy count {_text(decl['copy'].get('count'))}"
+            if undecided is None:
                 self._deploy(decl, path, copy_ev, place, parent)
-            elif decided is not False:  # not decided offline: deployed, marked conditional
-                self._deploy_under(decl, path, copy_ev, place, parent)
+            else:  # not decided offline: deployed, marked conditional
+                self._deploy_under(decl, path, copy_ev, place, parent, undecided)
 
     def _deploy_under(
         self,
@@ -257,13 +269,13 @@ class _Reader:
         ev: Evaluator,
         place: Deployment,
         parent: Parent | None,
+        condition: Any,
     ) -> None:
-        """Deploy a declaration whose condition is undecided: it and all it declares (children,
-        a nested deployment's resources) carry the outermost such condition."""
+        """Deploy a declaration whose condition (or copy count) is undecided: it and all it
+        declares (children, a nested deployment's resources) carry the outermost such one."""
         outer = self.condition
         if outer is None:
-            condition = decl["condition"]
-            self.condition = condition if isinstance(condition, str) else repr(condition)
+            self.condition = _text(condition)
         try:
             self._deploy(decl, path, ev, place, parent)
         finally:
@@ -422,8 +434,17 @@ class _Reader:
         if str(scope).lower() == "inner":
             passed = member(properties, "parameters")
             supplied, names = _supplied(passed, ev), _supplied(passed, ev.for_naming())
-            ev = Evaluator(template, target, supplied, names, now=ev.now)
+            inner = Evaluator(template, target, supplied, names, now=ev.now)
+            self.template(template, f"{path}.properties.template.", inner, target)
+            self.note_undeclared(inner, f" in the nested template at {path}")
+            return
         self.template(template, f"{path}.properties.template.", ev, target)
+
+    def note_undeclared(self, ev: Evaluator, where: str) -> None:
+        """A note for each parameter the template reads without declaring it (ARM would refuse
+        the deployment): what it touches is unknown."""
+        for name in ev.undeclared_parameters:
+            note(self.source, f"parameter '{name}' is used but not declared{where}: unknown")
 
     def _unevaluated(self, reason: Reason, path: str, what: str) -> None:
         """A nested deployment whose resources cannot be read: listed in the report's
@@ -449,6 +470,11 @@ def _symbol_parent(
         group = parts[4] if len(parts) == 5 else None
         place = Deployment(parts[2], group)
     return (parent_type, [n if isinstance(n, str) else _unknown_name(path) for n in names]), place
+
+
+def _text(value: Any) -> str:
+    """A condition or count as the template writes it."""
+    return value if isinstance(value, str) else repr(value)
 
 
 def _link_text(link: Any) -> str:

@@ -57,6 +57,7 @@ class _Shared:
     symbols: Symbols = field(default_factory=lambda: Symbols(None))  # languageVersion 2.0
     now: datetime = field(default_factory=lambda: read_clock(None))  # the read's fixed clock
     in_default: int = 0  # parameter defaults being evaluated (where utcNow is allowed)
+    undeclared: set[str] = field(default_factory=set)  # parameters read but never declared
     memo: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
     busy: set[tuple[str, str, bool]] = field(default_factory=set)
     # Results of expressions that read no loop position: the same wherever they appear.
@@ -152,6 +153,11 @@ class Evaluator:
         twin.lambdas = lambdas or {}
         twin._naming_twin = None
         return twin
+
+    @property
+    def undeclared_parameters(self) -> list[str]:
+        """The parameters the template's expressions read so far without declaring them."""
+        return sorted(self._shared.undeclared)
 
     def in_loop(self, name: str, index: int | None) -> Evaluator:
         """This evaluator inside iteration ``index`` (None: unknown) of loop ``name``."""
@@ -305,7 +311,8 @@ class Evaluator:
             return UNKNOWN  # a definition that refers to itself
         shared.busy.add(key)
         try:
-            value = self._parameter(key[1]) if section == "p" else self._variable(key[1])
+            read = self._parameter if section == "p" else self._variable
+            value = read(key[1], values[0])
         finally:
             shared.busy.discard(key)
         shared.memo[key] = value
@@ -327,9 +334,9 @@ class Evaluator:
         inner._shared.functions = self._shared.functions  # they may call one another
         return (inner.for_naming() if self.naming else inner).resolve(output.get("value"))
 
-    def _parameter(self, name: str) -> Any:
+    def _parameter(self, name: str, spelled: str) -> Any:
         shared, plain = self._shared, self._twin({}, self.naming)
-        declared_name, declaration = shared.parameters.get(name, (name, None))
+        declared_name, declaration = shared.parameters.get(name, (spelled, None))
         supplied = shared.supplied_names if self.naming else shared.supplied
         if name in supplied or name in shared.supplied:
             value = supplied.get(name, shared.supplied.get(name))
@@ -342,12 +349,14 @@ class Evaluator:
         elif isinstance(declaration, dict) and declaration.get("nullable") is True:
             value = None  # languageVersion 2.0: a nullable parameter left out is null
         else:
+            if declaration is None:  # ARM refuses the deployment; the reader says so
+                shared.undeclared.add(declared_name)
             value = UNKNOWN
         if value is UNKNOWN and self.naming and declaration is not None:
             return f"{{{declared_name}}}"
         return value
 
-    def _variable(self, name: str) -> Any:
+    def _variable(self, name: str, spelled: str = "") -> Any:
         twin = self._twin({}, self.naming)
         if name in self._shared.variables:
             return twin.resolve(self._shared.variables[name][1])

@@ -150,9 +150,12 @@ class PassedCheckOut(OutputModel):
 class NotEvaluatedOut(OutputModel):
     """Resources the scan never looked at, and why (docs/outputs.md)."""
 
-    reason: Literal["linked_template", "template_expression", "plan_skipped", "no_check"] = Field(
+    reason: Literal[
+        "linked_template", "template_expression", "condition_false", "plan_skipped", "no_check"
+    ] = Field(
         description="linked_template: a template's nested deployment with a templateLink (not "
-        "read); template_expression: a nested template given as an expression; plan_skipped: a "
+        "read); template_expression: a nested template given as an expression; condition_false: "
+        "a template's declaration not deployed with the parameters given; plan_skipped: a "
         "Terraform plan's resources of a type the scan does not map; no_check: resources no check "
         "of the scan applies to."
     )
