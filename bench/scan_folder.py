@@ -119,7 +119,7 @@ def _scan(path: Path, name: str, as_of: dt.date) -> FileResult:
         name,
         READ,
         kind=kind,
-        resources=len(estate),
+        resources=estate.scanned,
         failed=assessment.checks_failed,
         passed=assessment.checks_passed,
         unknown=assessment.checks_unknown,

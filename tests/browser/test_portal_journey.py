@@ -14,9 +14,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.harness import LiveServer, check_accessibility, snap, watched_page
 from tests.platform import TenantCtx
+from tests.scanner.outputs.test_scope_honesty import VNET, account
 from tests.server.encryption.helpers import mails_to
 from tests.server.exceptions.helpers import CHECK, accepted_by
 from tests.server.scans.estates import DEV, link_sample_snapshot
+from tests.server.scans.test_iac_not_evaluated import LINKED, template
 from tests.server.sso.provider import CLIENT_ID, CLIENT_SECRET, LocalProvider
 from tutela.server.governance.scans import run_due
 from tutela.server.sso.service import redirect_uri
@@ -260,7 +262,20 @@ def test_every_other_page_is_screenshot_and_accessible(page: Page, live_server: 
         )
         assert scanned.status_code == 200, scanned.text
         report_id = scanned.json()["report_id"]
+    # A template with a linked one, a type no check applies to and an undecided condition.
+    body = template(account("stmaybe", condition="[parameters('deploy')]"), LINKED, VNET)
+    iac = httpx.post(
+        f"{server.url}/scan/iac",
+        headers={**tenant.headers, "content-type": "application/json"},
+        content=body,
+        timeout=60,
+    )
+    assert iac.status_code == 200, iac.text
     sign_in(page, server, email)
+    page.goto(f"{server.url}/portal/reports/{iac.json()['report_id']}")
+    expect(page.locator('[aria-labelledby="left-out-h"] li')).to_have_count(2)
+    expect(page.locator("strong.conditional").first).to_be_visible()
+    look(page, "report-left-out")
     for path, name in (
         ("/portal/", "dashboard"),
         (f"/portal/reports/{report_id}/scorecard", "scorecard"),

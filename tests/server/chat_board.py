@@ -22,6 +22,7 @@ class BoardServer:
     # called while each request is being answered; what it returns is kept in ``seen``
     watch: Callable[[], Any] | None = None
     seen: list[Any] = field(default_factory=list)
+    answered_at: float | None = None  # when a slow answer was finally sent (time.monotonic)
 
 
 def board_text(facts: dict[str, Any]) -> str:
@@ -44,6 +45,7 @@ def board_server(mode: str = "ok") -> Iterator[BoardServer]:
                 return
             if state.mode == "slow":
                 time.sleep(2.0)
+                state.answered_at = time.monotonic()
             facts = json.loads(body["messages"][-1]["content"])["facts"]
             text = board_text(facts) * (300 if state.mode == "long" else 1)
             content = "no JSON here" if state.mode == "garbage" else json.dumps({"narrative": text})

@@ -336,15 +336,15 @@ def test_a_failing_model_gives_the_deterministic_board_narrative(
         tenant = p.tenant("enterprise")
         document = sample_document()
         report_id = stored(p, tenant, document=document)
-        started = time.monotonic()
         body = scorecard(p, tenant, report_id)  # 200, never a 500
-        elapsed = time.monotonic() - started
+        returned = time.monotonic()
         assert server.requests  # the model was asked, once (no retries)
         assert len(server.requests) == 1
     assert body["generated_by"] == "deterministic"
     narrative = body["scorecard"]["board_narrative"]
     assert f"overall compliance score of {document['aggregate_score']}/100" in narrative
     assert "MODEL:" not in narrative
-    assert elapsed < 2.0  # the timeout (0.5 s), not the slow model's 2 s
+    if mode == "slow":  # the timeout (0.5 s) ended the wait, not the model's answer (2 s)
+        assert server.answered_at is None or returned < server.answered_at
     assert any("board_narrative_fallback" in r.getMessage() for r in caplog.records)
     assert MODEL_KEY not in caplog.text

@@ -61,6 +61,10 @@ class _Rest(msgspec.Struct):
     # A scan's members written after its findings (the header it was stored with is extended
     # once the scan has run): "terraform" or "arm" for an IaC report.
     source: Any = None
+    # What reading the inputs left out, and what the scan never looked at: absent when there
+    # is nothing to say (docs/outputs.md).
+    notes: Any = None
+    not_evaluated: Any = None
 
 
 _BATCH = msgspec.json.Decoder(list[InsightFinding])
@@ -87,6 +91,7 @@ class ReportFinding(msgspec.Struct):
     evidence: Any = ()
     origin: Any = None
     ai_workload: Any = None
+    conditional: Any = False  # deployed under a template condition not decided offline
 
 
 class UnknownResult(msgspec.Struct):
@@ -97,6 +102,7 @@ class UnknownResult(msgspec.Struct):
     severity: Any = ""
     resource: Any = ""
     resource_type: Any = ""
+    conditional: Any = False
 
 
 class PassedResource(msgspec.Struct):
@@ -134,6 +140,7 @@ class AcceptedPair(msgspec.Struct):
     frameworks: Any = ()
     evidence: Any = ()
     acceptance: Acceptance = msgspec.field(default_factory=Acceptance)
+    conditional: Any = False
 
 
 class _RawRest(msgspec.Struct):
@@ -187,7 +194,8 @@ class SavedReport:
 
     def findings(self, after: dict[str, Any] | None = None) -> Iterator[list[InsightFinding]]:
         """The report's findings, a decoded batch at a time, in report order; once they are
-        read, ``after`` (if given) holds the ``source`` written after them."""
+        read, ``after`` (if given) holds the ``source``, ``notes`` and ``not_evaluated``
+        written after them (None when absent)."""
         stored = StoredFindings(inflate(self.compressed), _BATCH)
         try:
             yield from stored
@@ -195,7 +203,7 @@ class SavedReport:
         except msgspec.DecodeError:
             raise ReportUnreadable(self.report_id) from None
         if after is not None:
-            after["source"] = rest.source
+            after.update(source=rest.source, notes=rest.notes, not_evaluated=rest.not_evaluated)
         yield rest.findings
 
     def details(self, positions: Collection[int], passed_checks: int) -> ReportDetails:

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
+from tutela.scanner.not_evaluated import one_line, unnoted
 from tutela.scanner.outputs import charts
 from tutela.server.auth.scopes import Scope
 from tutela.server.db import transaction, utcnow
@@ -139,11 +140,14 @@ class FindingFilter:
 @dataclass
 class _Findings:
     """The report's findings that match a filter: their positions in table order, the check
-    ids found (for the filter's choices) and the ``source`` written after the findings."""
+    ids found (for the filter's choices) and the members written after the findings: the
+    ``source`` and what was left out (``left_out``: the notes, then the not-evaluated entries
+    they do not already say, a line each, as the offline HTML report lists them)."""
 
     positions: list[int] = field(default_factory=list)
     checks: set[str] = field(default_factory=set)
     source: Any = None
+    left_out: list[str] = field(default_factory=list)
 
     @classmethod
     def read(cls, saved: SavedReport, chosen: FindingFilter) -> _Findings:
@@ -161,7 +165,15 @@ class _Findings:
         keyed.sort()
         found.positions = [key[-1] for key in keyed]
         found.source = after.get("source")
+        found.left_out = _left_out(after.get("notes"), after.get("not_evaluated"))
         return found
+
+
+def _left_out(notes: Any, not_evaluated: Any) -> list[str]:
+    """The report's ``notes`` and the ``not_evaluated`` entries they do not say, as lines."""
+    lines = [note for note in notes or () if isinstance(note, str)]
+    entries = [entry for entry in not_evaluated or () if isinstance(entry, dict)]
+    return lines + [one_line(entry) for entry in unnoted(entries)]
 
 
 @router.get("/portal/reports/{report_id}", response_model=None)
@@ -216,6 +228,7 @@ def report_page(
         row=saved.row,
         report=header,
         source=found.source,
+        left_out=found.left_out,
         severities=SEVERITIES,
         names=names,
         scores=scores,
