@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -144,6 +145,48 @@ def db_upgrade() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     console.print(f"Database at revision {current_revision(settings.resolved_database_url)}.")
+
+
+@db_app.command("backup")
+@one_line_errors
+def db_backup(
+    destination: Annotated[
+        Path, typer.Argument(help="A new or empty folder to write the backup into.")
+    ],
+) -> None:
+    """Back up the embedded (SQLite) database online, with the platform key file."""
+    from tutela.server.backup import BackupError, backup
+    from tutela.server.config import load_settings
+
+    try:
+        manifest = backup(load_settings(), destination)
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    console.print(f"Backup written to {destination} (schema revision {manifest.revision}).")
+    if not manifest.platform_key:
+        console.print(
+            "The platform key is not in it (TUTELA_PLATFORM_KEY is set): keep that key with "
+            "the backup, or its reports cannot be read."
+        )
+
+
+@db_app.command("restore")
+@one_line_errors
+def db_restore(
+    source: Annotated[Path, typer.Argument(help="A folder written by tutela db backup.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing database and key file.")
+    ] = False,
+) -> None:
+    """Restore a backup as this platform's database (stop the platform first)."""
+    from tutela.server.backup import BackupError, restore
+    from tutela.server.config import load_settings
+
+    try:
+        manifest = restore(load_settings(), source, force=force)
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    console.print(f"Restored the backup of {manifest.created_at}; schema up to date.")
 
 
 @db_app.command("rotate-platform-key")
