@@ -7,17 +7,22 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import make_settings
+from tests.conftest import POSTGRES_ADMIN_URL, make_settings
 from tests.platform import Platform, TenantCtx
 from tests.server.insights.helpers import stored
 from tutela.cli.main import app
 from tutela.server.backup import DATABASE, KEY, MANIFEST, BackupError, backup, restore
+from tutela.server.migrate import upgrade
 
 
 def _reports(platform: Platform, tenant: TenantCtx, ids: list[str]) -> dict[str, Any]:
@@ -125,3 +130,47 @@ def test_a_key_given_in_the_environment_is_not_copied_and_the_manifest_says_so(
     assert key not in (tmp_path / "backup" / MANIFEST).read_text()
     restored = restore(make_settings(tmp_path / "fresh", platform_key=key), tmp_path / "backup")
     assert restored.revision == manifest.revision
+
+
+def test_the_documented_postgresql_procedure_restores_every_report(
+    own_postgres_url: str, tmp_path: Path
+) -> None:
+    """docs/backup.md, PostgreSQL: pg_dump while serving, the key file beside it, pg_restore
+    into an empty database, tutela db upgrade; the restored platform reads every report."""
+    source = make_settings(tmp_path / "a", database_url=own_postgres_url)
+    with Platform(source) as platform:
+        tenant = platform.tenant("enterprise")
+        ids = [stored(platform, tenant) for _ in range(2)]
+        before = _reports(platform, tenant, ids)
+        dump = tmp_path / "tutela.dump"
+        _run("pg_dump", "--format=custom", f"--file={dump}", _libpq(own_postgres_url))
+    key = tmp_path / "tutela-platform.key"
+    shutil.copyfile(source.resolved_platform_key_file, key)
+
+    admin_dsn = _libpq(POSTGRES_ADMIN_URL)
+    name = f"tutela_restore_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    restored_url = f"{POSTGRES_ADMIN_URL.rpartition('/')[0]}/{name}"
+    try:
+        _run("pg_restore", "--no-owner", f"--dbname={_libpq(restored_url)}", str(dump))
+        target = make_settings(tmp_path / "b", database_url=restored_url)
+        target.data_dir.mkdir(parents=True)
+        shutil.copyfile(key, target.resolved_platform_key_file)
+        upgrade(restored_url)  # tutela db upgrade
+        with Platform(target) as platform:
+            assert _reports(platform, tenant, ids) == before
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _run(*command: str) -> None:
+    if shutil.which(command[0]) is None:
+        pytest.skip(f"{command[0]} is not installed (the postgresql-client package)")
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
