@@ -9,24 +9,12 @@ from typing import Any
 import httpx
 
 from tests.platform import Platform, TenantCtx
+from tests.scanner.outputs.test_report_notes import ACCOUNT, NESTED
 from tutela.server.reports.schemas import ReportOut
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 FIXTURES = Path(__file__).parents[2] / "scanner" / "sources" / "fixtures"
 LEFT_OUT = "nested template at resources[1] is an expression: its resources are not evaluated"
-ACCOUNT = {
-    "type": "Microsoft.Storage/storageAccounts",
-    "apiVersion": "2023-01-01",
-    "name": "stdata",
-    "location": "westeurope",
-    "properties": {"allowBlobPublicAccess": True},
-}
-NESTED = {
-    "type": "Microsoft.Resources/deployments",
-    "apiVersion": "2022-09-01",
-    "name": "inner",
-    "properties": {"mode": "Incremental", "template": "[variables('inner')]"},
-}
 
 
 def template(*resources: Any) -> bytes:
