@@ -40,6 +40,7 @@ def test_run_due_scans_due_tenants_at_the_given_time(settings: Settings) -> None
         "Governance at 2027-11-01 06:00:00Z: 1 due: 1 scanned (0 with drift), 0 failed, 0 skipped",
         "Retention: Deleted 0 expired report(s) in 0 tenant(s).",
         "Risk exceptions: 0 exception expiry notice(s) sent, 0 failed",
+        "Deleted tenants: Purged 0 tenant(s) (0 report(s)).",
     ]
     same_slot = run("jobs", "run-due", "--now", "2027-11-08T06:00:00+00:00")
     assert "0 due: 0 scanned" in same_slot.output

@@ -91,7 +91,7 @@ def test_authenticated_operations_document_scopes_plan_security_and_auth_errors(
     assert scheme_names == {"ApiKeyHeader", "BearerAuth", "SessionCookie"}
     checked = 0
     for path, method, operation in _operations(spec):
-        if path == "/health" or path.startswith("/auth/"):
+        if path in ("/health", "/health/ready") or path.startswith("/auth/"):
             continue
         where = f"{method.upper()} {path}"
         assert isinstance(operation.get("x-required-scopes"), list), where
@@ -107,11 +107,13 @@ def test_authenticated_operations_document_scopes_plan_security_and_auth_errors(
     assert spec["paths"]["/tenant/subscriptions"]["put"]["x-required-scopes"] == ["tenant:write"]
 
 
-def test_health_needs_no_authentication(spec: dict[str, Any]) -> None:
-    health = spec["paths"]["/health"]["get"]
+@pytest.mark.parametrize("path", ["/health", "/health/ready"])
+def test_health_needs_no_authentication(spec: dict[str, Any], path: str) -> None:
+    health = spec["paths"][path]["get"]
     assert health["security"] == []
     assert "x-required-scopes" not in health
     assert "401" not in health["responses"]
+    assert _error_schema(health, "503") == {"$ref": ERROR_REF}
 
 
 def test_operations_with_a_body_document_413_and_422(spec: dict[str, Any]) -> None:

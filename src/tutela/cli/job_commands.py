@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,14 +35,29 @@ def _settings() -> Settings:
     return settings
 
 
-def _log_once(level: str) -> None:
+def _log_once(settings: Settings) -> None:
     """tutela's lines go out through its own handler only, not again through Celery's."""
     import logging
 
     from tutela.server.observability import configure_logging
 
-    configure_logging(level)
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("tutela").propagate = False
+
+
+def _serve_metrics(settings: Settings, *, forks: bool) -> None:
+    """The metrics listener on TUTELA_METRICS_PORT, if set. A worker that ``forks`` its task
+    processes collects theirs through files (prometheus_client's multiprocess mode), which
+    must be chosen before prometheus_client is first imported."""
+    if settings.metrics_port is None:
+        return
+    if forks and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        directory = tempfile.mkdtemp(prefix="tutela-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    from tutela.server.metrics import serve_metrics
+
+    serve_metrics(settings)
 
 
 def _celery(settings: Settings) -> Celery:
@@ -102,13 +121,16 @@ def worker(
     from tutela.server.migrate import upgrade
 
     settings = _settings()
-    _log_once(settings.log_level)
+    _log_once(settings)
+    _serve_metrics(settings, forks=True)
     upgrade(settings.resolved_database_url)
     argv = ["worker", f"--loglevel={loglevel}", "--queues", settings.job_queue]
     if concurrency is not None:
         argv.append(f"--concurrency={concurrency}")
     if beat:
         argv += ["--beat", f"--schedule={settings.data_dir / 'celerybeat-schedule'}"]
+    if settings.log_format == "json":
+        argv.insert(0, "--quiet")  # no start-up banner between the JSON lines
     _celery(settings).worker_main(argv)
 
 
@@ -118,7 +140,8 @@ def beat(
 ) -> None:
     """Run Celery beat, the clock that sends the periodic jobs (run exactly one)."""
     settings = _settings()
-    _log_once(settings.log_level)
+    _log_once(settings)
+    _serve_metrics(settings, forks=False)
     _celery(settings).start(
         [
             "beat",
@@ -137,16 +160,19 @@ def run_due(
     ] = None,
 ) -> None:
     """Run every periodic job once, here: due governance scans, retention, then the risk
-    exceptions' expiry notices (for cron)."""
+    exceptions' expiry notices and the purge of tenants past their deletion grace period
+    (for cron)."""
     from tutela.server.db import utcnow
     from tutela.server.jobs.inprocess import run_job
     from tutela.server.jobs.registry import (
         EXCEPTION_NOTICES,
         GOVERNANCE_DUE,
         REPORTS_PURGE,
+        TENANTS_PURGE,
         exception_notices,
         governance_due,
         reports_purge,
+        tenants_purge,
     )
     from tutela.server.migrate import upgrade
     from tutela.server.runtime import Runtime
@@ -162,12 +188,14 @@ def run_due(
             notices = run_job(
                 runtime, EXCEPTION_NOTICES, lambda: exception_notices(runtime, moment)
             )
+            tenants = run_job(runtime, TENANTS_PURGE, lambda: tenants_purge(runtime, moment))
         finally:
             runtime.close()
     # Details quote Azure's and the database's messages: printed as text, never as controls.
     console.print(f"Governance at {moment:%Y-%m-%d %H:%M:%S}Z: {shown(due.detail)}")
     console.print(f"Retention: {shown(purge.detail)}")
     console.print(f"Risk exceptions: {shown(notices.detail)}")
+    console.print(f"Deleted tenants: {shown(tenants.detail)}")
     if due.failures:
         raise typer.Exit(1)
 

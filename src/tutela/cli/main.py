@@ -8,7 +8,16 @@ import sys
 import typer
 
 from tutela import __version__
-from tutela.cli import checks, export, gate, job_commands, scan, server_commands
+from tutela.cli import (
+    checks,
+    export,
+    gate,
+    job_commands,
+    lifecycle_commands,
+    scan,
+    server_commands,
+    settings_commands,
+)
 from tutela.cli.errors import one_line_errors
 
 app = typer.Typer(
@@ -24,6 +33,11 @@ app.command("export")(one_line_errors(export.export, code=export.INTERNAL_ERROR_
 app.add_typer(checks.checks_app, name="checks")
 app.command("serve")(server_commands.serve)
 app.add_typer(server_commands.db_app, name="db")
+server_commands.admin_app.command("export-tenant")(lifecycle_commands.export_tenant)
+server_commands.admin_app.command("delete-tenant")(lifecycle_commands.delete_tenant)
+server_commands.admin_app.command("cancel-deletion")(lifecycle_commands.cancel_deletion)
+server_commands.admin_app.command("purge-tenants")(lifecycle_commands.purge_tenants)
+server_commands.admin_app.add_typer(settings_commands.settings_app, name="settings")
 app.add_typer(server_commands.admin_app, name="admin")
 app.add_typer(server_commands.keys_app, name="keys")
 app.add_typer(server_commands.reports_app, name="reports")

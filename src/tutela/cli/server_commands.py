@@ -128,9 +128,14 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),
+        # The caller's address and scheme from X-Forwarded-* only behind these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # Our own request log replaces uvicorn's: it adds the correlation id and key prefix,
         # and leaves out query strings, which may carry one-time tokens.
         access_log=False,
+        # JSON lines: uvicorn's own loggers stay on our handler (configure_logging).
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )
 
 
@@ -370,7 +375,13 @@ def db_check_encryption(
 @one_line_errors
 def create_tenant(
     email: Annotated[str, typer.Option(help="The owner's email.")],
-    plan: Annotated[str, typer.Option(help="free_trial, starter, professional or enterprise.")],
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            help="free_trial, starter, professional or enterprise; default: the default_plan "
+            "platform setting."
+        ),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
 ) -> None:
     """Create a tenant and its owner; prints the owner's API key once."""
@@ -385,10 +396,11 @@ def create_tenant(
             runtime.catalog,
             actor=CLI_ACTOR,
             owner_email=str(body.owner_email),
-            plan=body.plan,
+            plan=runtime.live.current().values.default_plan if body.plan is None else body.plan,
             name=body.name,
         )
         tenant_id, secret = created.tenant.id, created.owner_key.secret
+        plan = created.tenant.plan
     console.print(f"Tenant {tenant_id} created (plan: {plan}).")
     _show_secret(f"API key of its owner {shown(email)}", secret)
 

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 
 from tutela import __version__
 from tutela.server.admin.router import router as admin_router
+from tutela.server.analytics.router import router as analytics_router
 from tutela.server.auth.router import router as auth_router
 from tutela.server.catalog.router import router as catalog_router
 from tutela.server.config import Settings, load_settings
@@ -29,16 +31,22 @@ from tutela.server.idempotency.openapi import document_idempotency
 from tutela.server.insights.router import router as insights_router
 from tutela.server.jobs.inprocess import Scheduler
 from tutela.server.keys.router import router as keys_router
+from tutela.server.metrics import serve_metrics, stop_metrics
 from tutela.server.middleware import BodyLimit, RequestContextMiddleware
 from tutela.server.observability import configure_logging
 from tutela.server.openapi import document_routes, error_responses
+from tutela.server.platform_settings.router import router as platform_settings_router
+from tutela.server.readiness import readiness
 from tutela.server.reports.router import router as reports_router
+from tutela.server.request_telemetry import RequestTelemetryMiddleware, native_telemetry_off
 from tutela.server.runtime import Runtime, RuntimeDep
 from tutela.server.scans.router import router as scans_router
 from tutela.server.schemas import OutputModel
 from tutela.server.snapshots.router import router as snapshots_router
 from tutela.server.sso.router import router as sso_router
 from tutela.server.tenants.router import router as tenants_router
+from tutela.server.tenants_lifecycle.router import router as tenant_lifecycle_router
+from tutela.server.tracing import API_SERVICE, configure_tracing, shutdown_tracing
 from tutela.server.users.router import router as users_router
 from tutela.server.web.pages import install_portal
 
@@ -50,7 +58,10 @@ Errors are always JSON `{"detail": ...}`. Text may not hold NUL or unpaired surr
 a body, the query string or a path (422). `OPTIONS` on any path answers 204 with `Allow`."""
 
 TAGS = [
-    {"name": "health", "description": "Liveness for load balancers and pipelines."},
+    {
+        "name": "health",
+        "description": "Liveness and readiness, for load balancers and pipelines.",
+    },
     {"name": "catalog", "description": "Frameworks and plans."},
     {
         "name": "tenant",
@@ -106,6 +117,11 @@ class ServiceUnavailable(DomainError):
     status_code = 503
 
 
+class Ready(OutputModel):
+    status: str
+    checks: dict[str, str]
+
+
 def _operation_id(route: APIRoute) -> str:
     tag = route.tags[0] if route.tags else "default"
     return f"{tag}-{route.name}"
@@ -123,11 +139,14 @@ def _lifespan(runtime: Runtime) -> Any:
         scheduler = Scheduler(runtime) if runtime.settings.job_backend == "inprocess" else None
         if scheduler is not None:
             scheduler.start()
+        metrics = serve_metrics(runtime.settings)  # TUTELA_METRICS_PORT: off the public port
         try:
             yield
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            stop_metrics(metrics)
+            shutdown_tracing()
             runtime.close()
 
     return lifespan
@@ -142,6 +161,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         generate_unique_id_function=_operation_id,
+        **native_telemetry_off(),
     )
     admin.state.runtime = runtime
     install_error_handlers(admin)
@@ -149,12 +169,21 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     document_routes(admin_router.routes)
     document_idempotency(admin_router.routes)
     admin.include_router(admin_router)
+    document_routes(analytics_router.routes)
+    admin.include_router(analytics_router)
+    document_routes(tenant_lifecycle_router.routes)
+    document_idempotency(tenant_lifecycle_router.routes)
+    admin.include_router(tenant_lifecycle_router)
+    document_routes(platform_settings_router.routes)
+    document_idempotency(platform_settings_router.routes)
+    admin.include_router(platform_settings_router)
     return admin
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    configure_tracing(settings, API_SERVICE)
     runtime = runtime or Runtime.start(settings)
     app = FastAPI(
         title="Tutela API",
@@ -166,6 +195,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         openapi_url="/openapi.json",
         generate_unique_id_function=_operation_id,
         lifespan=_lifespan(runtime),
+        **native_telemetry_off(),
     )
     app.state.runtime = runtime
     install_error_handlers(app)
@@ -187,6 +217,24 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         except Exception as exc:
             raise ServiceUnavailable("Database unavailable") from exc
         return Health(status="ok", version=__version__)
+
+    @health_router.get(
+        "/health/ready",
+        summary="Readiness: database, broker and platform key usable; no authentication",
+        description="200 when this process can serve: the database answers, the Redis broker "
+        "answers PING (when TUTELA_REDIS_URL is set), the platform key file holds the key in "
+        "use. Otherwise 503, its `detail` naming what is not usable, with the same `checks`.",
+        response_model=Ready,
+        responses=error_responses(503),
+    )
+    def ready(runtime: RuntimeDep) -> Any:
+        result = readiness(runtime)
+        if not result.ready:
+            return JSONResponse(
+                {"detail": f"Not ready: {result.problems}", "checks": result.checks},
+                status_code=503,
+            )
+        return Ready(status="ready", checks=result.checks)
 
     @app.get("/api/v1/api-docs", include_in_schema=False)
     def openapi_alias() -> dict[str, Any]:
@@ -225,6 +273,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             for method, path in UPLOAD_ROUTES
         ],
     )
+    # Outside the request context, so its own 413s and 422s are counted and timed too.
+    app.add_middleware(RequestTelemetryMiddleware)
     # Outermost: every answer leaves compressed for a client that accepts gzip (the SDK's httpx
     # does, and decodes it), 413s and replays included. Reports are JSON that repeats a few
     # thousand texts: level 6 makes them about 100 times smaller at about 300 MB/s.

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import (
+    AliasChoices,
     Field,
     SecretStr,
     ValidationError,
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Addresses or networks (comma-separated, or *) of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto headers `tutela serve` believes; the caller's "
+        "address (sign-in limits, audit) comes from them only behind one of these. Unset: "
+        "uvicorn's FORWARDED_ALLOW_IPS, else 127.0.0.1 and ::1.",
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://… shares rate limits between API processes; with "
@@ -60,6 +69,14 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a verified key is cached in one process; a revocation, role, "
         "suspension or plan change reaches every process at once regardless (the auth epoch).",
+    )
+    settings_refresh_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=300,
+        description="How often each process re-reads the platform settings operators change "
+        "at run time (GET/PATCH /admin/settings): the longest a change waits to apply "
+        "everywhere. The process that made the change applies it at once.",
     )
     max_keys_per_user: int = Field(
         default=50,
@@ -119,6 +136,12 @@ class Settings(BaseSettings):
         description="Body limit of uploads (subscription snapshots, IaC files) instead of "
         "max_body_bytes.",
     )
+    tenant_deletion_grace_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Days between an operator's request to delete a tenant and its purge by "
+        "the retention job (0: at the job's next run); the request can be cancelled meanwhile.",
+    )
     idempotency_retention_hours: float = Field(
         default=24.0,
         gt=0,
@@ -132,6 +155,29 @@ class Settings(BaseSettings):
         "it); a holder that died is taken over by a retry once this much time has passed.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Observability (tutela.server.metrics, tutela.server.observability): docs/observability.md.
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: key=value lines; json: one JSON object per line (for a log shipper).",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics, off "
+        "the public port (unset: no metrics listener). Each process needs a port of its own.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="The address the metrics listener binds to."
+    )
+    otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+        description="The standard OpenTelemetry variables (no TUTELA_ prefix): either one set "
+        "turns tracing on, exported over OTLP/HTTP (protobuf) as the SDK reads them.",
+    )
     public_url: str | None = Field(
         default=None,
         description="The API's address as users reach it, for links in emails; default "

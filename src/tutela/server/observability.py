@@ -4,6 +4,10 @@ Every value a log call passes as an argument is escaped when the line is rendere
 formatter: control characters (CR, LF, ESC, …) become visible escapes and a value holding
 spaces, quotes or ``=`` is quoted, so a request path or a name cannot start a line or forge a
 field of its own. Doing it here, not at call sites, means no call site can forget.
+
+With ``TUTELA_LOG_FORMAT=json`` each event is one JSON object instead (python-json-logger): the
+time, level, logger, event name, message, correlation id and the call's ``key=%s`` fields by
+name. JSON encoding escapes every control character, so the one-line guarantee holds there too.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import sys
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
+
+from pythonjsonlogger.json import JsonFormatter
 
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
@@ -97,13 +103,62 @@ def _escaped_args(args: Any) -> Any:
     return args
 
 
-def configure_logging(level: str) -> None:
-    """Send tutela's logs to stderr as key=value lines; idempotent."""
-    root = logging.getLogger("tutela")
-    root.setLevel(level)
-    if not any(getattr(h, "_tutela", False) for h in root.handlers):
+_FIELD = re.compile(r"(\w+)=(?:\"?)%[-#0 +]*\d*(?:\.\d+)?[sdifr]")
+# Loggers of the libraries a process runs, routed through our handler with JSON lines so that
+# every line of the process is JSON and carries a correlation id.
+_LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "celery")
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object per event: ``event`` (the message's first word) and each ``key=%s``
+    placeholder of the call as a field of its own, beside the rendered ``message``."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_default=str,
+        )
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_data, record, message_dict)
+        log_data.pop("color_message", None)  # uvicorn's copy of the message for terminals
+        template = record.msg if isinstance(record.msg, str) else ""
+        if record.name.startswith("tutela"):  # our calls start with their event's name
+            log_data["event"] = template.split(" ", 1)[0]
+        args = record.args if isinstance(record.args, tuple) else ()
+        names = _FIELD.findall(template)
+        if args and len(names) == len(args):
+            for name, value in zip(names, args, strict=True):
+                log_data.setdefault(name, value)
+
+
+def _formatter(log_format: str) -> logging.Formatter:
+    return JsonLineFormatter() if log_format == "json" else EscapingFormatter(_FORMAT)
+
+
+def configure_logging(level: str, log_format: Literal["text", "json"] = "text") -> None:
+    """Send tutela's logs to stderr, as key=value lines or JSON objects; idempotent.
+
+    With JSON, every line of the process is JSON: uvicorn's and Celery's own loggers go
+    through the same handler, and so does whatever reaches the root logger."""
+    ours = logging.getLogger("tutela")
+    ours.setLevel(level)
+    handler = next((h for h in ours.handlers if getattr(h, "_tutela", False)), None)
+    if handler is None:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(EscapingFormatter(_FORMAT))
         handler.addFilter(_CorrelationFilter())
         handler._tutela = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
+        ours.addHandler(handler)
+    handler.setFormatter(_formatter(log_format))
+    if log_format == "json":
+        ours.propagate = False  # the root logger's handler is this one too
+        logging.getLogger().handlers = [handler]
+        logging.captureWarnings(True)  # a library's warnings too, as WARNING lines
+        for name in _LIBRARY_LOGGERS:
+            library = logging.getLogger(name)
+            library.handlers = [handler]
+            library.setLevel(level)
+            library.propagate = False

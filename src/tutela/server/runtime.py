@@ -1,4 +1,9 @@
-"""What one running app holds: settings, the store, keys, the verifier and the limiter."""
+"""What one running app holds: settings, the store, keys, the verifier and the limiter.
+
+``settings`` and ``catalog`` are what is in force: the environment and the catalogue with the
+platform settings operators change at run time laid over them (tutela.server.platform_settings),
+re-read from the database at most every ``TUTELA_SETTINGS_REFRESH_SECONDS``.
+"""
 
 from __future__ import annotations
 
@@ -24,19 +29,21 @@ if TYPE_CHECKING:
     from tutela.server.auth.service import AuthCache, KeyVerifier
     from tutela.server.encryption.keyring import Keyring
     from tutela.server.keys.service import KeyPolicy
+    from tutela.server.platform_settings.live import LiveSettings
 
 
 @dataclass
 class Runtime:
-    settings: Settings
+    startup_settings: Settings  # the environment's, as read at start
     engine: Engine
     sessions: sessionmaker[Session]
     keys: PlatformKeys
     platform_keys: PlatformKeyRing  # the versions of the platform key that wrap data keys
-    catalog: Catalog
+    shipped_catalog: Catalog  # without the operators' quota overrides
     auth_cache: AuthCache
     verifier: KeyVerifier
     rate_limiter: KeyRateLimiter
+    live: LiveSettings  # the platform settings in force in this process
     # Handed to the Azure SDK by live scans; None is its own HTTP session. Tests give one
     # that replays recorded responses.
     azure_transport: Transport | None = None
@@ -45,27 +52,54 @@ class Runtime:
     def start(cls, settings: Settings) -> Runtime:
         from tutela.server.auth.ratelimit import KeyRateLimiter
         from tutela.server.auth.service import AuthCache, KeyVerifier
+        from tutela.server.platform_settings.live import LiveSettings
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url)
         sessions = make_session_factory(engine)
         keys = PlatformKeys(load_platform_key(settings))
         cache = AuthCache(settings.key_cache_seconds)
+        catalog = load_catalog()
+        live = LiveSettings(sessions, settings, catalog)
         return cls(
-            settings=settings,
+            startup_settings=settings,
             engine=engine,
             sessions=sessions,
             keys=keys,
             platform_keys=PlatformKeyRing(keys.master),
-            catalog=load_catalog(),
+            shipped_catalog=catalog,
             auth_cache=cache,
             verifier=KeyVerifier(
                 sessions, keys.api_key_pepper, cache, settings.key_last_used_debounce_seconds
             ),
             rate_limiter=KeyRateLimiter(
-                settings.rate_limit, settings.redis_url, tenant_limit=settings.tenant_rate_limit
+                lambda: live.current().settings.rate_limit,
+                settings.redis_url,
+                tenant_limit=lambda: live.current().settings.tenant_rate_limit,
             ),
+            live=live,
         )
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: the environment's, with the operators' rate limits, email
+        sender and narratives switch applied."""
+        return self.live.current().settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.startup_settings = settings
+        self.live.rebase(startup=settings)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue in force: as shipped, with the operators' quota overrides applied."""
+        return self.live.current().catalog
+
+    @catalog.setter
+    def catalog(self, catalog: Catalog) -> None:
+        self.shipped_catalog = catalog
+        self.live.rebase(catalog=catalog)
 
     @cached_property
     def sign_ins(self) -> SignInAudit:

@@ -26,6 +26,7 @@ from tutela.server.sso.service import redirect_uri
 
 PUBLIC_ROUTES = {
     ("GET", "/health"),
+    ("GET", "/health/ready"),  # readiness for load balancers (docs/observability.md)
     # Signing in to the portal: before a session exists, or on the session cookie itself
     # (tests/server/auth/test_sessions.py).
     ("POST", "/auth/sign-in"),
@@ -102,6 +103,9 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("PUT", "/admin/tenants/{tenant_id}/plan"): {"plan": "professional"},
     ("POST", "/admin/tenants/{tenant_id}/users"): {"email": "new@example.com", "role": "member"},
     ("PUT", "/admin/tenants/{tenant_id}/users/{user_id}/role"): {"role": "owner"},
+    ("POST", "/admin/tenants/{tenant_id}/purge"): {"confirm_tenant_id": "{tenant_id}"},
+    # A reset to the default: a shared PostgreSQL database keeps its platform settings as they were.
+    ("PATCH", "/admin/settings"): {"email_from": None},
 }
 
 # Required query parameters, filled like BODIES.
@@ -332,7 +336,11 @@ def test_right_key_passes_auth(
     operator = auth(platform.operator_key())
     failures = []
     # Revoking the path's key comes last, so the other routes still find it.
-    for endpoint in sorted(protected(platform), key=lambda e: e.method == "DELETE"):
+    # Deleting tenant A itself comes last of all: its own keys are refused from then on.
+    for endpoint in sorted(
+        protected(platform),
+        key=lambda e: (e.method == "DELETE", e.path == "/admin/tenants/{tenant_id}"),
+    ):
         headers = operator if endpoint.path.startswith("/admin") else tenant_a.headers
         status = call(platform, endpoint, endpoint.url(path_values), headers, path_values)
         if status in (401, 403, 404, 422):

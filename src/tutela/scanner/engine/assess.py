@@ -212,6 +212,10 @@ class Assessment:
         found = result.mapping_class
         return result.resource.type if found is None else found
 
+    def severity_of(self, check_id: str) -> str:
+        """The severity the check's failures count at in this assessment."""
+        return self._severities[check_id]
+
     def controls_for(self, result: CheckResult) -> tuple[Counted, ...]:
         """The controls a result counts for, each with its finding's ``mapping``."""
         return self.control_map.counted(result.check.id, self.mapping_class(result))

@@ -67,7 +67,7 @@ def create_tenant(
         runtime.catalog,
         actor=caller.actor,
         owner_email=str(body.owner_email),
-        plan=body.plan,
+        plan=runtime.live.current().values.default_plan if body.plan is None else body.plan,
         name=body.name,
     )
     response.headers["Location"] = f"/admin/tenants/{created.tenant.id}"
@@ -82,7 +82,7 @@ def create_tenant(
 def list_tenants(
     session: SessionDep,
     caller: AdminReader,
-    status: Annotated[Literal["active", "suspended"] | None, Query()] = None,
+    status: Annotated[Literal["active", "suspended", "deleting"] | None, Query()] = None,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> Page[TenantAdminOut]:
@@ -110,7 +110,11 @@ def change_plan(
     return _tenant_out(tenant)
 
 
-@router.post("/tenants/{tenant_id}/suspend", summary="Suspend a tenant: its keys get 403")
+@router.post(
+    "/tenants/{tenant_id}/suspend",
+    summary="Suspend a tenant: its keys get 403",
+    responses=error_responses(409),
+)
 def suspend_tenant(
     tenant_id: str, session: SessionDep, runtime: RuntimeDep, caller: AdminWriter
 ) -> TenantAdminOut:
@@ -120,7 +124,11 @@ def suspend_tenant(
     return _tenant_out(tenant)
 
 
-@router.post("/tenants/{tenant_id}/reactivate", summary="Reactivate a suspended tenant")
+@router.post(
+    "/tenants/{tenant_id}/reactivate",
+    summary="Reactivate a suspended tenant",
+    responses=error_responses(409),
+)
 def reactivate_tenant(
     tenant_id: str, session: SessionDep, runtime: RuntimeDep, caller: AdminWriter
 ) -> TenantAdminOut:

@@ -15,7 +15,11 @@ TenantRole = Literal["owner", "admin", "member", "auditor"]
 
 class TenantCreate(InputModel):
     owner_email: EmailStr
-    plan: str = Field(description="A plan id from GET /plans.")
+    plan: str | None = Field(
+        default=None,
+        description="A plan id from GET /plans; default: the default_plan platform setting "
+        "(GET /admin/settings).",
+    )
     name: str | None = Field(default=None, min_length=1, max_length=200)
 
 

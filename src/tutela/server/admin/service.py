@@ -199,6 +199,8 @@ def set_status(
 ) -> Tenant:
     """Suspend (every key of the tenant gets 403) or reactivate a tenant."""
     tenant = _tenant(session, tenant_id)
+    if tenant.status in ("deleting", "purging"):  # tenants_lifecycle.deletion
+        raise Conflict("The tenant's deletion is pending; cancel it first")
     if tenant.status != status:
         tenant.status = status
         audit.record(

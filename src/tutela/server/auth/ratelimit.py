@@ -1,14 +1,18 @@
 """Rate limiting with the ``limits`` library: per key and per tenant, in memory or in Redis.
 
 Each key has its own budget, and all the keys of a tenant share a second one, so creating more
-keys does not buy more requests.
+keys does not buy more requests. A limit may be given as a function, asked at each request: the
+runtime's gives the limit in force (an operator may change it at run time); a changed limit
+counts from a fresh window.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
@@ -23,16 +27,19 @@ class RateDecision:
     retry_after: int  # seconds until a request would be allowed again (0 when allowed)
 
 
+_parsed = lru_cache(maxsize=64)(parse)
+
+
 class KeyRateLimiter:
     def __init__(
         self,
-        limit: str,
+        limit: str | Callable[[], str],
         redis_url: str | None,
         namespace: str = "tutela",
-        tenant_limit: str | None = None,
+        tenant_limit: str | Callable[[], str | None] | None = None,
     ) -> None:
-        self._item = parse(limit)
-        self._tenant_item = parse(tenant_limit) if tenant_limit else None
+        self._limit = limit if callable(limit) else lambda: limit
+        self._tenant_limit = tenant_limit if callable(tenant_limit) else lambda: tenant_limit
         if redis_url:
             storage = storage_from_string(redis_url, key_prefix=f"{namespace}-ratelimit")
         else:
@@ -41,17 +48,18 @@ class KeyRateLimiter:
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     def hit(self, key_id: str) -> RateDecision:
-        return self._hit(self._item, "key", key_id)
+        return self._hit(_parsed(self._limit()), "key", key_id)
 
     def hit_tenant(self, tenant_id: str) -> RateDecision | None:
         """The tenant's shared budget; None when no tenant limit is set."""
-        if self._tenant_item is None:
+        tenant_limit = self._tenant_limit()
+        if not tenant_limit:
             return None
-        return self._hit(self._tenant_item, "tenant", tenant_id)
+        return self._hit(_parsed(tenant_limit), "tenant", tenant_id)
 
     def hit_sign_in(self, source: str, limit: str) -> RateDecision:
         """Password sign-ins from one client address, whoever they name."""
-        return self._hit(parse(limit), "sign-in", source)
+        return self._hit(_parsed(limit), "sign-in", source)
 
     def _hit(self, item: RateLimitItem, kind: str, identity: str) -> RateDecision:
         allowed = self._limiter.hit(item, kind, identity)

@@ -26,6 +26,7 @@ from tutela.server.auth.scopes import Scope, scopes_for_role
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, NotAuthenticated
 from tutela.server.keys.models import ApiKey
+from tutela.server.metrics import KEY_CACHE
 from tutela.server.tenants.models import Tenant, User
 
 log = logging.getLogger("tutela.auth")
@@ -127,6 +128,7 @@ class KeyVerifier:
         # The epoch is read before the record, so a record cached under it is at least as new.
         epoch = self._epoch() if self.cache.enabled else 0
         record = self.cache.get(key_hash, epoch)
+        KEY_CACHE.labels("miss" if record is None else "hit").inc()
         if record is None:
             record = self._load(key_hash)
             if record is None:

@@ -46,6 +46,7 @@ from tutela.server.governance.repository import (
     tenants_without_state,
 )
 from tutela.server.house_policy.service import scan_catalog
+from tutela.server.metrics import SCANS
 from tutela.server.notify import EmailNotSent, notifier_from
 from tutela.server.reports.envelope import DocumentUnreadable, context, open_compressed
 from tutela.server.reports.models import Report
@@ -130,7 +131,9 @@ def scan_tenant(runtime: Runtime, tenant_id: str, now: dt.datetime | None = None
             "governance_scan_failed tenant=%s detail=%s", tenant_id, detail, exc_info=not expected
         )
         _record_failure(runtime, tenant_id, owner, detail, now)
+        SCANS.labels("governance", "failed").inc()
         return Outcome(tenant_id, "failed", detail=detail)
+    SCANS.labels("governance", "stored").inc()
     detected = bool(drift and drift["detected"])
     log.info(
         "governance_scan_finished tenant=%s report=%s drift=%s", tenant_id, report_id, detected

@@ -1,9 +1,10 @@
 """The scale-out engine: the same jobs as Celery tasks, Redis as broker, beat as the clock.
 
 Beat sends ``governance.run_due`` every ``TUTELA_SCHEDULER_INTERVAL_SECONDS``,
-``encryption.key_health`` every ``TUTELA_KEY_HEALTH_INTERVAL_HOURS``, and ``reports.purge`` and
-``exceptions.expiry_notices`` every ``TUTELA_RETENTION_INTERVAL_HOURS``. ``governance.run_due``
-fans out one ``governance.scan_tenant`` task per due tenant, so the scans spread over every worker.
+``encryption.key_health`` every ``TUTELA_KEY_HEALTH_INTERVAL_HOURS``, and ``reports.purge``,
+``exceptions.expiry_notices`` and ``tenants.purge`` every ``TUTELA_RETENTION_INTERVAL_HOURS``.
+``governance.run_due`` fans out one ``governance.scan_tenant`` task per due tenant, so the
+scans spread over every worker.
 
 Durability: tasks are acknowledged after they finish (``acks_late``) and handed back when the
 worker process running them dies (``reject_on_worker_lost``); each worker process takes one task
@@ -22,7 +23,7 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from tutela.server.config import Settings
 from tutela.server.db import utcnow
@@ -33,13 +34,16 @@ from tutela.server.jobs.registry import (
     GOVERNANCE_SCAN,
     KEY_HEALTH,
     REPORTS_PURGE,
+    TENANTS_PURGE,
     exception_notices,
     governance_due,
     governance_scan,
     key_health,
     reports_purge,
+    tenants_purge,
 )
 from tutela.server.runtime import Runtime
+from tutela.server.tracing import WORKER_SERVICE, configure_tracing
 
 log = logging.getLogger("tutela.jobs")
 
@@ -72,8 +76,16 @@ def create_celery(settings: Settings) -> Celery:
         beat_schedule=_schedule(settings),
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )
+    if settings.log_format == "json":
+        # A receiver of setup_logging stops Celery from adding its own text handlers: the
+        # lines stay on ours (configure_logging), one JSON object each.
+        signals.setup_logging.connect(_logging_is_ours, weak=False, dispatch_uid="tutela")
     _register_tasks(app, settings)
     return app
+
+
+def _logging_is_ours(**_: Any) -> None:
+    """Celery's ``setup_logging`` signal: the process's logging is already configured."""
 
 
 def _schedule(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -99,6 +111,10 @@ def _schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "task": EXCEPTION_NOTICES,
             "schedule": settings.retention_interval_hours * 3600,
         }
+        schedule[TENANTS_PURGE] = {
+            "task": TENANTS_PURGE,
+            "schedule": settings.retention_interval_hours * 3600,
+        }
     return schedule
 
 
@@ -106,6 +122,8 @@ def _runtime(settings: Settings) -> Runtime:
     """This process's runtime, opened at its first task (after the worker forked)."""
     pid = os.getpid()
     if pid not in _runtimes:
+        # The exporter's thread, like the engine's connections, belongs to this process.
+        configure_tracing(settings, WORKER_SERVICE)
         _runtimes[pid] = Runtime.start(settings)
     return _runtimes[pid]
 
@@ -140,6 +158,11 @@ def _register_tasks(app: Celery, settings: Settings) -> None:
         return run_job(
             runtime, EXCEPTION_NOTICES, lambda: exception_notices(runtime, utcnow())
         ).detail
+
+    @app.task(name=TENANTS_PURGE)  # type: ignore[untyped-decorator]
+    def tenants_purge_task() -> str:
+        runtime = _runtime(settings)
+        return run_job(runtime, TENANTS_PURGE, lambda: tenants_purge(runtime, utcnow())).detail
 
     @app.task(name=REPORTS_PURGE)  # type: ignore[untyped-decorator]
     def reports_purge_task() -> str:

@@ -3,8 +3,8 @@
 Each job runs in a worker thread (the scans are synchronous), one run at a time per job; a run
 that fails is logged and recorded, and the timer goes on. Governance is looked at every
 ``TUTELA_SCHEDULER_INTERVAL_SECONDS``; CMK keys are checked every
-``TUTELA_KEY_HEALTH_INTERVAL_HOURS``; retention, and the risk exceptions' expiry notices, run
-every ``TUTELA_RETENTION_INTERVAL_HOURS``.
+``TUTELA_KEY_HEALTH_INTERVAL_HOURS``; retention, the risk exceptions' expiry notices and the
+purge of tenants past their deletion grace period run every ``TUTELA_RETENTION_INTERVAL_HOURS``.
 Each runs once at start-up too.
 """
 
@@ -17,25 +17,29 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 
 from tutela.server.db import utcnow
+from tutela.server.jobs.observed import observed_job
 from tutela.server.jobs.registry import (
     EXCEPTION_NOTICES,
     GOVERNANCE_DUE,
     KEY_HEALTH,
     REPORTS_PURGE,
+    TENANTS_PURGE,
     JobResult,
     exception_notices,
     governance_due,
     key_health,
     recorded,
     reports_purge,
+    tenants_purge,
 )
 from tutela.server.runtime import Runtime
 
 
 def run_job(runtime: Runtime, name: str, job: Callable[[], JobResult]) -> JobResult:
-    """Run a job now, in this thread, recorded in job_runs."""
-    with recorded(runtime, name) as results:
+    """Run a job now, in this thread, recorded in job_runs (and counted, traced: observed)."""
+    with observed_job(name) as observed, recorded(runtime, name) as results:
         results.append(job())
+        observed.append(results[-1])
     return results[-1]
 
 
@@ -72,6 +76,13 @@ def periodic_jobs(runtime: Runtime) -> list[tuple[str, float, Callable[[], JobRe
                 EXCEPTION_NOTICES,
                 settings.retention_interval_hours * 3600,
                 lambda: exception_notices(runtime, utcnow()),
+            )
+        )
+        jobs.append(
+            (
+                TENANTS_PURGE,
+                settings.retention_interval_hours * 3600,
+                lambda: tenants_purge(runtime, utcnow()),
             )
         )
     return jobs

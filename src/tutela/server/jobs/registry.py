@@ -18,6 +18,7 @@ from tutela.server.idempotency.service import idempotency_service
 from tutela.server.jobs.models import JobRun
 from tutela.server.reports.service import purge_expired
 from tutela.server.runtime import Runtime
+from tutela.server.tenants_lifecycle.deletion import purge_due
 
 log = logging.getLogger("tutela.jobs")
 
@@ -26,7 +27,16 @@ GOVERNANCE_SCAN = "governance.scan_tenant"
 REPORTS_PURGE = "reports.purge"
 KEY_HEALTH = "encryption.key_health"
 EXCEPTION_NOTICES = "exceptions.expiry_notices"
-JOB_NAMES = (GOVERNANCE_DUE, GOVERNANCE_SCAN, REPORTS_PURGE, KEY_HEALTH, EXCEPTION_NOTICES)
+TENANTS_PURGE = "tenants.purge"
+JOB_NAMES = (
+    GOVERNANCE_DUE,
+    GOVERNANCE_SCAN,
+    REPORTS_PURGE,
+    KEY_HEALTH,
+    EXCEPTION_NOTICES,
+    TENANTS_PURGE,
+)
+PURGE_ACTOR = "tutela (tenant deletion grace period over)"
 
 Submit = Callable[[str], None]
 """Hands one tenant's governance scan to a worker (Celery); None scans it here and now."""
@@ -89,6 +99,14 @@ def exception_notices(runtime: Runtime, now: dt.datetime) -> JobResult:
     (``exceptions.notices``); notices that could not be sent are counted."""
     report = send_expiry_notices(runtime, now)
     return JobResult(EXCEPTION_NOTICES, report.detail, report.failed)
+
+
+def tenants_purge(runtime: Runtime, now: dt.datetime) -> JobResult:
+    """Purge every tenant whose deletion grace period is over (``tenants_lifecycle.deletion``):
+    data keys destroyed first, then its rows."""
+    purged = purge_due(runtime, now, actor=PURGE_ACTOR)
+    reports = sum(p.reports for p in purged)
+    return JobResult(TENANTS_PURGE, f"Purged {len(purged)} tenant(s) ({reports} report(s)).")
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from tutela.server.config import Settings
 from tutela.server.notify.message import Email, compose
 from tutela.server.notify.outbox import OutboxTransport
 from tutela.server.notify.smtp import SmtpTransport
+from tutela.server.tracing import traced
 
 
 class Transport(Protocol):
@@ -23,6 +24,7 @@ class Notifier:
         self.transport = transport
         self.sender = sender
 
+    @traced("notify")
     def send(self, email: Email) -> None:
         """Deliver ``email``; raises `EmailNotSent` when the transport fails."""
         self.transport.deliver(compose(email, sender=self.sender))

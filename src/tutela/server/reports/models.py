@@ -16,6 +16,18 @@ class Report(IdMixin, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "report_id"),
         Index("ix_reports_tenant_created", "tenant_id", "created_at"),
+        # Platform analytics: every tenant's reports in a date range, read from the index alone.
+        Index(
+            "ix_reports_analytics",
+            "created_at",
+            "type",
+            "plan",
+            "tenant_id",
+            "critical_count",
+            "high_count",
+            "medium_count",
+            "low_count",
+        ),
     )
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -30,6 +42,8 @@ class Report(IdMixin, Base):
     low_count: Mapped[int] = mapped_column(Integer, default=0)
     resources_scanned: Mapped[int] = mapped_column(Integer, default=0)
     checks_unknown: Mapped[int] = mapped_column(Integer, default=0)
+    # The tenant's plan when the report was stored; NULL for reports stored before it was kept.
+    plan: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Envelope encryption: the body's data key, wrapped by the key of `key_mode` (pmk today).
     key_mode: Mapped[str] = mapped_column(String(16))

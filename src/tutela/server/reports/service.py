@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from tutela.scanner.catalog import Catalog
 from tutela.scanner.outputs.report import dumps
 from tutela.scanner.outputs.report_json import ReportDocument, inflate
+from tutela.server.analytics import service as analytics
 from tutela.server.audit import service as audit
 from tutela.server.auth.caller import Caller
 from tutela.server.errors import DomainError, NotFound
+from tutela.server.metrics import count_findings
 from tutela.server.reports.deletion import DeletionRequest, one_or_all
 from tutela.server.reports.diff_stream import (
     READ_SLICE,
@@ -45,6 +47,7 @@ from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.repository import TenantRepository
+from tutela.server.tracing import traced
 
 if TYPE_CHECKING:
     from tutela.server.encryption.keyring import Keyring
@@ -73,6 +76,7 @@ def history_start(catalog: Catalog, plan_id: str, now: dt.datetime) -> dt.dateti
     return now - dt.timedelta(days=catalog.plan(plan_id).history_days)
 
 
+@traced("store report")
 def store_report(
     session: Session,
     keys: KeyWrapper,
@@ -91,7 +95,8 @@ def store_report(
     plain dict (a report made elsewhere) is encoded here. Either way the document carries its id
     and tenant after. A scan's passes, when recorded, are stored after the report (``passed``).
     The audit log records the stored scan (``scan.stored``), by ``actor`` (the caller; by
-    default the governance schedule for a governance report).
+    default the governance schedule for a governance report). The tenant's plan and the
+    report's failure counts are kept in clear for platform analytics (``server.analytics``).
     """
     header = document.header if isinstance(document, ReportDocument) else document
     reports = ReportRepository(session, tenant.id)
@@ -119,6 +124,7 @@ def store_report(
             low_count=header["low_count"],
             resources_scanned=header.get("resources_scanned", 0),
             checks_unknown=header.get("checks_unknown", 0),
+            plan=tenant.plan,
             created_at=scan_ts,
             key_mode=keys.mode,
             key_ref=keys.key_ref,
@@ -133,6 +139,7 @@ def store_report(
             if report_id not in taken:  # not a race for the id: a real error
                 raise
             continue
+        analytics.record_report_counts(session, row, document)
         audit.record(
             session,
             actor=actor or ("governance schedule" if report_type == GOVERNANCE else "tutela"),
@@ -146,6 +153,7 @@ def store_report(
                 "resources_scanned": header.get("resources_scanned", 0),
             },
         )
+        count_findings(header)
         return row
 
 

@@ -30,6 +30,7 @@ from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, InvalidInput, NotFound, PlanRestriction
 from tutela.server.exceptions.service import scan_acceptances
 from tutela.server.house_policy.service import scan_catalog
+from tutela.server.metrics import SCAN_DURATION, observed_scan
 from tutela.server.narration import scan_narrator
 from tutela.server.reports.service import MANUAL, store_report
 from tutela.server.runtime import Runtime
@@ -44,6 +45,7 @@ from tutela.server.tenants.service import (
     open_credentials,
     usage_period,
 )
+from tutela.server.tracing import span
 
 
 class QuotaExceeded(Forbidden):
@@ -173,18 +175,19 @@ def scan_subscriptions(runtime: Runtime, caller: Caller, options: ScanOptions) -
         catalog = scan_catalog(session, tenant.id, runtime.catalog)
         acceptances = scan_acceptances(session, tenant.id, catalog, now.date())
     estate, source_name = source.read(runtime)
-    return _assess_and_store(
-        runtime,
-        caller,
-        estate,
-        frameworks,
-        options,
-        now,
-        narrate=narrate,
-        catalog=catalog,
-        acceptances=acceptances,
-        extra={"subscriptions": source.subscriptions, "source": source_name},
-    )
+    with observed_scan("subscriptions", dry_run=options.dry_run):
+        return _assess_and_store(
+            runtime,
+            caller,
+            estate,
+            frameworks,
+            options,
+            now,
+            narrate=narrate,
+            catalog=catalog,
+            acceptances=acceptances,
+            extra={"subscriptions": source.subscriptions, "source": source_name},
+        )
 
 
 def _narrate(catalog: Catalog, plan_id: str, requested: bool | None) -> bool:
@@ -213,20 +216,21 @@ def scan_iac(runtime: Runtime, caller: Caller, body: bytes, options: ScanOptions
         estate.scanned,
         "the Terraform plan" if kind == "terraform" else "the ARM template",
     )
-    return _assess_and_store(
-        runtime,
-        caller,
-        estate,
-        frameworks,
-        options,
-        now,
-        narrate=narrate,
-        catalog=catalog,
-        acceptances=acceptances,
-        extra={"source": kind},
-        notes=notes,
-        not_evaluated=unread,
-    )
+    with observed_scan("iac", dry_run=options.dry_run):
+        return _assess_and_store(
+            runtime,
+            caller,
+            estate,
+            frameworks,
+            options,
+            now,
+            narrate=narrate,
+            catalog=catalog,
+            acceptances=acceptances,
+            extra={"source": kind},
+            notes=notes,
+            not_evaluated=unread,
+        )
 
 
 def read_iac(body: bytes) -> tuple[Estate, str]:
@@ -280,19 +284,21 @@ def assess_estate(
     catalog = catalog or runtime.catalog
     # The model's narratives when TUTELA_LLM_* configure one (deterministic where it fails).
     narrator = scan_narrator(runtime.settings, catalog) if narrate else None
-    _, document = run_scan(
-        estate,
-        frameworks,
-        scan_ts=now,
-        narrator=narrator,
-        catalog=catalog,
-        tenant_id=tenant_id,
-        label=label,
-        dry_run=dry_run,
-        acceptances=acceptances,
-        notes=notes,
-        not_evaluated=not_evaluated,
-    )
+    attributes = {"tutela.frameworks": len(frameworks), "tutela.resources": estate.scanned}
+    with span("scan", attributes), SCAN_DURATION.time():
+        _, document = run_scan(
+            estate,
+            frameworks,
+            scan_ts=now,
+            narrator=narrator,
+            catalog=catalog,
+            tenant_id=tenant_id,
+            label=label,
+            dry_run=dry_run,
+            acceptances=acceptances,
+            notes=notes,
+            not_evaluated=not_evaluated,
+        )
     return document
 
 

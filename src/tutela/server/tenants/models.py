@@ -15,7 +15,7 @@ class Tenant(IdMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200))
     plan: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | suspended
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|suspended|deleting
     owner_email: Mapped[str] = mapped_column(String(320))
     is_demo: Mapped[bool] = mapped_column(default=False)
     azure_credentials: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
@@ -31,6 +31,12 @@ class Tenant(IdMixin, Base):
     cmk_blocked: Mapped[bool] = mapped_column(default=False, server_default=false())
     cmk_last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Deletion (tenants.lifecycle): requested when and by whom, purged for good after
+    # delete_after; a cancellation restores status_before_deletion.
+    deletion_requested_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    deletion_requested_by: Mapped[str | None] = mapped_column(String(400), default=None)
+    delete_after: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
+    status_before_deletion: Mapped[str | None] = mapped_column(String(16), default=None)
 
     subscriptions: Mapped[list[TenantSubscription]] = relationship(
         order_by="TenantSubscription.position", cascade="all, delete-orphan", lazy="selectin"

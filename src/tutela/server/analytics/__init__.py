@@ -1,0 +1,1 @@
+"""Platform analytics for operators: counts across tenants, under /admin/analytics."""
