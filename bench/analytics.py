@@ -39,7 +39,7 @@ from tutela.server.admin import service as admin
 from tutela.server.app import create_app
 from tutela.server.auth.scopes import ROLE_SCOPES, Role
 from tutela.server.config import Settings
-from tutela.server.db import make_engine, transaction
+from tutela.server.db import make_engine, refresh_statistics, transaction
 from tutela.server.keys.service import issue_key
 from tutela.server.migrate import upgrade
 from tutela.server.runtime import Runtime
@@ -101,14 +101,14 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             built = build(
                 engine, tenants=args.tenants, reports=args.reports, seed=args.seed, now=now
             )
-            # Fresh statistics (and on PostgreSQL the visibility map that index-only scans
-            # read), as autovacuum keeps them after a bulk load.
+            # Fresh statistics: on PostgreSQL (with the visibility map that index-only scans
+            # read) as autovacuum keeps them after a bulk load; on SQLite as the retention job
+            # keeps them (tutela.server.db.refresh_statistics).
             if backend == "postgres":
                 with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
                     vacuum.exec_driver_sql("VACUUM ANALYZE")
-            else:
-                with engine.begin() as connection:
-                    connection.exec_driver_sql("ANALYZE")
+            else:  # what the retention job does daily
+                refresh_statistics(engine)
             build_seconds = time.perf_counter() - started
             print(f"  built in {build_seconds:.0f} s: {built.rows}", flush=True)
             engine.dispose()

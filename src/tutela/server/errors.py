@@ -109,6 +109,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     for error in errors:
         error["loc"] = [_position(part) for part in error.get("loc", ())]
         error["msg"] = _QUOTING_MESSAGES.get(error.get("type", ""), error.get("msg"))
+        if error.get("type") == "value_error":  # our validators' own sentences, as written
+            error["msg"] = str(error["msg"]).removeprefix("Value error, ")
     return _render(422, errors)
 
 

@@ -53,6 +53,17 @@ def test_scans_count_whole_days_both_ends_included(
     assert ask(alone, operator, "findings", since="2026-02-01", until="2026-02-28")["reports"] == 1
 
 
+def test_tenants_in_their_deletion_grace_period_are_counted_apart(
+    alone: Platform, operator: dict[str, str]
+) -> None:
+    alone.tenant("starter")
+    leaving = alone.tenant("starter")
+    assert alone.client.delete(f"/admin/tenants/{leaving.id}", headers=operator).status_code == 202
+    body = ask(alone, operator, "tenants")
+    assert body["by_status"] == {"active": 1, "suspended": 0, "deleting": 1}
+    assert body["total"] == 2
+
+
 def test_the_default_range_is_the_last_30_days(alone: Platform, operator: dict[str, str]) -> None:
     today = dt.datetime.now(dt.UTC).date()
     tenant = alone.tenant()
@@ -85,7 +96,7 @@ def test_active_tenants_stored_a_report_or_used_a_key_in_the_range(
 
     body = ask(alone, operator, "tenants")
     assert (body["total"], body["active"]) == (4, 2)
-    assert body["by_status"] == {"active": 3, "suspended": 1}
+    assert body["by_status"] == {"active": 3, "suspended": 1, "deleting": 0}
     assert body["by_plan"] == [
         {"plan": "free_trial", "tenants": 1, "active": 0},
         {"plan": "professional", "tenants": 1, "active": 1},

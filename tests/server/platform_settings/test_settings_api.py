@@ -146,6 +146,7 @@ def test_invalid_values_are_422s_naming_the_field_and_change_nothing(
     if field is not None:
         assert error["loc"][1] == field
     assert message in error["msg"]
+    assert not error["msg"].startswith("Value error")  # our sentence, without pydantic's prefix
     runtime = shown(operated)["runtime"]
     assert {state["source"] for state in runtime.values()} == {"default"}
     assert audit_events(operated) == []

@@ -36,6 +36,11 @@ def test_the_archive_holds_every_report_as_the_api_serves_it(
     archive = export(platform, seeded.tenant.id, operator)
 
     names = set(archive.namelist())
+    # Every member dated the day of the export (not the zip format's 1980 default), compressed.
+    today = dt.datetime.now().date()
+    for info in archive.infolist():
+        assert abs(dt.date(*info.date_time[:3]) - today) <= dt.timedelta(days=1), info.filename
+        assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
     # Its own reports only (the other tenant's may bear the same ids: ids are per tenant).
     assert {n for n in names if n.startswith("reports/")} == {
         f"reports/{r}.json" for r in seeded.report_ids

@@ -93,7 +93,10 @@ class TenantsOut(OutputModel):
         description="Tenants that stored a report, or whose key was last used, in the range."
     )
     by_plan: list[PlanTenants]
-    by_status: dict[str, int] = Field(description="Tenants per status: `active`, `suspended`.")
+    by_status: dict[str, int] = Field(
+        description="Tenants per status: `active`, `suspended`, `deleting` (in their grace "
+        "period; `purging` while a purge runs)."
+    )
 
 
 class QuotaUse(OutputModel):

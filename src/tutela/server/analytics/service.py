@@ -129,7 +129,7 @@ def checks(session: Session, days: DayRange, limit: int) -> schemas.ChecksOut:
 def tenants(session: Session, days: DayRange) -> schemas.TenantsOut:
     rows = PlatformAnalytics(session).tenants_by_plan_and_status(days.start, days.end)
     by_plan: dict[str, schemas.PlanTenants] = {}
-    by_status: dict[str, int] = {"active": 0, "suspended": 0}
+    by_status: dict[str, int] = {"active": 0, "suspended": 0, "deleting": 0}
     for plan, status, count, active in rows:
         entry = by_plan.setdefault(plan, schemas.PlanTenants(plan=plan, tenants=0, active=0))
         entry.tenants += count

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from tutela.server.db import transaction, utcnow
+from tutela.server.db import refresh_statistics, transaction, utcnow
 from tutela.server.encryption.health import check_all
 from tutela.server.exceptions.notices import send_expiry_notices
 from tutela.server.governance.scans import due_tenants, scan_tenant, worker_name
@@ -85,6 +85,7 @@ def reports_purge(runtime: Runtime, now: dt.datetime) -> JobResult:
     keys = idempotency_service(runtime).purge(now)
     if keys:  # named only when there were some, so the usual line stays as it was
         detail += f" Deleted {keys} idempotency record(s) past their window."
+    refresh_statistics(runtime.engine)  # after the deletions: SQLite's planner statistics
     return JobResult(REPORTS_PURGE, detail)
 
 

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -159,7 +160,10 @@ class _Writer:
         self.archive.writestr(name, _json(value))
 
     def stream(self, name: str, chunks: Iterable[bytes]) -> None:
-        with self.archive.open(name, "w", force_zip64=True) as member:
+        # Dated like the members writestr adds (a bare name would be dated 1980-01-01).
+        info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+        info.compress_type = self.archive.compression
+        with self.archive.open(info, "w", force_zip64=True) as member:
             for chunk in chunks:
                 member.write(chunk)
 
