@@ -3,9 +3,7 @@ process group (a worker and its pool), its output in a log, all stopped at the e
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -14,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.server.workers import stop_groups
 
 
 class Processes:
@@ -63,16 +63,7 @@ class Processes:
         pytest.fail(f"timed out waiting for {what}:\n{self.output()[-6000:]}")
 
     def stop_all(self) -> None:
-        for process in self.started:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_groups(self.started, grace=20)
 
 
 def answers(url: str, status: int = 200) -> bool:

@@ -4,8 +4,12 @@ mail through is the ``smtp`` fixture of tests/server/conftest.py."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from tutela.server.config import Settings
@@ -33,3 +37,19 @@ def environment(settings: Settings) -> dict[str, str]:
     env.update({f"TUTELA_{name.upper()}": str(getattr(settings, name)) for name in names})
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def stop_groups(processes: Iterable[subprocess.Popen[bytes]], grace: float = 15) -> None:
+    """Stop processes started with ``start_new_session=True``, each with its whole group (a
+    worker and its pool): SIGTERM to all, then SIGKILL to any still running after ``grace``."""
+    processes = list(processes)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

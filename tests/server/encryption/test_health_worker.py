@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -29,7 +28,7 @@ from tests.server.encryption.helpers import cmk_tenant, owner_email, status, wit
 from tests.server.encryption.vault_server import VaultProxy
 from tests.server.notify.loopback import Collector
 from tests.server.notify.mail import parse
-from tests.server.workers import TUTELA, environment
+from tests.server.workers import TUTELA, environment, stop_groups
 from tutela.server.config import Settings
 from tutela.server.encryption.service import probe
 from tutela.server.encryption.vault import KeyMaterial, VaultError
@@ -74,13 +73,7 @@ def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield process
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_groups([process])
 
 
 def wait_for(condition: Callable[[], T | None], what: str, log: Path, timeout: float = 20) -> T:

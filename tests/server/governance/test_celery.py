@@ -29,7 +29,7 @@ from tests.server.governance.helpers import governance, governance_reports, stat
 from tests.server.notify.loopback import Collector
 from tests.server.notify.mail import parse
 from tests.server.scans.estates import DEV, link_sample_snapshot, sample_records, upload_snapshot
-from tests.server.workers import TUTELA, environment
+from tests.server.workers import TUTELA, environment, stop_groups
 from tutela.cli.main import app
 from tutela.server.config import Settings
 from tutela.server.db import utcnow
@@ -90,14 +90,7 @@ class Workers:
         process.wait(timeout=10)
 
     def stop_all(self) -> None:
-        for process in self.started:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill(process)
+        stop_groups(self.started)
 
     def output(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))

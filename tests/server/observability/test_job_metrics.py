@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import time
 import uuid
@@ -20,7 +18,7 @@ import redis
 
 from tests.server.observability.otlp import ReceivedSpan, Receiver, otlp_receiver
 from tests.server.observability.scrape import sample, scrape
-from tests.server.workers import TUTELA, environment
+from tests.server.workers import TUTELA, environment, stop_groups
 from tests.serving import free_port
 from tutela.server.config import Settings
 from tutela.server.jobs.celery_app import create_celery
@@ -102,13 +100,7 @@ def worker(settings: Settings, tmp_path: Path) -> Iterator[Worker]:
         yield Worker(log, traces)
     finally:
         receiver.close()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_groups([process])
 
 
 def test_a_worker_serves_the_outcomes_of_the_jobs_its_pool_ran(
