@@ -27,7 +27,7 @@ from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, NotAuthenticated
 from tutela.server.keys.models import ApiKey
 from tutela.server.metrics import KEY_CACHE
-from tutela.server.tenants.models import Tenant, User
+from tutela.server.tenants.models import Tenant, User, refusal
 
 log = logging.getLogger("tutela.auth")
 _SCOPE_VALUES = frozenset(s.value for s in Scope)
@@ -139,7 +139,7 @@ class KeyVerifier:
         if record.expires_at <= self._clock():
             raise NotAuthenticated("API key has expired")
         if record.tenant_status is not None and record.tenant_status != "active":
-            raise Forbidden("Tenant is suspended")
+            raise Forbidden(refusal(record.tenant_status))
         granted = {Scope(s) for s in record.scopes if s in _SCOPE_VALUES}
         return Caller(
             key_id=record.key_id,

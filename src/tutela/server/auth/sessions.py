@@ -37,7 +37,7 @@ from tutela.server.crypto import derive_key
 from tutela.server.db import transaction, utcnow
 from tutela.server.errors import Forbidden, NotAuthenticated, RateLimited
 from tutela.server.sso import service as sso
-from tutela.server.tenants.models import Tenant, User
+from tutela.server.tenants.models import Tenant, User, refusal
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -176,7 +176,7 @@ def _attempt(
         return _locked(user, now)
     tenant = session.get(Tenant, user.tenant_id) if user.tenant_id else None
     if tenant is not None and tenant.status != "active":
-        return Forbidden("Tenant is suspended")
+        return Forbidden(refusal(tenant.status))
     if sso.required_for(session, user.tenant_id):  # told only to whoever knows the password
         return Forbidden(SSO_REQUIRED)
     user.failed_sign_ins, user.locked_until = 0, None
@@ -255,7 +255,7 @@ def authenticate(runtime: Runtime, token: str) -> Caller:
     if web.expires_at <= now or web.last_seen_at + idle <= now:
         raise NotAuthenticated("Session expired: sign in again")
     if tenant is not None and tenant.status != "active":
-        raise Forbidden("Tenant is suspended")
+        raise Forbidden(refusal(tenant.status))
     if now - web.last_seen_at >= _TOUCH_EVERY:
         with transaction(runtime.sessions) as session:
             session.execute(

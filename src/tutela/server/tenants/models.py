@@ -10,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tutela.server.db import Base, IdMixin, utcnow
 
 
+def refusal(status: str) -> str:
+    """Why a tenant that is not active is refused (keys, sign-in, sessions)."""
+    if status in ("deleting", "purging"):  # tenants_lifecycle: the grace period, the purge
+        return "Tenant is being deleted"
+    return "Tenant is suspended"
+
+
 class Tenant(IdMixin, Base):
     __tablename__ = "tenants"
 
