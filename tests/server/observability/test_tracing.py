@@ -72,3 +72,34 @@ def test_off_without_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
     assert configure_tracing(load_settings(), "tutela-api") is False
+
+
+def test_an_email_sent_by_a_request_is_a_notify_span_of_its_trace(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    settings, tenant = seeded_tenant(settings_factory)
+    with otlp_receiver() as receiver:
+        environment = serve_environment(
+            settings,
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{receiver.port}",
+            OTEL_BSP_SCHEDULE_DELAY="100",
+        )
+        with served(environment, tmp_path / "serve.log") as base_url:
+            response = httpx.post(
+                f"{base_url}/tenant/users",
+                headers=tenant.headers,
+                json={"email": "new.person@bank.example.com", "role": "member"},
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+            spans = receiver.wait_for("POST /tenant/users", "notify")
+
+    request = next(s for s in spans if s.name == "POST /tenant/users")
+    notify = next(s for s in spans if s.name == "notify")
+    assert notify.trace_id == request.trace_id
+    assert notify.parent_span_id == request.span_id
+    # The invitation's address and its one-time link stay out of the trace.
+    exported = json.dumps([s.attributes for s in spans])
+    assert "new.person" not in exported
+    assert "token" not in exported
+    assert list((settings.data_dir / "outbox").glob("*.eml"))  # it was sent
