@@ -3,9 +3,10 @@
     python bench/generate.py 100000 --seed 42 --out bench/.data/100000
 
 writes ``arg.json`` (an Azure Resource Graph export, ``{"data": [...]}``), ``plan.json``
-(``terraform show -json`` of a plan), ``template.json`` (an ARM template) and ``manifest.json``
-(what was generated). N counts resources, not resource groups. The files are streamed, one
-record at a time.
+(``terraform show -json`` of a plan), ``plan-first-deploy.json`` (the same estate's first
+deployment, every resource created, as ``terraform show -json | jq .`` prints it),
+``template.json`` (an ARM template) and ``manifest.json`` (what was generated, and each input's
+shape). N counts resources, not resource groups. The files are streamed, one record at a time.
 
 The same estate, spelled as each format spells it: the Resource Graph export holds deployed
 resources with their ids and runtime properties, resource groups and the subscription; the plan
@@ -22,7 +23,7 @@ import itertools
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,11 +33,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules,
 
 from draw import draw_estate
 from estate_model import Computed, Estate, Node, Ref, arm_id
-from plan_writer import write_plan
+from plan_first_deploy import write_first_deploy_plan
+from plan_writer import PlanShape, write_plan
 
-GENERATOR = "tutela-bench-estate/2"
+# The files' version: run.py regenerates an estate written by another. The estate itself, and the
+# bytes of arg.json, plan.json and template.json, are those of version 2 (the template says so).
+GENERATOR = "tutela-bench-estate/3"
+ESTATE = "tutela-bench-estate/2"
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
-FILES = {"arg": "arg.json", "terraform": "plan.json", "arm": "template.json"}
+FILES = {
+    "arg": "arg.json",
+    "terraform": "plan.json",
+    "first-deploy": "plan-first-deploy.json",
+    "arm": "template.json",
+}
 
 
 def _stream(out: IO[bytes], items: Iterable[bytes]) -> None:
@@ -110,12 +120,13 @@ def _subscription_record(estate: Estate) -> dict[str, Any]:
     }
 
 
-def write_arg(estate: Estate, out: IO[bytes]) -> None:
+def write_arg(estate: Estate, out: IO[bytes]) -> dict[str, Any]:
     records = len(estate.nodes) + 1
     out.write(b'{"count": %d, "data": [\n' % records)
     rows = (orjson.dumps(_arg_record(node), default=_arg_value) for node in estate.nodes)
     _stream(out, itertools.chain([orjson.dumps(_subscription_record(estate))], rows))
     out.write(b'\n], "skip_token": null, "total_records": %d}\n' % records)
+    return {"resources": records, "layout": "compact"}
 
 
 # --- ARM template -------------------------------------------------------------------------------
@@ -177,11 +188,11 @@ def _declaration(node: Node, location: str) -> dict[str, Any]:
     return declaration
 
 
-def write_template(estate: Estate, out: IO[bytes]) -> None:
+def write_template(estate: Estate, out: IO[bytes]) -> dict[str, Any]:
     header = {
         "$schema": SCHEMA,
         "contentVersion": "1.0.0.0",
-        "metadata": {"generator": GENERATOR},
+        "metadata": {"generator": ESTATE},
         "parameters": {"location": {"type": "string", "defaultValue": estate.location}},
     }
     out.write(orjson.dumps(header)[:-1] + b', "resources": [\n')
@@ -191,20 +202,34 @@ def write_template(estate: Estate, out: IO[bytes]) -> None:
         out, (dump(_declaration(n, estate.location), default=_template_value) for n in declared)
     )
     out.write(b"\n]}\n")
+    return {"resources": sum(1 for n in estate.nodes if n.kind.key != "group"), "layout": "compact"}
 
 
 # --- the command --------------------------------------------------------------------------------
 
 
 def generate(size: int, seed: int, directory: Path) -> dict[str, Any]:
-    """Write the three files and the manifest; return the manifest."""
+    """Write the four files and the manifest; return the manifest.
+
+    Each file's entry in the manifest gives its shape, counted as it was written: resources,
+    plan actions, values known and unknown, compact or pretty-printed.
+    """
     started = time.perf_counter()
     estate = draw_estate(size, seed)
     directory.mkdir(parents=True, exist_ok=True)
-    writers = {"arg": write_arg, "terraform": write_plan, "arm": write_template}
+    writers: dict[str, Callable[[Estate, IO[bytes]], dict[str, Any] | PlanShape]] = {
+        "arg": write_arg,
+        "terraform": write_plan,
+        "first-deploy": write_first_deploy_plan,
+        "arm": write_template,
+    }
+    shapes: dict[str, dict[str, Any]] = {}
     for kind, writer in writers.items():
         with (directory / FILES[kind]).open("wb", buffering=1 << 20) as out:
-            writer(estate, out)
+            written = writer(estate, out)
+        if isinstance(written, PlanShape):
+            written = written.summary("pretty" if kind == "first-deploy" else "compact")
+        shapes[kind] = written
     groups = sum(1 for node in estate.nodes if node.kind.key == "group")
     manifest = {
         "generator": GENERATOR,
@@ -215,7 +240,7 @@ def generate(size: int, seed: int, directory: Path) -> dict[str, Any]:
         "by_type": dict(Counter(n.kind.arm_type.lower() for n in estate.nodes)),
         "plan_actions": dict(Counter(n.action for n in estate.nodes if n.kind.tf_type)),
         "files": {
-            kind: {"name": name, "bytes": (directory / name).stat().st_size}
+            kind: {"name": name, "bytes": (directory / name).stat().st_size, **shapes[kind]}
             for kind, name in FILES.items()
         },
         "seconds": round(time.perf_counter() - started, 2),

@@ -9,6 +9,8 @@ reference's ``references`` so a reader can resolve it. An updated resource had o
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 import orjson
@@ -16,48 +18,55 @@ from estate_model import Computed, Estate, Node, Ref, arm_id
 
 AZURERM = "registry.terraform.io/hashicorp/azurerm"
 TIMESTAMP = "2025-06-02T08:00:00Z"  # fixed: the same seed writes the same bytes
+TAIL = {"timestamp": TIMESTAMP, "applyable": True, "complete": True, "errored": False}
 _UNKNOWN: Any = object()
 
 
-def _values(node: Node) -> dict[str, Any]:
+def planned_attributes(node: Node) -> dict[str, Any]:
     values = node.kind.tf(node)
     values.setdefault("id", Computed(arm_id(node)))
     return values
 
 
-def _reference_known(ref: Ref) -> bool:
-    """A name is configured, so known; an id only once the resource exists."""
+def _reference_known(ref: Ref, first_deploy: bool) -> bool:
+    """A name is configured, so known; an id only once the resource exists (never on a first
+    deployment, when nothing does)."""
+    if ref.attr == "name":
+        return True
     target = ref.node.parent if ref.node.kind.tf_type == "" else ref.node  # a blob service
     assert target is not None
-    return ref.attr == "name" or target.action != "create"
+    return not first_deploy and target.action != "create"
 
 
-def _split(value: Any, created: bool) -> tuple[Any, Any]:
+def _split(value: Any, created: bool, first_deploy: bool) -> tuple[Any, Any]:
     """(the known value, or _UNKNOWN; its after_unknown mark, or False)."""
     if isinstance(value, Ref):
-        if _reference_known(value):
+        if _reference_known(value, first_deploy):
             return (arm_id(value.node) if value.attr == "id" else value.node.name), False
         return _UNKNOWN, True
     if isinstance(value, Computed):
         return (_UNKNOWN, True) if created else (value.value, False)
     if isinstance(value, dict):
-        known, unknown = split_attributes(value, created)
+        known, unknown = split_attributes(value, created, first_deploy=first_deploy)
         return known, unknown or False
     if isinstance(value, list) and value and isinstance(value[0], dict):
-        pairs = [_split(item, created) for item in value]
+        pairs = [_split(item, created, first_deploy) for item in value]
         marks = [mark for _, mark in pairs]
         return [known for known, _ in pairs], marks if any(marks) else False
     return value, False
 
 
 def split_attributes(
-    values: dict[str, Any], created: bool
+    values: dict[str, Any], created: bool, *, first_deploy: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(``after``: the known attributes; ``after_unknown``: the unknown ones, marked)."""
+    """(``after``: the known attributes; ``after_unknown``: the unknown ones, marked).
+
+    ``first_deploy``: every resource is being created, so every reference to an id is unknown.
+    """
     after: dict[str, Any] = {}
     unknown: dict[str, Any] = {}
     for key, value in values.items():
-        known, mark = _split(value, created)
+        known, mark = _split(value, created, first_deploy)
         if known is not _UNKNOWN:
             after[key] = known
         if mark:
@@ -96,7 +105,7 @@ def _before(node: Node, after: dict[str, Any]) -> dict[str, Any] | None:
     return after | {"tags": tags}
 
 
-def _head(node: Node) -> dict[str, Any]:
+def record_head(node: Node) -> dict[str, Any]:
     return {
         "address": node.address,
         "mode": "managed",
@@ -106,14 +115,57 @@ def _head(node: Node) -> dict[str, Any]:
     }
 
 
+@dataclass
+class PlanShape:
+    """What a written plan holds, counted as it is written (the manifest reports it)."""
+
+    actions: Counter[str] = field(default_factory=Counter)
+    known_leaves: int = 0  # values given in ``after`` (nulls not counted)
+    unknown_leaves: int = 0  # ``true`` marks in ``after_unknown``
+
+    def count(self, change: dict[str, Any]) -> None:
+        self.actions[change["actions"][0]] += 1
+        self.known_leaves += known_leaves(change["after"])
+        self.unknown_leaves += unknown_leaves(change["after_unknown"])
+
+    def summary(self, layout: str) -> dict[str, Any]:
+        leaves = self.known_leaves + self.unknown_leaves
+        return {
+            "resources": self.actions.total(),
+            "actions": dict(sorted(self.actions.items())),
+            "known_leaves": self.known_leaves,
+            "unknown_leaves": self.unknown_leaves,
+            "unknown_share": round(self.unknown_leaves / leaves, 4) if leaves else 0.0,
+            "layout": layout,
+        }
+
+
+def known_leaves(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(known_leaves(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(known_leaves(item) for item in value)
+    return 0 if value is None else 1
+
+
+def unknown_leaves(mark: Any) -> int:
+    if mark is True:
+        return 1
+    if isinstance(mark, dict):
+        return sum(unknown_leaves(item) for item in mark.values())
+    if isinstance(mark, list):
+        return sum(unknown_leaves(item) for item in mark)
+    return 0
+
+
 def _planned(node: Node) -> bytes:
-    after, _ = split_attributes(_values(node), node.action == "create")
-    planned = _head(node) | {"schema_version": 0, "values": after, "sensitive_values": {}}
+    after, _ = split_attributes(planned_attributes(node), node.action == "create")
+    planned = record_head(node) | {"schema_version": 0, "values": after, "sensitive_values": {}}
     return orjson.dumps(planned)
 
 
-def _change(node: Node) -> bytes:
-    after, unknown = split_attributes(_values(node), node.action == "create")
+def _change(node: Node, shape: PlanShape) -> bytes:
+    after, unknown = split_attributes(planned_attributes(node), node.action == "create")
     before = _before(node, after)
     change = {
         "actions": [node.action],
@@ -123,18 +175,32 @@ def _change(node: Node) -> bytes:
         "before_sensitive": False if before is None else {},
         "after_sensitive": {},
     }
-    return orjson.dumps(_head(node) | {"change": change})
+    shape.count(change)
+    return orjson.dumps(record_head(node) | {"change": change})
 
 
-def _configured(node: Node) -> bytes:
-    head = _head(node)
+def configured_record(node: Node) -> dict[str, Any]:
+    head = record_head(node)
     del head["provider_name"]
-    configured = head | {
+    return head | {
         "provider_config_key": "azurerm",
         "expressions": expressions(node.kind.tf(node)),
         "schema_version": 0,
     }
-    return orjson.dumps(configured)
+
+
+def provider_config(estate: Estate) -> dict[str, Any]:
+    return {
+        "azurerm": {
+            "name": "azurerm",
+            "full_name": AZURERM,
+            "version_constraint": "~> 4.0",
+            "expressions": {
+                "features": [{}],
+                "subscription_id": {"constant_value": estate.subscription},
+            },
+        }
+    }
 
 
 def _section(out: IO[bytes], nodes: list[Node], render: Any) -> None:
@@ -146,27 +212,18 @@ def _section(out: IO[bytes], nodes: list[Node], render: Any) -> None:
         first = False
 
 
-def write_plan(estate: Estate, out: IO[bytes]) -> None:
+def write_plan(estate: Estate, out: IO[bytes]) -> PlanShape:
     """Write the plan, streaming each of its three lists of resources in turn."""
     nodes = [node for node in estate.nodes if node.kind.tf_type]
+    shape = PlanShape()
     out.write(b'{"format_version": "1.2", "terraform_version": "1.9.8",\n')
     out.write(b'"planned_values": {"root_module": {"resources": [\n')
     _section(out, nodes, _planned)
     out.write(b'\n]}},\n"resource_changes": [\n')
-    _section(out, nodes, _change)
-    provider = {
-        "azurerm": {
-            "name": "azurerm",
-            "full_name": AZURERM,
-            "version_constraint": "~> 4.0",
-            "expressions": {
-                "features": [{}],
-                "subscription_id": {"constant_value": estate.subscription},
-            },
-        }
-    }
-    out.write(b'\n],\n"configuration": {"provider_config": ' + orjson.dumps(provider))
+    _section(out, nodes, lambda node: _change(node, shape))
+    provider = orjson.dumps(provider_config(estate))
+    out.write(b'\n],\n"configuration": {"provider_config": ' + provider)
     out.write(b', "root_module": {"resources": [\n')
-    _section(out, nodes, _configured)
-    tail = {"timestamp": TIMESTAMP, "applyable": True, "complete": True, "errored": False}
-    out.write(b"\n]}},\n" + orjson.dumps(tail)[1:] + b"\n")
+    _section(out, nodes, lambda node: orjson.dumps(configured_record(node)))
+    out.write(b"\n]}},\n" + orjson.dumps(TAIL)[1:] + b"\n")
+    return shape

@@ -12,13 +12,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from results_figures import median_wall as _median
+from results_figures import peak_mib as _peak
+from results_figures import reference_text
+from results_figures import references as _references
+from results_figures import select as _by
+from results_figures import timed_out as _timed_out
+from results_goals import goal_lines, growth_lines
+
 INPUT_TITLES = {
     "terraform": "Terraform plan (`terraform show -json`)",
+    "first-deploy": "Terraform plan of a first deployment (`terraform show -json | jq .`)",
     "arm": "ARM template",
     "arg": "Azure Resource Graph export (Tutela only: Checkov does not read Resource Graph)",
 }
 TARGET_SECONDS, TARGET_MIB, TARGET_SPEEDUP = 5.0, 1024.0, 20.0
-CHECKOV_INPUTS = ("terraform", "arm")  # what Checkov reads of the three
+CHECKOV_INPUTS = ("terraform", "first-deploy", "arm")  # what Checkov reads of the four
 
 
 def _read(path: str) -> str:
@@ -55,32 +64,11 @@ def checkov_version(binary: Path) -> str:
     return done.stdout.strip() or "unknown"
 
 
-def _median(m: dict[str, Any]) -> float | None:
-    if m.get("failure"):
-        return None
-    finished = [r["wall_s"] for r in m["runs"] if r["exit_code"] is not None]
-    return statistics.median(finished) if finished else None
-
-
-def _peak(m: dict[str, Any]) -> float:
-    """The most memory a run held: its largest process, or its processes' sampled sum if more."""
-    return max(max(float(r["peak_mib"]), float(r.get("tree_peak_mib") or 0)) for r in m["runs"])
-
-
-def _references(m: dict[str, Any]) -> list[float]:
-    """The machine's speed before each run: the reference workload's seconds (run.py)."""
-    return [r["reference_s"] for r in m["runs"] if r.get("reference_s")]
-
-
-def _timed_out(m: dict[str, Any]) -> bool:
-    return any(r["exit_code"] is None for r in m["runs"])
-
-
 def _wall_text(m: dict[str, Any]) -> str:
     if m.get("failure"):
         return f"failed after {m['runs'][-1]['wall_s']:.0f} s: {m['failure']}"
     if _timed_out(m):
-        return f"timed out after {m['timeout_s']:.0f} s"
+        return f"timed out after {_limit(m):.0f} s"
     wall = _median(m)
     runs = len(m["runs"])
     return f"{wall:.2f}" + (f" (median of {runs})" if runs > 1 else " (1 run)")
@@ -91,13 +79,13 @@ def _rate(m: dict[str, Any]) -> str:
     if m.get("failure"):
         return "n/a"
     if wall is None:
-        return f"< {m['size'] / m['timeout_s']:,.0f}"
+        return f"< {m['size'] / _limit(m):,.0f}"
     return f"{m['size'] / wall:,.0f}"
 
 
-def _by(measurements: dict[str, Any], **wanted: Any) -> list[dict[str, Any]]:
-    found = [m for m in measurements.values() if all(m[k] == v for k, v in wanted.items())]
-    return sorted(found, key=lambda m: (m["size"], m["tool"] != "tutela", m["format"]))
+def _limit(m: dict[str, Any]) -> float:
+    """The time a run was stopped at: its timeout (Tutela's were not recorded before 2026-12)."""
+    return float(m.get("timeout_s") or max(r["wall_s"] for r in m["runs"]))
 
 
 def _speedup(measurements: dict[str, Any], size: int, kind: str, output: str = "json") -> str:
@@ -115,18 +103,24 @@ def _speedup(measurements: dict[str, Any], size: int, kind: str, output: str = "
     return f"{slow / fast:,.1f}x"
 
 
-def _table(measurements: dict[str, Any], kind: str) -> list[str]:
+def _table(
+    measurements: dict[str, Any], kind: str, not_run: dict[str, str] | None = None
+) -> list[str]:
     rows = [
         "| N | tool | output | wall s | peak MiB | resources/s | findings | failing pairs "
-        "| resources seen |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+        "| resources seen | reference s |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in _by(measurements, input=kind):
         rows.append(
             f"| {m['size']:,} | {m['tool']} | {m['format']} | {_wall_text(m)} | {_peak(m):,.0f} "
             f"| {_rate(m)} | {_count(m['findings'])} | {_count(m['failed_pairs'])} "
-            f"| {_count(m['resources_seen'])} |"
+            f"| {_count(m['resources_seen'])} | {reference_text(m)} |"
         )
+    for key, reason in sorted((not_run or {}).items(), key=lambda item: int(item[0].split("/")[0])):
+        size, skipped = key.split("/", 1)
+        if skipped == kind and not _by(measurements, size=int(size), input=kind, tool="checkov"):
+            rows.append(f"| {int(size):,} | checkov | json | not run: {reason} | | | | | | |")
     sizes = sorted({m["size"] for m in _by(measurements, input=kind, tool="checkov")})
     if sizes:
         rows += [
@@ -240,7 +234,7 @@ def _marginal_rate(
     first, second = _median(found[0][0]), _median(found[1][0])
     relation = "="
     if second is None:
-        second, relation = found[1][0]["timeout_s"], "<"
+        second, relation = _limit(found[1][0]), "<"
     if first is None or second <= first:  # noise at small sizes: no rate to give
         return None, ""
     return (large - small) / (second - first), relation
@@ -315,15 +309,19 @@ def render(results: dict[str, Any]) -> str:
     ]
     out += _sources(measurements)
     out += _inputs(results.get("inputs", {}))
+    not_run = results.get("checkov_not_run", {})
     for kind, title in INPUT_TITLES.items():
         if _by(measurements, input=kind):
-            out += [f"## {title}", "", *_table(measurements, kind), ""]
+            out += [f"## {title}", "", *_shapes(results.get("inputs", {}), kind)]
+            out += [*_table(measurements, kind, not_run), ""]
     throughputs = _throughputs(measurements)
     if throughputs:
         out += ["## Throughput: Tutela and Checkov with start-up set aside", "", *throughputs, ""]
-    out += ["## Targets", "", *_targets(measurements), ""]
-    out += ["## Growth: Tutela's time per 1,000 resources (json output)", ""]
-    out += [*_linearity(measurements), ""]
+    out += ["## Targets", "", *goal_lines(measurements), ""]
+    out += ["Earlier targets (every input and output < 5 s, < 1 GiB, ≥ 20x Checkov):", ""]
+    out += [*_targets(measurements), ""]
+    out += ["## Growth: Tutela's time per 1,000 resources", "", *growth_lines(measurements), ""]
+    out += ["Per size (json output):", "", *_linearity(measurements), ""]
     out += _profile(results.get("profile"))
     out += _notes()
     return "\n".join(out) + "\n"
@@ -368,25 +366,58 @@ def _inputs(inputs: dict[str, Any]) -> list[str]:
     out = [
         "## Inputs (`bench/generate.py N --seed 42`)",
         "",
-        "| N | resource groups | plan.json | template.json | arg.json | plan actions |",
-        "|---:|---:|---:|---:|---:|---|",
+        "| N | resource groups | plan.json | plan-first-deploy.json | template.json | arg.json "
+        "| plan actions |",
+        "|---:|---:|---:|---:|---:|---:|---|",
     ]
     for size in sorted(inputs, key=int):
         manifest = inputs[size]
-        files = {kind: f["bytes"] / 2**20 for kind, f in manifest["files"].items()}
+        if "files" not in manifest:
+            continue
+        files = {kind: f"{f['bytes'] / 2**20:.1f} MiB" for kind, f in manifest["files"].items()}
         actions = ", ".join(f"{k} {v:,}" for k, v in sorted(manifest["plan_actions"].items()))
         out.append(
-            f"| {int(size):,} | {manifest['resource_groups']:,} | {files['terraform']:.1f} MiB "
-            f"| {files['arm']:.1f} MiB | {files['arg']:.1f} MiB | {actions} |"
+            f"| {int(size):,} | {manifest['resource_groups']:,} | {files['terraform']} "
+            f"| {files.get('first-deploy', 'not generated')} | {files['arm']} | {files['arg']} "
+            f"| {actions} |"
         )
     return [*out, ""]
+
+
+LAYOUTS = {
+    "compact": "compact (one record a line)",
+    "pretty": "pretty-printed (two spaces, one value a line, as `jq .` prints it)",
+}
+
+
+def _shapes(inputs: dict[str, Any], kind: str) -> list[str]:
+    """Each size's file of this input as generated: size, layout, actions, unknown values."""
+    lines = []
+    for size in sorted(inputs, key=int):
+        shape = inputs[size].get("files", {}).get(kind)
+        if shape is None:
+            continue
+        text = f"- N = {int(size):,}: {shape['name']} {shape['bytes'] / 2**20:.1f} MiB"
+        if "layout" in shape:
+            text += f", {LAYOUTS[shape['layout']]}; {shape['resources']:,} records"
+        if "actions" in shape:
+            total = sum(shape["actions"].values()) or 1
+            shares = ", ".join(f"{action} {count / total:.1%}"
+                               for action, count in sorted(shape["actions"].items()))  # fmt: skip
+            text += (
+                f" ({shares}); {shape['unknown_share']:.1%} of values unknown "
+                f"({shape['unknown_leaves']:,} `true` in after_unknown, "
+                f"{shape['known_leaves']:,} known in after)"
+            )
+        lines.append(text)
+    return [*lines, ""] if lines else []
 
 
 def _profile(profile: dict[str, Any] | None) -> list[str]:
     if not profile:
         return []
     out = [f"## Where the time goes: cProfile, N = {profile['size']:,}, top 15 by cumulative", ""]
-    for kind in ("terraform", "arg"):
+    for kind in ("terraform", "first-deploy", "arg"):
         if kind in profile:
             out += [f"### {INPUT_TITLES[kind].split(' (')[0]}", "", "```", profile[kind], "```", ""]
     return out

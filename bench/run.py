@@ -3,12 +3,13 @@
     python bench/run.py --sizes 1000,10000,100000 --repeat 3
 
 For each size: generate the estate (or reuse it), then time each scan as a separate process (wall
-time; peak RSS from ``wait4``): ``--repeat`` rounds of Tutela, each on the Terraform plan, the ARM
-template and the Resource Graph export in every output (table, json, sarif), then Checkov on the
-plan and the template. Both tools run with no network (``unshare -rn`` when the kernel allows it,
-Checkov also with ``--skip-download`` and its own offline settings). Measurements are kept in
+time; peak RSS from ``wait4``): ``--repeat`` rounds of Tutela, each on the Terraform plan, the plan
+of a first deployment, the ARM template and the Resource Graph export in every output (table,
+json, sarif), then Checkov on the two plans and the template (up to ``--checkov-max-size``).
+Both tools run with no network (``unshare -rn`` when the kernel allows it, Checkov also with
+``--skip-download`` and its own offline settings). Measurements are kept in
 ``bench/.data/results.json`` and merged, so sizes can be run separately; RESULTS.md is rendered
-from all of them. ``--profile`` adds a cProfile of Tutela on the largest plan and export.
+from all of them. ``--profile`` adds a cProfile of Tutela on the largest plans and export.
 """
 
 from __future__ import annotations
@@ -42,9 +43,14 @@ ROOT = BENCH.parent
 DATA = BENCH / ".data"
 CHECKOV_VENV = BENCH / ".venv-checkov"
 CHECKOV_PIN = "checkov==3.3.30"
-INPUTS = {"terraform": "plan.json", "arm": "template.json", "arg": "arg.json"}
+INPUTS = {
+    "terraform": "plan.json",
+    "first-deploy": "plan-first-deploy.json",
+    "arm": "template.json",
+    "arg": "arg.json",
+}
 FORMATS = ("table", "json", "sarif")  # table: the default, what a person runs
-CHECKOV_FRAMEWORKS = {"terraform": "terraform_plan", "arm": "arm"}
+CHECKOV_FRAMEWORKS = {"terraform": "terraform_plan", "first-deploy": "terraform_plan", "arm": "arm"}
 # Checkov offline: no platform mapping, no update check, no guideline download.
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE"}
 DEAD_PROXY = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
@@ -67,7 +73,7 @@ class Run:
 @dataclass
 class Measurement:
     size: int
-    input: str  # terraform, arm, arg
+    input: str  # terraform, first-deploy, arm, arg
     tool: str  # tutela, checkov
     format: str  # json, sarif
     command: str
@@ -349,7 +355,10 @@ def bench_size(
         counts = count_tutela(path, wrap, options.tutela_timeout)
         for output_format in FORMATS:
             command = tutela_command(path, output_format)
-            m = Measurement(size, kind, "tutela", output_format, _shown(command))
+            shown = _shown(command)
+            m = Measurement(
+                size, kind, "tutela", output_format, shown, timeout_s=options.tutela_timeout
+            )
             m.source = source_digest()
             m.findings, m.failed_pairs, m.resources_seen = counts
             timed.append((m, command))
@@ -365,7 +374,14 @@ def bench_size(
     for m in done:
         _report(m)
     if not options.no_checkov:
+        not_run = results.setdefault("checkov_not_run", {})
         for kind in CHECKOV_FRAMEWORKS:
+            if options.checkov_max_size and size > options.checkov_max_size:
+                not_run[f"{size}/{kind}"] = (
+                    f"N above --checkov-max-size {options.checkov_max_size:,}"
+                )
+                continue
+            not_run.pop(f"{size}/{kind}", None)
             done.append(_bench_checkov(size, kind, directory / INPUTS[kind], options, wrap))
     return done
 
@@ -427,12 +443,12 @@ finally:
 
 
 def profile(size: int, seed: int, wrap: list[str]) -> dict[str, str]:
-    """cProfile of ``tutela scan`` (json) on the plan and the export: top 15 by cumulative time."""
+    """cProfile of ``tutela scan`` (json) on the plans and the export: top 15 by cumulative time."""
     directory = estate_files(size, seed)
     driver = DATA / "profile_driver.py"
     driver.write_text(PROFILE_DRIVER)
     tables = {}
-    for kind in ("terraform", "arg"):
+    for kind in ("terraform", "first-deploy", "arg"):
         stats = DATA / f"profile-{size}-{kind}.prof"
         stats.unlink(missing_ok=True)
         arguments = tutela_command(directory / INPUTS[kind], "json")[1:]
@@ -495,6 +511,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=100_000,
         help="from this size on, run Checkov once instead of --repeat times",
+    )
+    parser.add_argument(
+        "--checkov-max-size",
+        type=int,
+        default=0,
+        help="run Checkov only up to this size (RESULTS.md says where it was not run; earlier "
+        "measurements are kept); 0 for no limit",
     )
     parser.add_argument(
         "--memory-limit-gib",

@@ -107,7 +107,7 @@ def test_no_tutela_times_checkov_alone(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(run, "count_checkov", lambda output: (3, 3, 9))
     options = argparse.Namespace(
         seed=42, repeat=2, checkov_once_from=10**6, checkov="checkov", timeout=60,
-        no_checkov=False, no_tutela=True,
+        no_checkov=False, no_tutela=True, checkov_max_size=0,
     )  # fmt: skip
 
     done = run.bench_size(60, options, [], {})
@@ -156,3 +156,124 @@ def test_throughput_sets_start_up_aside_and_bounds_a_timed_out_checkov() -> None
     assert "speed-up over Checkov 47.0x (target ≥ 20x), throughput 10,000 → 100,000 50x" in text
     # Tutela measured no table output here: nothing is made up for it.
     assert "| arm | 10,000 → 100,000 | table | n/a | 500 | n/a |" in text
+
+
+def test_checkov_is_not_run_above_its_max_size_and_results_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in run.INPUTS.values():
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "manifest.json").write_bytes(b"{}")
+    timed: list[str] = []
+
+    def measure(command: list[str], timeout: float, **_: object) -> run.Run:
+        timed.append(Path(command[2]).name)
+        return run.Run(1.0, 50.0, 0)
+
+    monkeypatch.setattr(run, "estate_files", lambda size, seed: tmp_path)
+    monkeypatch.setattr(run, "measure", measure)
+    monkeypatch.setattr(run, "count_checkov", lambda output: (3, 3, 9))
+    options = argparse.Namespace(
+        seed=42, repeat=1, checkov_once_from=10**6, checkov="checkov", timeout=60,
+        no_checkov=False, no_tutela=True, checkov_max_size=10_000,
+    )  # fmt: skip
+    results: dict = {"checkov_not_run": {"10000/first-deploy": "an earlier reason"}}
+
+    small = run.bench_size(10_000, options, [], results)
+    large = run.bench_size(100_000, options, [], results)
+
+    assert [m.input for m in small] == ["terraform", "first-deploy", "arm"]
+    assert timed == ["plan.json", "plan-first-deploy.json", "template.json"]
+    assert large == []
+    assert results["checkov_not_run"] == {
+        f"100000/{kind}": "N above --checkov-max-size 10,000" for kind in run.CHECKOV_FRAMEWORKS
+    }
+    tutela = _timed(100_000, "first-deploy", "tutela", "table", 2.0)
+    results["measurements"] = {"100000/first-deploy/tutela/table": tutela}
+    text = results_md.render(results)
+    assert (
+        "| 100,000 | checkov | json | not run: N above --checkov-max-size 10,000 | | | | | | |"
+        in text
+    )
+
+
+def test_targets_mark_issue_22s_goals_met_or_not() -> None:
+    measurements = {
+        "100000/first-deploy/tutela/table": _timed(100_000, "first-deploy", "tutela", "table", 2.5),
+        "100000/first-deploy/tutela/sarif": _timed(100_000, "first-deploy", "tutela", "sarif", 3.4),
+        "100000/arm/tutela/table": _timed(100_000, "arm", "tutela", "table", 1.5),
+        "100000/arm/tutela/sarif": _timed(100_000, "arm", "tutela", "sarif", 2.2),
+        "100000/arg/tutela/table": _timed(100_000, "arg", "tutela", "table", 1.9),
+    }
+    measurements["100000/first-deploy/tutela/table"]["runs"][0]["peak_mib"] = 1100.0
+    measurements["100000/arm/tutela/table"]["runs"][0]["reference_s"] = 0.44
+
+    text = results_md.render({"measurements": measurements})
+
+    assert (
+        "- first-deploy, table: 2.50 s (met: < 3 s), peak 1,100 MiB (NOT met: < 1 GiB); "
+        "reference workload n/a s" in text
+    )
+    assert "- first-deploy, sarif: 3.40 s (NOT met: < 3 s), peak 100 MiB (met: < 1 GiB)" in text
+    assert "- arm, table: 1.50 s (met: < 2 s), peak 100 MiB; reference workload 0.44 s" in text
+    assert "- arm, sarif: 2.20 s (NOT met: < 2 s)" in text
+    assert "- arg, table: 1.90 s (met: < 2 s)" in text
+    assert "- arg, sarif: not measured at N = 100,000" in text
+
+
+def test_growth_is_checked_between_1k_10k_and_100k_per_input_and_output() -> None:
+    walls = {"arm": (0.3, 0.66, 4.26), "arg": (0.3, 0.66, 6.0)}
+    measurements = {
+        f"{size}/{kind}/tutela/table": _timed(size, kind, "tutela", "table", wall)
+        for kind, times in walls.items()
+        for size, wall in zip((1_000, 10_000, 100_000), times, strict=True)
+    }
+
+    text = results_md.render({"measurements": measurements})
+
+    # arm: 0.36 s / 9 = 0.04 s, then 3.6 s / 90 = 0.04 s per 1,000 resources
+    assert "| arm | table | 0.0400 s | 0.0400 s | +0% | met |" in text
+    # arg: 0.04 s, then 5.34 s / 90 = 0.0593 s: half as much again
+    assert "| arg | table | 0.0400 s | 0.0593 s | +48% | NOT met |" in text
+    assert "| arm | json | n/a | n/a | n/a | not measured |" in text
+
+
+def test_each_inputs_shape_is_shown_beside_its_figures() -> None:
+    shapes = {
+        "terraform": {
+            "name": "plan.json", "bytes": 335_000_000, "resources": 100_000, "layout": "compact",
+            "actions": {"create": 17_660, "no-op": 79_010, "update": 3_330},
+            "known_leaves": 1_200_000, "unknown_leaves": 36_000, "unknown_share": 0.0291,
+        },
+        "first-deploy": {
+            "name": "plan-first-deploy.json", "bytes": 444_000_000, "resources": 100_000,
+            "layout": "pretty", "actions": {"create": 100_000},
+            "known_leaves": 950_000, "unknown_leaves": 560_000, "unknown_share": 0.3709,
+        },
+        "arm": {"name": "template.json", "bytes": 54_000_000, "resources": 100_000,
+                "layout": "compact"},
+        "arg": {"name": "arg.json", "bytes": 91_000_000},  # an older manifest: no shape
+    }  # fmt: skip
+    manifest = {"resource_groups": 5_927, "plan_actions": {"create": 17_660}, "files": shapes}
+    measurements = {
+        f"100000/{kind}/tutela/json": _timed(100_000, kind, "tutela", "json", 3.0)
+        for kind in shapes
+    }
+
+    text = results_md.render({"measurements": measurements, "inputs": {"100000": manifest}})
+
+    assert (
+        "- N = 100,000: plan-first-deploy.json 423.4 MiB, pretty-printed (two spaces, one value "
+        "a line, as `jq .` prints it); 100,000 records (create 100.0%); 37.1% of values unknown "
+        "(560,000 `true` in after_unknown, 950,000 known in after)" in text
+    )
+    assert "plan.json 319.5 MiB, compact (one record a line); 100,000 records (create 17.7%, "
+    assert "no-op 79.0%, update 3.3%); 2.9% of values unknown" in text
+    assert (
+        "- N = 100,000: template.json 51.5 MiB, compact (one record a line); 100,000 records\n"
+        in text
+    )
+    assert "- N = 100,000: arg.json 86.8 MiB\n" in text
+    assert (
+        "| 100,000 | 5,927 | 319.5 MiB | 423.4 MiB | 51.5 MiB | 86.8 MiB | create 17,660 |" in text
+    )
