@@ -493,7 +493,7 @@ def test_inconsistent_rules_are_refused(changes: dict[str, Any], problem: str) -
 
 
 def test_a_broken_rules_file_is_a_catalogue_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scoping.yaml, "safe_load", lambda _text: {"ai_resources": []})
+    monkeypatch.setattr(scoping.shipped, "read_document", lambda _name: {"ai_resources": []})
     scoping.load_ai_scope_rules.cache_clear()
     with pytest.raises(CatalogError, match=r"ai_scope\.yaml is invalid"):
         scoping.load_ai_scope_rules()

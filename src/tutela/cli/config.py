@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Protocol, get_args
 
 import typer
-import yaml
 
 from tutela.cli.errors import fail
 
@@ -66,6 +65,8 @@ def read_config(
     click expects (lists for repeatable options, paths resolved against the file's directory).
     With ``ctx``, each value is also checked as the option checks it (``ConfigError`` if bad).
     """
+    import yaml  # only when there is a file: most scans have none
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tutela.cli import one_shot
 from tutela.cli.config import use_config
 from tutela.cli.errors import err_console, fail
 from tutela.cli.text import plain
@@ -68,12 +69,6 @@ def gate_failed(report: dict[str, object], fail_on: FailOn) -> bool:
 
 
 INTERNAL_ERROR_EXIT = 3  # not 1: a crash must not read as "the gate found findings"
-
-# Set by the console script (main.run): the process ends right after the scan, so the objects of
-# a large scan are kept here and the process exits without freeing them one by one (as mypy
-# does); a scan of 100,000 resources would otherwise spend seconds in teardown.
-one_shot_process = False
-kept_alive: list[object] = []
 
 
 def scan(
@@ -295,7 +290,7 @@ def scan(
             acceptances=acceptances,
         )
     finally:
-        if not one_shot_process:
+        if not one_shot.active:
             gc.enable()
     if comparison is None:
         failed = gate_failed(header, fail_on)
@@ -491,8 +486,8 @@ def _scan_and_write(
                 made = reports.write(destinations)
         except (BaselineError, OutputError) as exc:
             raise _usage_error(str(exc)) from None
-    if one_shot_process:
-        kept_alive.extend((estate, assessment, report, made))
+    if one_shot.active:
+        one_shot.kept_alive.extend((estate, assessment, report, made))
     return report.header, comparison
 
 

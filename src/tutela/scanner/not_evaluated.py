@@ -93,7 +93,7 @@ def from_reading(source: str, kind: str | None = None) -> list[dict[str, Any]]:
     ``kind``, when known, is what the source was read as (as ``outputs.report.input_notes``).
     """
     from tutela.scanner.sources import left_unevaluated
-    from tutela.scanner.sources.terraform import skipped_addresses, unsupported_types
+    from tutela.scanner.sources.plan_skips import skipped_addresses, unsupported_types
 
     entries = left_unevaluated(source)
     if kind not in (None, "terraform"):

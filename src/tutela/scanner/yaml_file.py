@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 
 class UnreadableYaml(ValueError):
     """The file cannot be read or is not YAML; the message completes "<file> …"."""
@@ -14,6 +12,8 @@ class UnreadableYaml(ValueError):
 
 def read_yaml(path: Path, what: str = "YAML") -> Any:
     """The file's YAML document (None when empty); ``what`` names the format in the error."""
+    import yaml  # not at import: a scan with no file of this kind never needs PyYAML
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

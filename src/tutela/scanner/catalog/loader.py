@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tutela.scanner.catalog import shipped
 from tutela.scanner.catalog.checks import CheckSpec, ControlSpec, FrameworkControls
 
 Cadence = Literal["manual", "biweekly", "daily"]
@@ -140,43 +139,28 @@ class Catalog(_Data):
         return found
 
 
-# libyaml's safe loader when PyYAML was built with it (its wheels are): about ten times faster.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 -- a safe loader, C or Python
-
-
 def _read(name: str) -> Any:
-    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-    return _load_yaml(text)
+    return shipped.read_document(name)
 
 
 def _read_folder(folder: str, key: str) -> list[Any]:
     """The ``key`` lists of every YAML file in a catalogue folder, in file-name order."""
     items: list[Any] = []
-    directory = resources.files(__package__).joinpath(folder)
-    if not directory.is_dir():
-        return items
-    for entry in sorted(directory.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            data = _load_yaml(entry.read_text(encoding="utf-8"))
-            if key not in data:
-                raise CatalogError(f"catalogue file {folder}/{entry.name} has no {key!r} list")
-            items.extend(data[key] if isinstance(data[key], list) else [data[key]])
+    for name in _names_in(folder):
+        data = shipped.read_document(name)
+        if key not in data:
+            raise CatalogError(f"catalogue file {name} has no {key!r} list")
+        items.extend(data[key] if isinstance(data[key], list) else [data[key]])
     return items
 
 
 def _read_controls() -> list[Any]:
-    directory = resources.files(__package__).joinpath("controls")
-    if not directory.is_dir():
-        return []
-    return [
-        _load_yaml(entry.read_text(encoding="utf-8"))
-        for entry in sorted(directory.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".yaml")
-    ]
+    return [shipped.read_document(name) for name in _names_in("controls")]
+
+
+def _names_in(folder: str) -> list[str]:
+    """The shipped YAML files directly in a catalogue folder, in file-name order."""
+    return [name for name in shipped.yaml_names() if name.rpartition("/")[0] == folder]
 
 
 @cache
@@ -191,5 +175,5 @@ def load_catalog() -> Catalog:
                 "controls": _read_controls(),
             }
         )
-    except (ValidationError, KeyError, TypeError, yaml.YAMLError) as exc:
+    except (ValidationError, KeyError, TypeError, shipped.UnreadableCatalogFile) as exc:
         raise CatalogError(f"catalogue data is invalid: {exc}") from exc

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, model_validator
 
+from tutela.scanner.catalog import shipped
 from tutela.scanner.catalog.loader import CatalogError
 
 Stage = Literal["retired", "deprecated", "retiring", "current"]
@@ -94,12 +93,7 @@ def stage(model: ModelVersion, as_of: dt.date, notice_days: int) -> Stage:
 @cache
 def load_model_retirements() -> RetirementTable:
     """The shipped table, validated once per process."""
-    text = (
-        resources.files("tutela.scanner.catalog")
-        .joinpath("model_retirements.yaml")
-        .read_text(encoding="utf-8")
-    )
     try:
-        return RetirementTable.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError, TypeError) as exc:
+        return RetirementTable.model_validate(shipped.read_document("model_retirements.yaml"))
+    except (ValidationError, shipped.UnreadableCatalogFile, TypeError) as exc:
         raise CatalogError(f"model_retirements.yaml is invalid: {exc}") from exc

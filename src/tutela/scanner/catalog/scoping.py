@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tutela.scanner.catalog import shipped
 from tutela.scanner.catalog.loader import CatalogError
 
 _TYPE = re.compile(r"^[a-z0-9.-]+(/[a-z0-9.-]+)+$")
@@ -154,7 +153,6 @@ class AiScopeRules(_Data):
 def load_ai_scope_rules() -> AiScopeRules:
     """The shipped AI-scope rules, validated once per process."""
     try:
-        text = resources.files(__package__).joinpath("ai_scope.yaml").read_text(encoding="utf-8")
-        return AiScopeRules.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError, TypeError) as exc:
+        return AiScopeRules.model_validate(shipped.read_document("ai_scope.yaml"))
+    except (ValidationError, shipped.UnreadableCatalogFile, TypeError) as exc:
         raise CatalogError(f"ai_scope.yaml is invalid: {exc}") from exc

@@ -135,7 +135,7 @@ def input_notes(source: str, kind: str | None = None) -> list[str]:
     for a plan (``unsupported_types`` still holds an earlier plan's after a template's reading).
     """
     from tutela.scanner.sources import reading_notes
-    from tutela.scanner.sources.terraform import unsupported_types
+    from tutela.scanner.sources.plan_skips import unsupported_types
 
     said = reading_notes(source)
     skipped = unsupported_types(source) if kind in (None, "terraform") else {}
