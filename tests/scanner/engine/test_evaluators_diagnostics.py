@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from tests.scanner.engine.cases import make_resource
 from tutela.scanner.engine.conditions import Context
+from tutela.scanner.engine.evaluators import diagnostics
 from tutela.scanner.engine.evaluators.diagnostics import diagnostic_logs
 from tutela.scanner.estate import UNKNOWN, Estate, UnknownObject
 
@@ -55,3 +58,21 @@ def test_unresolvable_parts_are_unknown_never_a_crash() -> None:
     # A qualifying setting wins over an unresolvable one.
     good = setting(workspaceId=LAW, logs=[{"categoryGroup": "allLogs", "enabled": True}])
     assert decide([setting(workspaceId=LAW, logs=UNKNOWN), good]) is True
+
+
+def test_destinations_are_read_until_one_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first destination named decides; an unknown one before it does not."""
+    read: list[str] = []
+    property_value = diagnostics.property_value
+
+    def recorded(obj: Any, key: str, default: Any = None) -> Any:
+        read.append(key)
+        return property_value(obj, key, default)
+
+    monkeypatch.setattr(diagnostics, "property_value", recorded)
+    logs = [{"categoryGroup": "audit", "enabled": True}]
+    assert decide([setting(workspaceId=LAW, storageAccountId=LAW, logs=logs)]) is True
+    assert "storageAccountId" not in read
+    assert decide([setting(workspaceId=UNKNOWN, storageAccountId=LAW, logs=logs)]) is True
+    assert decide([setting(workspaceId=UNKNOWN, storageAccountId="", logs=logs)]) is None
+    assert decide([setting(storageAccountId="", logs=logs)]) is False

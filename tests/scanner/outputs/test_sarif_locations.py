@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from tests.scanner.outputs.test_outputs import sarif_schema
 from tutela.scanner.catalog import load_catalog
 from tutela.scanner.estate import Resource
+from tutela.scanner.outputs import locations
 from tutela.scanner.outputs.check_help import REPOSITORY
 from tutela.scanner.outputs.failing import FailingRows, failing_checks
 from tutela.scanner.outputs.locations import Location, locate, locate_failing
@@ -284,3 +286,70 @@ def test_a_file_changed_since_the_scan_gives_no_location_and_no_error(tmp_path: 
     path.write_text(source[: len(source) // 2])  # cut short, as by a concurrent write
     found = locate([path], resources)
     assert len(found) < len([r for r in resources if "implied" not in str(r.origin)])
+
+
+def test_a_long_template_is_walked_once_not_once_per_declaration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each declaration is skipped over once in all, not once per declaration after it."""
+    count = 300
+    declarations = [
+        {"type": "Microsoft.KeyVault/vaults", "name": f"kv{i}", "properties": {"a": [i]}}
+        for i in range(count)
+    ]
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps({"resources": declarations}, indent=2))
+    skips = 0
+    skip = locations._skip
+
+    def counted(data: Any, at: int) -> int:
+        nonlocal skips
+        skips += 1
+        return skip(data, at)
+
+    monkeypatch.setattr(locations, "_skip", counted)
+    resources = [
+        Resource(
+            id=f"/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/kv{i}",
+            type="microsoft.keyvault/vaults",
+            name=f"kv{i}",
+            origin=f"{path}: resources[{i}]",
+        )
+        for i in reversed(range(count))
+    ]
+    found = locations.locate([path], resources)
+    lines = [found[resource.key] for resource in reversed(resources)]
+    assert lines == [Location(str(path), 3 + 9 * i, 5) for i in range(count)]
+    assert skips < 2 * count
+
+
+def _skip_token_by_token(data: bytes, at: int) -> int:
+    """How ``_skip`` found a value's end before it took the text between brackets at once."""
+    pattern = re.compile(rb'"(?:[^"\\]|\\.)*"|' + locations._COMMENT + rb"|[\[\]{}]", re.DOTALL)
+    depth = 0
+    for match in pattern.finditer(data, at):
+        byte = data[match.start()]
+        if byte in b"[{":
+            depth += 1
+        elif byte in b"]}":
+            depth -= 1
+            if not depth:
+                return match.end()
+    return len(data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a": [1, {"b": "x]}"}], "c": "\\"}"} , 2',
+        b"[1, /* ] } */ 2, // ]\n 3] tail",
+        b'{"a": "unterminated ] }',
+        b'{"a": 1 / 2, "b": [/ ]]}',
+        b'{"a": "\\\\"}, "b": ["}"]}',
+        b'{"a": /* unterminated ] comment',
+        b"[[[]]",
+        b"{}",
+    ],
+)
+def test_skipping_a_value_sees_brackets_as_before(text: bytes) -> None:
+    assert locations._skip(text, 0) == _skip_token_by_token(text, 0)

@@ -24,9 +24,17 @@ def _qualifies(setting: Any, wanted: set[str], groups: set[str]) -> Tri:
     props = property_value(setting, "properties", setting)
     if props is UNKNOWN or type(props) is UnknownObject or not isinstance(props, dict):
         return None
-    destinations = [property_value(props, name) for name in _DESTINATIONS]
-    if not any(d and d is not UNKNOWN for d in destinations):
-        return None if any(d is UNKNOWN for d in destinations) else False
+    # One destination is enough: the others are not read (each absent one would cost a search
+    # of the keys without case, and most settings name one destination of four).
+    unknown_destination = False
+    for name in _DESTINATIONS:
+        destination = property_value(props, name)
+        if destination is UNKNOWN:
+            unknown_destination = True
+        elif destination:
+            break
+    else:
+        return None if unknown_destination else False
     logs = property_value(props, "logs", [])
     if not isinstance(logs, list):
         return None
