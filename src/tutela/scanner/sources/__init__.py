@@ -142,7 +142,7 @@ def parse_document(document: Any, source: str, kind: SourceKind | None = None) -
     be followed in it is in ``reading_notes(source)`` afterwards."""
     _notes().pop(source, None)
     _unevaluated().pop(source, None)
-    from tutela.scanner.sources.terraform import forget_skipped
+    from tutela.scanner.sources.plan_skips import forget_skipped
 
     forget_skipped(source)  # a plan read earlier under this name says nothing of this document
     return _parser(kind or detect_kind(document, source))(document, source)
@@ -174,8 +174,9 @@ def _read_document(path: Path, source: str) -> tuple[Any, SourceKind | None]:
 
     A Terraform plan is decoded by ``terraform_decode``, which leaves out the parts no source
     reads; anything else, or a plan it does not take, is parsed whole. A regular file is mapped
-    rather than read: its pages come straight from the page cache, no copy of a large file is
-    made, and the mapping is gone on return, before any resources are built.
+    rather than read: its pages come straight from the page cache and no copy of a large file is
+    made. The mapping is gone on return, before any resources are built, except under a plan
+    (``terraform_decode``: its pages given back, it goes with the plan's last slice of it).
     """
     try:
         with path.open("rb") as handle:
@@ -183,14 +184,27 @@ def _read_document(path: Path, source: str) -> tuple[Any, SourceKind | None]:
                 mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             except (ValueError, OSError):  # an empty file, or not a regular one (a pipe)
                 return _decode(handle.read(), source)
-            with mapped, memoryview(mapped) as data:
-                return _decode(data, source)
+        return _decode_mapped(mapped, source)
     except FileNotFoundError:
         raise SourceError(source, "no such file") from None
     except IsADirectoryError:
         raise SourceError(source, "is a directory, not a file") from None
     except OSError as exc:
         raise SourceError(source, f"cannot be read ({exc.strerror})") from None
+
+
+def _decode_mapped(mapped: mmap.mmap, source: str) -> tuple[Any, SourceKind | None]:
+    from tutela.scanner.sources.terraform_decode import decode_plan
+
+    data = memoryview(mapped)
+    plan = decode_plan(data, mapped)
+    if plan is not None:
+        return plan, "terraform"  # its slices of the map keep it open (see _read_document)
+    try:
+        return load_json(data, source), None
+    finally:
+        data.release()
+        mapped.close()
 
 
 def decode_document(data: bytes | memoryview, source: str) -> tuple[Any, SourceKind | None]:

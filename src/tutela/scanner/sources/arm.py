@@ -110,9 +110,14 @@ _DECLARATION_KEYS: Final = {
 }
 
 
+_DOCUMENTED_KEYS: Final = frozenset(_DECLARATION_KEYS.values())
+
+
 def _canonical_keys(decl: dict[str, Any]) -> dict[str, Any]:
     """The declaration with its own members spelled as ARM documents them (a copy only when one
     is spelled otherwise); a member given twice in two spellings keeps the documented one."""
+    if decl.keys() <= _DOCUMENTED_KEYS:  # the usual declaration: one set test, no loop
+        return decl
     if all(
         key in _DECLARATION_KEYS.values() or key.lower() not in _DECLARATION_KEYS for key in decl
     ):
@@ -355,22 +360,26 @@ class _Reader:
         api_version = ev.resolve(decl.get("apiVersion"))
         if lowered == RESOURCE_GROUP_TYPE:
             self.group_locations[rid.lower()] = location
-        return Resource(
-            id=rid,
-            type=lowered,
-            name=names[-1],
-            subscription_id=subscription_id,
-            resource_group=group,
-            location=location,
-            kind=_known(ev.resolve(decl.get("kind")), str),
-            sku=_known(ev.resolve(decl.get("sku")), dict),
-            tags=_known(ev.resolve(decl.get("tags")), dict) or {},
-            identity=_known(ev.resolve(decl.get("identity")), dict),
-            properties=properties,
-            origin=f"{self.source}: {path}",
-            api_version=api_version if isinstance(api_version, str) else None,
-            conditional=self.condition,
+        # Positional: several times faster than keywords (estate.POSITIONAL_FIELDS).
+        resource = Resource(
+            rid,
+            lowered,
+            names[-1],
+            subscription_id,
+            group,
+            location,
+            _known(ev.resolve(decl.get("kind")), str),
+            _known(ev.resolve(decl.get("sku")), dict),
+            _known(ev.resolve(decl.get("tags")), dict) or {},
+            _known(ev.resolve(decl.get("identity")), dict),
+            properties,
         )
+        resource.origin = f"{self.source}: {path}"
+        if isinstance(api_version, str):
+            resource.api_version = api_version
+        if self.condition is not None:
+            resource.conditional = self.condition
+        return resource
 
     def _scope(
         self,

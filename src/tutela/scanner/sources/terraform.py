@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import functools
 import gc
-import threading
-from collections import Counter
 from typing import Any
 
 import orjson
 
 from tutela.scanner.estate import UNKNOWN, Resource
+from tutela.scanner.sources.plan_skips import (
+    forget_skipped,
+    record_skipped,
+    skipped_addresses,
+    unsupported_types,
+)
 from tutela.scanner.sources.relate import relate
 from tutela.scanner.sources.terraform_convert import Attr, Mapping
 from tutela.scanner.sources.terraform_map import BLOB_SERVICE, MAPPINGS
@@ -34,6 +38,7 @@ from tutela.scanner.sources.terraform_refs import InstanceRefs, Resolver
 
 __all__ = [
     "PLACEHOLDER_SUBSCRIPTION",
+    "forget_skipped",
     "resources_from_terraform",
     "skipped_addresses",
     "unsupported_types",
@@ -41,37 +46,6 @@ __all__ = [
 
 _PRICING = "azurerm_security_center_subscription_pricing"
 _POLICY = ("azurerm_subscription_policy_assignment", "azurerm_management_group_policy_assignment")
-# Per thread, as the sources' reading notes are: parallel requests read bodies of one name.
-_READING = threading.local()
-
-
-def _skipped() -> dict[str, tuple[Counter[str], dict[str, list[str]]]]:
-    """Source → the resources skipped per type: their count and their first addresses."""
-    skipped: dict[str, tuple[Counter[str], dict[str, list[str]]]] | None = getattr(
-        _READING, "skipped", None
-    )
-    if skipped is None:
-        skipped = _READING.skipped = {}
-    return skipped
-
-
-def unsupported_types(source: str) -> dict[str, int]:
-    """Resources of azurerm / azapi types not mapped, by type, in this thread's last parse of
-    ``source`` as a plan."""
-    found = _skipped().get(source)
-    return dict(found[0]) if found else {}
-
-
-def skipped_addresses(source: str) -> dict[str, list[str]]:
-    """The first addresses (``terraform_plan.SKIPPED_LISTED``) of each type counted in
-    ``unsupported_types(source)``."""
-    found = _skipped().get(source)
-    return {kind: list(addresses) for kind, addresses in found[1].items()} if found else {}
-
-
-def forget_skipped(source: str) -> None:
-    """Forget what a parse of ``source`` skipped (a new document of that name is read)."""
-    _skipped().pop(source, None)
 
 
 def resources_from_terraform(document: Any, source: str) -> list[Resource]:
@@ -80,7 +54,7 @@ def resources_from_terraform(document: Any, source: str) -> list[Resource]:
     try:
         plan = Plan(document, source)
         resources = _Builder(plan).resources()
-        _skipped()[source] = (plan.skipped, plan.skipped_at)
+        record_skipped(source, plan.skipped, plan.skipped_at)
         return relate(
             resources,
             sees_diagnostics=True,

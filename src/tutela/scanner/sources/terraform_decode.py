@@ -15,16 +15,24 @@ which name only what the reader uses, so the rest is skipped without being built
   expression duplicates ``after`` and resolves nothing).
 
 The result has the document's own shape with those parts left out, so ``terraform_plan.Plan``
-reads it exactly as it reads the whole document. Anything unexpected (invalid JSON or UTF-8, a
-part of another shape, no ``resource_changes``) gives None: the caller then reads the document
-the generic way, which also words any error. Two differences from orjson remain, neither seen in
-Terraform's output: a number in a skipped part is not range-checked (orjson rejects ``1e400``),
-and an integer beyond 64 bits stays an exact ``int`` (orjson makes it a ``float``).
+reads it exactly as it reads the whole document; being nobody else's (``DecodedPlan``), it is taken
+apart as it is read. Anything unexpected (invalid JSON or UTF-8, a part of another shape, no
+``resource_changes``) gives None: the caller then reads the document the generic way, which also
+words any error. Two differences from orjson remain, neither seen in Terraform's output: a number
+in a skipped part is not range-checked (orjson rejects ``1e400``), and an integer beyond 64 bits
+stays an exact ``int`` (orjson makes it a ``float``).
+
+A plan decoded from a memory-mapped file keeps its configuration's expressions as slices of the
+map rather than copies (a pretty-printed plan's are a quarter of it): the map lives as long as one
+of them does. Once decoded, its pages are given back to the kernel (``madvise(MADV_DONTNEED)``),
+so the file and the decoded plan do not both fill memory from then on; a slice read later comes
+back from the page cache, a page at a time.
 """
 
 from __future__ import annotations
 
 import codecs
+import mmap
 import re
 from typing import Any, TypedDict, cast
 
@@ -113,15 +121,25 @@ class _Plan(TypedDict, total=False):
     configuration: _Configuration | None
 
 
+class DecodedPlan(dict[str, Any]):
+    """A plan as ``decode_plan`` made it: nobody else holds it, so ``terraform_plan.Plan`` may
+    take it apart as it reads (values marked unknown in place, each change let go once read)."""
+
+
 _PLAN = msgspec.json.Decoder(_Plan)
 _EXPRESSIONS = msgspec.json.Decoder(_Expressions)
+_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None)
 
 
 # --- decoding -----------------------------------------------------------------------------------
 
 
-def decode_plan(data: bytes | memoryview) -> dict[str, Any] | None:
-    """The parts of the plan in ``data`` the reader uses; None if it is not plainly a plan."""
+def decode_plan(data: bytes | memoryview, mapped: mmap.mmap | None = None) -> DecodedPlan | None:
+    """The parts of the plan in ``data`` the reader uses; None if it is not plainly a plan.
+
+    ``mapped``: the memory map ``data`` views, whose slices the plan may keep (see the module's
+    doc); it is closed when the last of them goes.
+    """
     if not _PLAN_START.match(data) or not _is_utf8(data):
         return None
     try:
@@ -134,10 +152,12 @@ def decode_plan(data: bytes | memoryview) -> dict[str, Any] | None:
             _decode_state_module(prior["values"].get("root_module"))
         configuration = plan.get("configuration")
         if configuration:
-            _prune_module(configuration.get("root_module"))
+            _prune_module(configuration.get("root_module"), copy=mapped is None)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None  # (a msgspec.ValidationError is a DecodeError too)
-    return plan
+    if mapped is not None and _DONTNEED is not None:  # (Windows has no madvise)
+        mapped.madvise(_DONTNEED)
+    return DecodedPlan(plan)
 
 
 def _is_utf8(data: bytes | memoryview) -> bool:
@@ -176,18 +196,19 @@ def _is_object(raw: msgspec.Raw) -> bool:
     return memoryview(raw)[:1].tobytes() == b"{"
 
 
-def _prune_module(module: dict[str, Any] | None) -> None:
-    """Keep only the referencing expressions of the module's resources (and its modules')."""
+def _prune_module(module: dict[str, Any] | None, *, copy: bool) -> None:
+    """Keep the expressions of the module's resources (and its modules') raw, to be decoded when
+    first read: only resources whose values are unknown at plan time ever have theirs read.
+    ``copy``: copied out of the input, which is then free to go (not for a memory map)."""
     if module is None:
         return
-    for resource in module.get("resources") or ():
-        expressions = resource.get("expressions")
-        if expressions is not None:
-            # Copied out of the input: only the few resources whose values are unknown at plan
-            # time ever have their expressions read, so most are never decoded at all.
-            resource["expressions"] = expressions.copy()
+    if copy:
+        for resource in module.get("resources") or ():
+            expressions = resource.get("expressions")
+            if expressions is not None:
+                resource["expressions"] = expressions.copy()
     for call in (module.get("module_calls") or {}).values():
-        _prune_module(call.get("module"))
+        _prune_module(call.get("module"), copy=copy)
 
 
 def expressions_of(config: dict[str, Any]) -> Any:

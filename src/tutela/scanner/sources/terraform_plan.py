@@ -16,6 +16,7 @@ from typing import Any
 from tutela.scanner.estate import UNKNOWN
 from tutela.scanner.sources import SourceError
 from tutela.scanner.sources.terraform_convert import Mapping
+from tutela.scanner.sources.terraform_decode import DecodedPlan
 from tutela.scanner.sources.terraform_map import MAPPINGS
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -34,6 +35,7 @@ class Instance:
         "index",
         "mapping",
         "module",
+        "resolved",
         "tf_type",
         "values",
     )
@@ -46,6 +48,9 @@ class Instance:
         self.mapping: Mapping | None = MAPPINGS.get(tf_type)
         self.config: dict[str, Any] = {}
         self.arm_id: str | None = None
+        # An unknown attribute's steps → what its reference resolved to (terraform_refs): a
+        # parent's id is asked for by the id and again by the attribute's mapping.
+        self.resolved: dict[tuple[str | int, ...], Any] | None = None
 
 
 class Plan:
@@ -84,7 +89,7 @@ class Plan:
 
     def _read_resources(self, document: dict[str, Any]) -> None:
         if document.get("resource_changes") is not None:
-            self._read_changes(document["resource_changes"])
+            self._read_changes(document["resource_changes"], type(document) is DecodedPlan)
             prior = document.get("prior_state")
             if isinstance(prior, dict) and isinstance(prior.get("values"), dict):
                 self._read_module(
@@ -105,10 +110,16 @@ class Plan:
                 "no resource_changes, planned_values or values: not `terraform show -json` output"
             )
 
-    def _read_changes(self, changes: Any) -> None:
+    def _read_changes(self, changes: Any, owned: bool) -> None:
+        """Each change's values after it, unknowns marked. An ``owned`` document's (see
+        ``DecodedPlan``) are marked in place and each change is let go once read: the decoded
+        plan shrinks as its instances grow, rather than both being whole at once."""
         if not isinstance(changes, list):
             raise self.error(f"resource_changes is {_kind(changes)}, not a list")
+        overlay = _overlay_owned if owned else _overlay
         for number, record in enumerate(changes):
+            if owned:
+                changes[number] = None
             # _identify's tests on the usual well-formed record, inlined: once per resource
             address = record.get("address") if type(record) is dict else None
             tf_type = record.get("type") if address else None
@@ -128,7 +139,7 @@ class Plan:
                     f"resource_changes[{number}].change.after is {_kind(after)}, not an object"
                 )
             unknown = change.get("after_unknown")  # usually {}: nothing to overlay
-            values = _overlay(after, unknown) if unknown else after
+            values = overlay(after, unknown) if unknown else after
             module = record.get("module_address") or ""
             self._add(
                 record.get("mode"), address, tf_type, str(module), record.get("index"), values
@@ -270,7 +281,12 @@ class Plan:
 
 
 def _overlay(after: Any, unknown: Any) -> Any:
-    """``after`` with every leaf ``after_unknown`` flags replaced by ``UNKNOWN``."""
+    """``after`` with every leaf ``after_unknown`` flags replaced by ``UNKNOWN``.
+
+    A flag of ``true`` (most of them: an attribute known only after apply) is written without a
+    call of its own; a falsy flag keeps the value (an absent one becomes ``None``), a nested
+    flag recurses.
+    """
     if unknown is True:
         return UNKNOWN
     if not unknown:
@@ -278,13 +294,48 @@ def _overlay(after: Any, unknown: Any) -> Any:
     if isinstance(unknown, dict):
         merged = dict(after) if isinstance(after, dict) else {}
         for key, flag in unknown.items():
-            merged[key] = _overlay(merged.get(key), flag)
+            if flag is True:
+                merged[key] = UNKNOWN
+            elif not flag:
+                if key not in merged:
+                    merged[key] = None
+            else:
+                merged[key] = _overlay(merged.get(key), flag)
         return merged
     if isinstance(unknown, list):
         items = list(after) if isinstance(after, list) else []
         items += [None] * (len(unknown) - len(items))
         flags = unknown + [False] * (len(items) - len(unknown))
         return [_overlay(item, flag) for item, flag in zip(items, flags, strict=True)]
+    return after
+
+
+def _overlay_owned(after: Any, unknown: Any) -> Any:
+    """``_overlay`` writing into ``after``'s own objects and lists (a ``DecodedPlan``'s): the same
+    values, without a copy of each."""
+    if unknown is True:
+        return UNKNOWN
+    if not unknown:
+        return after
+    if isinstance(unknown, dict):
+        merged = after if type(after) is dict else {}
+        for key, flag in unknown.items():
+            if flag is True:
+                merged[key] = UNKNOWN
+            elif not flag:
+                if key not in merged:
+                    merged[key] = None
+            else:
+                merged[key] = _overlay_owned(merged.get(key), flag)
+        return merged
+    if isinstance(unknown, list):
+        items = after if type(after) is list else []
+        if len(items) < len(unknown):
+            items += [None] * (len(unknown) - len(items))
+        for index, flag in enumerate(unknown):
+            if flag:
+                items[index] = _overlay_owned(items[index], flag)
+        return items
     return after
 
 

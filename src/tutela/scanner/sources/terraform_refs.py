@@ -52,10 +52,16 @@ class Resolver:
         value = read(instance.values, steps)
         if value is not UNKNOWN:
             return value
+        resolved = instance.resolved
+        if resolved is None:
+            resolved = instance.resolved = {}
+        elif steps in resolved:
+            return resolved[steps]
         references = dig(read(expressions_of(instance.config), steps), "references")
-        if not isinstance(references, list):
-            return UNKNOWN
-        return self._referenced(references, instance.module, instance.index, 0)
+        if isinstance(references, list):
+            value = self._referenced(references, instance.module, instance.index, 0)
+        resolved[steps] = value
+        return value
 
     def _referenced(self, references: list[Any], module: str, index: Any, depth: int) -> Any:
         if depth > 16:  # a chain of variables and outputs this long is a cycle
