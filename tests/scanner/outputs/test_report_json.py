@@ -15,6 +15,7 @@ from tutela.scanner.catalog import load_catalog
 from tutela.scanner.estate import Estate
 from tutela.scanner.narrative import narrative
 from tutela.scanner.narrative.deterministic import DeterministicNarrator
+from tutela.scanner.outputs import report_json
 from tutela.scanner.outputs.encoding import Template
 from tutela.scanner.outputs.failing import failing_checks_of
 from tutela.scanner.outputs.report import dumps
@@ -123,6 +124,55 @@ def test_the_streamed_document_is_json_whether_compressed_before_or_not() -> Non
     empty = run_scan(Estate(), ["iso42001"], scan_ts=SCAN_TS, catalog=CATALOG)[1]
     assert zlib.decompress(empty.compressed()) == empty.json()
     assert b"".join(empty.compact_chunks()) == empty.json() == dumps(empty.to_dict(), indent=False)
+
+
+def test_deflated_is_the_report_s_own_stream_with_its_json_s_crc_and_size() -> None:
+    document = sample_report(report_id="COMP-1")
+    stored = document.compressed(with_passed=True)  # the report's stream, then the passes'
+    deflated = document.deflated()
+    assert stored.startswith(deflated.stream)
+    assert len(stored) > len(deflated.stream)
+    assert zlib.decompress(deflated.stream) == document.json()
+    assert (deflated.crc32, deflated.size) == (zlib.crc32(document.json()), len(document.json()))
+    assert document.compressed(with_passed=True) is stored, "kept, not made again"
+    document.header["report_id"] = "COMP-2"  # compressed anew, without the passes
+    again = document.deflated()
+    assert zlib.decompress(again.stream) == document.json()
+    assert again.crc32 == zlib.crc32(document.json())
+
+
+def test_a_new_report_id_compresses_only_the_opening_members_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoded: list[int] = []
+    block = report_json._FindingsEncoder.block
+
+    def counted(self: Any, index: int) -> list[bytes]:
+        encoded.append(index)
+        return block(self, index)
+
+    monkeypatch.setattr(report_json._FindingsEncoder, "block", counted)
+    document = sample_report(report_id=None)
+    document.compressed(with_passed=True)  # as a scan does before its id is known
+    blocks = len(encoded)
+    assert blocks > 0
+    ids = ("COMP-20261123-093000", "COMP-20261123-093000-2")
+    stored = {}
+    for report_id in ids:
+        document.header["report_id"] = report_id
+        stored[report_id] = (document.compressed(with_passed=True), document.deflated())
+    assert len(encoded) == blocks  # the findings were not encoded (nor compressed) again
+    passes = document.passed_compressed()
+    assert passes
+    for report_id in ids:
+        document.header["report_id"] = report_id
+        data, deflated = stored[report_id]
+        assert zlib.decompress(data) == document.json()
+        assert data == deflated.stream + passes
+        assert (deflated.crc32, deflated.size) == (
+            zlib.crc32(document.json()),
+            len(document.json()),
+        )
 
 
 def test_an_estate_without_failures_writes_an_empty_list() -> None:

@@ -1,4 +1,5 @@
-"""Report ids under load: clients saving scans for one tenant at once, on PostgreSQL."""
+"""Report ids under load: clients saving scans for one tenant at once (PostgreSQL), and a burst
+of reports stored by many writers for one tenant (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
 from tests.platform import Platform
-from tests.server.scans.estates import link_sample_snapshot
+from tests.server.reports.test_reports import report_id_at, store
+from tests.server.scans.estates import link_sample_snapshot, listed
+from tutela.server.db import utcnow
 from tutela.server.reports.ids import REPORT_ID_PATTERN
 
 CLIENTS, SCANS_EACH = 4, 10
@@ -63,3 +66,31 @@ def test_four_clients_saving_scans_at_once_all_succeed_with_their_seconds_ids(
             assert sorted(same, key=lambda i: (len(i), i)) == expected
         listing = platform.client.get("/reports", headers=tenant.headers, params={"limit": 200})
         assert sorted(item["report_id"] for item in listing.json()["items"]) == sorted(ids)
+
+
+BURST, WRITERS = 100, 8
+
+
+def test_a_burst_of_reports_for_one_tenant_all_get_ids_of_their_seconds(
+    any_platform: Platform,
+) -> None:
+    """100 reports stored in about a second by 8 writers at once: none refused, ids unique,
+    each named by its own scan second (plain, then -2, -3, … in the order they were stored)."""
+    platform = any_platform
+    tenant = platform.tenant("enterprise")
+    start = utcnow().replace(microsecond=0) - dt.timedelta(seconds=10)
+    moments = [start + dt.timedelta(seconds=i % 3) for i in range(BURST)]  # 3 seconds' worth
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        ids = list(pool.map(lambda moment: store(platform, tenant, moment), moments))
+
+    assert len(set(ids)) == BURST
+    by_second: dict[str, list[str]] = {}
+    for report_id, moment in zip(ids, moments, strict=True):
+        assert re.fullmatch(REPORT_ID_PATTERN, report_id)
+        assert report_id[:20] == report_id_at(moment)
+        by_second.setdefault(report_id[:20], []).append(report_id)
+    for second_id, same in by_second.items():
+        expected = [second_id] + [f"{second_id}-{n}" for n in range(2, len(same) + 1)]
+        assert sorted(same, key=lambda i: (len(i), i)) == expected
+    assert len(listed(platform, tenant, limit=200)) == BURST

@@ -25,6 +25,7 @@ from tutela.scanner.catalog.checks import Strength
 from tutela.scanner.engine.assess import Assessment, MappedControl
 from tutela.scanner.engine.evaluate import CheckResult, evidence_key
 from tutela.scanner.narrative import Narrator
+from tutela.scanner.outputs.deflating import Deflated, Deflater, zlib_stream
 from tutela.scanner.outputs.encoding import escaped, members
 from tutela.scanner.outputs.passed import passed_array, passed_members
 from tutela.scanner.outputs.report import evidence_list, json_default
@@ -32,6 +33,16 @@ from tutela.scanner.outputs.turns import Blocks, write_blocks
 
 _BLOCK_RESULTS = 1_000  # failing results per block: about 7,000 findings, a few MiB
 _SLICE = 1 << 22  # bytes per chunk when a compressed document is inflated
+_PASSES_BATCH = 1 << 20  # bytes of the passes' JSON compressed at a time
+
+
+class _Body(NamedTuple):
+    """The findings and closing members compressed (raw deflate, ending the stream), and the
+    level and closing members they were compressed with."""
+
+    deflated: Deflater
+    level: int
+    tail: bytes
 
 
 class ReportDocument:
@@ -50,9 +61,12 @@ class ReportDocument:
         self.header = header
         self._assessment = assessment
         self._narrator = narrator
-        # compressed()'s zlib stream(s), the document's ends (header members) it was made with,
-        # and whether the passes' stream follows.
-        self._compressed: tuple[bytes, bytes, bytes, bool] | None = None
+        self._body: _Body | None = None
+        self._passed: bytes | None = None  # the passes' zlib stream, once made
+        # The document's stream for the opening members it was last given, and with the
+        # passes appended (what ``compressed(with_passed=True)`` returned).
+        self._stream: tuple[bytes, Deflated] | None = None
+        self._stored: tuple[bytes, bytes] | None = None
 
     @property
     def assessment(self) -> Assessment:
@@ -87,12 +101,19 @@ class ReportDocument:
     def _passed_parts(self, level: int) -> list[bytes] | None:
         if self._assessment.passes is None:
             return None
-        compressor = zlib.compressobj(level)
-        parts = [
-            compressor.compress(chunk) for chunk in passed_array(self._assessment, indent=False)
-        ]
-        parts.append(compressor.flush())
-        return parts
+        deflater = Deflater(level)
+        batch: list[bytes] = []
+        held = 0
+        for chunk in passed_array(self._assessment, indent=False):  # a check's passes each
+            batch.append(chunk)
+            held += len(chunk)
+            if held >= _PASSES_BATCH:  # (a worker's task per check would cost more than it saves)
+                deflater.feed(b"".join(batch))
+                batch, held = [], 0
+        if batch:
+            deflater.feed(b"".join(batch))
+        deflater.finish()
+        return [zlib_stream(level, b"", deflater).stream]
 
     def json(self) -> bytes:
         """The compact document with the header as it is now, whole (for small reports and
@@ -109,40 +130,69 @@ class ReportDocument:
     def compressed(self, level: int = 1, *, with_passed: bool = False) -> bytes:
         """``zlib.compress(self.json(), level)``'s format, made without the whole document.
 
-        Each block is compressed as soon as it is encoded (``zlib.compressobj``), so only the
-        compressed bytes (about 1 % of a large report's JSON) and one block are in memory. They
-        are kept, for ``compact_chunks`` to answer from while the header stays as it is now.
-        ``with_passed`` appends ``passed_compressed()``, when recorded, as a stored report keeps
-        it (``server.reports.passed``): in the same bytes, not a copy of them.
+        Each block is compressed as soon as it is encoded (``zlib.compressobj``, in a worker
+        thread while the next block's findings are encoded), so only the compressed bytes (about
+        1 % of a large report's JSON) and one joined block are in memory. They are kept: for
+        ``compact_chunks`` and ``deflated`` to answer from, and for the next call, which
+        compresses only the opening members again if they changed (a report id given:
+        ``deflating.zlib_stream``). ``with_passed`` appends ``passed_compressed()``, when
+        recorded, as a stored report keeps it (``server.reports.passed``).
+        """
+        if not with_passed:
+            return self.deflated(level).stream
+        head, _ = self._ends()
+        stored = self._stored
+        if stored is not None and stored[0] == head and self._stream_matches(level):
+            return stored[1]
+        if self._passed is None:  # first: what encoding them holds is gone before the findings
+            self._passed = self.passed_compressed(level) or b""
+        data = self.deflated(level).stream + self._passed
+        self._stored = (head, data)
+        return data
+
+    def deflated(self, level: int = 1) -> Deflated:
+        """The compact document as one zlib stream, with its JSON's CRC-32 and size.
+
+        Sent as it is, that stream is an answer in HTTP's ``deflate`` content coding; its deflate
+        data between the CRC-32 and size given make a gzip member (``server.responses``).
         """
         head, tail = self._ends()
-        kept = self._compressed
-        if kept is not None and kept[1:] == (head, tail, with_passed):
-            return kept[0]
-        self._compressed = None  # the header changed (a report id given): compress again
-        # The passes first: what encoding them holds is gone before the findings' blocks come.
-        passed = self._passed_parts(level) if with_passed else None
-        compressor = zlib.compressobj(level)
-        parts = []
-        for chunk in _FindingsEncoder(self, indent=False).blocks(head, tail).chunks():
-            parts.append(compressor.compress(chunk))
-            del chunk  # (not held while the next block is encoded: one block at a time)
-        parts.append(compressor.flush())
-        data = b"".join(parts if passed is None else parts + passed)
-        del parts, passed
-        self._compressed = (data, head, tail, with_passed)
-        return data
+        if self._stream is not None and self._stream[0] == head and self._stream_matches(level):
+            return self._stream[1]
+        body = self._body
+        if body is None or (body.level, body.tail) != (level, tail):
+            body = self._body = _Body(self._deflate_body(level, tail), level, tail)
+        stream = zlib_stream(level, head, body.deflated)
+        self._stream = (head, stream)
+        return stream
+
+    def _stream_matches(self, level: int) -> bool:
+        body = self._body
+        return body is not None and (body.level, body.tail) == (level, self._ends()[1])
+
+    def _deflate_body(self, level: int, tail: bytes) -> Deflater:
+        """The findings array and ``tail`` as raw deflate data ending the stream."""
+        deflater = Deflater(level)
+        blocks = _FindingsEncoder(self, indent=False).blocks(b"", tail)
+        deflater.feed(blocks.head)  # (the array's opening, or ``[]`` without findings)
+        for index in range(blocks.count):
+            pieces = blocks.encode(index)  # while the block before is compressed
+            deflater.wait()  # that block let go before this one is joined: one whole at a time
+            deflater.feed(b"".join(pieces))
+            del pieces
+        deflater.feed(blocks.tail)
+        deflater.finish()
+        return deflater
 
     def compact_chunks(self) -> Iterator[bytes]:
         """The compact document a piece at a time, the same bytes as ``json()``.
 
-        Once ``compressed()`` made it (a stored report) with the header as it is, inflated from
-        those bytes a slice at a time; otherwise encoded a block at a time (a dry run's answer).
-        Never whole in memory.
+        Once ``compressed()`` made it (a stored report) with the closing members as they are,
+        inflated from those bytes a slice at a time; otherwise encoded a block at a time (a dry
+        run's answer). Never whole in memory.
         """
-        kept = self._compressed
-        if kept is not None and kept[1:3] == self._ends():
-            yield from inflate(kept[0])  # (which stops before any passes after the report)
+        if self._body is not None and self._body.tail == self._ends()[1]:
+            yield from inflate(self.deflated(self._body.level).stream)
             return
         yield from _FindingsEncoder(self, indent=False).blocks(*self._ends()).chunks()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from starlette.responses import StreamingResponse
 
 from tutela.scanner.outputs.report_json import inflate
@@ -26,7 +26,7 @@ from tutela.server.reports.schemas import (
     ReportPage,
     ReportSummary,
 )
-from tutela.server.responses import DiffResponse
+from tutela.server.responses import DiffResponse, EncodedReport, report_coding
 from tutela.server.runtime import RuntimeDep, SessionDep
 from tutela.server.schemas import ErrorOut
 
@@ -120,11 +120,18 @@ _INCLUDE = (
 )
 def get_report(
     report_id: ReportIdPath,
+    request: Request,
     session: SessionDep,
     runtime: RuntimeDep,
     caller: ReportReader,
     include: Annotated[Literal["passed"] | None, Query(description=_INCLUDE)] = None,
 ) -> Response:
+    coding = report_coding(request) if include is None else None
+    if coding is not None:  # the stored stream as it is: neither inflated nor compressed again
+        report = service.read_report_deflated(
+            session, caller, runtime.catalog, runtime.keyring, report_id, utcnow()
+        )
+        return EncodedReport(report, coding)
     stored = service.read_report_compressed(
         session, caller, runtime.catalog, runtime.keyring, report_id, utcnow()
     )

@@ -11,12 +11,14 @@ Reports older than the plan's history window are neither listed nor returned, an
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tutela.scanner.catalog import Catalog
+from tutela.scanner.outputs.deflating import Deflated
 from tutela.scanner.outputs.report import dumps
 from tutela.scanner.outputs.report_json import ReportDocument, inflate
 from tutela.server.analytics import service as analytics
@@ -45,6 +47,7 @@ from tutela.server.reports.envelope import (
 from tutela.server.reports.ids import first_free, second_of
 from tutela.server.reports.models import Report
 from tutela.server.reports.repository import ReportRepository
+from tutela.server.reports.streams import remember, report_stream
 from tutela.server.tenants.models import Tenant
 from tutela.server.tenants.repository import TenantRepository
 from tutela.server.tracing import traced
@@ -139,6 +142,8 @@ def store_report(
             if report_id not in taken:  # not a race for the id: a real error
                 raise
             continue
+        if isinstance(document, ReportDocument):  # its stream, for reads that send it as is
+            remember(tenant.id, report_id, wrapped, document.deflated())
         analytics.record_report_counts(session, row, document)
         audit.record(
             session,
@@ -209,6 +214,37 @@ def read_report_compressed(
     """The saved report's JSON as stored, compressed (its integrity checked): answered by
     inflating it a slice at a time (``inflate``), never parsed, re-encoded or whole. It opens
     with the key that sealed it (503 while that key's vault cannot be used)."""
+    return _open_stored(session, caller, catalog, keys, report_id, now)[1]
+
+
+def read_report_deflated(
+    session: Session,
+    caller: Caller,
+    catalog: Catalog,
+    keys: Keyring,
+    report_id: str,
+    now: dt.datetime,
+) -> Deflated:
+    """The saved report's own zlib stream as stored (its integrity checked), without its
+    passes: sent as it is to a client that accepts deflate or gzip (``reports.streams``)."""
+    row, compressed = _open_stored(session, caller, catalog, keys, report_id, now)
+    try:
+        return report_stream(row.tenant_id, row.report_id, row.wrapped_key, compressed)
+    except zlib.error:
+        raise ReportUnreadable(row.report_id) from None
+
+
+def _open_stored(
+    session: Session,
+    caller: Caller,
+    catalog: Catalog,
+    keys: Keyring,
+    report_id: str,
+    now: dt.datetime,
+) -> tuple[Report, bytes]:
+    """The caller's tenant's report row (within the plan's history window) and its opened,
+    still compressed body; 404 for another tenant's report, 500 for a body that fails its
+    integrity check."""
     tenant_id, plan = _tenant_and_plan(session, caller)
     row = ReportRepository(session, tenant_id).get(
         report_id, since=history_start(catalog, plan, now)
@@ -217,11 +253,12 @@ def read_report_compressed(
         raise ReportNotFound(report_id)
     wrapper = keys.opening(session, row.tenant_id, row.key_mode, row.key_ref)
     try:
-        return open_compressed(
+        compressed = open_compressed(
             wrapper, row.wrapped_key, row.body, context("report", row.tenant_id, row.report_id)
         )
     except DocumentUnreadable:
         raise ReportUnreadable(row.report_id) from None
+    return row, compressed
 
 
 def open_report(keys: KeyWrapper, row: Report) -> dict[str, Any]:

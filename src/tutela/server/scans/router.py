@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tutela.server.auth.caller import Caller
@@ -12,7 +12,7 @@ from tutela.server.auth.dependencies import Authorize
 from tutela.server.auth.scopes import Scope
 from tutela.server.openapi import error_responses
 from tutela.server.reports.schemas import ReportOut
-from tutela.server.responses import ReportResponse
+from tutela.server.responses import report_response
 from tutela.server.runtime import RuntimeDep
 from tutela.server.scans import service
 from tutela.server.scans.limits import TOO_MANY_RESOURCES
@@ -50,10 +50,9 @@ def _options(body: ScanRequest, *, dry_run: bool) -> service.ScanOptions:
     "`max_resources_per_scan` resources together.",
     responses={**TOO_MANY, **AZURE_ERRORS},
 )
-def scan(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportResponse:
-    return ReportResponse(
-        service.scan_subscriptions(runtime, caller, _options(body, dry_run=False))
-    )
+def scan(body: ScanRequest, request: Request, runtime: RuntimeDep, caller: Scanner) -> Response:
+    report = service.scan_subscriptions(runtime, caller, _options(body, dry_run=False))
+    return report_response(report, request)
 
 
 @router.post(
@@ -63,8 +62,9 @@ def scan(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportRespo
     description="Same body, limits and report as /scan, with `dry_run: true` and no `report_id`.",
     responses={**TOO_MANY, **AZURE_ERRORS},
 )
-def dry_run(body: ScanRequest, runtime: RuntimeDep, caller: Scanner) -> ReportResponse:
-    return ReportResponse(service.scan_subscriptions(runtime, caller, _options(body, dry_run=True)))
+def dry_run(body: ScanRequest, request: Request, runtime: RuntimeDep, caller: Scanner) -> Response:
+    report = service.scan_subscriptions(runtime, caller, _options(body, dry_run=True))
+    return report_response(report, request)
 
 
 @router.post(
@@ -103,7 +103,7 @@ async def scan_iac(
     scan_label: Annotated[str | None, Query(max_length=200)] = None,
     dry_run: Annotated[bool, Query(description="Execute fully; do not save or count.")] = False,
     generate_narrative: Annotated[bool | None, Query()] = None,
-) -> ReportResponse:
+) -> Response:
     body = await request.body()
     options = service.ScanOptions(
         frameworks=[f.strip() for f in (frameworks or "").split(",") if f.strip()],
@@ -112,4 +112,4 @@ async def scan_iac(
         dry_run=dry_run,
     )
     report = await run_in_threadpool(service.scan_iac, runtime, caller, body, options)
-    return ReportResponse(report)
+    return await run_in_threadpool(report_response, report, request)

@@ -32,6 +32,7 @@ from tutela.server.exceptions.service import scan_acceptances
 from tutela.server.house_policy.service import scan_catalog
 from tutela.server.metrics import SCAN_DURATION, observed_scan
 from tutela.server.narration import scan_narrator
+from tutela.server.reports.envelope import COMPRESSION_LEVEL
 from tutela.server.reports.service import MANUAL, store_report
 from tutela.server.runtime import Runtime
 from tutela.server.scans.limits import check_resource_count
@@ -334,6 +335,9 @@ def _assess_and_store(
     document.header.update(extra)
     if options.dry_run:
         return document
+    # Encoded and compressed before the write transaction (on SQLite, the database's write
+    # lock): storing it under its report id then compresses only its opening members again.
+    document.compressed(COMPRESSION_LEVEL, with_passed=True)
     with transaction(runtime.sessions) as session:
         tenant = caller_tenant(session, caller)
         quota = runtime.catalog.plan(tenant.plan).scan_quota

@@ -10,6 +10,7 @@ tenant's plan allows per scan is refused (413) before anything is stored: no sca
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -31,12 +32,13 @@ from tutela.server.reports.envelope import (
     DocumentUnreadable,
     KeyWrapper,
     context,
-    open_document,
+    open_compressed,
     seal_document,
 )
 from tutela.server.reports.models import Snapshot
 from tutela.server.reports.repository import SnapshotRepository
 from tutela.server.scans.limits import check_resource_count
+from tutela.server.snapshots.decoded import decoded_snapshots
 from tutela.server.tenants.service import caller_tenant
 
 if TYPE_CHECKING:
@@ -162,6 +164,7 @@ def save_export(
         check_resource_count(plan, held, "the export")
     snapshots = SnapshotRepository(session, tenant_id)
     replaced = snapshots.get(subscription_id) is not None
+    decoded_snapshots.forget(tenant_id, subscription_id)
     wrapped_key, sealed = seal_document(keys, export, _context(tenant_id, subscription_id))
     snapshot = snapshots.put(
         Snapshot(
@@ -228,6 +231,7 @@ def get_snapshot(session: Session, caller: Caller, subscription_id: str) -> Snap
 def delete_snapshot(session: Session, caller: Caller, subscription_id: str) -> None:
     snapshot = get_snapshot(session, caller, subscription_id)
     session.delete(snapshot)
+    decoded_snapshots.forget(snapshot.tenant_id, snapshot.subscription_id)
     audit.record(
         session,
         actor=caller.actor,
@@ -270,25 +274,34 @@ def snapshot_resources(
     session: Session, tenant_id: str, subscription_id: str, keys: Keyring
 ) -> list[Resource] | None:
     """The subscription's stored export read back into resources, opened with the key that
-    sealed it; None when there is none."""
+    sealed it; None when there is none.
+
+    Opened and checked every time; parsed once per stored body in this process
+    (``decoded``)."""
     subscription_id = subscription_id.lower()
     row = SnapshotRepository(session, tenant_id).get(subscription_id)
     if row is None:
         return None
     wrapper = keys.opening(session, tenant_id, row.key_mode, row.key_ref)
     try:
-        export = open_document(
+        compressed = open_compressed(
             wrapper, row.wrapped_key, row.body, _context(tenant_id, row.subscription_id)
         )
-    except DocumentUnreadable as exc:
+        resources = decoded_snapshots.get(tenant_id, row.subscription_id, row.wrapped_key)
+        if resources is not None:
+            return resources
+        export = orjson.loads(zlib.decompress(compressed))
+    except (DocumentUnreadable, zlib.error, orjson.JSONDecodeError) as exc:
         raise SnapshotUnreadable(
             f"Snapshot for subscription {subscription_id} cannot be decrypted: {exc} (tampered "
             "with, moved from another row, or sealed under another key); upload it again"
         ) from None
     try:
-        return resources_from_arg(export, _source(subscription_id))
+        resources = resources_from_arg(export, _source(subscription_id))
     except SourceError as exc:
         raise SnapshotUnreadable(
             f"Snapshot for subscription {subscription_id} is no longer a readable Resource Graph "
             f"export ({exc.problem}); upload it again"
         ) from None
+    decoded_snapshots.put(tenant_id, row.subscription_id, row.wrapped_key, resources)
+    return resources
