@@ -14,7 +14,7 @@ from tutela.scanner.estate import UNKNOWN
 from tutela.scanner.sources import _read_document
 from tutela.scanner.sources.terraform import resources_from_terraform
 from tutela.scanner.sources.terraform_decode import DecodedPlan, decode_plan
-from tutela.scanner.sources.terraform_plan import _overlay, _overlay_owned
+from tutela.scanner.sources.terraform_plan import _overlay
 from tutela.scanner.sources.terraform_refs import Resolver
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -105,7 +105,7 @@ def test_overlaying_in_place_marks_the_same_unknowns_as_overlaying_a_copy(
     pristine = orjson.dumps(after)
     copied = _overlay(after, unknown)
     assert orjson.dumps(after) == pristine  # a copy: the caller's values untouched
-    in_place = _overlay_owned(orjson.loads(pristine), unknown)
+    in_place = _overlay(orjson.loads(pristine), unknown, owned=True)
     assert _shown(in_place) == _shown(copied)
 
 

@@ -116,7 +116,6 @@ class Plan:
         plan shrinks as its instances grow, rather than both being whole at once."""
         if not isinstance(changes, list):
             raise self.error(f"resource_changes is {_kind(changes)}, not a list")
-        overlay = _overlay_owned if owned else _overlay
         for number, record in enumerate(changes):
             if owned:
                 changes[number] = None
@@ -139,7 +138,7 @@ class Plan:
                     f"resource_changes[{number}].change.after is {_kind(after)}, not an object"
                 )
             unknown = change.get("after_unknown")  # usually {}: nothing to overlay
-            values = overlay(after, unknown) if unknown else after
+            values = _overlay(after, unknown, owned) if unknown else after
             module = record.get("module_address") or ""
             self._add(
                 record.get("mode"), address, tf_type, str(module), record.get("index"), values
@@ -280,19 +279,23 @@ class Plan:
 # --- plain data helpers -------------------------------------------------------------------------
 
 
-def _overlay(after: Any, unknown: Any) -> Any:
+def _overlay(after: Any, unknown: Any, owned: bool = False) -> Any:
     """``after`` with every leaf ``after_unknown`` flags replaced by ``UNKNOWN``.
 
     A flag of ``true`` (most of them: an attribute known only after apply) is written without a
     call of its own; a falsy flag keeps the value (an absent one becomes ``None``), a nested
-    flag recurses.
+    flag recurses. ``owned`` (a ``DecodedPlan``'s values): written into ``after``'s own objects
+    and lists rather than into copies of them.
     """
     if unknown is True:
         return UNKNOWN
     if not unknown:
         return after
     if isinstance(unknown, dict):
-        merged = dict(after) if isinstance(after, dict) else {}
+        if type(after) is dict and owned:
+            merged = after
+        else:
+            merged = dict(after) if isinstance(after, dict) else {}
         for key, flag in unknown.items():
             if flag is True:
                 merged[key] = UNKNOWN
@@ -300,41 +303,18 @@ def _overlay(after: Any, unknown: Any) -> Any:
                 if key not in merged:
                     merged[key] = None
             else:
-                merged[key] = _overlay(merged.get(key), flag)
+                merged[key] = _overlay(merged.get(key), flag, owned)
         return merged
     if isinstance(unknown, list):
-        items = list(after) if isinstance(after, list) else []
-        items += [None] * (len(unknown) - len(items))
-        flags = unknown + [False] * (len(items) - len(unknown))
-        return [_overlay(item, flag) for item, flag in zip(items, flags, strict=True)]
-    return after
-
-
-def _overlay_owned(after: Any, unknown: Any) -> Any:
-    """``_overlay`` writing into ``after``'s own objects and lists (a ``DecodedPlan``'s): the same
-    values, without a copy of each."""
-    if unknown is True:
-        return UNKNOWN
-    if not unknown:
-        return after
-    if isinstance(unknown, dict):
-        merged = after if type(after) is dict else {}
-        for key, flag in unknown.items():
-            if flag is True:
-                merged[key] = UNKNOWN
-            elif not flag:
-                if key not in merged:
-                    merged[key] = None
-            else:
-                merged[key] = _overlay_owned(merged.get(key), flag)
-        return merged
-    if isinstance(unknown, list):
-        items = after if type(after) is list else []
+        if type(after) is list and owned:
+            items = after
+        else:
+            items = list(after) if isinstance(after, list) else []
         if len(items) < len(unknown):
             items += [None] * (len(unknown) - len(items))
         for index, flag in enumerate(unknown):
-            if flag:
-                items[index] = _overlay_owned(items[index], flag)
+            if flag:  # (a falsy flag keeps the item)
+                items[index] = _overlay(items[index], flag, owned)
         return items
     return after
 
