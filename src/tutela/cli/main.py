@@ -226,11 +226,17 @@ def _build(name: str, group: LazyGroup) -> Command:
     """The subcommand's click command, as ``app.command`` or ``app.add_typer`` would make it."""
     target = next(entry for entry in SUBCOMMANDS if entry.name == name).load()
     if isinstance(target, typer.Typer):
+        # typer before 0.20 has no "Did you mean" suggestions (nor the argument that sets them)
+        suggest = (
+            {}
+            if not hasattr(group, "suggest_commands")
+            else {"suggest_commands": group.suggest_commands}
+        )
         return get_group_from_info(
             TyperInfo(target, name=name, cls=Group),
             pretty_exceptions_short=app.pretty_exceptions_short,
             rich_markup_mode=group.rich_markup_mode,
-            suggest_commands=group.suggest_commands,
+            **suggest,
         )
     return get_command_from_info(
         CommandInfo(name=name, callback=target),
