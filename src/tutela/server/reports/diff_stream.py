@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from isal import isal_zlib
 
 from tutela.scanner.engine.diff import Pair
 from tutela.scanner.outputs.report import dumps
@@ -193,7 +194,7 @@ class _Reader:
         if not self.pending:
             return
         self.pending.sort(key=lambda item: (item[0], item[1]))
-        compressor = zlib.compressobj(1)
+        compressor = isal_zlib.compressobj(1)
         data = [compressor.compress(raw) for _, _, raw in self.pending]
         data.append(compressor.flush())
         self.side.chunks.append(
@@ -276,7 +277,7 @@ class _Held:
     """Findings' bytes held compressed, comma-separated, until they are written in that order."""
 
     def __init__(self) -> None:
-        self._compressor = zlib.compressobj(1)
+        self._compressor = isal_zlib.compressobj(1)
         self._parts: list[bytes] = []
         self._count = 0
 
