@@ -8,11 +8,12 @@ A report is kept as one zlib stream (sealed when stored), and that stream is alr
 in HTTP's ``deflate`` coding, or, between a gzip header and trailer, in ``gzip``: a client that
 accepts either gets the report's stream as it was compressed (``EncodedReport``), neither
 inflated nor compressed again (the ``GZipMiddleware`` leaves an answer with its own
-``Content-Encoding`` alone), a hundredth of the JSON's bytes. A client that accepts neither, or
-a request whose answer is kept for an ``Idempotency-Key`` (kept as the JSON itself), gets it
-streamed: a dry run's report encoded a block at a time as it is sent, a stored one inflated a
-slice at a time; so the server never holds a whole copy of a report or a diff that may be
-hundreds of megabytes (the README's "Limits").
+``Content-Encoding`` alone), a hundredth of the JSON's bytes. A request with an
+``Idempotency-Key`` is answered the same way: its answer is kept in its coding, and a replay to
+a client that does not accept that coding is decoded (``idempotency.answers``). A client that
+accepts neither gets the JSON streamed: a dry run's report encoded a block at a time as it is
+sent, a stored one inflated a slice at a time; so the server never holds a whole copy of a
+report or a diff that may be hundreds of megabytes (the README's "Limits").
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from starlette.responses import Response, StreamingResponse
 
 from tutela.scanner.outputs.deflating import Deflated
 from tutela.scanner.outputs.report_json import ReportDocument
-from tutela.server.idempotency.service import HEADER as IDEMPOTENCY_KEY
 from tutela.server.reports.diff_stream import StoredDiff
 
 Coding = Literal["gzip", "deflate"]
@@ -37,15 +37,18 @@ _ZLIB_HEADER, _ZLIB_TRAILER = 2, 4  # bytes around a zlib stream's deflate data 
 def report_coding(request: Request) -> Coding | None:
     """The coding a report is sent in: gzip (preferred: what every other answer uses) or
     deflate when the client accepts it, else None (the JSON, which ``GZipMiddleware`` may
-    still compress). None when an ``Idempotency-Key`` is sent: the answer kept for it is the
-    JSON, replayed to clients that may accept neither."""
-    if IDEMPOTENCY_KEY in request.headers:
-        return None
-    accepted = _accepted_codings(request.headers.get("accept-encoding", ""))
+    still compress)."""
+    accept_encoding = request.headers.get("accept-encoding", "")
     for coding in ("gzip", "deflate"):
-        if accepted.get(coding, accepted.get("*", 0.0)) > 0:
+        if accepts(accept_encoding, coding):
             return coding
     return None
+
+
+def accepts(accept_encoding: str, coding: str) -> bool:
+    """Whether an ``Accept-Encoding`` header value accepts ``coding`` (by name, or ``*``)."""
+    accepted = _accepted_codings(accept_encoding)
+    return accepted.get(coding, accepted.get("*", 0.0)) > 0
 
 
 def _accepted_codings(header: str) -> dict[str, float]:

@@ -120,18 +120,6 @@ def test_a_dry_run_is_sent_in_the_coding_accepted(
     assert report["findings"]
 
 
-def test_an_answer_kept_for_an_idempotency_key_is_the_json(platform: Platform) -> None:
-    tenant = platform.tenant("enterprise")
-    link_sample_snapshot(platform, tenant)
-    headers = {**tenant.headers, "Idempotency-Key": "encoded-report-1"}
-    first, first_wire = raw(platform, "POST", "/scan", "deflate", headers=headers, json=SCAN)
-    again, again_wire = raw(platform, "POST", "/scan", "deflate", headers=headers, json=SCAN)
-    assert first.status_code == again.status_code == 200
-    assert "content-encoding" not in first.headers
-    assert again.headers["idempotency-replayed"] == "true"
-    assert again_wire == first_wire
-
-
 def test_measure_finds_the_end_of_the_first_stream() -> None:
     report = b'{"findings":[' + b'{"a":1},' * 50_000 + b"{}]}"
     passes = zlib.compress(b'[{"check_id":"X"}]')

@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,7 +32,7 @@ from tutela.server.auth.ratelimit import binding
 from tutela.server.db import utcnow
 from tutela.server.encryption.keyring import CustomerKeyUnavailable
 from tutela.server.errors import DomainError, error_body
-from tutela.server.idempotency.answers import AnswerRecorder, inflate
+from tutela.server.idempotency.answers import AnswerRecorder, replayed
 from tutela.server.idempotency.service import (
     HEADER,
     REPLAYED_HEADER,
@@ -169,7 +170,7 @@ class IdempotencyMiddleware:
             )
             return
         if isinstance(decision, Replay):
-            await _replay(send, decision)
+            await _replay(send, decision, Headers(scope=scope).get("accept-encoding", ""))
         elif isinstance(decision, InProgress):
             await _error(
                 send,
@@ -261,11 +262,12 @@ async def _error(
     await _send(send, status, body, {"content-type": "application/json", **(headers or {})})
 
 
-async def _replay(send: Send, replay: Replay) -> None:
-    headers = {**replay.headers, REPLAYED_HEADER.lower(): "true"}
+async def _replay(send: Send, replay: Replay, accept_encoding: str) -> None:
+    kept_headers, body = replayed(replay.headers, replay.compressed_body, accept_encoding)
+    headers = {**kept_headers, REPLAYED_HEADER.lower(): "true"}
     raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": replay.status_code, "headers": raw})
-    for block in inflate(replay.compressed_body):
+    for block in body:
         await send({"type": "http.response.body", "body": block, "more_body": True})
     await send({"type": "http.response.body", "body": b""})
 

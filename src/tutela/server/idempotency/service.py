@@ -93,7 +93,7 @@ class Claimed:
 class Replay:
     status_code: int
     headers: dict[str, str]
-    compressed_body: bytes  # zlib: see ``answers.inflate``
+    compressed_body: bytes  # zlib, or in the headers' content-encoding: ``answers.replayed``
 
 
 @dataclass(frozen=True)
