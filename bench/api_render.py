@@ -125,7 +125,7 @@ def reading(runs: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
         f"findings (one per failing check result and mapped control; "
         f"{report['checks_failed']:,} failing check results on "
         f"{report['resources_scanned']:,} resources). The server encodes it once, compressing "
-        "it as it goes (zlib level 1), to seal and store it; a client that accepts gzip or "
+        "it as it goes (ISA-L level 1, zlib format), to seal and store it; a client that accepts gzip or "
         "deflate is sent those compressed bytes as they are "
         f"({report.get('wire_bytes', 0) / 2**10:,.0f} KiB on the wire, "
         f"`Content-Encoding: {report['content_encoding']}`) and decodes them itself; "
