@@ -96,5 +96,6 @@ def measure(compressed: bytes) -> StreamFacts:
         pending = decompressor.unconsumed_tail
     if not decompressor.eof:
         raise zlib.error("incomplete or truncated stream")
-    left = len(decompressor.unused_data) + len(decompressor.unconsumed_tail)
-    return StreamFacts(len(compressed) - left, crc32, size)
+    # Past the end, the input left is ``unused_data``. When the call that reached the end also
+    # hit the output limit, CPython leaves the same bytes in ``unconsumed_tail`` too: not added.
+    return StreamFacts(len(compressed) - len(decompressor.unused_data), crc32, size)
