@@ -17,6 +17,7 @@ from tutela.cli.errors import CliError, fail, one_line_errors
 from tutela.cli.text import shown
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy.orm import Session
 
     from tutela.server.keys.service import IssuedKey
@@ -88,8 +89,16 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Create the demo tenant on first start.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Processes (TUTELA_WORKERS), one per CPU core at most; default 1."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database and serve the API (and, with --demo, the demo tenant)."""
+    import os
+
     import uvicorn
 
     from tutela.server.admin.service import DEMO_OWNER_EMAIL, ensure_demo_tenant
@@ -98,6 +107,15 @@ def serve(
 
     runtime = _runtime()
     settings = runtime.settings
+    processes = workers or settings.workers
+    if processes > 1 and os.name != "posix":
+        raise fail("--workers above 1 needs a POSIX system (the workers elect one by flock)", 2)
+    if processes > 1 and settings.metrics_port is not None:
+        raise fail(
+            "--workers above 1 with TUTELA_METRICS_PORT: each process needs a metrics port of "
+            "its own; run one worker per process (as docs/production.md does) to keep metrics",
+            2,
+        )
     if demo:
         with transaction(runtime.sessions) as session:
             tenant, issued = ensure_demo_tenant(
@@ -122,9 +140,18 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(
         f"Serving on http://{bind_host}:{bind_port}  (docs: http://{bind_host}:{bind_port}/api-docs)"
+        + (f" with {processes} worker processes" if processes > 1 else "")
     )
+    if processes > 1:  # each worker makes its own app from the environment
+        runtime.close()
+        os.environ["TUTELA_WORKERS"] = str(processes)  # (the apps then elect a jobs runner)
+        app: str | FastAPI = "tutela.server.app:create_app"
+    else:
+        app = create_app(settings, runtime)
     uvicorn.run(
-        create_app(settings, runtime),
+        app,
+        factory=processes > 1,
+        workers=processes,
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),

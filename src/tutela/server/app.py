@@ -135,16 +135,25 @@ def _lifespan(runtime: Runtime) -> Any:
         # many allocations trigger (about half of a 1,000-resource scan's time otherwise).
         gc.collect()
         gc.freeze()
-        # With Celery, `tutela beat` and `tutela worker` run the jobs instead.
-        scheduler = Scheduler(runtime) if runtime.settings.job_backend == "inprocess" else None
-        if scheduler is not None:
-            scheduler.start()
+        # With Celery, `tutela beat` and `tutela worker` run the jobs instead; of several
+        # `tutela serve` workers, the one holding the scheduler lock (jobs.election).
+        scheduler, lock = None, None
+        if runtime.settings.job_backend == "inprocess":
+            if runtime.settings.workers > 1:
+                from tutela.server.jobs.election import take_scheduler_lock
+
+                lock = take_scheduler_lock(runtime.settings.data_dir)
+            if runtime.settings.workers == 1 or lock is not None:
+                scheduler = Scheduler(runtime)
+                scheduler.start()
         metrics = serve_metrics(runtime.settings)  # TUTELA_METRICS_PORT: off the public port
         try:
             yield
         finally:
             if scheduler is not None:
                 await scheduler.stop()
+            if lock is not None:
+                lock.release()
             stop_metrics(metrics)
             shutdown_tracing()
             runtime.close()

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes `tutela serve` answers with (uvicorn's workers), one per CPU core "
+        "at most: a scan is CPU-bound Python, one core per process. The in-process jobs run in "
+        "one of them; rate limits are per process unless TUTELA_REDIS_URL is set.",
+    )
     forwarded_allow_ips: str | None = Field(
         default=None,
         min_length=1,
