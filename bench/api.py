@@ -2,12 +2,15 @@
 
     python bench/api.py [--resources 1000] [--requests 60] [--concurrency 8]
                         [--backends sqlite,postgres] [--runs 2] [--profile auto|always|never]
+                        [--server-workers 1]
 
 For each run and each backend: a fresh data directory (and for PostgreSQL a fresh database on the
 local server, dropped at the end), ``tutela db upgrade``, tenants on the enterprise plan made with
 ``tutela admin create-tenant`` (their owners' keys parsed from its output), then ``tutela serve``
-on a free port. Each tenant links one subscription and uploads the same snapshot: ``--resources``
-resources of one subscription of an estate from ``bench/generate.py``. Then, with httpx:
+on a free port with ``TUTELA_WORKERS=--server-workers`` (over 1: uvicorn's worker processes
+under it, waited for until they all run and idle). Each tenant links one subscription and
+uploads the same snapshot: ``--resources`` resources of one subscription of an estate from
+``bench/generate.py``. Then, with httpx:
 
 1. sequential: 3 warm-up requests, then ``--requests`` ``POST /scan`` (all 7 frameworks, no
    narratives) from one persistent client: p50, p95, mean;
@@ -16,10 +19,11 @@ resources of one subscription of an estate from ``bench/generate.py``. Then, wit
 3. concurrent: ``--requests`` ``POST /scan`` spread over ``--concurrency`` threads, each with its
    own client: wall time, scans per second, p50 and p95 under load.
 
-During each phase the CPU time of the server, of this client, of PostgreSQL's processes and of
-everything else on the machine is read from /proc, so interference from other work shows. If a
-target is missed (or with ``--profile always``) in-process scans and report reads are timed step
-by step (with the GC's pauses, and what-ifs with the GC frozen or off) and profiled.
+During each phase the CPU time of the server (``tutela serve`` and every process under it), of
+this client, of PostgreSQL's processes and of everything else on the machine is read from /proc,
+so interference from other work shows. If a target is missed (or with ``--profile always``)
+in-process scans and report reads are timed step by step (with the GC's pauses, and what-ifs
+with the GC frozen or off) and profiled.
 
 ``--raw FILE`` also writes the measurements as JSON; ``--render-from FILE`` rewrites the results
 from such a file without measuring. Every phase runs for one tenant (its key shared by every
@@ -46,7 +50,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api_cpu import cpu_sample, cpu_usage, top_processes
+from api_cpu import cpu_sample, cpu_usage, top_processes, worker_usage
 from api_profile import profile_scan
 from api_render import machine, render
 from api_server import (
@@ -72,12 +76,18 @@ from api_settings import (
 from api_snapshot import Snapshot, build_snapshot
 
 
-def phase(server: Server, run: Callable[[], Any]) -> tuple[Any, dict[str, float], list[str]]:
-    """Run a phase; return its result, the CPU used by whom, and the busiest processes."""
-    before = cpu_sample(server.process.pid)
+def phase(server: Server, run: Callable[[], Any]) -> tuple[Any, dict[str, Any], list[str]]:
+    """Run a phase; return its result, the CPU used by whom, and the busiest processes.
+
+    With workers, the CPU also has ``workers_s``: each worker's seconds, busiest first."""
+    pid = server.process.pid
+    before = cpu_sample(pid)
     result = run()
-    after = cpu_sample(server.process.pid)
-    return result, cpu_usage(before, after), top_processes(server.process.pid)
+    after = cpu_sample(pid)
+    usage: dict[str, Any] = cpu_usage(before, after)
+    if server.workers > 1:
+        usage["workers_s"] = worker_usage(before, after, pid)[: server.workers]
+    return result, usage, top_processes(pid)
 
 
 def measure_backend(backend: str, snapshot: Snapshot, args: argparse.Namespace) -> dict[str, Any]:
@@ -89,7 +99,7 @@ def measure_backend(backend: str, snapshot: Snapshot, args: argparse.Namespace) 
             if backend == "postgres":
                 database_url = stack.enter_context(postgres_database())
                 result["database"] = database_url.rsplit("/", 1)[1]
-            env = tutela_env(work, database_url)
+            env = tutela_env(work, database_url, args.server_workers)
             tutela(env, "db", "upgrade")
             started = time.perf_counter()
             [tenant] = create_tenants(env, 1, "bench")
@@ -99,6 +109,7 @@ def measure_backend(backend: str, snapshot: Snapshot, args: argparse.Namespace) 
             stack.callback(server.stop)
             server.wait_healthy()
             result["server_pid"] = server.process.pid
+            result["server_workers"] = len(server.worker_pids()) if server.workers > 1 else 1
             client = stack.enter_context(httpx.Client(base_url=server.base_url, timeout=120))
             # (uploaded three times, each replacing the last, for the upload's p50)
             uploads = [load_snapshot(client, tenant, snapshot) for _ in range(3)]
@@ -234,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=2, help="runs of every backend")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                         help="auto: when a target is missed")  # fmt: skip
+    parser.add_argument("--server-workers", type=int, default=1,
+                        help="TUTELA_WORKERS of the server: its worker processes")  # fmt: skip
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--raw", type=Path, help="also write the measurements to this JSON file")
     parser.add_argument("--render-from", type=Path, help="render a --raw file; measure nothing")
@@ -241,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render_from:
         raw = orjson.loads(args.render_from.read_bytes())
         snapshot = Snapshot(body=b"", **raw["snapshot"])
-        measured = argparse.Namespace(**raw["args"])
+        measured = argparse.Namespace(**{"server_workers": 1, **raw["args"]})
         text = render(raw["info"], snapshot, raw["runs"], measured, raw["argv"], raw["profile"])
         args.output.write_text(text + "\n")
         print(f"wrote {args.output}")
@@ -249,8 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not backends or set(backends) - {"sqlite", "postgres"}:
         parser.error("--backends: sqlite and/or postgres")
-    if args.requests < 2 or args.concurrency < 1 or args.resources < 1 or args.runs < 1:
-        parser.error("--requests ≥ 2, --concurrency, --resources and --runs ≥ 1")
+    if (
+        args.requests < 2
+        or min(args.concurrency, args.resources, args.runs, args.server_workers) < 1
+    ):
+        parser.error("--requests ≥ 2, --concurrency, --resources, --runs, --server-workers ≥ 1")
 
     info = machine()
     work = Path(tempfile.mkdtemp(prefix="tutela-api-bench-"))
@@ -298,7 +314,11 @@ def main(argv: list[str] | None = None) -> int:
             "info": info,
             "snapshot": snapshot_fields,
             "runs": runs,
-            "args": {"requests": args.requests, "concurrency": args.concurrency},
+            "args": {
+                "requests": args.requests,
+                "concurrency": args.concurrency,
+                "server_workers": args.server_workers,
+            },
             "argv": argv,
             "profile": profile,
         }

@@ -1,4 +1,9 @@
-"""CPU accounting from /proc: the server, this client, PostgreSQL and everything else."""
+"""CPU accounting from /proc: the server, this client, PostgreSQL and everything else.
+
+The server is the ``tutela serve`` process and all its descendants (with ``TUTELA_WORKERS`` > 1,
+uvicorn's worker processes under it); a descendant that exited and was waited for is still
+counted, through its parent's ``cutime`` and ``cstime``.
+"""
 
 from __future__ import annotations
 
@@ -12,23 +17,51 @@ from pathlib import Path
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu(pid: int) -> int:
-    """utime + stime of a process, in clock ticks (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0
-    return int(fields[11]) + int(fields[12])
+@dataclass(frozen=True)
+class Proc:
+    """One process as /proc/<pid>/stat shows it."""
+
+    ppid: int
+    comm: str
+    ticks: int  # utime + stime
+    reaped: int  # cutime + cstime: its descendants that exited and were waited for
 
 
-def _postgres_pids() -> list[int]:
-    pids = []
+def _processes() -> dict[int, Proc]:
+    """Every process on the machine, by pid (those gone while /proc is read are left out)."""
+    table = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-    return pids
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (entry / "stat").read_text()
+            head, tail = stat.rsplit(")", 1)
+            fields = tail.split()
+            table[int(entry.name)] = Proc(
+                ppid=int(fields[1]),
+                comm=head.split("(", 1)[1],
+                ticks=int(fields[11]) + int(fields[12]),
+                reaped=int(fields[13]) + int(fields[14]),
+            )
+    return table
+
+
+def process_tree(root: int, table: dict[int, Proc] | None = None) -> list[int]:
+    """``root`` and all its descendants that are alive (or not yet waited for), root first."""
+    table = _processes() if table is None else table
+    children: dict[int, list[int]] = {}
+    for pid, proc in table.items():
+        children.setdefault(proc.ppid, []).append(pid)
+    tree = [root] if root in table else []
+    for pid in tree:  # grows while it is walked: breadth first
+        tree += children.get(pid, [])
+    return tree
+
+
+def tree_ticks(root: int, table: dict[int, Proc] | None = None) -> dict[int, int]:
+    """Clock ticks of ``root`` and of each descendant, each with its reaped descendants."""
+    table = _processes() if table is None else table
+    return {pid: table[pid].ticks + table[pid].reaped for pid in process_tree(root, table)}
 
 
 def _busy_ticks() -> tuple[int, int]:
@@ -47,18 +80,23 @@ class CpuSample:
     server: int
     client: float
     postgres: dict[int, int]
+    # ticks of each process of the server, its reaped descendants included
+    server_processes: dict[int, int]
 
 
 def cpu_sample(server_pid: int) -> CpuSample:
     busy, total = _busy_ticks()
     times = os.times()
+    table = _processes()
+    server = tree_ticks(server_pid, table)
     return CpuSample(
         wall=time.perf_counter(),
         busy=busy,
         total=total,
-        server=_proc_cpu(server_pid),
+        server=sum(server.values()),
         client=times.user + times.system,
-        postgres={pid: _proc_cpu(pid) for pid in _postgres_pids()},
+        postgres={pid: p.ticks for pid, p in table.items() if p.comm == "postgres"},
+        server_processes=server,
     )
 
 
@@ -82,13 +120,23 @@ def cpu_usage(before: CpuSample, after: CpuSample) -> dict[str, float]:
     }
 
 
+def worker_usage(before: CpuSample, after: CpuSample, server_pid: int) -> list[float]:
+    """CPU seconds each process under ``tutela serve`` (its workers) used, busiest first."""
+    used = [
+        (ticks - before.server_processes.get(pid, 0)) / CLK_TCK
+        for pid, ticks in after.server_processes.items()
+        if pid != server_pid
+    ]
+    return sorted(used, reverse=True)
+
+
 def top_processes(server_pid: int, limit: int = 5) -> list[str]:
     """The processes using most CPU (``ps``: over their lifetime), the benchmark's left out."""
     done = subprocess.run(
         ["ps", "-eo", "pid,pcpu,etime,args", "--sort=-pcpu", "--no-headers"],  # noqa: S607
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    own = {os.getpid(), server_pid}
+    own = {os.getpid(), *process_tree(server_pid)}
     lines = []
     for line in done.stdout.splitlines():
         parts = line.split(None, 3)

@@ -1,4 +1,4 @@
-"""RESULTS-api.md from the measurements."""
+"""RESULTS-api.md from the measurements (``args.server_workers``: the server's worker processes)."""
 
 from __future__ import annotations
 
@@ -77,18 +77,37 @@ def _share(usage: dict[str, float]) -> float:
     return usage["other_s"] / max(usage["capacity_s"], 1e-9)
 
 
-def _cpu(usage: dict[str, float]) -> str:
+def _cpu(usage: dict[str, Any]) -> str:
+    workers = usage.get("workers_s")
     return (
         f"{usage['wall_s']:.1f} s wall, {usage['capacity_s']:.1f} CPU-s available: server "
-        f"{usage['server_s']:.1f}, client {usage['client_s']:.1f}, PostgreSQL "
+        f"{usage['server_s']:.1f}"
+        + (f" (per worker {' / '.join(f'{w:.1f}' for w in workers)})" if workers else "")
+        + f", client {usage['client_s']:.1f}, PostgreSQL "
         f"{usage['postgres_s']:.1f}, **other work {usage['other_s']:.1f}** "
         f"({_share(usage):.0%} of the machine)"
+    )
+
+
+def _serving(workers: int) -> str:
+    """What throughput one server can reach, from its processes."""
+    if workers == 1:
+        return (
+            "one process running Python one thread at a time, so throughput ≈ 1 / CPU per scan "
+            "and extra clients only queue"
+        )
+    return (
+        f"{workers} worker processes, each running Python one thread at a time, so throughput "
+        f"≈ {workers} / CPU per scan at most, bounded by the cores (which the clients share), "
+        "and clients beyond that only queue; a client keeps its connection, and so the worker "
+        "that accepted it (the CPU per worker above shows how evenly the clients were spread)"
     )
 
 
 def reading(runs: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
     """What the figures say, computed from them."""
     lines = ["## Reading the figures", ""]
+    serving = _serving(args.server_workers)
     for backend in dict.fromkeys(r["backend"] for r in runs):
         mine = [r for r in runs if r["backend"] == backend]
 
@@ -114,10 +133,8 @@ def reading(runs: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
             f"- {backend} (medians of the runs): a scan p50 {scan:.0f} ms, of which storing the "
             f"report ≈ {scan - dry:.0f} ms (scan p50 - dry run p50); the server spends "
             f"{cpu:.0f} ms of CPU per scan, {why}. With "
-            f"{args.concurrency} clients it did {rate:.1f} scans/s using {cores:.2f} cores: one "
-            "process running Python one thread at a time, so throughput ≈ 1 / CPU per scan and "
-            "extra clients only queue. Reading a stored report back (`GET`) takes "
-            f"{fetch:.0f} ms."
+            f"{args.concurrency} clients it did {rate:.1f} scans/s using {cores:.2f} cores: "
+            f"{serving}. Reading a stored report back (`GET`) takes {fetch:.0f} ms."
         )
     report = runs[0]["report"]
     lines += [
@@ -125,8 +142,8 @@ def reading(runs: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:
         f"findings (one per failing check result and mapped control; "
         f"{report['checks_failed']:,} failing check results on "
         f"{report['resources_scanned']:,} resources). The server encodes it once, compressing "
-        "it as it goes (ISA-L level 1, zlib format), to seal and store it; a client that accepts gzip or "
-        "deflate is sent those compressed bytes as they are "
+        "it as it goes (ISA-L level 1, zlib format), to seal and store it; a client that "
+        "accepts gzip or deflate is sent those compressed bytes as they are "
         f"({report.get('wire_bytes', 0) / 2**10:,.0f} KiB on the wire, "
         f"`Content-Encoding: {report['content_encoding']}`) and decodes them itself; "
         "`GET /report/{id}` sends the stored bytes the same way, neither inflated nor "
@@ -258,6 +275,12 @@ def render(
 ) -> str:
     backends = list(dict.fromkeys(r["backend"] for r in runs))
     v = info["versions"]
+    workers: int = args.server_workers
+    processes = (
+        "one process, `tutela serve`"
+        if workers == 1
+        else f"{workers} worker processes under one `tutela serve`"
+    )
     lines = [
         "# /scan API benchmark",
         "",
@@ -270,7 +293,7 @@ def render(
         "",
         f"- {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM, {info['os']}",
         f"- Python {v['python']}, tutela {v['tutela']}, FastAPI {v['fastapi']}, Starlette "
-        f"{v['starlette']}, uvicorn {v['uvicorn']} (one process, `tutela serve`), pydantic "
+        f"{v['starlette']}, uvicorn {v['uvicorn']} ({processes}), pydantic "
         f"{v['pydantic']}, SQLAlchemy {v['SQLAlchemy']}, psycopg {v['psycopg']}, orjson "
         f"{v['orjson']}, cryptography {v['cryptography']}; client httpx {v['httpx']}",
         f"- SQLite {v['sqlite']} (WAL), PostgreSQL {v.get('postgresql', 'n/a')} on the same "
@@ -287,7 +310,7 @@ def render(
         "",
         "```sh",
         "export TUTELA_DATA_DIR=$(mktemp -d) TUTELA_LOG_LEVEL=WARNING "
-        f"TUTELA_RATE_LIMIT={RATE_LIMIT}",
+        f"TUTELA_RATE_LIMIT={RATE_LIMIT}" + (f" TUTELA_WORKERS={workers}" if workers > 1 else ""),
         "# postgres only: CREATE DATABASE tutela_bench_<random> on 127.0.0.1:5432, then",
         "#   export TUTELA_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/"
         "tutela_bench_<random>",
@@ -333,9 +356,10 @@ def render(
         "- **the client** is httpx with its default `Accept-Encoding: gzip, deflate` (as the SDK "
         "asks for gzip): latency includes the client decoding the answer; *wire bytes* are what "
         "came over the socket, *bytes* the JSON decoded.",
-        "- **interference**: during each phase the CPU time of the server process, of the client "
-        "(this process), of every `postgres` process and of everything else is read from "
-        "`/proc`; *other work* is CPU used by none of them.",
+        "- **interference**: during each phase the CPU time of the server "
+        + ("process" if workers == 1 else f"(`tutela serve` and its {workers} workers, summed)")
+        + ", of the client (this process), of every `postgres` process and of everything else "
+        "is read from `/proc`; *other work* is CPU used by none of them.",
         "",
     ]
     for backend in backends:

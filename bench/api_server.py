@@ -1,10 +1,15 @@
-"""The server under test: ``tutela serve`` on a free port, its database, tenants and snapshots."""
+"""The server under test: ``tutela serve`` on a free port, its database, tenants and snapshots.
+
+With ``TUTELA_WORKERS`` N > 1 in its environment the server is N uvicorn worker processes under
+the ``tutela serve`` process (their supervisor); it is ready once N workers run and are idle.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from api_cpu import CLK_TCK, process_tree, tree_ticks
 from api_settings import KEY, POSTGRES_ADMIN, POSTGRES_URL, RATE_LIMIT, TUTELA
 from api_snapshot import Snapshot
 
@@ -28,12 +34,13 @@ def free_port() -> int:
         return port
 
 
-def tutela_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+def tutela_env(data_dir: Path, database_url: str | None, workers: int = 1) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUTELA_")}
     env.update(
         TUTELA_DATA_DIR=str(data_dir),
         TUTELA_LOG_LEVEL="WARNING",
         TUTELA_RATE_LIMIT=RATE_LIMIT,
+        TUTELA_WORKERS=str(workers),
         PYTHONUNBUFFERED="1",
         COLUMNS="200",
     )
@@ -52,9 +59,10 @@ def tutela(env: dict[str, str], *args: str) -> str:
 
 
 class Server:
-    """``tutela serve`` in a child process, its output in a log file."""
+    """``tutela serve`` in a child process (and its workers under it), its output in a log file."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.workers = int(env.get("TUTELA_WORKERS", "1"))
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("wb")
@@ -71,18 +79,49 @@ class Server:
                 raise RuntimeError(f"tutela serve exited: {self.log.read_text()[-2000:]}")
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
-                    return
+                    break
             time.sleep(0.1)
-        raise RuntimeError(f"/health did not answer within {timeout} s")
+        else:
+            raise RuntimeError(f"/health did not answer within {timeout} s")
+        if self.workers > 1:
+            self._wait_workers(deadline)
+
+    def worker_pids(self) -> list[int]:
+        """The processes under ``tutela serve`` but multiprocessing's resource tracker."""
+        pids = []
+        for pid in process_tree(self.process.pid)[1:]:
+            with contextlib.suppress(OSError):
+                if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    pids.append(pid)
+        return pids
+
+    def _wait_workers(self, deadline: float, window: float = 0.5) -> None:
+        """Until N workers run and the server is idle (< 10 % of a core over ``window``)."""
+        workers, idle = 0, False
+        while time.monotonic() < deadline:
+            workers = len(self.worker_pids())
+            before = sum(tree_ticks(self.process.pid).values())
+            time.sleep(window)
+            idle = (sum(tree_ticks(self.process.pid).values()) - before) / CLK_TCK < 0.1 * window
+            if workers >= self.workers and idle:
+                return
+        raise RuntimeError(
+            f"tutela serve ran {workers} worker processes ({'idle' if idle else 'busy'}), not "
+            f"{self.workers} idle ones: does it take TUTELA_WORKERS?"
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
+            workers = self.worker_pids()
             self.process.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=15)
+                for pid in workers:  # orphaned by the kill: they would load the next run
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
         self._log.close()
 
 
