@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.platform import Platform
+from tests.ratelimits import clear_of_a_window_edge, small
 from tutela.server.config import Settings
 from tutela.server.migrate import upgrade
 
@@ -113,6 +114,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 @pytest.fixture
 def settings_factory(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-def]
     def factory(**overrides: object) -> Settings:
+        limits = ("rate_limit", "tenant_rate_limit", "sign_in_limit")
+        if any(small(overrides[name]) for name in limits if overrides.get(name)):
+            clear_of_a_window_edge()  # the test counts refusals: one window (tests/ratelimits.py)
         if "database_url" not in overrides:
             target = tmp_path / "tutela.db"
             if not target.exists():

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, text
 
 from tests.platform import Platform, auth
+from tests.ratelimits import clear_of_a_window_edge
 from tests.server.platform_settings.conftest import forget_settings
 from tests.server.platform_settings.helpers import changed, operator_key, retire_operator_key
 from tutela.server.config import Settings
@@ -74,6 +75,7 @@ def test_a_rate_limit_lowered_in_one_process_binds_in_the_other(
 ) -> None:
     one, two = two_processes
     tenant = two.tenant()
+    clear_of_a_window_edge()  # the refusals are counted in one window
     changed(one, rate_limit="1/minute")
     wait_until(lambda: two.runtime.settings.rate_limit == "1/minute", 5)
     statuses = [two.client.get("/tenant/me", headers=tenant.headers).status_code for _ in range(2)]

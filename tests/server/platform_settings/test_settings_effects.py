@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.platform import Platform, auth
+from tests.ratelimits import clear_of_a_window_edge
 from tests.scanner.narrative.chat_server import chat_server
 from tests.server.governance.helpers import outbox
 from tests.server.platform_settings.helpers import change, changed, operator_key, shown
@@ -73,6 +74,7 @@ def test_lowered_rate_limits_apply_to_the_next_request(operated: Platform) -> No
     assert operated.client.get("/tenant/me", headers=auth(key)).headers["X-RateLimit-Limit"] == (
         "100000"
     )
+    clear_of_a_window_edge()  # the refusals are counted in one window
     changed(operated, rate_limit="2/minute")
     statuses = [operated.client.get("/tenant/me", headers=auth(key)).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
