@@ -174,9 +174,14 @@ def test_a_content_security_policy_violation_is_recorded(
             })"""
         )
     assert watch.outside_requests == []
-    assert len(watch.csp_violations) == 1, watch.csp_violations
-    assert watch.csp_violations[0].startswith("img-src (enforce) blocked ")
-    assert "/api-docs/assets/favicon-32x32.png" in watch.csp_violations[0]
+    ours = [v for v in watch.csp_violations if "/api-docs/assets/favicon-32x32.png" in v]
+    assert len(ours) == 1, watch.csp_violations
+    assert ours[0].startswith("img-src (enforce) blocked ")
+    # The browser's own request for /favicon.ico may come after the policy too (on a loaded
+    # machine it did): blocked, and recorded, the same way.
+    others = [v for v in watch.csp_violations if v not in ours]
+    assert all(v.startswith("img-src (enforce) blocked ") for v in others), others
+    assert all(v.split(" at ")[0].endswith("/favicon.ico") for v in others), others
 
 
 def test_the_browser_is_debians_chromium(browser: Browser) -> None:
