@@ -36,6 +36,9 @@ RESULTS = BENCH / "RESULTS-startup.md"
 TUTELA = Path(sys.executable).parent / "tutela"
 # Checkov offline: no platform mapping, no update check (as in run.py).
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE"}
+# What a command with parameters imports before it runs: typer 0.29 parses every parameter
+# through a pydantic TypeAdapter (typer/_coercion.py → typer/_adapters.py).
+TYPER_FLOOR = "python -c 'import typer; from pydantic import TypeAdapter'"
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|")
 
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000001"
@@ -215,7 +218,10 @@ def render(commands: list[Command], runs: int, checkov: str) -> str:
             "ARM template (Checkov does not read Resource Graph exports); each scan writes a "
             "table to /dev/null with `--fail-on none` (Checkov: `--framework arm --quiet "
             "--compact --skip-download`). `tutela --version` is not an option: the version "
-            "is the `version` command.",
+            "is the `version` command. The row `import typer; from pydantic import TypeAdapter` "
+            "is the floor of any command that takes options: typer 0.29 parses each one "
+            "through a pydantic `TypeAdapter`, so typer and pydantic are imported before the "
+            "command runs (`tutela --help` parses none).",
             "",
         ]
     )
@@ -257,6 +263,7 @@ def main() -> None:
             Command("python -c pass", ["-c", "pass"]),
             Command("python -S -c pass", ["-S", "-c", "pass"]),
             Command("python -I -S -c pass", ["-I", "-S", "-c", "pass"]),
+            Command(TYPER_FLOOR, ["-c", "import typer; from pydantic import TypeAdapter"]),
             *tutela_commands("tutela", inputs, {}),
         ]
         if options.compare is not None:
